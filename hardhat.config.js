@@ -1,0 +1,42 @@
+// Hardhat 3 configuration. The compiler is the pinned solcjs (WASM) from npm, so
+// compiling needs no download: no native solc is reachable on our machines.
+import { createRequire } from "node:module";
+import { defineConfig } from "hardhat/config";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+
+const require = createRequire(import.meta.url);
+
+const compiler = {
+  version: require("solc/package.json").version,
+  path: require.resolve("solc/soljson.js"),
+  settings: {
+    evmVersion: "cancun",
+    optimizer: { enabled: true, runs: 200 },
+  },
+};
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      default: compiler,
+      production: compiler,
+    },
+    npmFilesToBuild: [
+      "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol",
+    ],
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.FLOTILLA_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+  },
+  paths: {
+    tests: { mocha: "./test" },
+  },
+  test: {
+    mocha: { timeout: 600000 },
+  },
+});

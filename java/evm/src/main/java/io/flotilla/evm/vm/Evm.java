@@ -1,0 +1,106 @@
+package io.flotilla.evm.vm;
+
+import io.flotilla.evm.precompile.Precompile;
+import io.flotilla.evm.precompile.Precompiles;
+import io.flotilla.evm.state.AccessSets;
+import io.flotilla.evm.state.Journal;
+import io.flotilla.evm.state.JournaledState;
+import io.flotilla.evm.state.Substate;
+import io.flotilla.evm.state.TransientStorage;
+import io.flotilla.evm.types.Address;
+
+/**
+ * Runs message frames for one transaction: snapshots, value transfer, precompiles, code execution
+ * and contract deployment (process_message / process_create_message in the specs).
+ */
+public final class Evm {
+    private static final Address RIPEMD160 = Address.precompile(3);
+
+    final JournaledState state;
+    final AccessSets access;
+    final TransientStorage transientStorage;
+    final Substate substate;
+    final Journal journal;
+    final BlockEnv block;
+    final TxContext tx;
+    final Precompiles precompiles;
+    final JumpDestCache jumpDests;
+    private final Interpreter interpreter = new Interpreter();
+
+    public Evm(JournaledState state, AccessSets access, TransientStorage transientStorage, Substate substate,
+               Journal journal, BlockEnv block, TxContext tx, Precompiles precompiles, JumpDestCache jumpDests) {
+        this.state = state;
+        this.access = access;
+        this.transientStorage = transientStorage;
+        this.substate = substate;
+        this.journal = journal;
+        this.block = block;
+        this.tx = tx;
+        this.precompiles = precompiles;
+        this.jumpDests = jumpDests;
+    }
+
+    /** A message call frame; reverts its own changes on failure. */
+    public FrameResult call(Message m) {
+        int snapshot = journal.snapshot();
+        if (m.transfersValue() && !m.value().isZero()) {
+            state.transfer(m.caller(), m.target(), m.value());
+        }
+        FrameResult r = execute(m);
+        if (r.success()) {
+            if (state.existsAndIsEmpty(m.target())) substate.touch(m.target());
+        } else {
+            journal.revertTo(snapshot);
+            if (m.target().equals(RIPEMD160) && state.existsAndIsEmpty(RIPEMD160)) substate.touchSticky(RIPEMD160);
+        }
+        return r;
+    }
+
+    /** A contract creation frame at m.target(); the caller has already checked for collisions. */
+    public FrameResult create(Message m) {
+        int snapshot = journal.snapshot();
+        state.clearStorage(m.target());
+        state.markCreated(m.target());
+        state.incrementNonce(m.target());
+        if (!m.value().isZero()) state.transfer(m.caller(), m.target(), m.value());
+        FrameResult r = execute(m);
+        if (!r.success()) {
+            journal.revertTo(snapshot);
+            return r;
+        }
+        byte[] code = r.output();
+        if (code.length > 0 && (code[0] & 0xFF) == 0xEF) {
+            journal.revertTo(snapshot);
+            return FrameResult.halt(HaltReason.INVALID_CONTRACT_PREFIX);
+        }
+        long deposit = code.length * Gas.CODE_DEPOSIT;
+        if (deposit > r.gasLeft()) {
+            journal.revertTo(snapshot);
+            return FrameResult.halt(HaltReason.OUT_OF_GAS);
+        }
+        if (code.length > Gas.MAX_CODE_SIZE) {
+            journal.revertTo(snapshot);
+            return FrameResult.halt(HaltReason.CODE_SIZE_EXCEEDED);
+        }
+        state.setCode(m.target(), code);
+        if (state.existsAndIsEmpty(m.target())) substate.touch(m.target());
+        return FrameResult.ok(r.gasLeft() - deposit, code);
+    }
+
+    private FrameResult execute(Message m) {
+        if (!m.isCreate()) {
+            Precompile p = precompiles.get(m.codeAddress());
+            if (p != null) return runPrecompile(p, m);
+        }
+        if (m.code().length == 0) return FrameResult.ok(m.gas(), FrameResult.NONE);
+        return interpreter.run(this, m);
+    }
+
+    private static FrameResult runPrecompile(Precompile p, Message m) {
+        long cost = p.gas(m.data());
+        if (cost < 0 || cost > m.gas()) return FrameResult.halt(HaltReason.OUT_OF_GAS);
+        byte[] out = p.run(m.data());
+        if (out == null) return FrameResult.halt(HaltReason.PRECOMPILE_FAILURE);
+        return FrameResult.ok(m.gas() - cost, out);
+    }
+}
