@@ -36,6 +36,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint8 freeUnits;
         uint32 bucketPos;
         uint128 slotsInUse;
+        // Kept here, next to the rest, so that reading a node's placements and holds costs no extra slot.
+        uint8 placementCount;
+        uint8 holdCount;
     }
 
     struct NodeRecord {
@@ -90,8 +93,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     mapping(address nodeAddress => uint256) private _nodeIdOfAddress;
     mapping(bytes32 nameKey => uint256) private _nodeIdOfName;
     mapping(bytes6 endpoint => uint256) private _nodeIdOfEndpoint;
-    // Each entry is chainId << 8 | slot.
-    mapping(uint256 nodeId => uint256[]) private _placements;
+    // Placements of a node: 64-bit entries chainId << 8 | slot, four per word, count in NodeState.
+    mapping(uint256 nodeId => mapping(uint256 word => uint256)) private _placementWords;
     mapping(uint256 nodeId => SlotHold[]) private _slotHolds;
     mapping(uint256 chainId => mapping(uint256 nodeId => bool)) private _wasMember;
     mapping(uint256 freeUnits => uint32[]) private _buckets;
@@ -295,7 +298,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     function completeExit(uint256 nodeId) external onlyRole(PLACEMENT_ROLE) {
         NodeState storage s = _requireNode(nodeId);
         if (s.status != NodeStatus.Leaving) revert InvalidNodeStatus(nodeId, s.status);
-        uint256 chains = _placements[nodeId].length;
+        uint256 chains = s.placementCount;
         if (chains != 0) revert NodeStillPlaced(nodeId, chains);
         s.status = NodeStatus.Left;
         NodeRecord storage r = _records[nodeId];
@@ -341,10 +344,11 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
 
     /// @inheritdoc INodeRegistry
     function placementsOf(uint256 nodeId) external view returns (Placement[] memory placements) {
-        uint256[] storage entries = _placements[nodeId];
-        placements = new Placement[](entries.length);
-        for (uint256 k = 0; k < entries.length; ++k) {
-            placements[k] = Placement({chainId: entries[k] >> 8, slot: uint8(entries[k])});
+        uint256 count = _state[nodeId].placementCount;
+        placements = new Placement[](count);
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 entry = _placementAt(nodeId, k);
+            placements[k] = Placement({chainId: entry >> 8, slot: uint8(entry)});
         }
     }
 
@@ -463,21 +467,22 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         NodeState storage s = _state[nodeId];
         s.freeUnits -= units;
         uint8 slot = _allocateSlot(nodeId, s);
-        _placements[nodeId].push((chainId << 8) | slot);
+        _setPlacementAt(nodeId, s.placementCount++, (chainId << 8) | slot);
         if (_eligible(s)) _index(nodeId, s);
     }
 
     function _release(uint256 nodeId, uint256 chainId, uint8 units, uint40 slotHeldUntil) private {
         (uint256 position, uint8 slot) = _findPlacement(nodeId, chainId);
-        uint256[] storage entries = _placements[nodeId];
-        entries[position] = entries[entries.length - 1];
-        entries.pop();
         NodeState storage s = _state[nodeId];
+        uint256 last = --s.placementCount;
+        if (position != last) _setPlacementAt(nodeId, position, _placementAt(nodeId, last));
+        _setPlacementAt(nodeId, last, 0);
         bool wasIndexed = s.inIndex;
         if (wasIndexed) _unindex(s);
         s.freeUnits += units;
         if (slotHeldUntil > block.timestamp) {
             _slotHolds[nodeId].push(SlotHold({slot: slot, until: slotHeldUntil}));
+            s.holdCount += 1;
         } else {
             s.slotsInUse &= ~(uint128(1) << slot);
         }
@@ -487,13 +492,16 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     /// @dev Lowest free port slot; slots held by leaving subnodes are released first once their time is over.
     function _allocateSlot(uint256 nodeId, NodeState storage s) private returns (uint8) {
         uint128 inUse = s.slotsInUse;
-        SlotHold[] storage holds = _slotHolds[nodeId];
-        for (uint256 k = holds.length; k > 0; --k) {
-            SlotHold memory hold = holds[k - 1];
-            if (hold.until <= block.timestamp) {
-                inUse &= ~(uint128(1) << hold.slot);
-                holds[k - 1] = holds[holds.length - 1];
-                holds.pop();
+        if (s.holdCount != 0) {
+            SlotHold[] storage holds = _slotHolds[nodeId];
+            for (uint256 k = holds.length; k > 0; --k) {
+                SlotHold memory hold = holds[k - 1];
+                if (hold.until <= block.timestamp) {
+                    inUse &= ~(uint128(1) << hold.slot);
+                    holds[k - 1] = holds[holds.length - 1];
+                    holds.pop();
+                    s.holdCount -= 1;
+                }
             }
         }
         for (uint8 slot = 0; slot < UNITS_PER_NODE; ++slot) {
@@ -507,12 +515,22 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     }
 
     function _findPlacement(uint256 nodeId, uint256 chainId) private view returns (uint256 position, uint8 slot) {
-        uint256[] storage entries = _placements[nodeId];
-        for (uint256 k = 0; k < entries.length; ++k) {
-            uint256 entry = entries[k];
+        uint256 count = _state[nodeId].placementCount;
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 entry = _placementAt(nodeId, k);
             if (entry >> 8 == chainId) return (k, uint8(entry));
         }
         revert NotPlaced(chainId, nodeId);
+    }
+
+    function _placementAt(uint256 nodeId, uint256 k) private view returns (uint256) {
+        return uint64(_placementWords[nodeId][k >> 2] >> ((k & 3) * 64));
+    }
+
+    function _setPlacementAt(uint256 nodeId, uint256 k, uint256 entry) private {
+        uint256 shift = (k & 3) * 64;
+        uint256 word = _placementWords[nodeId][k >> 2];
+        _placementWords[nodeId][k >> 2] = (word & ~(uint256(type(uint64).max) << shift)) | (entry << shift);
     }
 
     function _checkNodeParams(NodeParams calldata params) private view returns (bytes32 nameKey, bytes6 endpoint) {

@@ -1,0 +1,128 @@
+// Gas benchmark of the manager contracts: one JSON line per measurement on stdout.
+//
+//   ./flotilla bench gas            (or: npx hardhat run deploy/bench-gas.js)
+//
+// Registers 16, 256, 1024 and 4096 nodes (4 per validator) on Hardhat's in-process network and measures
+// createSidechain per chain type, a periodic rotation, node exit per chain rotated, and liveness reports.
+// Every figure is the gas used by the transaction, averaged over SAMPLES runs from the same state
+// (each run reverts to a snapshot), with min and max.
+import { network } from "hardhat";
+import { deployFlotilla, defaultSettings } from "./flotilla.js";
+
+const SIZES = (process.env.FLOTILLA_BENCH_SIZES ?? "16,256,1024,4096").split(",").map(Number);
+const SAMPLES = Number(process.env.FLOTILLA_BENCH_SAMPLES ?? 5);
+const NODES_PER_VALIDATOR = 4;
+const LIFETIME = 30 * 24 * 3600;
+
+const { ethers, networkHelpers } = await network.getOrCreate();
+const [admin, developer] = await ethers.getSigners();
+const settings = defaultSettings(ethers);
+settings.parameters.rotationPeriod = 1;
+settings.parameters.rotationDelay = 600;
+const c = await deployFlotilla(ethers, admin, settings);
+await (await c.images.publish("1.0.0", "0x" + "ab".repeat(32), "subnode")).wait();
+
+const nodes = [];
+let validator;
+async function addNode(i) {
+  if (i % NODES_PER_VALIDATOR === 0) {
+    const wallet = new ethers.Wallet(ethers.id(`bench-validator-${i}`), ethers.provider);
+    await networkHelpers.setBalance(wallet.address, ethers.parseEther("1000"));
+    await (await c.validators.connect(wallet).registerValidator(`v${i}`, 0, { value: ethers.parseEther("100") })).wait();
+    validator = { wallet, id: await c.validators.validatorIdOf(wallet.address) };
+  }
+  const wallet = new ethers.Wallet(ethers.id(`bench-node-${i}`), ethers.provider);
+  await networkHelpers.setBalance(wallet.address, ethers.parseEther("10"));
+  const signature = await wallet.signMessage(ethers.getBytes(await c.validators.linkMessage(validator.id)));
+  await (await c.validators.connect(validator.wallet).linkNodeAddress(wallet.address, signature)).wait();
+  await (
+    await c.nodes.connect(wallet).createNode({
+      name: `n${i}`,
+      ip: ethers.toBeHex(0x7f000000 + i + 10, 4),
+      basePort: 10000,
+      publicKey: "0x" + wallet.signingKey.publicKey.slice(4),
+      domain: "",
+      capacity: { cpuMillicores: 8000, memoryMiB: 32768, diskGiB: 500 },
+    })
+  ).wait();
+  nodes.push({ wallet, id: await c.nodes.nodeIdOf(wallet.address) });
+}
+
+let nameCounter = 0;
+async function createChain(type) {
+  const name = `bench-${nameCounter++}`;
+  const price = await c.manager.priceOf(type, LIFETIME);
+  const receipt = await (await c.manager.connect(developer).createSidechain(name, type, LIFETIME, { consensus: "bft", imageVersion: "1.0.0" }, { value: price })).wait();
+  return { receipt, chainId: await c.manager.chainIdOf(name) };
+}
+
+/** Runs `fn` SAMPLES times from the same state and returns gas statistics of the values it returns. */
+async function sample(fn) {
+  const values = [];
+  for (let k = 0; k < SAMPLES; k++) {
+    const snapshot = await networkHelpers.takeSnapshot();
+    await networkHelpers.mine(1 + k); // a different prevrandao for each sample
+    values.push(Number(await fn()));
+    await snapshot.restore();
+  }
+  const mean = Math.round(values.reduce((a, b) => a + b, 0) / values.length);
+  return { gas: mean, min: Math.min(...values), max: Math.max(...values), samples: values.length };
+}
+
+function print(record) {
+  console.log(JSON.stringify(record));
+}
+
+// A node with `chains` dev4 chains: the exit rotates each of them.
+async function exitCost(chains) {
+  const ids = [];
+  for (let k = 0; k < chains; k++) ids.push((await createChain("dev4")).chainId);
+  const members = (await c.manager.getChain(ids[0])).members;
+  let node = nodes.find((n) => n.id === members[0]);
+  const placed = (await c.manager.chainsOfNode(node.id)).length;
+  await (await c.nodes.connect(node.wallet).initiateExit(node.id)).wait();
+  const receipt = await (await c.manager.processExit(node.id, 1000)).wait();
+  return { gas: receipt.gasUsed, perChain: receipt.gasUsed / BigInt(placed), chainsRotated: placed };
+}
+
+const types = ["small", "medium", "large", "dev4"];
+for (const size of SIZES) {
+  while (nodes.length < size) await addNode(nodes.length);
+  const base = { registeredNodes: size };
+  for (const type of types) {
+    const t = await c.manager.chainType(type);
+    if (Number(t.nodeCount) > size) continue;
+    print({ op: "createSidechain", type, chainNodes: Number(t.nodeCount), ...base, ...(await sample(async () => (await createChain(type)).receipt.gasUsed)) });
+  }
+  print({
+    op: "rotate", type: "dev4", chainNodes: 4, ...base,
+    ...(await sample(async () => {
+      const { chainId } = await createChain("dev4");
+      await networkHelpers.time.increase(2);
+      return (await (await c.manager.rotate(chainId)).wait()).gasUsed;
+    })),
+  });
+  let chainsRotated = 0;
+  print({
+    op: "nodeExit", type: "dev4", ...base,
+    ...(await sample(async () => {
+      const r = await exitCost(3);
+      chainsRotated = r.chainsRotated;
+      return r.perChain;
+    })),
+    unit: "gas per chain rotated",
+    chainsPerNode: chainsRotated,
+  });
+  const reportOf = async (last) => {
+    const { chainId } = await createChain("dev4");
+    const members = (await c.manager.getChain(chainId)).members;
+    const reporters = members.slice(1).map((id) => nodes.find((n) => n.id === id));
+    let receipt;
+    for (let k = 0; k < (last ? 3 : 1); k++) {
+      receipt = await (await c.manager.connect(reporters[k].wallet).reportDown(chainId, members[0])).wait();
+    }
+    return receipt.gasUsed;
+  };
+  print({ op: "reportDown", type: "dev4", quorumReached: false, ...base, ...(await sample(() => reportOf(false))) });
+  print({ op: "reportDown", type: "dev4", quorumReached: true, ...base, ...(await sample(() => reportOf(true))) });
+}
