@@ -372,6 +372,8 @@ final class Interpreter {
                 }
                 case 0x55 -> { sstore(f, word(s, top), word(s, sec)); f.sp = sp - 2; }
                 case 0x56 -> {
+                    // Every long-running loop jumps, so this is where a timed-out caller is noticed.
+                    if (Thread.currentThread().isInterrupted()) throw new ExecutionInterrupted();
                     long dest = clamp(s, top);
                     if (!JumpDestCache.isJumpDest(f.jumpDests, dest, code.length)) throw halt(HaltReason.INVALID_JUMP);
                     f.sp = sp - 1;
@@ -381,6 +383,7 @@ final class Interpreter {
                 case 0x57 -> {
                     f.sp = sp - 2;
                     if (!UInt256.isZero(s, sec)) {
+                        if (Thread.currentThread().isInterrupted()) throw new ExecutionInterrupted();
                         long dest = clamp(s, top);
                         if (!JumpDestCache.isJumpDest(f.jumpDests, dest, code.length)) throw halt(HaltReason.INVALID_JUMP);
                         pc = (int) dest;
@@ -666,13 +669,13 @@ final class Interpreter {
     }
 
     /** keccak(rlp([sender, nonce]))[12:]. */
-    static Address createAddress(Address sender, long nonce) {
+    public static Address createAddress(Address sender, long nonce) {
         byte[] enc = Rlp.encode(Rlp.list(Rlp.bytes(sender.toArray()), Rlp.uint(nonce)));
         return Address.of(Arrays.copyOfRange(Keccak.hash(enc), 12, 32));
     }
 
     /** keccak(0xff ++ sender ++ salt ++ keccak(initcode))[12:] (EIP-1014). */
-    static Address create2Address(Address sender, Word salt, byte[] init) {
+    public static Address create2Address(Address sender, Word salt, byte[] init) {
         byte[] buf = new byte[85];
         buf[0] = (byte) 0xFF;
         System.arraycopy(sender.toArray(), 0, buf, 1, 20);
