@@ -4,7 +4,8 @@
 //
 //   npx hardhat run deploy/deploy.js --network localhost
 //
-// Optional environment: FLOTILLA_SUBNODE_VERSION and FLOTILLA_SUBNODE_DIGEST publish a first subnode image.
+// Optional environment: FLOTILLA_SUBNODE_VERSION and FLOTILLA_SUBNODE_DIGEST publish a first subnode image;
+// FLOTILLA_ADDRESS_BOOK_DIR writes the address book elsewhere (default deploy/deployments).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,7 +39,7 @@ for (const [key, contract] of Object.entries(contracts)) {
     abi: relative(root, join(root, "artifacts", "contracts", `${name}.sol`, `${name}.json`)),
   };
 }
-const file = join(here, "deployments", `${chainId}.json`);
+const file = join(process.env.FLOTILLA_ADDRESS_BOOK_DIR ?? join(here, "deployments"), `${chainId}.json`);
 mkdirSync(dirname(file), { recursive: true });
 writeFileSync(file, JSON.stringify(book, null, 2) + "\n");
 console.log(JSON.stringify({ addressBook: relative(root, file), ...Object.fromEntries(Object.entries(book.contracts).map(([n, c]) => [n, c.address])) }));
