@@ -390,7 +390,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         sel.members = members;
         sel.usedValidators = new uint256[](validatorSlots);
         sel.setAside = new uint256[](8);
-        sel.parked = new uint256[](members.length);
+        sel.parked = new uint256[](members.length + 1);
     }
 
     /// @dev Draws one node. Rejected candidates (members, repeated validators, past members) leave the
@@ -412,7 +412,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             nodeId = _buckets[freeUnits][offset];
             NodeState storage s = _state[nodeId];
             _unindex(s);
-            if (_contains(sel.members, sel.members.length, nodeId)) {
+            if (_contains(sel.members, sel.members.length, nodeId) || !_hasFreeSlot(nodeId, s)) {
+                if (sel.parkedCount == sel.parked.length) sel.parked = _grow(sel.parked);
                 sel.parked[sel.parkedCount++] = nodeId;
             } else if (
                 (sel.level < 2 && _contains(sel.usedValidators, sel.usedCount, s.validatorId))
@@ -491,19 +492,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
 
     /// @dev Lowest free port slot; slots held by leaving subnodes are released first once their time is over.
     function _allocateSlot(uint256 nodeId, NodeState storage s) private returns (uint8) {
+        _releaseExpiredHolds(nodeId, s);
         uint128 inUse = s.slotsInUse;
-        if (s.holdCount != 0) {
-            SlotHold[] storage holds = _slotHolds[nodeId];
-            for (uint256 k = holds.length; k > 0; --k) {
-                SlotHold memory hold = holds[k - 1];
-                if (hold.until <= block.timestamp) {
-                    inUse &= ~(uint128(1) << hold.slot);
-                    holds[k - 1] = holds[holds.length - 1];
-                    holds.pop();
-                    s.holdCount -= 1;
-                }
-            }
-        }
         for (uint8 slot = 0; slot < UNITS_PER_NODE; ++slot) {
             uint128 bit = uint128(1) << slot;
             if (inUse & bit == 0) {
@@ -512,6 +502,30 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             }
         }
         revert NoFreeSlot(nodeId);
+    }
+
+    /// @dev A node whose 128 slots are all taken (some held by leaving subnodes) cannot take a chain even with
+    /// free units; selection passes it over instead of failing.
+    function _hasFreeSlot(uint256 nodeId, NodeState storage s) private returns (bool) {
+        if (s.slotsInUse != type(uint128).max) return true;
+        _releaseExpiredHolds(nodeId, s);
+        return s.slotsInUse != type(uint128).max;
+    }
+
+    function _releaseExpiredHolds(uint256 nodeId, NodeState storage s) private {
+        if (s.holdCount == 0) return;
+        uint128 inUse = s.slotsInUse;
+        SlotHold[] storage holds = _slotHolds[nodeId];
+        for (uint256 k = holds.length; k > 0; --k) {
+            SlotHold memory hold = holds[k - 1];
+            if (hold.until <= block.timestamp) {
+                inUse &= ~(uint128(1) << hold.slot);
+                holds[k - 1] = holds[holds.length - 1];
+                holds.pop();
+                s.holdCount -= 1;
+            }
+        }
+        s.slotsInUse = inUse;
     }
 
     function _findPlacement(uint256 nodeId, uint256 chainId) private view returns (uint256 position, uint8 slot) {

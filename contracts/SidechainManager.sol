@@ -180,6 +180,7 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     error ChainNotActive(uint256 chainId);
     error NotChainOwner(uint256 chainId, address account);
     error ChainNotExpired(uint256 chainId, uint256 expiresAt);
+    error ChainExpired(uint256 chainId, uint256 expiresAt);
     error RotationNotDue(uint256 chainId, uint256 dueAt);
     error RotationInProgress(uint256 chainId, uint256 finishAt);
     error NodeNotLeaving(uint256 nodeId, INodeRegistry.NodeStatus status);
@@ -264,7 +265,7 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     /// - the value sent covers the price of `extra` seconds.
     function extendLifetime(uint256 chainId, uint40 extra) external payable nonReentrant {
         Chain storage c = _requireOwner(chainId);
-        if (block.timestamp >= c.expiresAt) revert ChainNotActive(chainId);
+        if (block.timestamp >= c.expiresAt) revert ChainExpired(chainId, c.expiresAt);
         uint256 remaining = c.expiresAt - block.timestamp + extra;
         if (extra == 0 || remaining > _params.maxLifetime) {
             revert LifetimeOutOfRange(remaining, 1, _params.maxLifetime);

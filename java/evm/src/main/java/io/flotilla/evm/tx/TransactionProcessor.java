@@ -14,10 +14,10 @@ import io.flotilla.evm.vm.ContractAddress;
 import io.flotilla.evm.vm.Evm;
 import io.flotilla.evm.vm.FrameResult;
 import io.flotilla.evm.vm.Gas;
+import io.flotilla.evm.vm.HaltReason;
 import io.flotilla.evm.vm.JumpDestCache;
 import io.flotilla.evm.vm.Message;
 import io.flotilla.evm.vm.TxContext;
-import io.flotilla.evm.types.Hex;
 import java.math.BigInteger;
 import java.util.List;
 
@@ -139,7 +139,7 @@ public final class TransactionProcessor {
         FrameResult result;
         if (tx.isCreate()) {
             if (state.hasCodeOrNonce(target) || state.hasStorage(target)) {
-                result = new FrameResult(io.flotilla.evm.vm.HaltReason.ADDRESS_COLLISION, 0, new byte[0]);
+                result = new FrameResult(HaltReason.ADDRESS_COLLISION, 0, new byte[0]);
             } else {
                 result = evm.create(new Message(sender, target, target, value, new byte[0], tx.data(), null, gas, 0, false, true, true));
             }
@@ -167,15 +167,5 @@ public final class TransactionProcessor {
         }
         var logs = substate.logs();
         return new TxOutcome.Included(new Receipt(tx.type(), result.success(), gasLimit - gasLeft, logs, Bloom.of(logs)));
-    }
-
-    /** For diagnostics: a short description of a rejection. */
-    static String describe(TxOutcome.Rejected r) {
-        return r.reason() + (r.detail().isEmpty() ? "" : " (" + r.detail() + ")");
-    }
-
-    @SuppressWarnings("unused")
-    private static String hex(byte[] b) {
-        return Hex.encode(b);
     }
 }

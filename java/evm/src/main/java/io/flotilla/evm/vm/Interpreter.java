@@ -1,12 +1,10 @@
 package io.flotilla.evm.vm;
 
 import io.flotilla.evm.crypto.Keccak;
-import io.flotilla.evm.rlp.Rlp;
 import io.flotilla.evm.state.Log;
 import io.flotilla.evm.types.Address;
 import io.flotilla.evm.types.Word;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -640,7 +638,7 @@ final class Interpreter {
         if (len > Gas.MAX_INITCODE_SIZE) throw halt(HaltReason.OUT_OF_GAS);
         byte[] init = f.mem.read(off, len);
         Address self = m.target();
-        Address newAddr = create2 ? create2Address(self, salt, init) : createAddress(self, evm.state.nonce(self));
+        Address newAddr = create2 ? ContractAddress.create2(self, salt, init) : ContractAddress.create(self, evm.state.nonce(self));
         evm.access.warm(newAddr);
         long childGas = Gas.allButOne64th(f.gas);
         f.gas -= childGas;
@@ -666,21 +664,5 @@ final class Interpreter {
             f.returnData = r.output();
             putLong(s, resultPos, 0);
         }
-    }
-
-    /** keccak(rlp([sender, nonce]))[12:]. */
-    public static Address createAddress(Address sender, long nonce) {
-        byte[] enc = Rlp.encode(Rlp.list(Rlp.bytes(sender.toArray()), Rlp.uint(nonce)));
-        return Address.of(Arrays.copyOfRange(Keccak.hash(enc), 12, 32));
-    }
-
-    /** keccak(0xff ++ sender ++ salt ++ keccak(initcode))[12:] (EIP-1014). */
-    public static Address create2Address(Address sender, Word salt, byte[] init) {
-        byte[] buf = new byte[85];
-        buf[0] = (byte) 0xFF;
-        System.arraycopy(sender.toArray(), 0, buf, 1, 20);
-        System.arraycopy(salt.toBytes(), 0, buf, 21, 32);
-        System.arraycopy(Keccak.hash(init), 0, buf, 53, 32);
-        return Address.of(Arrays.copyOfRange(Keccak.hash(buf), 12, 32));
     }
 }
