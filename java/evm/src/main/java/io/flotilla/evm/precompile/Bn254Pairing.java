@@ -11,15 +11,15 @@ import java.util.Arrays;
 final class Bn254Pairing implements Precompile {
     private static final BigInteger P = Bn254.P;
     private static final BigInteger ATE_LOOP_COUNT = new BigInteger("29793968203157093288");
-    private static final Fp2 XI = new Fp2(BigInteger.valueOf(9), BigInteger.ONE);
+    private static final Fp12.Tower TOWER = new Fp12.Tower(P, BigInteger.valueOf(9));
+    private static final Fp2 XI = new Fp2(BigInteger.valueOf(9), BigInteger.ONE, P);
     /** b' = 3 / (9 + i), the twist curve constant. */
     private static final Fp2 B2 = XI.inv().mul(3);
     /** Frobenius constants for twisted coordinates: ξ^((p-1)/3) and ξ^((p-1)/2). */
     private static final Fp2 GAMMA_X = XI.pow(P.subtract(BigInteger.ONE).divide(BigInteger.valueOf(3)));
     private static final Fp2 GAMMA_Y = XI.pow(P.subtract(BigInteger.ONE).shiftRight(1));
     /** The Frobenius map on F_p¹² in the w basis: w^(p·i) for i = 0..11. */
-    private static final Fp12[] FROBENIUS = frobeniusTable();
-    private static final BigInteger HARD_EXPONENT = P.pow(4).subtract(P.pow(2)).add(BigInteger.ONE).divide(Bn254.N);
+    private static final Fp12[] FROBENIUS = Fp12.frobeniusTable(TOWER);
 
     record G2(Fp2 x, Fp2 y) {
     }
@@ -32,7 +32,7 @@ final class Bn254Pairing implements Precompile {
     @Override
     public byte[] run(byte[] input) {
         if (input.length % 192 != 0) return null;
-        Fp12 acc = Fp12.ONE;
+        Fp12 acc = TOWER.one();
         try {
             for (int off = 0; off < input.length; off += 192) {
                 Bn254.G1 p = Bn254.decodeG1(input, off);
@@ -44,7 +44,7 @@ final class Bn254Pairing implements Precompile {
             return null;
         }
         byte[] out = new byte[32];
-        if (finalExponentiation(acc).isOne()) out[31] = 1;
+        if (acc.finalExponentiation(FROBENIUS, Bn254.N).isOne()) out[31] = 1;
         return out;
     }
 
@@ -56,8 +56,8 @@ final class Bn254Pairing implements Precompile {
 
     /** EIP-197 encodes each F_p² coordinate as (imaginary, real). Null for the point at infinity. */
     static G2 decodeG2(byte[] in, int off) {
-        Fp2 x = new Fp2(coord(in, off + 32), coord(in, off));
-        Fp2 y = new Fp2(coord(in, off + 96), coord(in, off + 64));
+        Fp2 x = new Fp2(coord(in, off + 32), coord(in, off), P);
+        Fp2 y = new Fp2(coord(in, off + 96), coord(in, off + 64), P);
         if (x.isZero() && y.isZero()) return null;
         if (!y.mul(y).equals(x.mul(x).mul(x).add(B2))) throw new IllegalArgumentException("G2 point not on curve");
         if (mul(new G2(x, y), Bn254.N) != null) throw new IllegalArgumentException("G2 point not in subgroup");
@@ -99,13 +99,13 @@ final class Bn254Pairing implements Precompile {
         } else {
             // Vertical line: x_P - x_R·w²
             c[0] = p.x();
-            Fp12.place(c, r.x().neg(), 2);
-            return new Fp12(c);
+            Fp12.place(TOWER, c, r.x().neg(), 2);
+            return TOWER.of(c);
         }
         c[0] = p.y().negate().mod(P);
-        Fp12.place(c, lambda.mul(p.x()), 1);
-        Fp12.place(c, r.y().sub(lambda.mul(r.x())), 3);
-        return new Fp12(c);
+        Fp12.place(TOWER, c, lambda.mul(p.x()), 1);
+        Fp12.place(TOWER, c, r.y().sub(lambda.mul(r.x())), 3);
+        return TOWER.of(c);
     }
 
     private static G2 frobenius(G2 q) {
@@ -114,7 +114,7 @@ final class Bn254Pairing implements Precompile {
 
     static Fp12 miller(G2 q, Bn254.G1 p) {
         G2 r = q;
-        Fp12 f = Fp12.ONE;
+        Fp12 f = TOWER.one();
         for (int i = ATE_LOOP_COUNT.bitLength() - 2; i >= 0; i--) {
             f = f.mul(f).mul(line(r, r, p));
             r = add(r, r);
@@ -130,34 +130,5 @@ final class Bn254Pairing implements Precompile {
         r = add(r, q1);
         f = f.mul(line(r, nq2, p));
         return f;
-    }
-
-    private static Fp12 frobenius(Fp12 a) {
-        BigInteger[] out = Fp12.zeros();
-        for (int i = 0; i < 12; i++) {
-            if (a.c[i].signum() == 0) continue;
-            for (int j = 0; j < 12; j++) out[j] = out[j].add(a.c[i].multiply(FROBENIUS[i].c[j]));
-        }
-        for (int j = 0; j < 12; j++) out[j] = out[j].mod(P);
-        return new Fp12(out);
-    }
-
-    private static Fp12[] frobeniusTable() {
-        BigInteger[] wc = Fp12.zeros();
-        wc[1] = BigInteger.ONE;
-        Fp12 wp = new Fp12(wc).pow(Bn254.P);
-        Fp12[] t = new Fp12[12];
-        t[0] = Fp12.ONE;
-        for (int i = 1; i < 12; i++) t[i] = t[i - 1].mul(wp);
-        return t;
-    }
-
-    /** f^((p¹² - 1) / r) = ((f^(p⁶ - 1))^(p² + 1))^((p⁴ - p² + 1) / r). */
-    static Fp12 finalExponentiation(Fp12 f) {
-        Fp12 t = f;
-        for (int i = 0; i < 6; i++) t = frobenius(t);
-        Fp12 easy = t.mul(f.inv());
-        Fp12 e2 = frobenius(frobenius(easy)).mul(easy);
-        return e2.pow(HARD_EXPONENT);
     }
 }

@@ -4,25 +4,29 @@ import java.math.BigInteger;
 import java.util.Arrays;
 
 /**
- * F_p¹² for BN254 as polynomials in w modulo w¹² - 18·w⁶ + 82 (w⁶ = 9 + i). The twist maps
- * F_p² into it by a + b·i -> (a - 9b) + b·w⁶. Elements are immutable.
+ * F_p¹² as polynomials in w modulo w¹² - 2k·w⁶ + (k² + 1), where w⁶ = k + i embeds F_p² by
+ * a + b·i -> (a - k·b) + b·w⁶ (k = 9 for BN254, k = 1 for BLS12-381). Elements are immutable.
  */
 final class Fp12 {
-    static final BigInteger P = Bn254.P;
-    private static final BigInteger EIGHTEEN = BigInteger.valueOf(18);
-    private static final BigInteger EIGHTY_TWO = BigInteger.valueOf(82);
-    static final Fp12 ONE = one();
+    /** The tower for one curve: its prime and the embedding constant k. */
+    record Tower(BigInteger p, BigInteger k) {
+        Fp12 one() {
+            BigInteger[] c = zeros();
+            c[0] = BigInteger.ONE;
+            return new Fp12(this, c);
+        }
 
-    final BigInteger[] c;
-
-    Fp12(BigInteger[] c) {
-        this.c = c;
+        Fp12 of(BigInteger[] c) {
+            return new Fp12(this, c);
+        }
     }
 
-    private static Fp12 one() {
-        BigInteger[] c = zeros();
-        c[0] = BigInteger.ONE;
-        return new Fp12(c);
+    final Tower t;
+    final BigInteger[] c;
+
+    Fp12(Tower t, BigInteger[] c) {
+        this.t = t;
+        this.c = c;
     }
 
     static BigInteger[] zeros() {
@@ -32,9 +36,9 @@ final class Fp12 {
     }
 
     /** Places an F_p² element times w^k (k <= 5). */
-    static void place(BigInteger[] c, Fp2 e, int k) {
-        c[k] = c[k].add(e.a().subtract(e.b().multiply(BigInteger.valueOf(9)))).mod(P);
-        c[k + 6] = c[k + 6].add(e.b()).mod(P);
+    static void place(Tower t, BigInteger[] c, Fp2 e, int k) {
+        c[k] = c[k].add(e.a().subtract(e.b().multiply(t.k()))).mod(t.p());
+        c[k + 6] = c[k + 6].add(e.b()).mod(t.p());
     }
 
     Fp12 mul(Fp12 o) {
@@ -50,20 +54,24 @@ final class Fp12 {
         return reduce(r);
     }
 
-    private static Fp12 reduce(BigInteger[] r) {
+    /** Folds w^12 = 2k·w^6 - (k² + 1) into the low twelve coefficients. */
+    private Fp12 reduce(BigInteger[] r) {
+        BigInteger p = t.p();
+        BigInteger twoK = t.k().shiftLeft(1);
+        BigInteger kSquaredPlusOne = t.k().multiply(t.k()).add(BigInteger.ONE);
         for (int k = 22; k >= 12; k--) {
             if (r[k].signum() == 0) continue;
-            BigInteger t = r[k].mod(P);
-            r[k - 6] = r[k - 6].add(t.multiply(EIGHTEEN));
-            r[k - 12] = r[k - 12].subtract(t.multiply(EIGHTY_TWO));
+            BigInteger v = r[k].mod(p);
+            r[k - 6] = r[k - 6].add(v.multiply(twoK));
+            r[k - 12] = r[k - 12].subtract(v.multiply(kSquaredPlusOne));
         }
         BigInteger[] out = new BigInteger[12];
-        for (int i = 0; i < 12; i++) out[i] = r[i].mod(P);
-        return new Fp12(out);
+        for (int i = 0; i < 12; i++) out[i] = r[i].mod(p);
+        return new Fp12(t, out);
     }
 
     Fp12 pow(BigInteger e) {
-        Fp12 r = ONE;
+        Fp12 r = t.one();
         for (int i = e.bitLength() - 1; i >= 0; i--) {
             r = r.mul(r);
             if (e.testBit(i)) r = r.mul(this);
@@ -73,11 +81,12 @@ final class Fp12 {
 
     /** Inverse by solving (multiplication-by-this) · x = 1 with Gaussian elimination over F_p. */
     Fp12 inv() {
+        BigInteger p = t.p();
         BigInteger[][] m = new BigInteger[12][13];
         for (int j = 0; j < 12; j++) {
             BigInteger[] basis = zeros();
             basis[j] = BigInteger.ONE;
-            Fp12 col = this.mul(new Fp12(basis));
+            Fp12 col = this.mul(new Fp12(t, basis));
             for (int i = 0; i < 12; i++) m[i][j] = col.c[i];
         }
         for (int i = 0; i < 12; i++) m[i][12] = i == 0 ? BigInteger.ONE : BigInteger.ZERO;
@@ -88,17 +97,50 @@ final class Fp12 {
             BigInteger[] tmp = m[col];
             m[col] = m[pivot];
             m[pivot] = tmp;
-            BigInteger invPivot = m[col][col].modInverse(P);
-            for (int k = col; k < 13; k++) m[col][k] = m[col][k].multiply(invPivot).mod(P);
+            BigInteger invPivot = m[col][col].modInverse(p);
+            for (int k = col; k < 13; k++) m[col][k] = m[col][k].multiply(invPivot).mod(p);
             for (int row = 0; row < 12; row++) {
                 if (row == col || m[row][col].signum() == 0) continue;
                 BigInteger f = m[row][col];
-                for (int k = col; k < 13; k++) m[row][k] = m[row][k].subtract(f.multiply(m[col][k])).mod(P);
+                for (int k = col; k < 13; k++) m[row][k] = m[row][k].subtract(f.multiply(m[col][k])).mod(p);
             }
         }
         BigInteger[] out = new BigInteger[12];
         for (int i = 0; i < 12; i++) out[i] = m[i][12];
-        return new Fp12(out);
+        return new Fp12(t, out);
+    }
+
+    /** a^p using a table of (w^p)^i for this tower. */
+    Fp12 frobenius(Fp12[] table) {
+        BigInteger p = t.p();
+        BigInteger[] out = zeros();
+        for (int i = 0; i < 12; i++) {
+            if (c[i].signum() == 0) continue;
+            for (int j = 0; j < 12; j++) out[j] = out[j].add(c[i].multiply(table[i].c[j]));
+        }
+        for (int j = 0; j < 12; j++) out[j] = out[j].mod(p);
+        return new Fp12(t, out);
+    }
+
+    /** (w^p)^i for i = 0..11, the table {@link #frobenius} needs. */
+    static Fp12[] frobeniusTable(Tower t) {
+        BigInteger[] wc = zeros();
+        wc[1] = BigInteger.ONE;
+        Fp12 wp = t.of(wc).pow(t.p());
+        Fp12[] table = new Fp12[12];
+        table[0] = t.one();
+        for (int i = 1; i < 12; i++) table[i] = table[i - 1].mul(wp);
+        return table;
+    }
+
+    /** f^((p¹² - 1) / r) = ((f^(p⁶ - 1))^(p² + 1))^((p⁴ - p² + 1) / r). */
+    Fp12 finalExponentiation(Fp12[] table, BigInteger r) {
+        Fp12 x = this;
+        for (int i = 0; i < 6; i++) x = x.frobenius(table);
+        Fp12 easy = x.mul(inv());
+        Fp12 e2 = easy.frobenius(table).frobenius(table).mul(easy);
+        BigInteger p = t.p();
+        return e2.pow(p.pow(4).subtract(p.pow(2)).add(BigInteger.ONE).divide(r));
     }
 
     boolean isOne() {

@@ -103,12 +103,6 @@ class PrecompilesTest {
         assertNull(run(7, "0x" + "ff".repeat(64) + "00".repeat(31) + "01"));
     }
 
-    @Test
-    void pointEvaluationIsADocumentedGapThatFails() {
-        assertNull(at(10).run(new byte[192]));
-        assertEquals(50000, at(10).gas(new byte[192]));
-    }
-
     // G2 generator in EIP-197 order (x_imag, x_real, y_imag, y_real).
     private static final String G2 = "198e9393920d483a7260bfb731fb5d25f1aa493335a9e71297e485b7aef312c2"
             + "1800deef121f1e76426a00665e5c4479674322d4f75edadd46debd5cd992f6ed"

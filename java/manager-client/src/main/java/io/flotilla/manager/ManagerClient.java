@@ -1,0 +1,346 @@
+package io.flotilla.manager;
+
+import io.flotilla.manager.contracts.ImageRegistry;
+import io.flotilla.manager.contracts.NodeRegistry;
+import io.flotilla.manager.contracts.SidechainManager;
+import io.flotilla.manager.contracts.ValidatorRegistry;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.web3j.abi.FunctionEncoder;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.Bool;
+import org.web3j.abi.datatypes.DynamicBytes;
+import org.web3j.abi.datatypes.Function;
+import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.Utf8String;
+import org.web3j.abi.datatypes.generated.Uint16;
+import org.web3j.abi.datatypes.generated.Uint256;
+import org.web3j.abi.datatypes.generated.Uint40;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Sign;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.EthCall;
+import org.web3j.protocol.core.methods.response.EthSendTransaction;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.tx.RawTransactionManager;
+import org.web3j.tx.gas.DefaultGasProvider;
+import org.web3j.tx.response.PollingTransactionReceiptProcessor;
+import org.web3j.utils.Numeric;
+
+/**
+ * A typed facade over the manager contracts for one account: the reads an agent needs, each one call, and the
+ * writes of validators, node operators and developers. Every write is simulated first, so a refusal comes back
+ * as a {@link ManagerException} naming the contract's custom error, and nothing is sent.
+ */
+public final class ManagerClient {
+
+    private static final BigInteger GAS_LIMIT = BigInteger.valueOf(9_000_000);
+
+    private final Web3j web3j;
+    private final Credentials credentials;
+    private final AddressBook book;
+    private final RawTransactionManager transactions;
+    private final PollingTransactionReceiptProcessor receipts;
+    private final RevertDecoder revertDecoder = new RevertDecoder();
+    private final SidechainManager manager;
+    private final NodeRegistry nodes;
+    private final ImageRegistry images;
+    private final ValidatorRegistry validators;
+
+    public ManagerClient(Web3j web3j, Credentials credentials, AddressBook book) {
+        this.web3j = web3j;
+        this.credentials = credentials;
+        this.book = book;
+        this.transactions = new RawTransactionManager(web3j, credentials, book.chainId());
+        this.receipts = new PollingTransactionReceiptProcessor(web3j, 100, 600);
+        DefaultGasProvider gas = new DefaultGasProvider();
+        this.manager = SidechainManager.load(book.address(AddressBook.SIDECHAIN_MANAGER), web3j, transactions, gas);
+        this.nodes = NodeRegistry.load(book.address(AddressBook.NODE_REGISTRY), web3j, transactions, gas);
+        this.images = ImageRegistry.load(book.address(AddressBook.IMAGE_REGISTRY), web3j, transactions, gas);
+        this.validators = ValidatorRegistry.load(book.address(AddressBook.VALIDATOR_REGISTRY), web3j, transactions, gas);
+    }
+
+    public String account() {
+        return credentials.getAddress();
+    }
+
+    public AddressBook addressBook() {
+        return book;
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    public long blockNumber() {
+        return call(() -> web3j.ethBlockNumber().send().getBlockNumber().longValueExact());
+    }
+
+    public BigInteger balance(String address) {
+        return call(() -> web3j.ethGetBalance(address, DefaultBlockParameterName.LATEST).send().getBalance());
+    }
+
+    /** The live node run from {@code address}, empty when none. */
+    public Optional<NodeInfo> nodeByAddress(String address) {
+        long id = call(() -> nodes.nodeIdOf(address).send()).longValueExact();
+        return id == 0 ? Optional.empty() : Optional.of(node(id));
+    }
+
+    public NodeInfo node(long nodeId) {
+        NodeRegistry.NodeView v = call(() -> nodes.getNode(BigInteger.valueOf(nodeId)).send());
+        return new NodeInfo(
+                v.id.longValueExact(),
+                v.name,
+                ipv4(v.ip),
+                v.basePort.intValueExact(),
+                v.nodeAddress,
+                v.validatorId.longValueExact(),
+                Numeric.toHexString(v.publicKey),
+                v.domain,
+                v.capacity.cpuMillicores.intValueExact(),
+                v.capacity.memoryMiB.longValueExact(),
+                v.capacity.diskGiB.longValueExact(),
+                NodeStatus.of(v.status.intValueExact()),
+                v.incompliant,
+                v.freeUnits.intValueExact());
+    }
+
+    /** The chains node {@code nodeId} serves now, with its slot on each. */
+    public List<NodeChain> chainsOfNode(long nodeId) {
+        List<?> raw = call(() -> manager.chainsOfNode(BigInteger.valueOf(nodeId)).send());
+        List<NodeChain> out = new ArrayList<>();
+        for (Object o : raw) {
+            SidechainManager.NodeChainView v = (SidechainManager.NodeChainView) o;
+            out.add(new NodeChain(v.chainId.longValueExact(), v.name, v.slot.intValueExact(), v.unitsPerNode.intValueExact(), v.imageVersion));
+        }
+        return out;
+    }
+
+    public ChainInfo chain(long chainId) {
+        SidechainManager.ChainView v = call(() -> manager.getChain(BigInteger.valueOf(chainId)).send());
+        List<Long> members = new ArrayList<>();
+        for (Object m : v.members) {
+            members.add(((BigInteger) m).longValueExact());
+        }
+        return new ChainInfo(
+                v.id.longValueExact(),
+                v.name,
+                v.owner,
+                v.typeName,
+                v.unitsPerNode.intValueExact(),
+                ChainInfo.ChainStatus.values()[v.status.intValueExact()],
+                Instant.ofEpochSecond(v.createdAt.longValueExact()),
+                Instant.ofEpochSecond(v.expiresAt.longValueExact()),
+                v.consensus,
+                v.imageVersion,
+                "sha256:" + Numeric.toHexStringNoPrefix(v.imageDigest),
+                members);
+    }
+
+    public long chainIdOf(String name) {
+        return call(() -> manager.chainIdOf(name).send()).longValueExact();
+    }
+
+    public List<Member> membersOf(long chainId) {
+        List<?> raw = call(() -> manager.membersOf(BigInteger.valueOf(chainId)).send());
+        List<Member> out = new ArrayList<>();
+        for (Object o : raw) {
+            SidechainManager.MemberView v = (SidechainManager.MemberView) o;
+            out.add(new Member(v.nodeId.longValueExact(), v.nodeAddress, ipv4(v.ip), v.basePort.intValueExact(),
+                    v.slot.intValueExact(), v.firstPort.intValueExact(), Numeric.toHexString(v.publicKey)));
+        }
+        return out;
+    }
+
+    public List<Rotation> rotationsOf(long chainId) {
+        List<?> raw = call(() -> manager.rotationsOf(BigInteger.valueOf(chainId)).send());
+        List<Rotation> out = new ArrayList<>();
+        for (Object o : raw) {
+            SidechainManager.Rotation v = (SidechainManager.Rotation) o;
+            out.add(new Rotation(v.chainId.longValueExact(), v.leavingNode.longValueExact(), v.joiningNode.longValueExact(),
+                    Instant.ofEpochSecond(v.startedAt.longValueExact()), Instant.ofEpochSecond(v.finishAt.longValueExact()),
+                    Rotation.Reason.values()[v.reason.intValueExact()]));
+        }
+        return out;
+    }
+
+    /** The digest ("sha256:...") published for image {@code version}. */
+    public String imageDigest(String version) {
+        return "sha256:" + Numeric.toHexStringNoPrefix(call(() -> images.getVersion(version).send()).digest);
+    }
+
+    public BigInteger priceOf(String typeName, Duration lifetime) {
+        return call(() -> manager.priceOf(typeName, BigInteger.valueOf(lifetime.toSeconds())).send());
+    }
+
+    public long validatorIdOf(String owner) {
+        return call(() -> validators.validatorIdOf(owner).send()).longValueExact();
+    }
+
+    public long validatorOfNodeAddress(String nodeAddress) {
+        return call(() -> validators.validatorOfNodeAddress(nodeAddress).send()).longValueExact();
+    }
+
+    /** The message a node key signs to be linked to {@code validatorId}. */
+    public byte[] linkMessage(long validatorId) {
+        return call(() -> validators.linkMessage(BigInteger.valueOf(validatorId)).send());
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /** Registers the caller as a validator with {@code stakeWei} as first stake. */
+    public TransactionReceipt registerValidator(String name, int commissionBps, BigInteger stakeWei) {
+        return transact(AddressBook.VALIDATOR_REGISTRY, new Function("registerValidator",
+                List.of(new Utf8String(name), new Uint16(commissionBps)), List.of()), stakeWei);
+    }
+
+    /** Links {@code nodeKey}'s address to the caller's validator, signing the link message with the node key. */
+    public TransactionReceipt linkNodeAddress(long validatorId, Credentials nodeKey) {
+        Sign.SignatureData sig = Sign.signPrefixedMessage(linkMessage(validatorId), nodeKey.getEcKeyPair());
+        byte[] signature = new byte[65];
+        System.arraycopy(sig.getR(), 0, signature, 0, 32);
+        System.arraycopy(sig.getS(), 0, signature, 32, 32);
+        signature[64] = sig.getV()[0];
+        return transact(AddressBook.VALIDATOR_REGISTRY, new Function("linkNodeAddress",
+                List.of(new Address(nodeKey.getAddress()), new DynamicBytes(signature)), List.of()), BigInteger.ZERO);
+    }
+
+    /** Creates a node from the caller's (linked) address; the public key is the caller's own. */
+    public long createNode(String name, String ip, int basePort, String domain, int cpuMillicores, long memoryMiB, long diskGiB) {
+        byte[] publicKey = Numeric.toBytesPadded(credentials.getEcKeyPair().getPublicKey(), 64);
+        NodeRegistry.NodeParams params = new NodeRegistry.NodeParams(name, ipv4Bytes(ip), BigInteger.valueOf(basePort),
+                publicKey, domain, new NodeRegistry.Capacity(BigInteger.valueOf(cpuMillicores), BigInteger.valueOf(memoryMiB),
+                BigInteger.valueOf(diskGiB)));
+        transact(AddressBook.NODE_REGISTRY, new Function("createNode", List.<Type>of(params), List.of()), BigInteger.ZERO);
+        return nodeByAddress(account()).orElseThrow().id();
+    }
+
+    public TransactionReceipt setMaintenance(long nodeId, boolean on) {
+        return transact(AddressBook.NODE_REGISTRY, new Function("setMaintenance",
+                List.of(new Uint256(nodeId), new Bool(on)), List.of()), BigInteger.ZERO);
+    }
+
+    public TransactionReceipt initiateExit(long nodeId) {
+        return transact(AddressBook.NODE_REGISTRY, new Function("initiateExit", List.of(new Uint256(nodeId)), List.of()), BigInteger.ZERO);
+    }
+
+    public TransactionReceipt processExit(long nodeId, int maxChains) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("processExit",
+                List.of(new Uint256(nodeId), new Uint256(maxChains)), List.of()), BigInteger.ZERO);
+    }
+
+    public TransactionReceipt reportDown(long chainId, long nodeId) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("reportDown",
+                List.of(new Uint256(chainId), new Uint256(nodeId)), List.of()), BigInteger.ZERO);
+    }
+
+    /** Creates a chain paying exactly its price; returns its id. */
+    public long createSidechain(String name, String typeName, Duration lifetime, String consensus, String imageVersion) {
+        BigInteger price = priceOf(typeName, lifetime);
+        SidechainManager.Options options = new SidechainManager.Options(consensus, imageVersion);
+        transact(AddressBook.SIDECHAIN_MANAGER, new Function("createSidechain",
+                List.<Type>of(new Utf8String(name), new Utf8String(typeName), new Uint40(lifetime.toSeconds()), options), List.of()), price);
+        return chainIdOf(name);
+    }
+
+    public TransactionReceipt deleteSidechain(long chainId) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("deleteSidechain", List.of(new Uint256(chainId)), List.of()), BigInteger.ZERO);
+    }
+
+    /** Publishes an image version (needs PUBLISHER_ROLE). */
+    public TransactionReceipt publishImage(String version, String digest, String component) {
+        byte[] raw = Numeric.hexStringToByteArray(digest.startsWith("sha256:") ? digest.substring(7) : digest);
+        return transact(AddressBook.IMAGE_REGISTRY, new Function("publish",
+                List.of(new Utf8String(version), new org.web3j.abi.datatypes.generated.Bytes32(raw), new Utf8String(component)), List.of()),
+                BigInteger.ZERO);
+    }
+
+    /** Sends plain ether. */
+    public TransactionReceipt sendEther(String to, BigInteger wei) {
+        return send(to, "0x", wei);
+    }
+
+    /** Simulates {@code function} on {@code contract}, then sends it and waits for its receipt. */
+    public TransactionReceipt transact(String contract, Function function, BigInteger value) {
+        String to = book.address(contract);
+        String data = FunctionEncoder.encode(function);
+        EthCall simulation = call(() -> web3j.ethCall(
+                Transaction.createFunctionCallTransaction(account(), null, null, GAS_LIMIT, to, value, data),
+                DefaultBlockParameterName.LATEST).send());
+        if (simulation.hasError() || simulation.isReverted()) {
+            String revertData = simulation.hasError() && simulation.getError().getData() != null
+                    ? simulation.getError().getData().replace("\"", "")
+                    : simulation.getValue();
+            String reason = revertData != null && revertData.startsWith("0x")
+                    ? revertDecoder.describe(revertData)
+                    : (simulation.hasError() ? simulation.getError().getMessage() : simulation.getRevertReason());
+            throw new ManagerException(contract + "." + function.getName() + " refused: " + reason);
+        }
+        return send(to, data, value);
+    }
+
+    private TransactionReceipt send(String to, String data, BigInteger value) {
+        return call(() -> {
+            BigInteger gasPrice = web3j.ethGasPrice().send().getGasPrice().multiply(BigInteger.TWO);
+            EthSendTransaction sent = transactions.sendTransaction(gasPrice, GAS_LIMIT, to, data, value);
+            if (sent.hasError()) {
+                throw new ManagerException("transaction to " + to + " rejected: " + sent.getError().getMessage());
+            }
+            TransactionReceipt receipt = receipts.waitForTransactionReceipt(sent.getTransactionHash());
+            if (!receipt.isStatusOK()) {
+                throw new ManagerException("transaction " + receipt.getTransactionHash() + " reverted");
+            }
+            return receipt;
+        });
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    @FunctionalInterface
+    private interface Remote<T> {
+        T get() throws Exception;
+    }
+
+    private static <T> T call(Remote<T> remote) {
+        try {
+            return remote.get();
+        } catch (ManagerException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ManagerException("manager RPC unreachable: " + e.getMessage(), e);
+        } catch (Exception e) {
+            throw new ManagerException(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+        }
+    }
+
+    static String ipv4(byte[] ip) {
+        try {
+            return InetAddress.getByAddress(ip).getHostAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("not an IPv4 address: " + Numeric.toHexString(ip), e);
+        }
+    }
+
+    static byte[] ipv4Bytes(String ip) {
+        String[] parts = ip.split("\\.");
+        if (parts.length != 4) {
+            throw new IllegalArgumentException("not a dotted IPv4 address: " + ip);
+        }
+        byte[] out = new byte[4];
+        for (int i = 0; i < 4; i++) {
+            int octet = Integer.parseInt(parts[i]);
+            if (octet < 0 || octet > 255) {
+                throw new IllegalArgumentException("not a dotted IPv4 address: " + ip);
+            }
+            out[i] = (byte) octet;
+        }
+        return out;
+    }
+}
