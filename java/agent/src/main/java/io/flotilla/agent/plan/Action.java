@@ -1,0 +1,36 @@
+package io.flotilla.agent.plan;
+
+/** One step that brings the node closer to its desired state. Every step is idempotent. */
+public sealed interface Action {
+
+    long chainId();
+
+    /** A short name for metrics and logs. */
+    default String kind() {
+        return getClass().getSimpleName();
+    }
+
+    record CreateVolume(long chainId, DesiredSubnode subnode) implements Action {}
+
+    /** Writes the subnode's config directory (config file and key) when its content differs. */
+    record WriteConfig(long chainId, DesiredSubnode subnode) implements Action {}
+
+    /** Creates and starts the subnode container. */
+    record CreateContainer(long chainId, DesiredSubnode subnode) implements Action {}
+
+    record StartContainer(long chainId, String containerId) implements Action {}
+
+    /** Starts an exited container again; {@code attempt} counts restarts since it last ran stably. */
+    record RestartContainer(long chainId, String containerId, int attempt, int exitCode) implements Action {}
+
+    /** Replaces a container whose config or image changed; the data volume is kept. */
+    record RecreateContainer(long chainId, String containerId, DesiredSubnode subnode, String reason) implements Action {}
+
+    record RemoveContainer(long chainId, String containerId, String reason) implements Action {}
+
+    /** Deletes a chain's data volume once the chain has been gone from this node for the grace period. */
+    record RemoveVolume(long chainId, String volume) implements Action {}
+
+    /** The pinned image is not on this node: nothing else is run in its place. */
+    record RefuseImage(long chainId, String imageVersion, String imageId, String reason) implements Action {}
+}

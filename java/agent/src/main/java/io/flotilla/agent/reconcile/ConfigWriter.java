@@ -1,0 +1,92 @@
+package io.flotilla.agent.reconcile;
+
+import io.flotilla.agent.plan.DesiredSubnode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * Writes a subnode's config directory: config.json, the node keystore and its password. Files are written to a
+ * temporary name and moved into place, so a crash never leaves a half-written config. The directory is mounted
+ * read-only into the container; files are owned by root with the subnode's group and mode 0640.
+ */
+public final class ConfigWriter {
+
+    private final Path root;
+    private final byte[] keystore;
+    private final byte[] password;
+    private final int subnodeGid;
+
+    public ConfigWriter(Path dataDir, byte[] keystore, byte[] password, int subnodeGid) {
+        this.root = dataDir.resolve("subnodes");
+        this.keystore = keystore.clone();
+        this.password = password.clone();
+        this.subnodeGid = subnodeGid;
+    }
+
+    public Path directoryOf(DesiredSubnode subnode) {
+        return root.resolve(subnode.containerName());
+    }
+
+    /** Writes the files whose content differs; returns the directory. */
+    public Path write(DesiredSubnode subnode) {
+        Path dir = directoryOf(subnode);
+        try {
+            Files.createDirectories(dir);
+            restrict(dir, "rwxr-x---");
+            writeIfChanged(dir.resolve("config.json"), subnode.configJson().getBytes(StandardCharsets.UTF_8));
+            writeIfChanged(dir.resolve(SubnodeConfig.KEY_FILE), keystore);
+            writeIfChanged(dir.resolve(SubnodeConfig.PASSWORD_FILE), password);
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the config of " + subnode.containerName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Deletes a subnode's config directory; does nothing when it is gone. */
+    public void delete(String containerName) {
+        Path dir = root.resolve(containerName);
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void writeIfChanged(Path file, byte[] content) throws IOException {
+        if (Files.exists(file) && Arrays.equals(Files.readAllBytes(file), content)) {
+            return;
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.write(tmp, content);
+        restrict(tmp, "rw-r-----");
+        try {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    private void restrict(Path path, String mode) throws IOException {
+        Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
+        try {
+            Files.setAttribute(path, "unix:gid", subnodeGid);
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            // Not root (a developer's run): let the subnode user read through "other" instead.
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode.replace("---", mode.startsWith("rwx") ? "r-x" : "r--")));
+        }
+    }
+}

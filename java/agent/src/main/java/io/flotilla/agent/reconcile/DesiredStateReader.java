@@ -1,0 +1,63 @@
+package io.flotilla.agent.reconcile;
+
+import io.flotilla.agent.plan.DesiredState;
+import io.flotilla.agent.plan.DesiredSubnode;
+import io.flotilla.manager.ChainInfo;
+import io.flotilla.manager.ManagerClient;
+import io.flotilla.manager.NodeChain;
+import io.flotilla.manager.NodeInfo;
+import io.flotilla.manager.Rotation;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Reads this node's desired state from the manager contracts. Throws ManagerException when the RPC fails. */
+public final class DesiredStateReader {
+
+    private final ManagerClient client;
+    private final LimitsCalculator limits;
+
+    public DesiredStateReader(ManagerClient client, LimitsCalculator limits) {
+        this.client = client;
+        this.limits = limits;
+    }
+
+    /**
+     * @param node this node
+     * @param runningChains chains that have a container on this node now (to find the ones it is leaving)
+     */
+    public DesiredState read(NodeInfo node, Collection<Long> runningChains, Instant now) {
+        List<DesiredSubnode> subnodes = new ArrayList<>();
+        List<NodeChain> placements = client.chainsOfNode(node.id());
+        for (NodeChain placement : placements) {
+            ChainInfo chain = client.chain(placement.chainId());
+            boolean joinedByRotation = client.rotationsOf(chain.id()).stream().anyMatch(r -> r.joiningNode() == node.id());
+            SubnodeConfig.Rendered config = SubnodeConfig.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
+                    client.membersOf(chain.id()), joinedByRotation);
+            subnodes.add(new DesiredSubnode(chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
+                    chain.imageDigest(), limits.forUnits(placement.unitsPerNode()), config.json(), config.hash()));
+        }
+        Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
+        Map<Long, Instant> leavingUntil = new HashMap<>();
+        for (long chainId : runningChains) {
+            if (placed.contains(chainId)) {
+                continue;
+            }
+            if (client.chain(chainId).status() != ChainInfo.ChainStatus.ACTIVE) {
+                continue; // a removed chain stops at once
+            }
+            client.rotationsOf(chainId).stream()
+                    .filter(r -> r.leavingNode() == node.id())
+                    .map(Rotation::finishAt)
+                    .max(Instant::compareTo)
+                    .filter(finishAt -> finishAt.isAfter(now))
+                    .ifPresent(finishAt -> leavingUntil.put(chainId, finishAt));
+        }
+        return new DesiredState(node.id(), subnodes, leavingUntil);
+    }
+}

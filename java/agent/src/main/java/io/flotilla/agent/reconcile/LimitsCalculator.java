@@ -1,0 +1,32 @@
+package io.flotilla.agent.reconcile;
+
+import io.flotilla.agent.config.AgentSettings.Capacity;
+import io.flotilla.agent.runtime.ResourceLimits;
+
+/**
+ * Resources of a subnode: (node capacity - agent reserve) x units / 128, for CPU (CFS quota over a 100 ms period,
+ * and shares), memory and pids. Disk is reported, not enforced: overlay2 volumes have no size limit.
+ */
+public final class LimitsCalculator {
+
+    public static final int UNITS_PER_NODE = 128;
+    private static final long CPU_PERIOD_MICROS = 100_000;
+    private static final long MIN_MEMORY_BYTES = 16L << 20;
+
+    private final long cpuMillicores;
+    private final long memoryMiB;
+
+    public LimitsCalculator(Capacity capacity, Capacity reserve) {
+        this.cpuMillicores = Math.max(UNITS_PER_NODE, capacity.cpuMillicores() - reserve.cpuMillicores());
+        this.memoryMiB = Math.max(UNITS_PER_NODE, capacity.memoryMiB() - reserve.memoryMiB());
+    }
+
+    public ResourceLimits forUnits(int units) {
+        long millicores = cpuMillicores * units / UNITS_PER_NODE;
+        long quota = Math.max(1_000, millicores * CPU_PERIOD_MICROS / 1000);
+        int shares = (int) Math.max(2, 1024L * units / UNITS_PER_NODE);
+        long memory = Math.max(MIN_MEMORY_BYTES, (memoryMiB * units / UNITS_PER_NODE) << 20);
+        long pids = Math.max(64, 4096L * units / UNITS_PER_NODE);
+        return new ResourceLimits(quota, CPU_PERIOD_MICROS, shares, memory, pids);
+    }
+}

@@ -1,0 +1,46 @@
+package io.flotilla.agent.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The container engine as the agent sees it. Docker is the source of truth for what runs on a node: every
+ * container and volume the agent creates carries labels, so the actual state can always be re-read.
+ * All methods are idempotent where the engine allows it (removing what is gone is not an error).
+ */
+public interface ContainerRuntime {
+
+    /** Whether the engine answers. */
+    boolean ping();
+
+    /** Containers (running or not) whose labels include every entry of {@code labels}. */
+    List<ObservedContainer> listContainers(Map<String, String> labels);
+
+    /** Volumes whose labels include every entry of {@code labels}. */
+    List<ObservedVolume> listVolumes(Map<String, String> labels);
+
+    /** Creates a named volume; does nothing when it exists. */
+    void createVolume(String name, Map<String, String> labels);
+
+    /** Creates (does not start) a container; returns its id. */
+    String createContainer(ContainerSpec spec);
+
+    void startContainer(String id);
+
+    /** Stops a container, killing it after {@code timeout}; does nothing when it is not running. */
+    void stopContainer(String id, Duration timeout);
+
+    /** Removes a container (forcing a running one); does nothing when it is gone. */
+    void removeContainer(String id);
+
+    /** Removes a volume; does nothing when it is gone. */
+    void removeVolume(String name);
+
+    /** The image id ("sha256:...", the digest of the image config) of a local image, empty when absent. */
+    Optional<String> imageId(String imageReference);
+
+    /** One sample of a running container's CPU and memory use, empty when it does not run. */
+    Optional<ContainerStats> stats(String id);
+}
