@@ -1,16 +1,11 @@
 package io.flotilla.agent;
 
 import io.flotilla.agent.config.AgentSettings;
-import io.flotilla.agent.config.SettingsException;
 import io.flotilla.agent.config.SettingsValidator;
 import io.flotilla.agent.liveness.PeerProber;
-import io.flotilla.agent.node.HostCapacity;
 import io.flotilla.agent.node.NodeKey;
-import io.flotilla.agent.plan.Planner;
-import io.flotilla.agent.reconcile.ConfigWriter;
-import io.flotilla.agent.reconcile.DesiredStateReader;
-import io.flotilla.agent.reconcile.LimitsCalculator;
 import io.flotilla.agent.reconcile.ReconcileLoop;
+import io.flotilla.agent.reconcile.ReconcilerFactory;
 import io.flotilla.agent.reconcile.Reconciler;
 import io.flotilla.agent.runtime.ContainerRuntime;
 import io.flotilla.agent.runtime.DockerContainerRuntime;
@@ -19,10 +14,7 @@ import io.flotilla.manager.AddressBook;
 import io.flotilla.manager.ManagerClient;
 import io.flotilla.manager.ManagerEvents;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Clock;
-import java.time.Duration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -69,19 +61,7 @@ class AgentConfiguration {
     @Bean
     Reconciler reconciler(AgentSettings settings, ManagerClient client, ContainerRuntime runtime, AgentStatus status,
             MeterRegistry metrics, Clock clock) {
-        AgentSettings.Capacity capacity = HostCapacity.resolve(settings.capacity(), settings.dataDir());
-        LimitsCalculator limits = new LimitsCalculator(capacity, settings.reserve());
-        Planner planner = new Planner(new Planner.Policy(Duration.ofSeconds(1), settings.restartMaxDelay(), settings.volumeGracePeriod()));
-        int gid = Integer.parseInt(settings.subnodeUser().split(":")[1]);
-        ConfigWriter writer;
-        try {
-            writer = new ConfigWriter(settings.dataDir(), Files.readAllBytes(settings.keystore()),
-                    Files.readString(settings.passwordFile()).strip().getBytes(), gid);
-        } catch (IOException e) {
-            throw new SettingsException("setting flotilla.agent.keystore: " + e.getMessage());
-        }
-        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), planner, writer, settings.subnodeUser(), status,
-                metrics, clock);
+        return ReconcilerFactory.create(settings, client, runtime, status, metrics, clock);
     }
 
     @Bean(initMethod = "start", destroyMethod = "close")

@@ -83,6 +83,12 @@ public final class ManagerClient {
         return call(() -> web3j.ethBlockNumber().send().getBlockNumber().longValueExact());
     }
 
+    /** Timestamp of the latest block: the contracts' notion of now (it can run ahead of wall-clock time). */
+    public Instant latestBlockTime() {
+        return call(() -> Instant.ofEpochSecond(web3j.ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send()
+                .getBlock().getTimestamp().longValueExact()));
+    }
+
     public BigInteger balance(String address) {
         return call(() -> web3j.ethGetBalance(address, DefaultBlockParameterName.LATEST).send().getBalance());
     }

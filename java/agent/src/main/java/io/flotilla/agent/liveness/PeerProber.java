@@ -45,8 +45,11 @@ public final class PeerProber {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     }
 
-    /** Probes every peer of {@code desired}; returns the peers reported in this round. */
-    public synchronized List<Long> probe(DesiredState desired) {
+    /**
+     * Probes the peers of the chains whose own subnode runs here ({@code runningChains}): a node that cannot run
+     * a chain itself has no standing to judge its peers. Returns the peers reported in this round.
+     */
+    public synchronized List<Long> probe(DesiredState desired, Set<Long> runningChains) {
         if (desired == null) {
             return List.of();
         }
@@ -54,6 +57,9 @@ public final class PeerProber {
         Set<Peer> seen = new HashSet<>();
         List<Long> reported = new java.util.ArrayList<>();
         for (DesiredSubnode subnode : desired.subnodes()) {
+            if (!runningChains.contains(subnode.chainId())) {
+                continue;
+            }
             List<Member> members;
             try {
                 members = client.membersOf(subnode.chainId());

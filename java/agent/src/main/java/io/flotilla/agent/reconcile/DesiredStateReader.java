@@ -44,6 +44,10 @@ public final class DesiredStateReader {
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
         Map<Long, Instant> leavingUntil = new HashMap<>();
+        // finishAt is in chain time. The latest block's timestamp can run ahead of this agent's clock (a burst of
+        // blocks) or lag behind it (no block for a while), so chain time is taken as the later of the two.
+        Instant latestBlock = runningChains.stream().anyMatch(c -> !placed.contains(c)) ? client.latestBlockTime() : now;
+        Instant chainNow = latestBlock.isAfter(now) ? latestBlock : now;
         for (long chainId : runningChains) {
             if (placed.contains(chainId)) {
                 continue;
@@ -55,8 +59,8 @@ public final class DesiredStateReader {
                     .filter(r -> r.leavingNode() == node.id())
                     .map(Rotation::finishAt)
                     .max(Instant::compareTo)
-                    .filter(finishAt -> finishAt.isAfter(now))
-                    .ifPresent(finishAt -> leavingUntil.put(chainId, finishAt));
+                    .filter(finishAt -> finishAt.isAfter(chainNow))
+                    .ifPresent(finishAt -> leavingUntil.put(chainId, now.plus(java.time.Duration.between(chainNow, finishAt))));
         }
         return new DesiredState(node.id(), subnodes, leavingUntil);
     }

@@ -22,8 +22,7 @@ public final class LimitsCalculator {
     }
 
     public ResourceLimits forUnits(int units) {
-        long millicores = cpuMillicores * units / UNITS_PER_NODE;
-        long quota = Math.max(1_000, millicores * CPU_PERIOD_MICROS / 1000);
+        long quota = Math.max(1_000, cpuMillicores * units * CPU_PERIOD_MICROS / (1000L * UNITS_PER_NODE));
         int shares = (int) Math.max(2, 1024L * units / UNITS_PER_NODE);
         long memory = Math.max(MIN_MEMORY_BYTES, (memoryMiB * units / UNITS_PER_NODE) << 20);
         long pids = Math.max(64, 4096L * units / UNITS_PER_NODE);

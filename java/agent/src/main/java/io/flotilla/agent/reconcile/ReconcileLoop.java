@@ -17,6 +17,7 @@ public final class ReconcileLoop implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ReconcileLoop.class);
     private static final Duration PROBE_INTERVAL = Duration.ofSeconds(5);
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration STATS_INTERVAL = Duration.ofSeconds(15);
 
     private final Reconciler reconciler;
     private final ManagerEvents events;
@@ -25,6 +26,7 @@ public final class ReconcileLoop implements AutoCloseable {
     private final Duration pollInterval;
     private final Duration resyncInterval;
     private final Thread thread;
+    private final Thread statsThread;
     private volatile boolean running = true;
 
     public ReconcileLoop(Reconciler reconciler, ManagerEvents events, PeerProber prober, AgentStatus status, Duration pollInterval,
@@ -36,10 +38,32 @@ public final class ReconcileLoop implements AutoCloseable {
         this.pollInterval = pollInterval;
         this.resyncInterval = resyncInterval;
         this.thread = Thread.ofPlatform().name("flotilla-reconciler").daemon().unstarted(this::run);
+        this.statsThread = Thread.ofPlatform().name("flotilla-stats").daemon().unstarted(this::sampleStats);
     }
 
     public void start() {
         thread.start();
+        statsThread.start();
+    }
+
+    private void sampleStats() {
+        while (running) {
+            try {
+                reconciler.sampleStats();
+                Thread.sleep(STATS_INTERVAL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                LOG.debug("stats sampling: {}", e.getMessage());
+                try {
+                    Thread.sleep(STATS_INTERVAL);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
     }
 
     private void run() {
@@ -55,7 +79,7 @@ public final class ReconcileLoop implements AutoCloseable {
                     nextResync = System.nanoTime() + resyncInterval.toNanos();
                 }
                 if (now >= nextProbe) {
-                    prober.probe(reconciler.lastDesired());
+                    prober.probe(reconciler.lastDesired(), reconciler.runningChains());
                     nextProbe = System.nanoTime() + PROBE_INTERVAL.toNanos();
                 }
                 backoff = pollInterval;
@@ -81,6 +105,7 @@ public final class ReconcileLoop implements AutoCloseable {
     public void close() {
         running = false;
         thread.interrupt();
+        statsThread.interrupt();
         try {
             thread.join(5_000);
         } catch (InterruptedException e) {

@@ -60,8 +60,12 @@ public final class Reconciler {
     private final Timer latency;
     private final Map<String, RestartHistory> restarts = new ConcurrentHashMap<>();
     private final Map<String, Instant> orphanedSince = new ConcurrentHashMap<>();
+    // Docker 20.10 takes 1-2 s per stats sample, so samples are taken off the reconcile path (see sampleStats).
+    private final Map<String, ContainerStats> statsCache = new ConcurrentHashMap<>();
     private final Map<ContainerState, AtomicLong> containersByState = new EnumMap<>(ContainerState.class);
     private volatile DesiredState lastDesired;
+    private volatile Set<Long> runningChains = Set.of();
+    private volatile Long nodeId;
     private long passes;
 
     public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, Planner planner,
@@ -83,6 +87,52 @@ public final class Reconciler {
         }
     }
 
+    /**
+     * Samples CPU and memory of every running subnode into the cache the status reads; called from its own thread
+     * because each sample takes the engine a second or two.
+     */
+    public void sampleStats() {
+        DesiredState desired = lastDesired;
+        if (desired == null) {
+            return;
+        }
+        Set<String> seen = new HashSet<>();
+        for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(desired.nodeId()))) {
+            if (c.state() == ContainerState.RUNNING) {
+                runtime.stats(c.id()).ifPresent(sample -> statsCache.put(c.id(), sample));
+                seen.add(c.id());
+            }
+        }
+        statsCache.keySet().retainAll(seen);
+    }
+
+    /**
+     * This node: by its address while it is registered; after it has left, the address is freed, so the node is
+     * found again from the labels of the containers it still runs (they serve until their rotation's finishAt).
+     */
+    private Optional<NodeInfo> resolveNode() {
+        if (nodeId != null) {
+            return Optional.of(client.node(nodeId));
+        }
+        Optional<NodeInfo> me = client.nodeByAddress(client.account());
+        if (me.isEmpty()) {
+            Set<Long> candidates = new HashSet<>();
+            runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true"))
+                    .forEach(c -> candidates.add(Long.parseLong(c.labels().getOrDefault(Names.LABEL_NODE, "0"))));
+            runtime.listVolumes(Map.of(Names.LABEL_MANAGED, "true"))
+                    .forEach(v -> candidates.add(Long.parseLong(v.labels().getOrDefault(Names.LABEL_NODE, "0"))));
+            candidates.remove(0L);
+            me = candidates.stream().map(client::node).filter(n -> n.address().equalsIgnoreCase(client.account())).findFirst();
+        }
+        me.ifPresent(n -> nodeId = n.id());
+        return me;
+    }
+
+    /** Chains whose subnode on this node was running at the end of the last pass. */
+    public Set<Long> runningChains() {
+        return runningChains;
+    }
+
     /** The desired state of the last successful read, null before the first. */
     public DesiredState lastDesired() {
         return lastDesired;
@@ -97,7 +147,7 @@ public final class Reconciler {
         List<ObservedVolume> volumes;
         DesiredState desired;
         try {
-            Optional<NodeInfo> me = client.nodeByAddress(client.account());
+            Optional<NodeInfo> me = resolveNode();
             if (me.isEmpty()) {
                 status.degraded("no node is registered for address " + client.account() + " (run ./flotilla node register)");
                 return List.of();
@@ -226,6 +276,8 @@ public final class Reconciler {
     private void publish(NodeInfo node, DesiredState desired, List<ObservedContainer> containers, List<String> problems, Instant now, long millis) {
         containersByState.values().forEach(g -> g.set(0));
         containers.forEach(c -> containersByState.get(c.state()).incrementAndGet());
+        runningChains = containers.stream().filter(c -> c.state() == ContainerState.RUNNING)
+                .map(c -> Names.chainOf(c.labels())).collect(java.util.stream.Collectors.toUnmodifiableSet());
         Map<Long, String> errors = status.chainErrors();
         Map<Long, ObservedContainer> byChain = new HashMap<>();
         containers.forEach(c -> byChain.put(Names.chainOf(c.labels()), c));
@@ -249,7 +301,7 @@ public final class Reconciler {
 
     private SubnodeView view(long chainId, String name, ObservedContainer c, String version, String imageId, int slot, long quota,
             long memory, long pids, String leavingUntil, String error) {
-        ContainerStats stats = c != null && c.state() == ContainerState.RUNNING ? runtime.stats(c.id()).orElse(null) : null;
+        ContainerStats stats = c != null && c.state() == ContainerState.RUNNING ? statsCache.get(c.id()) : null;
         if (stats != null) {
             metrics.gauge("flotilla.subnode.cpu.cores", List.of(io.micrometer.core.instrument.Tag.of("chain", name)), stats.cpuCores());
             metrics.gauge("flotilla.subnode.memory.bytes", List.of(io.micrometer.core.instrument.Tag.of("chain", name)), stats.memoryBytes());

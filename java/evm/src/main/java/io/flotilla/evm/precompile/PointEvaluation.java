@@ -17,8 +17,10 @@ final class PointEvaluation implements Precompile {
             + "087041de621000edc98edada20c1def2";
     private static final int FIELD_ELEMENTS_PER_BLOB = 4096;
 
-    /** Decoded lazily: decompression and the subgroup check cost a few milliseconds. */
-    private Bls12381.G2 tau;
+    /** Decoded on first use (lazy holder): decompression and the subgroup check cost milliseconds. */
+    private static final class Setup {
+        static final Bls12381.G2 TAU = Bls12381.decodeG2(Hex.decode(SETUP_G2_TAU));
+    }
 
     @Override
     public long gas(byte[] input) {
@@ -50,9 +52,8 @@ final class PointEvaluation implements Precompile {
         return out;
     }
 
-    private boolean verify(Bls12381.G1 commitment, BigInteger z, BigInteger y, Bls12381.G1 proof) {
-        if (tau == null) tau = Bls12381.decodeG2(Hex.decode(SETUP_G2_TAU));
-        Bls12381.G2 xMinusZ = Bls12381.add(tau, Bls12381.mul(Bls12381.G2_GENERATOR, Bls12381.R.subtract(z).mod(Bls12381.R)));
+    private static boolean verify(Bls12381.G1 commitment, BigInteger z, BigInteger y, Bls12381.G1 proof) {
+        Bls12381.G2 xMinusZ = Bls12381.add(Setup.TAU, Bls12381.mul(Bls12381.G2_GENERATOR, Bls12381.R.subtract(z).mod(Bls12381.R)));
         Bls12381.G1 pMinusY = Bls12381.add(commitment, Bls12381.mul(Bls12381.G1_GENERATOR, Bls12381.R.subtract(y).mod(Bls12381.R)));
         return Bls12381.pairingProductIsOne(
                 new Bls12381.G1[] {pMinusY, proof},

@@ -61,8 +61,11 @@ public final class TransactionProcessor {
         if (tx.isCreate() && tx.data().length > Gas.MAX_INITCODE_SIZE) {
             return reject(TxRejection.INITCODE_SIZE_EXCEEDED, tx.data().length + " bytes");
         }
-        if (tx.gasLimit().compareTo(BigInteger.valueOf(block.gasLimit())) > 0) {
+        if (tx.gasLimit().compareTo(new BigInteger(Long.toUnsignedString(block.gasLimit()))) > 0) {
             return reject(TxRejection.GAS_ALLOWANCE_EXCEEDED, tx.gasLimit() + " > block " + block.gasLimit());
+        }
+        if (tx.gasLimit().bitLength() > 63) {
+            return reject(TxRejection.GAS_ALLOWANCE_EXCEEDED, "gas limit does not fit this implementation: " + tx.gasLimit());
         }
         long gasLimit = tx.gasLimit().longValueExact();
         BigInteger baseFee = block.baseFee().toBigInteger();

@@ -26,6 +26,8 @@ public final class Evm {
     final Precompiles precompiles;
     final JumpDestCache jumpDests;
     private final Interpreter interpreter = new Interpreter();
+    /** One operand stack per call depth: frames at the same depth never overlap, so they can share. */
+    private final long[][] stacks = new long[Gas.DEPTH_LIMIT + 1][];
 
     public Evm(JournaledState state, AccessSets access, TransientStorage transientStorage, Substate substate,
                Journal journal, BlockEnv block, TxContext tx, Precompiles precompiles, JumpDestCache jumpDests) {
@@ -38,6 +40,15 @@ public final class Evm {
         this.tx = tx;
         this.precompiles = precompiles;
         this.jumpDests = jumpDests;
+    }
+
+    long[] stackFor(int depth) {
+        long[] st = stacks[depth];
+        if (st == null) {
+            st = new long[Gas.STACK_LIMIT * 4];
+            stacks[depth] = st;
+        }
+        return st;
     }
 
     /** A message call frame; reverts its own changes on failure. */

@@ -6,6 +6,7 @@ import java.util.Arrays;
 final class Memory {
     /** Offsets/sizes above this cost more gas than any block holds, so they are treated as out of gas. */
     static final long LIMIT = 0xFFFFFFFFL;
+    private static final long MAX_SIZE = Integer.MAX_VALUE - 64;
     private byte[] data = new byte[256];
     private long size;
 
@@ -18,6 +19,8 @@ final class Memory {
         if (len == 0) return 0;
         long end = offset + len;
         if (end <= size) return 0;
+        // Beyond a Java array's reach; no realistic gas limit pays for this much memory anyway.
+        if (end > MAX_SIZE) return Long.MAX_VALUE;
         long newWords = Gas.words(end);
         return Gas.memoryCost(newWords) - Gas.memoryCost(size >>> 5);
     }

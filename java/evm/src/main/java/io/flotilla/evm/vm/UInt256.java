@@ -6,7 +6,7 @@ import java.math.BigInteger;
  * 256-bit arithmetic on the interpreter's long stack: a word at index {@code p} occupies
  * {@code s[p..p+3]}, least significant limb first. Binary operations read operands at
  * {@code a} (top) and {@code b} (second) and write the result at {@code b}.
- * Division-family operations use 64-bit fast paths and fall back to BigInteger for wide operands.
+ * Division-family operations use 64-bit fast paths and {@link WideDivision} for wide operands.
  */
 final class UInt256 {
     private UInt256() {
@@ -61,29 +61,40 @@ final class UInt256 {
         mulInto(a0, a1, a2, a3, b0, b1, b2, b3, s, b);
     }
 
-    /** Low 256 bits of x*y written at out. */
+    /** Low 256 bits of x*y written at out: schoolbook rows, dropping every partial product above 2^256. */
     static void mulInto(long x0, long x1, long x2, long x3, long y0, long y1, long y2, long y3, long[] out, int o) {
-        long[] x = {x0, x1, x2, x3};
-        long[] y = {y0, y1, y2, y3};
-        long[] r = new long[4];
-        for (int i = 0; i < 4; i++) {
-            if (x[i] == 0) continue;
-            long carry = 0;
-            for (int j = 0; i + j < 4; j++) {
-                long lo = x[i] * y[j];
-                long hi = Math.unsignedMultiplyHigh(x[i], y[j]);
-                long t = r[i + j] + lo;
-                long c1 = ult(t, lo) ? 1 : 0;
-                long t2 = t + carry;
-                long c2 = ult(t2, t) ? 1 : 0;
-                r[i + j] = t2;
-                carry = hi + c1 + c2;
-            }
-        }
-        out[o] = r[0];
-        out[o + 1] = r[1];
-        out[o + 2] = r[2];
-        out[o + 3] = r[3];
+        long r0 = x0 * y0;
+        long c = Math.unsignedMultiplyHigh(x0, y0);
+        long t = x0 * y1;
+        long r1 = t + c;
+        c = Math.unsignedMultiplyHigh(x0, y1) + (ult(r1, t) ? 1 : 0);
+        t = x0 * y2;
+        long r2 = t + c;
+        c = Math.unsignedMultiplyHigh(x0, y2) + (ult(r2, t) ? 1 : 0);
+        long r3 = x0 * y3 + c;
+
+        t = x1 * y0;
+        r1 += t;
+        c = Math.unsignedMultiplyHigh(x1, y0) + (ult(r1, t) ? 1 : 0);
+        t = x1 * y1;
+        long sum = r2 + t;
+        long k = ult(sum, t) ? 1 : 0;
+        long sumC = sum + c;
+        k += ult(sumC, sum) ? 1 : 0;
+        r2 = sumC;
+        c = Math.unsignedMultiplyHigh(x1, y1) + k;
+        r3 += x1 * y2 + c;
+
+        t = x2 * y0;
+        r2 += t;
+        c = Math.unsignedMultiplyHigh(x2, y0) + (ult(r2, t) ? 1 : 0);
+        r3 += x2 * y1 + c;
+
+        r3 += x3 * y0;
+        out[o] = r0;
+        out[o + 1] = r1;
+        out[o + 2] = r2;
+        out[o + 3] = r3;
     }
 
     static boolean isZero(long[] s, int p) {
@@ -101,6 +112,7 @@ final class UInt256 {
         s[p + 3] = v3;
     }
 
+    /** For tests and diagnostics; the opcodes never convert to BigInteger. */
     static BigInteger toBig(long[] s, int p) {
         byte[] b = new byte[33];
         for (int limb = 0; limb < 4; limb++) {
@@ -113,11 +125,6 @@ final class UInt256 {
     }
 
     private static final BigInteger TWO_256 = BigInteger.ONE.shiftLeft(256);
-
-    static BigInteger toSignedBig(long[] s, int p) {
-        BigInteger v = toBig(s, p);
-        return s[p + 3] < 0 ? v.subtract(TWO_256) : v;
-    }
 
     static void fromBig(long[] s, int p, BigInteger v) {
         if (v.signum() < 0) v = v.add(TWO_256);
@@ -156,7 +163,9 @@ final class UInt256 {
             set(s, b, 0, 0, 0, 0);
             return;
         }
-        fromBig(s, b, toBig(s, a).divide(toBig(s, b)));
+        int[] q = new int[8], r = new int[8];
+        WideDivision.divmod(WideDivision.digits(s, a, 8), WideDivision.digits(s, b, 8), q, r);
+        WideDivision.store(s, b, q);
     }
 
     static void mod(long[] s, int a, int b) {
@@ -169,7 +178,9 @@ final class UInt256 {
             System.arraycopy(s, a, s, b, 4);
             return;
         }
-        fromBig(s, b, toBig(s, a).mod(toBig(s, b)));
+        int[] q = new int[8], r = new int[8];
+        WideDivision.divmod(WideDivision.digits(s, a, 8), WideDivision.digits(s, b, 8), q, r);
+        WideDivision.store(s, b, r);
     }
 
     static void sdiv(long[] s, int a, int b) {
@@ -178,8 +189,16 @@ final class UInt256 {
             s[b] = s[a] / s[b];
             return;
         }
-        // Truncated division; MIN / -1 overflows back to MIN, which fromBig's wrap gives for free.
-        fromBig(s, b, toSignedBig(s, a).divide(toSignedBig(s, b)));
+        // Truncated division on magnitudes; MIN / -1 wraps back to MIN as the spec requires.
+        boolean negA = s[a + 3] < 0, negB = s[b + 3] < 0;
+        long[] t = new long[8];
+        System.arraycopy(s, a, t, 4, 4);
+        System.arraycopy(s, b, t, 0, 4);
+        if (negA) negate(t, 4);
+        if (negB) negate(t, 0);
+        div(t, 4, 0);
+        if (negA != negB) negate(t, 0);
+        System.arraycopy(t, 0, s, b, 4);
     }
 
     static void smod(long[] s, int a, int b) {
@@ -188,8 +207,26 @@ final class UInt256 {
             s[b] = s[a] % s[b];
             return;
         }
-        // Result takes the sign of the dividend, as BigInteger.remainder does.
-        fromBig(s, b, toSignedBig(s, a).remainder(toSignedBig(s, b)));
+        // The remainder takes the sign of the dividend.
+        boolean negA = s[a + 3] < 0;
+        long[] t = new long[8];
+        System.arraycopy(s, a, t, 4, 4);
+        System.arraycopy(s, b, t, 0, 4);
+        if (negA) negate(t, 4);
+        if (t[3] < 0) negate(t, 0);
+        mod(t, 4, 0);
+        if (negA) negate(t, 0);
+        System.arraycopy(t, 0, s, b, 4);
+    }
+
+    /** Two's complement negation in place. */
+    static void negate(long[] s, int p) {
+        long carry = 1;
+        for (int i = 0; i < 4; i++) {
+            long v = ~s[p + i] + carry;
+            carry = (carry == 1 && v == 0) ? 1 : 0;
+            s[p + i] = v;
+        }
     }
 
     /** (s[a] + s[b]) mod s[c], result at c. */
@@ -202,7 +239,18 @@ final class UInt256 {
             s[c] = Long.remainderUnsigned(r, n);
             return;
         }
-        fromBig(s, c, toBig(s, a).add(toBig(s, b)).mod(toBig(s, c)));
+        // The 257-bit sum as nine digits.
+        int[] u = WideDivision.digits(s, a, 9);
+        int[] y = WideDivision.digits(s, b, 9);
+        long carry = 0;
+        for (int i = 0; i < 9; i++) {
+            long t = (u[i] & 0xFFFFFFFFL) + (y[i] & 0xFFFFFFFFL) + carry;
+            u[i] = (int) t;
+            carry = t >>> 32;
+        }
+        int[] q = new int[9], r = new int[8];
+        WideDivision.divmod(u, WideDivision.digits(s, c, 8), q, r);
+        WideDivision.store(s, c, r);
     }
 
     static void mulmod(long[] s, int a, int b, int c) {
@@ -212,7 +260,23 @@ final class UInt256 {
             s[c] = Long.remainderUnsigned(s[a] * s[b], s[c]);
             return;
         }
-        fromBig(s, c, toBig(s, a).multiply(toBig(s, b)).mod(toBig(s, c)));
+        // The full 512-bit product as sixteen digits.
+        int[] x = WideDivision.digits(s, a, 8);
+        int[] y = WideDivision.digits(s, b, 8);
+        int[] prod = new int[16];
+        for (int i = 0; i < 8; i++) {
+            long carry = 0;
+            long xi = x[i] & 0xFFFFFFFFL;
+            for (int j = 0; j < 8; j++) {
+                long t = xi * (y[j] & 0xFFFFFFFFL) + (prod[i + j] & 0xFFFFFFFFL) + carry;
+                prod[i + j] = (int) t;
+                carry = t >>> 32;
+            }
+            prod[i + 8] = (int) carry;
+        }
+        int[] q = new int[16], r = new int[8];
+        WideDivision.divmod(prod, WideDivision.digits(s, c, 8), q, r);
+        WideDivision.store(s, c, r);
     }
 
     /** base s[a] ** exponent s[b], result at b (square-and-multiply on limbs). */

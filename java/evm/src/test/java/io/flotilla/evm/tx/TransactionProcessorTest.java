@@ -195,4 +195,21 @@ class TransactionProcessorTest {
         assertEquals(Word.ONE, world.storage(CALLEE, Word.ZERO));
         assertEquals(Word.of(17), world.storage(TARGET, Word.ONE));
     }
+
+    @Test
+    void callDepthStopsAt1024() throws Exception {
+        // Each frame increments slot 0 and calls itself with all its gas; the 1025th call fails.
+        String code = "0x" + "600054600101600055" + "6000600060006000600030" + "5a" + "f1" + "00";
+        world.putAccount(TARGET, Account.of(1, Word.ZERO, Hex.decode(code)));
+        BlockEnv roomy = new BlockEnv(COINBASE, 1, 1000, Long.MAX_VALUE / 2, Word.ZERO, Word.ZERO, 1, 0, n -> Word.ZERO);
+        Transaction tx = new Transaction(0, SENDER, 0, BigInteger.valueOf(Long.MAX_VALUE / 4), BigInteger.ZERO, null, null, TARGET,
+                BigInteger.ZERO, new byte[0], List.of(), BigInteger.ZERO, List.of());
+        TxOutcome[] out = new TxOutcome[1];
+        // Frames recurse on the Java stack, so run on a thread with room for 1024 of them.
+        Thread t = new Thread(null, () -> out[0] = processor.process(world, roomy, tx), "deep", 16L << 20);
+        t.start();
+        t.join();
+        assertTrue(included(out[0]).success());
+        assertEquals(Word.of(1025), world.storage(TARGET, Word.ZERO));
+    }
 }

@@ -125,5 +125,8 @@ class ControlFlowAndEnvironmentTest {
         assertFalse(r.success());
         assertEquals(HaltReason.RETURN_DATA_OUT_OF_BOUNDS, r.error());
         assertNull(new EvmHarness().call("00", 10).error());
+        // an offset near 2^63 must not wrap around the bounds check
+        FrameResult wrapped = new EvmHarness().call("6001" + "677ffffffffffffff0" + "6000" + "3e", 1000);
+        assertEquals(HaltReason.RETURN_DATA_OUT_OF_BOUNDS, wrapped.error());
     }
 }

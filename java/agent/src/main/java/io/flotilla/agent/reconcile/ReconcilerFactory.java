@@ -1,0 +1,37 @@
+package io.flotilla.agent.reconcile;
+
+import io.flotilla.agent.config.AgentSettings;
+import io.flotilla.agent.config.SettingsException;
+import io.flotilla.agent.node.HostCapacity;
+import io.flotilla.agent.plan.Planner;
+import io.flotilla.agent.runtime.ContainerRuntime;
+import io.flotilla.agent.status.AgentStatus;
+import io.flotilla.manager.ManagerClient;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+
+/** Assembles a {@link Reconciler} from the agent settings; shared by the service and its tests. */
+public final class ReconcilerFactory {
+
+    private ReconcilerFactory() {}
+
+    public static Reconciler create(AgentSettings settings, ManagerClient client, ContainerRuntime runtime, AgentStatus status,
+            MeterRegistry metrics, Clock clock) {
+        AgentSettings.Capacity capacity = HostCapacity.resolve(settings.capacity(), settings.dataDir());
+        LimitsCalculator limits = new LimitsCalculator(capacity, settings.reserve());
+        Planner planner = new Planner(new Planner.Policy(Duration.ofSeconds(1), settings.restartMaxDelay(), settings.volumeGracePeriod()));
+        int gid = Integer.parseInt(settings.subnodeUser().split(":")[1]);
+        ConfigWriter writer;
+        try {
+            writer = new ConfigWriter(settings.dataDir(), Files.readAllBytes(settings.keystore()),
+                    Files.readString(settings.passwordFile()).strip().getBytes(), gid);
+        } catch (IOException e) {
+            throw new SettingsException("setting flotilla.agent.keystore: " + e.getMessage());
+        }
+        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), planner, writer, settings.subnodeUser(), status,
+                metrics, clock);
+    }
+}

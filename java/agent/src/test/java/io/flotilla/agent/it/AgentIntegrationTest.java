@@ -1,0 +1,278 @@
+package io.flotilla.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.agent.liveness.PeerProber;
+import io.flotilla.agent.plan.Action;
+import io.flotilla.agent.plan.Names;
+import io.flotilla.agent.runtime.DockerContainerRuntime;
+import io.flotilla.agent.runtime.ObservedContainer;
+import io.flotilla.agent.runtime.ObservedContainer.ContainerState;
+import io.flotilla.manager.ChainInfo;
+import io.flotilla.manager.ManagerClient;
+import io.flotilla.manager.ManagerException;
+import io.flotilla.manager.NodeStatus;
+import io.flotilla.manager.Rotation;
+import io.flotilla.manager.contracts.SidechainManager;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.web3j.abi.datatypes.Function;
+import org.web3j.abi.datatypes.Type;
+
+/**
+ * The agent against the real parts: a Hardhat node running the manager contracts (deployed by the deploy script)
+ * and the Docker engine. Six simulated nodes on their own loopback addresses each run an agent reconciler.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class AgentIntegrationTest {
+
+    private static final Duration ROTATION_DELAY = Duration.ofSeconds(6);
+    private static final Duration VOLUME_GRACE = Duration.ofSeconds(2);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TestNetwork network;
+    private DockerContainerRuntime runtime;
+    private final List<SimulatedNode> nodes = new ArrayList<>();
+    private ManagerClient admin;
+    private ManagerClient developer;
+    private long alpha;
+
+    @BeforeAll
+    void startNetwork() throws Exception {
+        runtime = new DockerContainerRuntime("unix:///var/run/docker.sock");
+        assertThat(runtime.ping()).as("a Docker engine must answer on /var/run/docker.sock (./flotilla starts one)").isTrue();
+        network = TestNetwork.start();
+        admin = network.client(TestNetwork.account(0));
+        developer = network.client(TestNetwork.account(9));
+        admin.transact("SidechainManager", new Function("setParameters", List.<Type>of(new SidechainManager.Parameters(
+                BigInteger.valueOf(1_000_000_000L), BigInteger.valueOf(3600), BigInteger.valueOf(5L * 365 * 86400),
+                BigInteger.valueOf(ROTATION_DELAY.toSeconds()), BigInteger.valueOf(30L * 86400), BigInteger.valueOf(600))), List.of()),
+                BigInteger.ZERO);
+        for (int i = 1; i <= 6; i++) {
+            nodes.add(new SimulatedNode(network, runtime, i, TestNetwork.account(i), VOLUME_GRACE));
+        }
+    }
+
+    @AfterAll
+    void stopNetwork() throws Exception {
+        for (SimulatedNode node : nodes) {
+            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(node.id))) {
+                runtime.removeContainer(c.id());
+            }
+            runtime.listVolumes(Names.nodeSelector(node.id)).forEach(v -> runtime.removeVolume(v.name()));
+        }
+        if (network != null) {
+            network.close();
+        }
+        if (runtime != null) {
+            runtime.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aNewChainGetsOneHardenedResourceLimitedSubnodePerMember() throws Exception {
+        alpha = developer.createSidechain("alpha", "dev4", Duration.ofDays(30), "bft", TestNetwork.STANDIN_VERSION);
+        reconcileAll();
+        ChainInfo chain = developer.chain(alpha);
+        List<ObservedContainer> containers = containersOf(alpha);
+        assertThat(containers).hasSize(4).allMatch(c -> c.state() == ContainerState.RUNNING);
+        assertThat(containers.stream().map(c -> Long.parseLong(c.labels().get(Names.LABEL_NODE))).collect(Collectors.toSet()))
+                .isEqualTo(Set.copyOf(chain.members()));
+
+        for (long member : chain.members()) {
+            SimulatedNode node = node(member);
+            String name = "flotilla-alpha-" + member;
+            JsonNode inspect = JSON.readTree(TestNetwork.run(network.root, Map.of(), "docker", "inspect", name)).get(0);
+            JsonNode host = inspect.get("HostConfig");
+            // dev4 = 8 of 128 units of (4000 - 500) millicores and (4096 - 512) MiB.
+            assertThat(host.get("CpuQuota").asLong()).isEqualTo(21_875);
+            assertThat(host.get("CpuPeriod").asLong()).isEqualTo(100_000);
+            assertThat(host.get("CpuShares").asLong()).isEqualTo(64);
+            assertThat(host.get("Memory").asLong()).isEqualTo(224L << 20);
+            assertThat(host.get("PidsLimit").asLong()).isEqualTo(256);
+            assertThat(host.get("ReadonlyRootfs").asBoolean()).isTrue();
+            assertThat(host.get("CapDrop").toString()).contains("ALL");
+            assertThat(host.get("SecurityOpt").toString()).contains("no-new-privileges");
+            assertThat(host.get("NetworkMode").asText()).isEqualTo("host");
+            assertThat(inspect.get("Config").get("User").asText()).isEqualTo("65534:65534");
+            assertThat(inspect.get("Image").asText()).isEqualTo(network.standinImageId);
+            assertThat(inspect.get("Config").get("Labels").get(Names.LABEL_CHAIN).asText()).isEqualTo(Long.toString(alpha));
+
+            JsonNode config = JSON.readTree(Files.readString(node.configOf("alpha")));
+            int slot = config.get("slot").asInt();
+            assertThat(config.get("rpcPort").asInt()).isEqualTo(21000 + slot * 16 + 2);
+            assertThat(config.get("bindIp").asText()).isEqualTo(node.ip);
+            assertThat(config.get("members")).hasSize(4);
+            assertThat(config.get("catchUp").asBoolean()).isFalse();
+            assertThat(httpGet(node.ip, config.get("rpcPort").asInt())).contains("alpha");
+            assertThat(node.status.snapshot().subnodes()).anyMatch(s -> s.chainId() == alpha && s.state().equals("RUNNING"));
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aRestartedAgentFindsEverythingInPlaceAndChangesNothing() {
+        Set<String> before = containersOf(alpha).stream().map(ObservedContainer::id).collect(Collectors.toSet());
+        for (SimulatedNode node : nodes) {
+            node.restartAgent();
+            assertThat(node.agent.reconcile()).as("plan of a restarted agent on node %d", node.id).isEmpty();
+        }
+        assertThat(containersOf(alpha).stream().map(ObservedContainer::id).collect(Collectors.toSet())).isEqualTo(before);
+    }
+
+    @Test
+    @Order(3)
+    void aSubnodeThatDiesIsRestartedAndAStrayDuplicateIsRemoved() throws Exception {
+        ObservedContainer victim = containersOf(alpha).get(0);
+        SimulatedNode node = node(Long.parseLong(victim.labels().get(Names.LABEL_NODE)));
+        TestNetwork.run(network.root, Map.of(), "docker", "kill", victim.id());
+        List<Action> plan = node.agent.reconcile();
+        assertThat(plan).singleElement().isInstanceOf(Action.RestartContainer.class);
+        assertThat(((Action.RestartContainer) plan.get(0)).exitCode()).isEqualTo(137);
+        assertThat(containersOf(alpha)).allMatch(c -> c.state() == ContainerState.RUNNING);
+    }
+
+    @Test
+    @Order(4)
+    void aNodeExitRotatesItsChainsAndTheLeavingSubnodeServesUntilFinishAt() throws Exception {
+        ChainInfo before = developer.chain(alpha);
+        SimulatedNode leaving = node(before.members().get(0));
+        leaving.client.initiateExit(leaving.id);
+        leaving.client.processExit(leaving.id, 10);
+        assertThat(leaving.client.node(leaving.id).status()).isEqualTo(NodeStatus.LEFT);
+        Rotation rotation = developer.rotationsOf(alpha).getLast();
+        assertThat(rotation.leavingNode()).isEqualTo(leaving.id);
+        assertThat(rotation.reason()).isEqualTo(Rotation.Reason.NODE_EXIT);
+        SimulatedNode joining = node(rotation.joiningNode());
+
+        reconcileAll();
+        JsonNode joinedConfig = JSON.readTree(Files.readString(joining.configOf("alpha")));
+        assertThat(joinedConfig.get("catchUp").asBoolean()).isTrue();
+        assertThat(joinedConfig.get("syncPeers")).hasSize(3);
+        for (long member : developer.chain(alpha).members()) {
+            JsonNode config = JSON.readTree(Files.readString(node(member).configOf("alpha")));
+            assertThat(config.get("members").findValuesAsText("nodeId")).doesNotContain(Long.toString(leaving.id)).hasSize(4);
+        }
+        // The leaving subnode still serves: five containers until finishAt.
+        assertThat(containersOf(alpha)).hasSize(5).allMatch(c -> c.state() == ContainerState.RUNNING);
+
+        // finishAt is chain time; Hardhat's block timestamps run ahead of the wall clock during bursts of blocks.
+        TestNetwork.pause(Duration.between(Instant.now(), rotation.finishAt()).plusMillis(1200));
+        leaving.agent.reconcile();
+        assertThat(containersOf(alpha)).hasSize(4).noneMatch(c -> c.labels().get(Names.LABEL_NODE).equals(Long.toString(leaving.id)));
+        // The grace period starts when the agent first sees the volume without a chain.
+        leaving.agent.reconcile();
+        assertThat(runtime.listVolumes(Names.nodeSelector(leaving.id))).as("volume kept during the grace period").hasSize(1);
+        TestNetwork.pause(VOLUME_GRACE.plusMillis(200));
+        leaving.agent.reconcile();
+        assertThat(runtime.listVolumes(Names.nodeSelector(leaving.id))).isEmpty();
+    }
+
+    @Test
+    @Order(5)
+    void anImageWhoseDigestIsNotPresentIsRefusedByEveryAgent() {
+        admin.publishImage("bogus-1", "sha256:" + "dd".repeat(32), "subnode");
+        long beta = developer.createSidechain("beta", "dev4", Duration.ofDays(1), "bft", "bogus-1");
+        reconcileAll();
+        assertThat(containersOf(beta)).isEmpty();
+        for (long member : developer.chain(beta).members()) {
+            assertThat(node(member).status.snapshot().problems())
+                    .anyMatch(p -> p.contains("refused") && p.contains("bogus-1") && p.contains("dd".repeat(32)));
+        }
+    }
+
+    @Test
+    @Order(6)
+    void membersReportADeadPeerAndTheContractsRotateItOut() throws Exception {
+        ChainInfo chain = developer.chain(alpha);
+        SimulatedNode dead = node(chain.members().get(1));
+        // Hard-kill the node: its subnode stops and its agent no longer runs.
+        ObservedContainer victim = runtime.listContainers(Map.of(Names.LABEL_NODE, Long.toString(dead.id), Names.LABEL_CHAIN, Long.toString(alpha))).getFirst();
+        runtime.stopContainer(victim.id(), Duration.ofSeconds(1));
+        List<SimulatedNode> survivors = chain.members().stream().filter(m -> m != dead.id).map(this::node).toList();
+        List<PeerProber> probers = survivors.stream().map(n -> new PeerProber(n.client, Duration.ofSeconds(1), Clock.systemUTC())).toList();
+        for (int k = 0; k < survivors.size(); k++) {
+            probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains());
+        }
+        TestNetwork.pause(Duration.ofMillis(1200));
+        List<Long> reported = new ArrayList<>();
+        for (int k = 0; k < survivors.size(); k++) {
+            reported.addAll(probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains()));
+        }
+        assertThat(reported).containsOnly(dead.id).hasSize(3);
+        Rotation rotation = developer.rotationsOf(alpha).getLast();
+        assertThat(rotation.reason()).isEqualTo(Rotation.Reason.LIVENESS);
+        assertThat(rotation.leavingNode()).isEqualTo(dead.id);
+        assertThat(developer.chain(alpha).members()).doesNotContain(dead.id);
+        assertThat(developer.node(dead.id).incompliant()).isTrue();
+        survivors.forEach(n -> n.agent.reconcile());
+        node(rotation.joiningNode()).agent.reconcile();
+        assertThat(containersOf(alpha).stream().filter(c -> c.state() == ContainerState.RUNNING)
+                .map(c -> Long.parseLong(c.labels().get(Names.LABEL_NODE))).collect(Collectors.toSet()))
+                .isEqualTo(Set.copyOf(developer.chain(alpha).members()));
+    }
+
+    @Test
+    @Order(7)
+    void aRefusedWriteNamesTheContractError() {
+        SimulatedNode node = nodes.get(5);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> node.client.reportDown(alpha, 999))
+                .isInstanceOf(ManagerException.class)
+                .hasMessageContaining("NotAChainMember");
+    }
+
+    private void reconcileAll() {
+        for (SimulatedNode node : nodes) {
+            if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(node.id)).isEmpty()) {
+                node.agent.reconcile();
+            }
+        }
+    }
+
+    private List<ObservedContainer> containersOf(long chainId) {
+        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_CHAIN, Long.toString(chainId)));
+    }
+
+    private SimulatedNode node(long id) {
+        return nodes.stream().filter(n -> n.id == id).findFirst().orElseThrow();
+    }
+
+    private static String httpGet(String ip, int port) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        Instant deadline = Instant.now().plusSeconds(10);
+        while (true) {
+            try {
+                return http.send(HttpRequest.newBuilder(URI.create("http://" + ip + ":" + port + "/")).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+            } catch (java.io.IOException e) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw e;
+                }
+                Thread.sleep(200);
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.flotilla.agent.it;
+
+import io.flotilla.agent.config.AgentSettings;
+import io.flotilla.agent.reconcile.Reconciler;
+import io.flotilla.agent.reconcile.ReconcilerFactory;
+import io.flotilla.agent.runtime.ContainerRuntime;
+import io.flotilla.agent.status.AgentStatus;
+import io.flotilla.manager.ManagerClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.ECKeyPair;
+import org.web3j.crypto.Keys;
+import org.web3j.crypto.WalletUtils;
+
+/**
+ * One node of an integration test: its own validator (a funded Hardhat account), a fresh node key in an encrypted
+ * keystore, its own loopback address and data directory, and an agent reconciler built exactly as the service
+ * builds it. {@link #restartAgent()} throws the agent's memory away, as a killed and restarted agent would.
+ */
+public final class SimulatedNode {
+
+    public final String ip;
+    public final int basePort;
+    public final Credentials key;
+    public final ManagerClient client;
+    public final AgentSettings settings;
+    public final long id;
+    private final TestNetwork network;
+    private final ContainerRuntime runtime;
+    public AgentStatus status;
+    public Reconciler agent;
+
+    public SimulatedNode(TestNetwork network, ContainerRuntime runtime, int index, Credentials validatorKey, Duration volumeGrace)
+            throws Exception {
+        this.network = network;
+        this.runtime = runtime;
+        this.ip = "127.0.0." + (20 + index);
+        this.basePort = 21000;
+        Path dir = Files.createDirectories(network.work.resolve("node-" + index));
+        ECKeyPair pair = Keys.createEcKeyPair();
+        Path password = Files.writeString(dir.resolve("password"), "secret-" + index);
+        String keystoreName = WalletUtils.generateWalletFile("secret-" + index, pair, dir.toFile(), false);
+        this.key = Credentials.create(pair);
+        this.settings = new AgentSettings(network.rpcUrl, network.bookFile, dir.resolve(keystoreName), password, ip, basePort,
+                new AgentSettings.Capacity(4000, 4096, 20), new AgentSettings.Capacity(500, 512, 1), "unix:///var/run/docker.sock",
+                dir.resolve("data"), Duration.ofMillis(200), Duration.ofSeconds(30), volumeGrace, Duration.ofSeconds(10),
+                Duration.ofSeconds(1), "65534:65534");
+
+        ManagerClient validator = network.client(validatorKey);
+        validator.registerValidator("validator-" + index, 100, network.ether(2));
+        validator.linkNodeAddress(validator.validatorIdOf(validatorKey.getAddress()), key);
+        validator.sendEther(key.getAddress(), network.ether(1));
+        this.client = network.client(key);
+        this.id = client.createNode("node-" + index, ip, basePort, "node-" + index + ".test", 4000, 4096, 20);
+        restartAgent();
+    }
+
+    /** A fresh agent process: no memory of restarts, orphaned volumes or previous passes. */
+    public void restartAgent() {
+        this.status = new AgentStatus();
+        this.agent = ReconcilerFactory.create(settings, client, runtime, status, new SimpleMeterRegistry(), Clock.systemUTC());
+    }
+
+    public Path configOf(String chainName) {
+        return settings.dataDir().resolve("subnodes").resolve("flotilla-" + chainName + "-" + id).resolve("config.json");
+    }
+
+    public TestNetwork network() {
+        return network;
+    }
+}
