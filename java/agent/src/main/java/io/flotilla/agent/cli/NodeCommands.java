@@ -33,6 +33,7 @@ import org.web3j.utils.Convert;
  *   node maintenance on|off
  *   node exit
  *   node status
+ *   node keygen --keystore F --password-file F     (a new node key in an encrypted keystore)
  * </pre>
  * The node key, manager endpoint, IP, base port and capacity come from the agent settings.
  */
@@ -49,9 +50,13 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
 
     @Override
     public void run(ApplicationArguments args) {
-        List<String> words = args.getNonOptionArgs();
+        List<String> words = words(args);
         if (words.size() < 2 || !words.get(0).equals("node")) {
             throw new IllegalArgumentException("usage: node register|maintenance on|off|exit|status");
+        }
+        if (words.get(1).equals("keygen")) {
+            keygen(args);
+            return;
         }
         SettingsValidator.validateManagerAccess(settings);
         Credentials nodeKey = NodeKey.load(settings.keystore(), settings.passwordFile());
@@ -107,6 +112,31 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 + capacity.cpuMillicores() + " millicores, " + capacity.memoryMiB() + " MiB, " + capacity.diskGiB() + " GiB)");
     }
 
+    private void keygen(ApplicationArguments args) {
+        Path keystore = Path.of(option(args, "keystore").orElseThrow(() -> new IllegalArgumentException("node keygen needs --keystore")));
+        Path passwordFile = Path.of(option(args, "password-file")
+                .orElseThrow(() -> new IllegalArgumentException("node keygen needs --password-file")));
+        if (java.nio.file.Files.exists(keystore)) {
+            throw new IllegalArgumentException("refusing to overwrite " + keystore);
+        }
+        try {
+            String password = java.nio.file.Files.exists(passwordFile)
+                    ? java.nio.file.Files.readString(passwordFile).strip()
+                    : java.util.HexFormat.of().formatHex(java.security.SecureRandom.getInstanceStrong().generateSeed(16));
+            if (!java.nio.file.Files.exists(passwordFile)) {
+                java.nio.file.Files.writeString(passwordFile, password + "\n");
+                java.nio.file.Files.setPosixFilePermissions(passwordFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            }
+            org.web3j.crypto.ECKeyPair pair = org.web3j.crypto.Keys.createEcKeyPair();
+            org.web3j.crypto.WalletFile wallet = org.web3j.crypto.Wallet.createStandard(password, pair);
+            java.nio.file.Files.writeString(keystore, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(wallet));
+            java.nio.file.Files.setPosixFilePermissions(keystore, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            System.out.println("node key 0x" + wallet.getAddress() + " written to " + keystore);
+        } catch (Exception e) {
+            throw new IllegalArgumentException("node keygen: " + e.getMessage());
+        }
+    }
+
     private void maintenance(List<String> words, ManagerClient node) {
         if (words.size() != 3 || !(words.get(2).equals("on") || words.get(2).equals("off"))) {
             throw new IllegalArgumentException("usage: node maintenance on|off");
@@ -142,9 +172,34 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 .orElseThrow(() -> new SettingsException("no node is registered for " + node.account() + " (run ./flotilla node register)"));
     }
 
+    /** The value of {@code --name=value} or {@code --name value}; the last one wins. */
     private static Optional<String> option(ApplicationArguments args, String name) {
-        List<String> values = args.getOptionValues(name);
-        return values == null || values.isEmpty() ? Optional.empty() : Optional.of(values.get(values.size() - 1));
+        String[] raw = args.getSourceArgs();
+        Optional<String> found = Optional.empty();
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i].startsWith("--" + name + "=")) {
+                found = Optional.of(raw[i].substring(name.length() + 3));
+            } else if (raw[i].equals("--" + name) && i + 1 < raw.length && !raw[i + 1].startsWith("--")) {
+                found = Optional.of(raw[++i]);
+            }
+        }
+        return found;
+    }
+
+    /** Command words: arguments that are neither options nor option values. */
+    private static List<String> words(ApplicationArguments args) {
+        String[] raw = args.getSourceArgs();
+        List<String> words = new java.util.ArrayList<>();
+        for (int i = 0; i < raw.length; i++) {
+            if (raw[i].startsWith("--")) {
+                if (!raw[i].contains("=") && i + 1 < raw.length && !raw[i + 1].startsWith("--")) {
+                    i++;
+                }
+            } else {
+                words.add(raw[i]);
+            }
+        }
+        return words;
     }
 
     private static BigInteger eth(String amount) {
