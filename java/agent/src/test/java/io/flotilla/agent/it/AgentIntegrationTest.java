@@ -244,6 +244,22 @@ class AgentIntegrationTest {
                 .hasMessageContaining("NotAChainMember");
     }
 
+    @Test
+    @Order(8)
+    void anUnreachableDockerEngineMakesTheAgentDegradedAndTouchesNothing() throws Exception {
+        SimulatedNode node = node(developer.chain(alpha).members().getFirst());
+        List<ObservedContainer> before = runtime.listContainers(Names.nodeSelector(node.id));
+        io.flotilla.agent.status.AgentStatus status = new io.flotilla.agent.status.AgentStatus();
+        try (DockerContainerRuntime dead = new DockerContainerRuntime("unix://" + network.work.resolve("no-docker.sock"), Duration.ofSeconds(2))) {
+            io.flotilla.agent.reconcile.Reconciler blind = io.flotilla.agent.reconcile.ReconcilerFactory.create(node.settings, node.client, dead,
+                    status, new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), Clock.systemUTC());
+            assertThat(blind.reconcile()).isEmpty();
+        }
+        assertThat(status.snapshot().health()).isEqualTo(io.flotilla.agent.status.AgentStatus.Health.DEGRADED);
+        assertThat(status.snapshot().problems()).singleElement().asString().startsWith("docker: ");
+        assertThat(runtime.listContainers(Names.nodeSelector(node.id))).isEqualTo(before);
+    }
+
     private void reconcileAll() {
         for (SimulatedNode node : nodes) {
             if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(node.id)).isEmpty()) {
