@@ -52,6 +52,20 @@ public final class TransactionProcessor {
     }
 
     public TxOutcome process(WorldState world, BlockEnv block, Transaction tx) {
+        return run(world, block, tx, new byte[1][]);
+    }
+
+    /**
+     * Same as {@link #process} but also hands back the top-level frame's output (return data, or revert data
+     * on failure); JSON-RPC's eth_call needs it and receipts do not carry it.
+     */
+    public TxExecution processWithOutput(WorldState world, BlockEnv block, Transaction tx) {
+        byte[][] output = new byte[1][];
+        TxOutcome outcome = run(world, block, tx, output);
+        return new TxExecution(outcome, output[0] == null ? new byte[0] : output[0]);
+    }
+
+    private TxOutcome run(WorldState world, BlockEnv block, Transaction tx, byte[][] outputSink) {
         if (tx.type() < 0 || tx.type() > 3) return reject(TxRejection.UNSUPPORTED_TYPE, "type " + tx.type());
         long intrinsic = intrinsicGas(tx);
         if (BigInteger.valueOf(intrinsic).compareTo(tx.gasLimit()) > 0) {
@@ -109,11 +123,11 @@ public final class TransactionProcessor {
             return reject(TxRejection.INSUFFICIENT_ACCOUNT_FUNDS, "");
         }
         if (peek.code(sender).length != 0) return reject(TxRejection.SENDER_NOT_EOA, "");
-        return execute(world, block, tx, gasLimit, intrinsic, effectivePrice, blobGasFee);
+        return execute(world, block, tx, gasLimit, intrinsic, effectivePrice, blobGasFee, outputSink);
     }
 
     private TxOutcome execute(WorldState world, BlockEnv block, Transaction tx, long gasLimit, long intrinsic,
-                              BigInteger effectivePrice, BigInteger blobGasFee) {
+                              BigInteger effectivePrice, BigInteger blobGasFee, byte[][] outputSink) {
         Journal journal = new Journal();
         JournaledState state = new JournaledState(world, journal);
         AccessSets access = new AccessSets(journal);
@@ -150,6 +164,7 @@ public final class TransactionProcessor {
             result = evm.call(new Message(sender, target, target, value, tx.data(), state.code(target), state.codeHash(target), gas, 0, false, false, true));
         }
         if (!result.success()) substate.clearSticky();
+        outputSink[0] = result.output();
 
         long gasLeft = result.gasLeft();
         long gasUsed = gasLimit - gasLeft;
