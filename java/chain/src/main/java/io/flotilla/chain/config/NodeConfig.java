@@ -1,0 +1,68 @@
+package io.flotilla.chain.config;
+
+import java.math.BigInteger;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The subnode's configuration, as the agent writes it to /config/config.json (format in docs/agent.md).
+ *
+ * @param chainId the manager's chain id
+ * @param evmChainId the EIP-155 chain id transactions are signed for
+ * @param members every member, this node included
+ * @param catchUp true when this node joined by rotation and must download blocks before voting
+ * @param syncPeers peers to download blocks from
+ */
+public record NodeConfig(
+        long chainId,
+        String chainName,
+        long evmChainId,
+        long nodeId,
+        String bindIp,
+        Ports ports,
+        List<Member> members,
+        Consensus consensus,
+        Genesis genesis,
+        Path keyFile,
+        Path passwordFile,
+        Path dataDir,
+        boolean catchUp,
+        List<SyncPeer> syncPeers) {
+
+    public NodeConfig {
+        members = List.copyOf(members);
+        syncPeers = List.copyOf(syncPeers);
+    }
+
+    /** The five ports of a subnode: basePort + slot x 16 + offset. */
+    public record Ports(int consensus, int catchUp, int rpcHttp, int rpcWs, int metrics) {}
+
+    public record Member(long nodeId, String address, String ip, String publicKey, Ports ports) {}
+
+    /**
+     * @param engine the consensus engine's name ("bft")
+     * @param blockTimeMs target time between blocks while there are transactions
+     * @param heartbeatMs longest time without a block on an idle chain
+     */
+    public record Consensus(String engine, long blockTimeMs, long heartbeatMs) {}
+
+    /**
+     * @param alloc address to balance in wei, prefunded at genesis
+     * @param minGasPriceWei the fixed minimum gas price (zero allowed)
+     */
+    public record Genesis(String owner, Map<String, BigInteger> alloc, long gasLimit, BigInteger minGasPriceWei) {
+
+        public Genesis {
+            alloc = Map.copyOf(alloc);
+        }
+    }
+
+    public record SyncPeer(long nodeId, String ip, int catchUpPort) {}
+
+    /** This node's own entry among the members. */
+    public Member self() {
+        return members.stream().filter(m -> m.nodeId() == nodeId).findFirst()
+                .orElseThrow(() -> new ConfigException("config: node " + nodeId + " is not among the members"));
+    }
+}

@@ -1,0 +1,64 @@
+package io.flotilla.chain.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The node reads the config the agent writes; anything wrong stops it with one line naming the field. */
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    private String sample() throws Exception {
+        return Files.readString(Path.of(Objects.requireNonNull(getClass().getResource("/config/agent-written.json")).toURI()));
+    }
+
+    private NodeConfig load(String json) throws Exception {
+        return ConfigLoader.load(Files.writeString(dir.resolve("config.json"), json));
+    }
+
+    @Test
+    void readsWhatTheAgentWrites() throws Exception {
+        NodeConfig c = load(sample());
+        assertEquals(20, c.chainId());
+        assertEquals("bench-19", c.chainName());
+        assertEquals(0x464C0000L + 20, c.evmChainId());
+        assertEquals(4, c.nodeId());
+        assertEquals("127.0.0.64", c.bindIp());
+        assertEquals(21242, c.ports().rpcHttp());
+        assertEquals(4, c.members().size());
+        assertEquals(c.ports(), c.self().ports());
+        assertEquals("bft", c.consensus().engine());
+        assertEquals(30_000_000, c.genesis().gasLimit());
+        assertEquals(BigInteger.ZERO, c.genesis().minGasPriceWei());
+        assertEquals(new BigInteger("1000000000000000000000000"), c.genesis().alloc().get(c.genesis().owner()));
+        assertEquals(Path.of("/config/node-key.json"), c.keyFile());
+        assertFalse(c.catchUp());
+    }
+
+    @Test
+    void namesTheProblem() throws Exception {
+        String ok = sample();
+        assertEquals("config: bindIp is not an IPv4 address: 999.0.0.1",
+                assertThrows(ConfigException.class, () -> load(ok.replace("\"bindIp\" : \"127.0.0.64\"", "\"bindIp\" : \"999.0.0.1\""))).getMessage());
+        assertEquals("config: consensus.heartbeatMs must be positive",
+                assertThrows(ConfigException.class, () -> load(ok.replace("\"heartbeatMs\" : 30000", "\"heartbeatMs\" : 0"))).getMessage());
+        assertEquals("config: node 99 is not among the members",
+                assertThrows(ConfigException.class, () -> load(ok.replace("\"nodeId\" : 4,\n  \"passwordFile\"", "\"nodeId\" : 99,\n  \"passwordFile\""))).getMessage());
+        assertEquals("config: chainName is missing or not a string",
+                assertThrows(ConfigException.class, () -> load(ok.replace("\"chainName\" : \"bench-19\",", ""))).getMessage());
+        assertEquals("config: genesis.minGasPriceWei is not an amount of wei: cheap",
+                assertThrows(ConfigException.class, () -> load(ok.replace("\"minGasPriceWei\" : \"0\"", "\"minGasPriceWei\" : \"cheap\""))).getMessage());
+        String notJson = assertThrows(ConfigException.class, () -> load("{ not json")).getMessage();
+        assertEquals(1, notJson.lines().count());
+        assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("missing.json")));
+    }
+}
