@@ -20,8 +20,10 @@ public final class ConfigLoader {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(Files.readString(file));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException("config " + file + ": no such file");
         } catch (IOException e) {
-            throw new ConfigException("config " + file + ": " + e.getMessage().lines().findFirst().orElse("unreadable"));
+            throw new ConfigException("config " + file + ": " + String.valueOf(e.getMessage()).lines().findFirst().orElse("unreadable"));
         }
         if (root == null || !root.isObject()) {
             throw new ConfigException("config " + file + ": not a JSON object");

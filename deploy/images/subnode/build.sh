@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds the subnode image locally and prints ONLY its image id (sha256:...) on stdout, the digest to publish
+# in the image registry:   deploy/images/subnode/build.sh [tag]   (default flotilla/subnode:dev)
+#
+# Layers: a jlink'd runtime (only the modules the node uses), the flotilla-chain jar and its dependencies, the
+# RocksDB JNI library extracted ahead of time (the container's /tmp is noexec), and the host's C libraries the
+# runtime and RocksDB link against. Runs as 65534:65534 on a read-only root filesystem.
+set -euo pipefail
+
+TAG="${1:-flotilla/subnode:dev}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+log() { echo "subnode-image: $*" >&2; }
+
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+ROOTFS="$WORK/rootfs"
+mkdir -p "$ROOTFS/opt/flotilla/lib" "$ROOTFS/opt/flotilla/native" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/config" "$WORK/data"
+
+log "building the chain module"
+(cd "$ROOT" && JAVA_HOME="$JAVA_HOME" mvn -B -q -ntp -pl java/evm,java/chain -am -DskipTests package \
+  dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ROOTFS/opt/flotilla/lib") >&2
+cp "$ROOT"/java/chain/target/flotilla-chain-*.jar "$ROOTFS/opt/flotilla/lib/"
+# flotilla-evm comes from the reactor; make sure the freshly built one is used.
+cp "$ROOT"/java/evm/target/flotilla-evm-*.jar "$ROOTFS/opt/flotilla/lib/"
+
+log "extracting the RocksDB native library"
+ROCKS_JAR=$(ls "$ROOTFS"/opt/flotilla/lib/rocksdbjni-*.jar | head -n 1)
+(cd "$WORK" && "$JAVA_HOME/bin/jar" xf "$ROCKS_JAR" librocksdbjni-linux64.so)
+mv "$WORK/librocksdbjni-linux64.so" "$ROOTFS/opt/flotilla/native/"
+
+log "linking a minimal Java runtime"
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.httpserver,jdk.unsupported,jdk.zipfs \
+  --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$ROOTFS/opt/java"
+
+log "copying the C libraries"
+for lib in $(ldd "$ROOTFS/opt/java/bin/java" "$ROOTFS/opt/java/lib/server/libjvm.so" "$ROOTFS/opt/flotilla/native/librocksdbjni-linux64.so" \
+  "$ROOTFS"/opt/java/lib/*.so 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' | sort -u); do
+  mkdir -p "$ROOTFS$(dirname "$lib")"
+  cp -L "$lib" "$ROOTFS$lib"
+done
+echo "nobody:x:65534:65534:nobody:/data:/sbin/nologin" >"$ROOTFS/etc/passwd"
+echo "nogroup:x:65534:" >"$ROOTFS/etc/group"
+chmod 1777 "$ROOTFS/tmp"
+
+cp "$HERE/Dockerfile" "$WORK/"
+log "building $TAG"
+DOCKER_BUILDKIT=0 docker build --pull=false --network none --tag "$TAG" "$WORK" >"$WORK/build.log" 2>&1 ||
+  { cat "$WORK/build.log" >&2; exit 1; }
+docker image inspect --format '{{.Id}}' "$TAG"

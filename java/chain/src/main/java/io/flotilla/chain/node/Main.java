@@ -1,0 +1,55 @@
+package io.flotilla.chain.node;
+
+import io.flotilla.chain.config.ConfigException;
+import io.flotilla.chain.config.ConfigLoader;
+import io.flotilla.chain.config.NodeConfig;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+
+/**
+ * The subnode program: {@code flotilla-node [config.json]} (default /config/config.json), or
+ * {@code flotilla-node --self-check DIR} to prove the runtime (JVM, RocksDB native library) works in its image.
+ * A bad config stops it with one line and exit code 2.
+ */
+public final class Main {
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        if (args.length == 2 && args[0].equals("--self-check")) {
+            System.exit(selfCheck(Path.of(args[1])));
+        }
+        Path configFile = Path.of(args.length > 0 ? args[0] : "/config/config.json");
+        NodeConfig config;
+        try {
+            config = ConfigLoader.load(configFile);
+        } catch (ConfigException e) {
+            System.err.println("flotilla-node: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        System.out.println("flotilla-node: chain " + config.chainName() + " (" + config.chainId() + "), node " + config.nodeId()
+                + ", " + config.members().size() + " members, RPC on " + config.bindIp() + ":" + config.ports().rpcHttp());
+    }
+
+    /** Opens a RocksDB database in {@code dir}, writes and reads a key: 0 when the runtime works. */
+    static int selfCheck(Path dir) {
+        RocksDB.loadLibrary();
+        try (Options options = new Options().setCreateIfMissing(true);
+                RocksDB db = RocksDB.open(options, Files.createDirectories(dir.resolve("self-check")).toString())) {
+            byte[] key = "flotilla".getBytes(StandardCharsets.UTF_8);
+            db.put(key, key);
+            boolean ok = Arrays.equals(key, db.get(key));
+            System.out.println("flotilla-node self-check: " + (ok ? "ok" : "FAILED") + " (java " + Runtime.version() + ", rocksdb)");
+            return ok ? 0 : 1;
+        } catch (RocksDBException | java.io.IOException e) {
+            System.err.println("flotilla-node self-check: " + e.getMessage());
+            return 1;
+        }
+    }
+}
