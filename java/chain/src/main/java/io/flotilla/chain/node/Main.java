@@ -3,6 +3,13 @@ package io.flotilla.chain.node;
 import io.flotilla.chain.config.ConfigException;
 import io.flotilla.chain.config.ConfigLoader;
 import io.flotilla.chain.config.NodeConfig;
+import io.flotilla.chain.execution.ChainConfig;
+import io.flotilla.chain.execution.Genesis;
+import io.flotilla.chain.rpc.DevNode;
+import io.flotilla.chain.rpc.RpcConfig;
+import io.flotilla.evm.types.Address;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +40,29 @@ public final class Main {
             System.exit(2);
             return;
         }
-        System.out.println("flotilla-node: chain " + config.chainName() + " (" + config.chainId() + "), node " + config.nodeId()
-                + ", " + config.members().size() + " members, RPC on " + config.bindIp() + ":" + config.ports().rpcHttp());
+        if (!config.consensus().engine().equals("bft")) {
+            System.err.println("flotilla-node: config: unknown consensus engine " + config.consensus().engine());
+            System.exit(2);
+        }
+        if (config.members().size() > 1) {
+            // The BFT engine, peer network and storage exist as components; the replica that joins them is next.
+            System.err.println("flotilla-node: chains of " + config.members().size()
+                    + " members need the BFT replica, which this build does not run yet; only single-member chains are served");
+            System.exit(3);
+        }
+        DevNode node = DevNode.start(config.dataDir(), genesis(config), Address.fromHex(config.self().address()),
+                new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4));
+        Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
+        System.out.println("flotilla-node: chain " + config.chainName() + " (" + config.chainId() + ", EVM chain id " + config.evmChainId()
+                + "), node " + config.nodeId() + ", JSON-RPC " + node.url());
+    }
+
+    /** Genesis from the config: the EVM chain id, gas limit, fixed minimum gas price and prefunded accounts. */
+    static Genesis genesis(NodeConfig config) {
+        Map<Address, Genesis.GenesisAccount> alloc = new LinkedHashMap<>();
+        config.genesis().alloc().forEach((address, wei) -> alloc.put(Address.fromHex(address), Genesis.GenesisAccount.funded(wei)));
+        ChainConfig chain = new ChainConfig(config.evmChainId(), config.genesis().gasLimit(), config.genesis().minGasPriceWei());
+        return new Genesis(chain, 0, Address.of(new byte[20]), new byte[0], alloc);
     }
 
     /** Opens a RocksDB database in {@code dir}, writes and reads a key: 0 when the runtime works. */

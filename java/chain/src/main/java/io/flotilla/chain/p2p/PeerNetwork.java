@@ -61,9 +61,15 @@ public final class PeerNetwork implements AutoCloseable {
 
     /** Binds the listening socket and starts accepting. */
     public synchronized void start() throws IOException {
-        server = new ServerSocket();
-        server.setReuseAddress(true);
-        server.bind(bind);
+        ServerSocket socket = new ServerSocket();
+        try {
+            socket.setReuseAddress(true);
+            socket.bind(bind);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+        server = socket;
         running = true;
         Thread.ofVirtual().name("p2p-accept").start(this::acceptLoop);
     }

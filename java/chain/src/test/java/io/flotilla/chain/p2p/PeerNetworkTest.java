@@ -154,7 +154,18 @@ class PeerNetworkTest {
         await("a notices", () -> !a.connectedPeers().contains(sb.address()) || a.address().compareTo(sb.address()) > 0);
         PeerNetwork b2 = new PeerNetwork(sb, CHAIN, new InetSocketAddress("127.0.0.1", portB), PeerLimits.defaults(),
                 (from, m) -> inbox.add(new Received(from, new String(m, StandardCharsets.UTF_8))));
-        b2.start();
+        // A restarted process may find its port briefly busy (the old sockets are still closing): retry as it would.
+        for (int attempt = 0; ; attempt++) {
+            try {
+                b2.start();
+                break;
+            } catch (java.net.BindException e) {
+                if (attempt == 50) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
         open.add(b2);
         b2.setMembers(List.of(new PeerNetwork.Peer(a.address(), new InetSocketAddress("127.0.0.1", a.port())),
                 new PeerNetwork.Peer(sb.address(), new InetSocketAddress("127.0.0.1", portB))));

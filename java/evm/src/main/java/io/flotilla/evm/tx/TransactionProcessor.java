@@ -52,7 +52,7 @@ public final class TransactionProcessor {
     }
 
     public TxOutcome process(WorldState world, BlockEnv block, Transaction tx) {
-        return run(world, block, tx, new byte[1][]);
+        return run(world, block, tx, new FrameResult[1]);
     }
 
     /**
@@ -60,12 +60,12 @@ public final class TransactionProcessor {
      * on failure); JSON-RPC's eth_call needs it and receipts do not carry it.
      */
     public TxExecution processWithOutput(WorldState world, BlockEnv block, Transaction tx) {
-        byte[][] output = new byte[1][];
-        TxOutcome outcome = run(world, block, tx, output);
-        return new TxExecution(outcome, output[0] == null ? new byte[0] : output[0]);
+        FrameResult[] top = new FrameResult[1];
+        TxOutcome outcome = run(world, block, tx, top);
+        return top[0] == null ? new TxExecution(outcome, new byte[0], null) : new TxExecution(outcome, top[0].output(), top[0].error());
     }
 
-    private TxOutcome run(WorldState world, BlockEnv block, Transaction tx, byte[][] outputSink) {
+    private TxOutcome run(WorldState world, BlockEnv block, Transaction tx, FrameResult[] outputSink) {
         if (tx.type() < 0 || tx.type() > 3) return reject(TxRejection.UNSUPPORTED_TYPE, "type " + tx.type());
         long intrinsic = intrinsicGas(tx);
         if (BigInteger.valueOf(intrinsic).compareTo(tx.gasLimit()) > 0) {
@@ -127,7 +127,7 @@ public final class TransactionProcessor {
     }
 
     private TxOutcome execute(WorldState world, BlockEnv block, Transaction tx, long gasLimit, long intrinsic,
-                              BigInteger effectivePrice, BigInteger blobGasFee, byte[][] outputSink) {
+                              BigInteger effectivePrice, BigInteger blobGasFee, FrameResult[] outputSink) {
         Journal journal = new Journal();
         JournaledState state = new JournaledState(world, journal);
         AccessSets access = new AccessSets(journal);
@@ -164,7 +164,7 @@ public final class TransactionProcessor {
             result = evm.call(new Message(sender, target, target, value, tx.data(), state.code(target), state.codeHash(target), gas, 0, false, false, true));
         }
         if (!result.success()) substate.clearSticky();
-        outputSink[0] = result.output();
+        outputSink[0] = result;
 
         long gasLeft = result.gasLeft();
         long gasUsed = gasLimit - gasLeft;

@@ -1,0 +1,20 @@
+package io.flotilla.chain.consensus;
+
+import java.util.Optional;
+
+/** What consensus needs from the chain: blocks to propose and a validity check for others' blocks. */
+public interface ConsensusApplication {
+    /**
+     * A new block for {@code height}, or empty when there is nothing to propose yet (idle chain);
+     * the engine then waits for a {@link ConsensusEvent.BlockAvailable} for that height.
+     */
+    Optional<ProposedBlock> proposeBlock(long height);
+
+    /** Whether {@code block} may be decided at {@code height} (parent, timestamps, transactions, state root). */
+    boolean isValid(long height, ProposedBlock block);
+
+    /** The hash a payload must carry; a real chain overrides this with its header hash. */
+    default BlockHash hashOf(byte[] payload) {
+        return BlockHash.keccakOf(payload);
+    }
+}

@@ -1,0 +1,63 @@
+package io.flotilla.chain.consensus.bft;
+
+import io.flotilla.chain.consensus.BlockHash;
+import io.flotilla.chain.consensus.MemberSet;
+import io.flotilla.chain.consensus.ProposedBlock;
+import io.flotilla.chain.consensus.SignedMessage;
+import io.flotilla.chain.consensus.Step;
+import io.flotilla.evm.types.Address;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The paper's per-height variables and message log. A new instance per height, so nothing
+ * from one height can leak into the next.
+ */
+final class HeightState {
+    record EvidenceSlot(Address member, int round, Class<?> kind) {
+    }
+
+    final long height;
+    final MemberSet members;
+    int round;
+    Step step = Step.PROPOSE;
+    boolean decided;
+    /** We are this round's proposer but the application had no block yet. */
+    boolean awaitingBlock;
+    ProposedBlock lockedValue;
+    int lockedRound = -1;
+    ProposedBlock validValue;
+    int validRound = -1;
+
+    final TreeMap<Integer, RoundLog> rounds = new TreeMap<>();
+    final Set<SignedMessage> seen = new HashSet<>();
+    final Map<BlockHash, Boolean> validity = new HashMap<>();
+    final Set<EvidenceSlot> evidenceReported = new HashSet<>();
+
+    HeightState(long height, MemberSet members) {
+        this.height = height;
+        this.members = members;
+    }
+
+    RoundLog log(int r) {
+        return rounds.computeIfAbsent(r, k -> new RoundLog());
+    }
+
+    Optional<RoundLog> existingLog(int r) {
+        return Optional.ofNullable(rounds.get(r));
+    }
+
+    /** Every stored message of this height, oldest round first. */
+    List<SignedMessage> allMessages() {
+        return rounds.values().stream().flatMap(r -> r.messages().stream()).toList();
+    }
+
+    boolean isLockedOn(ProposedBlock v) {
+        return lockedValue != null && lockedValue.hash().equals(v.hash());
+    }
+}

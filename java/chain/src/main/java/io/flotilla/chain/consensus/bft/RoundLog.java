@@ -1,0 +1,70 @@
+package io.flotilla.chain.consensus.bft;
+
+import io.flotilla.chain.consensus.BlockHash;
+import io.flotilla.chain.consensus.ConsensusMessage.Proposal;
+import io.flotilla.chain.consensus.SignedMessage;
+import io.flotilla.evm.types.Address;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** Everything received for one round of the current height, plus the once-only rule flags. */
+final class RoundLog {
+    /** A faulty proposer can sign any number of blocks; keeping a few is enough to decide any of them. */
+    private static final int MAX_PROPOSALS = 4;
+
+    private final Map<BlockHash, SignedMessage> proposals = new LinkedHashMap<>();
+    final VoteSet prevotes = new VoteSet();
+    final VoteSet precommits = new VoteSet();
+    private final Set<Address> senders = new HashSet<>();
+    boolean prevoteTimeoutArmed;
+    boolean precommitTimeoutArmed;
+    boolean lockRuleFired;
+
+    /** Adds a proposal (already checked to come from the round's proposer); returns an earlier conflicting one. */
+    Optional<SignedMessage> addProposal(Address proposer, SignedMessage signed) {
+        senders.add(proposer);
+        BlockHash hash = proposal(signed).block().hash();
+        if (proposals.containsKey(hash)) return Optional.empty();
+        Optional<SignedMessage> earlier = proposals.values().stream().findFirst();
+        if (proposals.size() < MAX_PROPOSALS) proposals.put(hash, signed);
+        return earlier;
+    }
+
+    void noteSender(Address member) {
+        senders.add(member);
+    }
+
+    int senderCount() {
+        return senders.size();
+    }
+
+    /** Proposals in arrival order. */
+    List<Proposal> proposals() {
+        return proposals.values().stream().map(RoundLog::proposal).toList();
+    }
+
+    Optional<SignedMessage> signedProposalFor(BlockHash hash) {
+        return Optional.ofNullable(proposals.get(hash));
+    }
+
+    Optional<Proposal> proposalFor(BlockHash hash) {
+        return signedProposalFor(hash).map(RoundLog::proposal);
+    }
+
+    /** Everything stored for this round, for relaying to peers. */
+    List<SignedMessage> messages() {
+        List<SignedMessage> out = new ArrayList<>(proposals.values());
+        out.addAll(prevotes.all());
+        out.addAll(precommits.all());
+        return out;
+    }
+
+    private static Proposal proposal(SignedMessage m) {
+        return (Proposal) m.message();
+    }
+}

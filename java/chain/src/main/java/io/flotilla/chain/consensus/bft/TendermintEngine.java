@@ -1,0 +1,376 @@
+package io.flotilla.chain.consensus.bft;
+
+import io.flotilla.chain.consensus.BlockHash;
+import io.flotilla.chain.consensus.CommitCertificate;
+import io.flotilla.chain.consensus.ConsensusApplication;
+import io.flotilla.chain.consensus.ConsensusEngine;
+import io.flotilla.chain.consensus.ConsensusEvent;
+import io.flotilla.chain.consensus.ConsensusEvent.BlockAvailable;
+import io.flotilla.chain.consensus.ConsensusEvent.MessageReceived;
+import io.flotilla.chain.consensus.ConsensusEvent.StartHeight;
+import io.flotilla.chain.consensus.ConsensusEvent.TimeoutFired;
+import io.flotilla.chain.consensus.ConsensusMessage;
+import io.flotilla.chain.consensus.ConsensusMessage.Precommit;
+import io.flotilla.chain.consensus.ConsensusMessage.Prevote;
+import io.flotilla.chain.consensus.ConsensusMessage.Proposal;
+import io.flotilla.chain.consensus.ConsensusMessage.Vote;
+import io.flotilla.chain.consensus.ConsensusStatus;
+import io.flotilla.chain.consensus.DropReason;
+import io.flotilla.chain.consensus.Effect;
+import io.flotilla.chain.consensus.Equivocation;
+import io.flotilla.chain.consensus.MemberSet;
+import io.flotilla.chain.consensus.MessageSigner;
+import io.flotilla.chain.consensus.ProposedBlock;
+import io.flotilla.chain.consensus.Signature;
+import io.flotilla.chain.consensus.SignedMessage;
+import io.flotilla.chain.consensus.Step;
+import io.flotilla.chain.consensus.Timeout;
+import io.flotilla.evm.types.Address;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Tendermint (Buchman, Kwon, Milosevic 2018, Algorithm 1) as a pure state machine. Comments
+ * "L22" etc. name the paper's line numbers. Rules are re-evaluated to a fixed point after every
+ * input, which realises the paper's "upon" clauses over the set of received messages.
+ *
+ * <p>A node whose key is not in the height's member set follows along as an observer: it
+ * decides from others' messages but never signs anything.
+ */
+public final class TendermintEngine implements ConsensusEngine {
+    private final long chainId;
+    private final MessageSigner signer;
+    private final ConsensusApplication app;
+    private final BftConfig config;
+    private final MessageScreen screen;
+    private final FutureBuffer future;
+    private final Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
+
+    /** Null until the first StartHeight. */
+    private HeightState s;
+    /** The proposal and precommits that decided the latest height, for peers that missed them. */
+    private List<SignedMessage> lastCommit = List.of();
+    private List<Effect> out = new ArrayList<>();
+
+    public TendermintEngine(long chainId, MessageSigner signer, ConsensusApplication app, BftConfig config) {
+        this.chainId = chainId;
+        this.signer = Objects.requireNonNull(signer, "signer");
+        this.app = Objects.requireNonNull(app, "app");
+        this.config = Objects.requireNonNull(config, "config");
+        this.screen = new MessageScreen(chainId, config);
+        this.future = new FutureBuffer(config.maxBufferedMessages(), config.maxBufferedPerSigner());
+    }
+
+    @Override
+    public String name() {
+        return BftEngineFactory.NAME;
+    }
+
+    @Override
+    public List<Effect> handle(ConsensusEvent event) {
+        out = new ArrayList<>();
+        switch (event) {
+            case StartHeight e -> startHeight(e.height(), e.members());
+            case MessageReceived e -> receive(e.message());
+            case TimeoutFired e -> onTimeout(e.timeout());
+            case BlockAvailable e -> onBlockAvailable(e.height());
+        }
+        List<Effect> result = List.copyOf(out);
+        out = new ArrayList<>();
+        return result;
+    }
+
+    @Override
+    public ConsensusStatus status() {
+        if (!started()) return new ConsensusStatus(0, 0, Step.PROPOSE, false, false);
+        return new ConsensusStatus(s.height, s.round, s.step, s.decided, isMember());
+    }
+
+    @Override
+    public List<SignedMessage> messagesForGossip() {
+        // Relaying others' messages, not just ours, is what the paper's gossip assumption means:
+        // a faulty member that showed different votes to different nodes must not keep honest
+        // locks apart. Old rounds matter too: L28 needs the prevotes of a proposal's validRound.
+        List<SignedMessage> msgs = new ArrayList<>(lastCommit);
+        if (started()) msgs.addAll(s.allMessages());
+        return List.copyOf(msgs);
+    }
+
+    @Override
+    public Map<DropReason, Long> dropCounts() {
+        return Map.copyOf(drops);
+    }
+
+    // ---- inputs ----
+
+    private void startHeight(long height, MemberSet members) {
+        if (started() && height <= s.height) {
+            throw new IllegalArgumentException("height " + height + " does not follow " + s.height);
+        }
+        s = new HeightState(height, members);
+        startRound(0);
+        for (FutureBuffer.Pending p : future.takeFor(height)) accept(p.message(), p.signer());
+        progress();
+    }
+
+    private void receive(SignedMessage sm) {
+        if (!started()) {
+            drop(DropReason.NOT_STARTED);
+            return;
+        }
+        Optional<DropReason> early = screen.check(sm, s, future);
+        if (early.isPresent()) {
+            drop(early.get());
+            return;
+        }
+        Optional<Address> from = sm.recoverSigner();
+        if (from.isEmpty()) {
+            drop(DropReason.BAD_SIGNATURE);
+            return;
+        }
+        if (sm.message().height() > s.height) {
+            if (!future.add(sm, from.get())) drop(DropReason.BUFFER_FULL);
+            return;
+        }
+        accept(sm, from.get());
+        progress();
+    }
+
+    /** Records a signature-checked message of the current height into the round log. */
+    private void accept(SignedMessage sm, Address from) {
+        if (!s.members.contains(from)) {
+            drop(DropReason.NOT_MEMBER);
+            return;
+        }
+        if (!s.seen.add(sm)) return;
+        RoundLog log = s.log(sm.message().round());
+        switch (sm.message()) {
+            case Proposal p -> {
+                if (!from.equals(s.members.proposer(s.height, p.round()))) {
+                    drop(DropReason.NOT_PROPOSER);
+                    return;
+                }
+                if (!hashMatches(p.block())) {
+                    drop(DropReason.MALFORMED);
+                    return;
+                }
+                log.addProposal(from, sm).ifPresent(earlier -> reportEquivocation(from, earlier, sm));
+            }
+            case Vote v -> {
+                log.noteSender(from);
+                VoteSet set = v instanceof Prevote ? log.prevotes : log.precommits;
+                set.add(from, sm).ifPresent(earlier -> reportEquivocation(from, earlier, sm));
+            }
+        }
+    }
+
+    private void onTimeout(Timeout t) {
+        if (!started() || s.decided || t.height() != s.height) return;
+        switch (t.step()) {
+            case PROPOSE -> { // L57 OnTimeoutPropose
+                if (t.round() == s.round && s.step == Step.PROPOSE) prevote(Optional.empty());
+            }
+            case PREVOTE -> { // L61 OnTimeoutPrevote
+                if (t.round() == s.round && s.step == Step.PREVOTE) precommit(Optional.empty());
+            }
+            case PRECOMMIT -> { // L65 OnTimeoutPrecommit
+                if (t.round() == s.round) startRound(s.round + 1);
+            }
+        }
+        progress();
+    }
+
+    private void onBlockAvailable(long height) {
+        if (!started() || s.decided || height != s.height || !s.awaitingBlock || s.step != Step.PROPOSE) return;
+        Optional<ProposedBlock> block = app.proposeBlock(s.height);
+        if (block.isPresent()) {
+            s.awaitingBlock = false;
+            broadcast(new Proposal(s.height, s.round, block.get(), -1));
+            progress();
+        }
+    }
+
+    // ---- the algorithm ----
+
+    /** L11 StartRound. */
+    private void startRound(int r) {
+        s.round = r;
+        s.step = Step.PROPOSE;
+        s.awaitingBlock = false;
+        if (isMember() && s.members.proposer(s.height, r).equals(signer.address())) {
+            Optional<ProposedBlock> block = s.validValue != null ? Optional.of(s.validValue) : app.proposeBlock(s.height);
+            if (block.isPresent()) {
+                broadcast(new Proposal(s.height, r, block.get(), s.validRound));
+                return;
+            }
+            s.awaitingBlock = true; // idle: propose on BlockAvailable, or prevote nil with the others
+        }
+        schedule(Step.PROPOSE, r);
+    }
+
+    private void progress() {
+        boolean changed = true;
+        while (changed && !s.decided) changed = tryDecide() || trySkipRound() || applyCurrentRoundRules();
+    }
+
+    /** L49: a quorum of precommits for a proposed, valid block in any round decides it. */
+    private boolean tryDecide() {
+        for (Map.Entry<Integer, RoundLog> e : s.rounds.entrySet()) {
+            RoundLog log = e.getValue();
+            for (BlockHash v : log.precommits.valuesWithQuorum(s.members.quorum())) {
+                Optional<Proposal> p = log.proposalFor(v);
+                if (p.isPresent() && valid(p.get().block())) {
+                    decide(e.getKey(), log, p.get().block());
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private void decide(int r, RoundLog log, ProposedBlock block) {
+        s.decided = true;
+        List<SignedMessage> precommits = log.precommits.votesFor(Optional.of(block.hash()));
+        List<Signature> sigs = precommits.stream().map(SignedMessage::signature).toList();
+        out.add(new Effect.Commit(block, new CommitCertificate(s.height, r, block.hash(), sigs)));
+        List<SignedMessage> bundle = new ArrayList<>();
+        log.signedProposalFor(block.hash()).ifPresent(bundle::add);
+        bundle.addAll(precommits);
+        lastCommit = List.copyOf(bundle);
+    }
+
+    /** L55: f+1 members are already in a later round, so at least one honest one is: join it. */
+    private boolean trySkipRound() {
+        int target = -1;
+        for (Map.Entry<Integer, RoundLog> e : s.rounds.tailMap(s.round, false).entrySet()) {
+            if (e.getValue().senderCount() >= s.members.honestWitness()) target = e.getKey();
+        }
+        if (target < 0) return false;
+        startRound(target);
+        return true;
+    }
+
+    private boolean applyCurrentRoundRules() {
+        RoundLog log = s.log(s.round);
+        int quorum = s.members.quorum();
+        if (s.step == Step.PROPOSE && prevoteOnProposal(log, quorum)) return true;
+        if (s.step.compareTo(Step.PREVOTE) >= 0 && !log.lockRuleFired) { // L36
+            for (BlockHash hash : log.prevotes.valuesWithQuorum(quorum)) {
+                Optional<Proposal> p = log.proposalFor(hash);
+                if (p.isPresent() && valid(p.get().block())) {
+                    log.lockRuleFired = true;
+                    ProposedBlock v = p.get().block();
+                    if (s.step == Step.PREVOTE) {
+                        s.lockedValue = v;
+                        s.lockedRound = s.round;
+                        precommit(Optional.of(hash));
+                    }
+                    s.validValue = v;
+                    s.validRound = s.round;
+                    return true;
+                }
+            }
+        }
+        if (s.step == Step.PREVOTE && log.prevotes.count(Optional.empty()) >= quorum) { // L44
+            precommit(Optional.empty());
+            return true;
+        }
+        if (s.step == Step.PREVOTE && log.prevotes.total() >= quorum && !log.prevoteTimeoutArmed) { // L34
+            log.prevoteTimeoutArmed = true;
+            schedule(Step.PREVOTE, s.round);
+        }
+        if (log.precommits.total() >= quorum && !log.precommitTimeoutArmed) { // L47
+            log.precommitTimeoutArmed = true;
+            schedule(Step.PRECOMMIT, s.round);
+        }
+        return false;
+    }
+
+    /** L22 (fresh proposal) and L28 (re-proposal backed by a quorum of prevotes in its validRound). */
+    private boolean prevoteOnProposal(RoundLog log, int quorum) {
+        for (Proposal p : log.proposals()) {
+            ProposedBlock v = p.block();
+            if (p.validRound() == -1) {
+                boolean ok = valid(v) && (s.lockedRound == -1 || s.isLockedOn(v));
+                prevote(ok ? Optional.of(v.hash()) : Optional.empty());
+                return true;
+            }
+            boolean backed = s.existingLog(p.validRound())
+                    .map(l -> l.prevotes.count(Optional.of(v.hash())) >= quorum).orElse(false);
+            if (backed) {
+                boolean ok = valid(v) && (s.lockedRound <= p.validRound() || s.isLockedOn(v));
+                prevote(ok ? Optional.of(v.hash()) : Optional.empty());
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void prevote(Optional<BlockHash> value) {
+        s.step = Step.PREVOTE;
+        broadcast(new Prevote(s.height, s.round, value));
+    }
+
+    private void precommit(Optional<BlockHash> value) {
+        s.step = Step.PRECOMMIT;
+        broadcast(new Precommit(s.height, s.round, value));
+    }
+
+    // ---- helpers ----
+
+    /** Signs, counts the message for ourselves, and asks the adapter to send it. Observers stay silent. */
+    private void broadcast(ConsensusMessage m) {
+        if (!isMember()) return;
+        SignedMessage sm = SignedMessage.sign(chainId, m, signer);
+        out.add(new Effect.Broadcast(sm));
+        accept(sm, signer.address());
+    }
+
+    private void schedule(Step step, int r) {
+        TimeoutSchedule t = switch (step) {
+            case PROPOSE -> config.propose();
+            case PREVOTE -> config.prevote();
+            case PRECOMMIT -> config.precommit();
+        };
+        out.add(new Effect.ScheduleTimeout(new Timeout(s.height, r, step), t.forRound(r)));
+    }
+
+    private void reportEquivocation(Address member, SignedMessage first, SignedMessage second) {
+        var slot = new HeightState.EvidenceSlot(member, first.message().round(), first.message().getClass());
+        if (s.evidenceReported.add(slot)) out.add(new Effect.ReportEvidence(new Equivocation(member, first, second)));
+    }
+
+    private boolean valid(ProposedBlock block) {
+        return s.validity.computeIfAbsent(block.hash(), h -> {
+            try {
+                return app.isValid(s.height, block);
+            } catch (RuntimeException e) {
+                return false; // an application that cannot judge a block must not vote for it
+            }
+        });
+    }
+
+    private boolean hashMatches(ProposedBlock block) {
+        try {
+            return app.hashOf(block.payload()).equals(block.hash());
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    private boolean started() {
+        return s != null;
+    }
+
+    private boolean isMember() {
+        return started() && s.members.contains(signer.address());
+    }
+
+    private void drop(DropReason reason) {
+        drops.merge(reason, 1L, Long::sum);
+    }
+}

@@ -1,0 +1,329 @@
+package io.flotilla.chain.execution;
+
+import io.flotilla.chain.storage.Block;
+import io.flotilla.chain.storage.BlockHeader;
+import io.flotilla.chain.storage.ChainStore;
+import io.flotilla.chain.storage.TxLocation;
+import io.flotilla.chain.storage.TxReceipt;
+import io.flotilla.chain.tx.TxDecoder;
+import io.flotilla.evm.state.Account;
+import io.flotilla.evm.state.InMemoryWorldState;
+import io.flotilla.evm.state.StateRoot;
+import io.flotilla.evm.trie.MerklePatriciaTrie;
+import io.flotilla.evm.tx.Receipt;
+import io.flotilla.evm.tx.Transaction;
+import io.flotilla.evm.tx.TransactionProcessor;
+import io.flotilla.evm.tx.TxExecution;
+import io.flotilla.evm.tx.TxOutcome;
+import io.flotilla.evm.types.Address;
+import io.flotilla.evm.types.Word;
+import io.flotilla.evm.vm.BlockEnv;
+import io.flotilla.evm.vm.HaltReason;
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The committed chain: head, history and latest world state, plus the only ways to extend it —
+ * {@link #commit(ExecutedBlock)} for a block this node built and {@link #apply(Block)} for a block decided
+ * elsewhere (the BFT engine's entry point). Whoever decides the next block stays outside this class.
+ * <p>The latest state lives in memory (loaded from the store at start) and is persisted by per-block diffs;
+ * readers take a read lock, commits a write lock.
+ */
+public final class ChainState {
+    private final ChainStore store;
+    private final ChainConfig config;
+    private final TxDecoder decoder;
+    private final BlockExecutor executor;
+    private final InMemoryWorldState state = new InMemoryWorldState();
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final List<Consumer<ExecutedBlock>> listeners = new CopyOnWriteArrayList<>();
+    private final BlockHeader genesisHeader;
+    private volatile BlockHeader head;
+    private volatile StorageRootCache storageRoots = new StorageRootCache();
+
+    private ChainState(ChainStore store, ChainConfig config, TxDecoder decoder, BlockHeader genesisHeader) {
+        this.store = store;
+        this.config = config;
+        this.decoder = decoder;
+        this.executor = new BlockExecutor(config);
+        this.genesisHeader = genesisHeader;
+    }
+
+    /**
+     * Opens the chain: writes block 0 from {@code genesis} into an empty store, or resumes from the last committed
+     * block of an existing one (refusing a store that was created from a different genesis).
+     */
+    public static ChainState open(ChainStore store, Genesis genesis) {
+        ExecutedBlock g = genesisBlock(genesis);
+        ChainState chain = new ChainState(store, genesis.config(), new TxDecoder(genesis.config().chainId(), true), g.block().header());
+        if (store.headNumber().isEmpty()) {
+            store.commit(g.block(), List.of(), g.stateDiff());
+        } else {
+            byte[] stored = store.header(0).orElseThrow().hash();
+            if (!Arrays.equals(stored, g.block().hash())) {
+                throw new IllegalStateException("store was created from a different genesis");
+            }
+        }
+        store.loadState(chain.state);
+        chain.head = store.header(store.headNumber().getAsLong()).orElseThrow();
+        return chain;
+    }
+
+    /** Block 0: the allocation applied to an empty state, no transactions. */
+    public static ExecutedBlock genesisBlock(Genesis genesis) {
+        OverlayWorldState s = new OverlayWorldState(new InMemoryWorldState());
+        for (Map.Entry<Address, Genesis.GenesisAccount> e : genesis.alloc().entrySet()) {
+            Genesis.GenesisAccount a = e.getValue();
+            s.putAccount(e.getKey(), Account.of(a.nonce(), Word.fromBigInteger(a.balance()), a.code()));
+            a.storage().forEach((k, v) -> s.putStorage(e.getKey(), k, v));
+        }
+        ChainConfig c = genesis.config();
+        BlockHeader header = new BlockHeader(new byte[32], 0, genesis.timestamp(), StateRoot.compute(s),
+                MerklePatriciaTrie.EMPTY_ROOT.clone(), MerklePatriciaTrie.EMPTY_ROOT.clone(), new byte[256],
+                c.gasLimit(), 0, c.baseFee(), genesis.proposer(), genesis.extraData(), new byte[0]);
+        return new ExecutedBlock(new Block(header, List.of()), List.of(), s.diff());
+    }
+
+    public ChainConfig config() {
+        return config;
+    }
+
+    public TxDecoder decoder() {
+        return decoder;
+    }
+
+    public BlockExecutor executor() {
+        return executor;
+    }
+
+    public BlockHeader head() {
+        return head;
+    }
+
+    public BlockHeader genesis() {
+        return genesisHeader;
+    }
+
+    /** Called after each commit (on the committing thread), e.g. to prune the mempool or wake RPC waiters. */
+    public void onCommit(Consumer<ExecutedBlock> listener) {
+        listeners.add(listener);
+    }
+
+    // ---- history ----
+
+    public Optional<BlockHeader> header(long number) {
+        return number > head.number() ? Optional.empty() : store.header(number);
+    }
+
+    public Optional<BlockHeader> header(byte[] hash) {
+        var n = store.numberOf(hash);
+        return n.isPresent() ? header(n.getAsLong()) : Optional.empty();
+    }
+
+    public Optional<Block> block(long number) {
+        return number > head.number() ? Optional.empty() : store.block(number, decoder);
+    }
+
+    public List<TxReceipt> receipts(long number) {
+        return store.receipts(number);
+    }
+
+    public Optional<TxLocation> txLocation(byte[] txHash) {
+        return store.txLocation(txHash);
+    }
+
+    // ---- latest state ----
+
+    /** Runs {@code reader} against the latest committed state under the read lock; it must not keep the state. */
+    public <T> T read(Function<io.flotilla.evm.state.WorldState, T> reader) {
+        lock.readLock().lock();
+        try {
+            return reader.apply(state);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The account in the latest state; {@link Account#EMPTY} when it does not exist. */
+    public Account account(Address address) {
+        Account a = read(s -> s.account(address));
+        return a == null ? Account.EMPTY : a;
+    }
+
+    public Word storage(Address address, Word key) {
+        return read(s -> s.storage(address, key));
+    }
+
+    // ---- extending the chain ----
+
+    /** Starts building the child of the current head. The caller should hold no lock; see {@link #commit}. */
+    public BlockExecutor.Session beginBlock(long timestamp, Address proposer, byte[] extraData) {
+        BlockHeader parent;
+        StorageRootCache roots;
+        lock.readLock().lock();
+        try {
+            parent = head;
+            roots = storageRoots; // consistent with parent: both change only under the write lock
+        } finally {
+            lock.readLock().unlock();
+        }
+        // The session reads the live map: only commit() mutates it, and commit() refuses a stale parent.
+        LockedView view = new LockedView();
+        return executor.begin(parent, view, Math.max(timestamp, parent.timestamp()), proposer, extraData, this::blockHash,
+                a -> roots.get(a, view));
+    }
+
+    /** Persists a block built on the current head (atomic, synced), then updates memory and notifies listeners. */
+    public void commit(ExecutedBlock executed) {
+        BlockHeader h = executed.block().header();
+        lock.writeLock().lock();
+        try {
+            if (h.number() != head.number() + 1 || !Arrays.equals(h.parentHash(), head.hash())) {
+                throw new IllegalStateException("block " + h.number() + " is not a child of head " + head.number());
+            }
+            store.commit(executed.block(), executed.receipts(), executed.stateDiff());
+            OverlayWorldState.applyTo(state, executed.stateDiff());
+            storageRoots = storageRoots.next(executed.stateDiff());
+            head = h;
+        } finally {
+            lock.writeLock().unlock();
+        }
+        for (Consumer<ExecutedBlock> l : listeners) l.accept(executed);
+    }
+
+    /**
+     * Re-executes a proposed block on the head without committing it: what a validator does before voting.
+     * Commit the result once the block is decided (possibly {@link ExecutedBlock#withCommitCertificate with} its certificate).
+     */
+    public ExecutedBlock verify(Block block) throws InvalidBlockException {
+        lock.readLock().lock();
+        try {
+            StorageRootCache roots = storageRoots;
+            return executor.verify(head, state, block, this::blockHash, a -> roots.get(a, state));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Validates a block decided elsewhere by re-executing it on the head, then commits it (e.g. when catching up). */
+    public ExecutedBlock apply(Block block) throws InvalidBlockException {
+        ExecutedBlock executed = verify(block);
+        commit(executed);
+        return executed;
+    }
+
+    private Word blockHash(long number) {
+        if (number < 0 || number >= head.number() + 1) return Word.ZERO;
+        return store.header(number).map(h -> Word.fromBytes(h.hash())).orElse(Word.ZERO);
+    }
+
+    // ---- simulation ----
+
+    /**
+     * Executes a call on a throwaway overlay of the latest state, in the context of the next block. The base fee
+     * is treated as zero (as geth does for calls) so a gas-price-less call from an unfunded address works.
+     */
+    public CallOutcome call(CallRequest req) {
+        long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
+        return read(s -> simulate(s, req, gas));
+    }
+
+    private CallOutcome simulate(io.flotilla.evm.state.WorldState s, CallRequest req, long gas) {
+        OverlayWorldState overlay = new OverlayWorldState(s);
+        Account from = overlay.account(req.from());
+        long nonce = from == null ? 0 : from.nonce();
+        BlockHeader h = head;
+        BlockEnv env = executor.blockEnv(h.number() + 1, h.timestamp(), h.proposer(), Word.ZERO, this::blockHash);
+        Transaction tx = new Transaction(0, req.from(), nonce, BigInteger.valueOf(gas), req.gasPrice(), null, null,
+                req.to(), req.value(), req.data(), List.of(), null, List.of());
+        TxExecution ex = new TransactionProcessor().processWithOutput(overlay, env, tx);
+        if (ex.outcome() instanceof TxOutcome.Rejected r) return new CallOutcome.Invalid(r.reason(), r.detail());
+        Receipt receipt = ((TxOutcome.Included) ex.outcome()).receipt();
+        if (receipt.success()) return new CallOutcome.Success(ex.output(), receipt.gasUsed());
+        if (ex.halt() == HaltReason.REVERTED) return new CallOutcome.Reverted(ex.output(), receipt.gasUsed());
+        return new CallOutcome.Halted(ex.halt(), receipt.gasUsed());
+    }
+
+    /**
+     * The smallest gas limit with which the call succeeds, by binary search (gas used is not enough: the 63/64
+     * rule and refunds make the needed limit larger). Returns the failing outcome when even the cap fails.
+     */
+    public GasEstimate estimateGas(CallRequest req) {
+        long cap = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
+        return read(s -> {
+            CallOutcome atCap = simulate(s, req, cap);
+            if (!(atCap instanceof CallOutcome.Success)) return new GasEstimate(-1, atCap);
+            long lo = atCap.gasUsed() - 1; // fails (or is below intrinsic gas)
+            long hi = cap;                 // succeeds
+            // Most calls need little more than they use: try that first to skip most of the search.
+            long guess = Math.min(hi, atCap.gasUsed() * 64 / 63 + 3000);
+            if (guess < hi && simulate(s, req, guess) instanceof CallOutcome.Success) hi = guess;
+            while (hi - lo > 1) {
+                long mid = lo + (hi - lo) / 2;
+                if (simulate(s, req, mid) instanceof CallOutcome.Success) hi = mid;
+                else lo = mid;
+            }
+            return new GasEstimate(hi, atCap);
+        });
+    }
+
+    /** {@code gas} is -1 when the call fails at the cap; {@code outcome} then says why. */
+    public record GasEstimate(long gas, CallOutcome outcome) {
+    }
+
+    /** Read access to the live state for a block session, taken under the read lock per access. */
+    private final class LockedView implements io.flotilla.evm.state.WorldState {
+        @Override
+        public Account account(Address address) {
+            return read(s -> s.account(address));
+        }
+
+        @Override
+        public void putAccount(Address address, Account account) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
+
+        @Override
+        public void deleteAccount(Address address) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
+
+        @Override
+        public Word storage(Address address, Word key) {
+            return read(s -> s.storage(address, key));
+        }
+
+        @Override
+        public void putStorage(Address address, Word key, Word value) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
+
+        @Override
+        public Map<Word, Word> storageOf(Address address) {
+            return read(s -> s.storageOf(address));
+        }
+
+        @Override
+        public void replaceStorage(Address address, Map<Word, Word> slots) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
+
+        @Override
+        public boolean hasStorage(Address address) {
+            return read(s -> s.hasStorage(address));
+        }
+
+        @Override
+        public java.util.Set<Address> addresses() {
+            return read(io.flotilla.evm.state.WorldState::addresses);
+        }
+    }
+
+}

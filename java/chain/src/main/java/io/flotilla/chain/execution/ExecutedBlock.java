@@ -1,0 +1,18 @@
+package io.flotilla.chain.execution;
+
+import io.flotilla.chain.storage.Block;
+import io.flotilla.chain.storage.StateDiff;
+import io.flotilla.chain.storage.TxReceipt;
+import java.util.List;
+
+/** A block together with what executing it produced: ready to be committed as one unit. */
+public record ExecutedBlock(Block block, List<TxReceipt> receipts, StateDiff stateDiff) {
+    public ExecutedBlock {
+        receipts = List.copyOf(receipts);
+    }
+
+    /** The same block carrying the consensus engine's commit certificate (the block hash does not change). */
+    public ExecutedBlock withCommitCertificate(byte[] certificate) {
+        return new ExecutedBlock(new Block(block.header().withCommitCertificate(certificate), block.transactions()), receipts, stateDiff);
+    }
+}

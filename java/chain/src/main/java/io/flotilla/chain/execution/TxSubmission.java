@@ -1,0 +1,68 @@
+package io.flotilla.chain.execution;
+
+import io.flotilla.chain.mempool.AddResult;
+import io.flotilla.chain.mempool.Mempool;
+import io.flotilla.chain.tx.InvalidTransactionException;
+import io.flotilla.chain.tx.SignedTransaction;
+import io.flotilla.evm.state.Account;
+import io.flotilla.evm.tx.TransactionProcessor;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Admission of raw transactions: decode, check against the latest state and the chain's rules, then pool.
+ * Catching what the EVM would reject later gives the sender an immediate, specific error instead of a
+ * transaction that silently never gets mined. Also keeps the pool in step with the chain (prunes on commit).
+ */
+public final class TxSubmission {
+    private static final int MAX_INITCODE = 49_152;
+
+    private final ChainState chain;
+    private final Mempool mempool;
+    private final List<Consumer<SignedTransaction>> listeners = new CopyOnWriteArrayList<>();
+
+    public TxSubmission(ChainState chain, Mempool mempool) {
+        this.chain = chain;
+        this.mempool = mempool;
+        chain.onCommit(b -> mempool.prune(b.block().transactions().stream().map(SignedTransaction::sender).distinct().toList(),
+                a -> chain.account(a).nonce()));
+    }
+
+    /** Called with every newly pooled transaction, e.g. to wake a block producer. */
+    public void onAccepted(Consumer<SignedTransaction> listener) {
+        listeners.add(listener);
+    }
+
+    public SignedTransaction submit(byte[] raw) throws SubmissionException {
+        SignedTransaction tx;
+        try {
+            tx = chain.decoder().decode(raw);
+        } catch (InvalidTransactionException e) {
+            throw new SubmissionException(e.getMessage());
+        }
+        ChainConfig config = chain.config();
+        if (tx.gasLimit() > config.gasLimit()) throw new SubmissionException("exceeds block gas limit");
+        if (tx.gasLimit() < TransactionProcessor.intrinsicGas(tx.toEvm())) throw new SubmissionException("intrinsic gas too low");
+        if (tx.isCreate() && tx.data().length > MAX_INITCODE) throw new SubmissionException("max initcode size exceeded");
+        if (tx.tipCap().compareTo(tx.feeCap()) > 0) throw new SubmissionException("max priority fee per gas higher than max fee per gas");
+        if (tx.feeCap().compareTo(config.baseFee()) < 0) {
+            throw new SubmissionException("transaction underpriced: gas price below the chain minimum " + config.minGasPrice());
+        }
+        Account account = chain.account(tx.sender());
+        if (tx.nonce() < account.nonce()) throw new SubmissionException("nonce too low");
+        if (account.balance().toBigInteger().compareTo(tx.maxCost()) < 0) {
+            throw new SubmissionException("insufficient funds for gas * price + value");
+        }
+        if (account.code().length != 0) throw new SubmissionException("sender not an eoa");
+        AddResult result = mempool.add(tx, account.nonce());
+        if (result instanceof AddResult.Rejected r) throw new SubmissionException(r.message());
+        for (Consumer<SignedTransaction> l : listeners) l.accept(tx);
+        return tx;
+    }
+
+    public Mempool mempool() {
+        return mempool;
+    }
+
+}

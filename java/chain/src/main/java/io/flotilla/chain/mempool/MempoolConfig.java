@@ -1,0 +1,13 @@
+package io.flotilla.chain.mempool;
+
+/**
+ * Pool limits. {@code priceBumpPercent}: a replacement (same sender and nonce) must raise both fee caps by at
+ * least this much, so replacing cannot be used to spam the pool for free (geth uses 10).
+ */
+public record MempoolConfig(int maxTransactions, int maxPerSender, int priceBumpPercent) {
+    public static final MempoolConfig DEFAULT = new MempoolConfig(4096, 64, 10);
+
+    public MempoolConfig {
+        if (maxTransactions < 1 || maxPerSender < 1 || priceBumpPercent < 0) throw new IllegalArgumentException("bad mempool limits");
+    }
+}

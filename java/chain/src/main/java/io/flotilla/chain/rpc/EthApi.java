@@ -1,0 +1,545 @@
+package io.flotilla.chain.rpc;
+
+import static io.flotilla.chain.rpc.Json.address;
+import static io.flotilla.chain.rpc.Json.data;
+import static io.flotilla.chain.rpc.Json.param;
+import static io.flotilla.chain.rpc.Json.quantity;
+import static io.flotilla.chain.rpc.Json.required;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flotilla.chain.execution.CallOutcome;
+import io.flotilla.chain.execution.CallRequest;
+import io.flotilla.chain.execution.ChainState;
+import io.flotilla.chain.execution.SubmissionException;
+import io.flotilla.chain.execution.TxSubmission;
+import io.flotilla.chain.mempool.Mempool;
+import io.flotilla.chain.storage.Block;
+import io.flotilla.chain.storage.BlockHeader;
+import io.flotilla.chain.storage.TxLocation;
+import io.flotilla.chain.storage.TxReceipt;
+import io.flotilla.chain.tx.SignedTransaction;
+import io.flotilla.evm.crypto.Keccak;
+import io.flotilla.evm.state.Log;
+import io.flotilla.evm.tx.AccessListEntry;
+import io.flotilla.evm.tx.TxRejection;
+import io.flotilla.evm.types.Address;
+import io.flotilla.evm.types.Word;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The eth_/net_/web3_ methods over a {@link ChainState}, a {@link Mempool} and a {@link TxSubmission}.
+ * State queries are answered from the latest state only (no archive): "latest", "pending", "safe" and
+ * "finalized" all mean the head (BFT blocks are final when committed); older numbers are refused for state.
+ */
+public final class EthApi {
+    /** Keccak of the RLP of an empty list: the uncles hash of a block without uncles. */
+    private static final String EMPTY_UNCLES = data(Keccak.hash(new byte[] {(byte) 0xC0}));
+    private static final String ZERO_HASH = data(new byte[32]);
+    private static final long MAX_LOG_RANGE = 10_000;
+    private static final int MAX_LOGS = 10_000;
+    private static final int MAX_FEE_HISTORY = 1024;
+
+    private final ChainState chain;
+    private final Mempool mempool;
+    private final TxSubmission submission;
+    private final String clientVersion;
+
+    public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion) {
+        this.chain = chain;
+        this.mempool = mempool;
+        this.submission = submission;
+        this.clientVersion = clientVersion;
+    }
+
+    /** The method table to hand to {@link JsonRpcServer}. */
+    public Map<String, RpcMethod> methods() {
+        Map<String, RpcMethod> m = new HashMap<>();
+        m.put("web3_clientVersion", p -> clientVersion);
+        m.put("web3_sha3", p -> data(Keccak.hash(Json.parseData(required(p, 0, "data"), "data"))));
+        m.put("net_version", p -> Long.toString(chain.config().chainId()));
+        m.put("net_listening", p -> true);
+        m.put("net_peerCount", p -> "0x0");
+        m.put("eth_chainId", p -> quantity(chain.config().chainId()));
+        m.put("eth_syncing", p -> false);
+        m.put("eth_mining", p -> false);
+        m.put("eth_accounts", p -> List.of());
+        m.put("eth_blockNumber", p -> quantity(chain.head().number()));
+        m.put("eth_gasPrice", p -> quantity(chain.config().baseFee()));
+        m.put("eth_maxPriorityFeePerGas", p -> "0x0");
+        m.put("eth_feeHistory", this::feeHistory);
+        m.put("eth_getBlockByNumber", p -> blockJson(blockNumber(required(p, 0, "block")), fullTxs(p)));
+        m.put("eth_getBlockByHash", p -> blockJson(numberOfHash(required(p, 0, "hash")), fullTxs(p)));
+        m.put("eth_getBlockTransactionCountByNumber", p -> txCount(blockNumber(required(p, 0, "block"))));
+        m.put("eth_getBlockTransactionCountByHash", p -> txCount(numberOfHash(required(p, 0, "hash"))));
+        m.put("eth_getBalance", p -> {
+            Address a = Json.parseAddress(required(p, 0, "address"), "address");
+            latestState(param(p, 1));
+            return quantity(chain.account(a).balance().toBigInteger());
+        });
+        m.put("eth_getTransactionCount", this::transactionCount);
+        m.put("eth_getCode", p -> {
+            Address a = Json.parseAddress(required(p, 0, "address"), "address");
+            latestState(param(p, 1));
+            return data(chain.account(a).code());
+        });
+        m.put("eth_getStorageAt", p -> {
+            Address a = Json.parseAddress(required(p, 0, "address"), "address");
+            Word key = Json.parseSlot(required(p, 1, "slot"));
+            latestState(param(p, 2));
+            return data(chain.storage(a, key).toBytes());
+        });
+        m.put("eth_call", p -> {
+            CallRequest req = callRequest(required(p, 0, "transaction"));
+            latestState(param(p, 1));
+            CallOutcome out = chain.call(req);
+            if (out instanceof CallOutcome.Success s) return data(s.output());
+            throw callError(out);
+        });
+        m.put("eth_estimateGas", p -> {
+            CallRequest req = callRequest(required(p, 0, "transaction"));
+            latestState(param(p, 1));
+            ChainState.GasEstimate est = chain.estimateGas(req);
+            if (est.gas() < 0) throw callError(est.outcome());
+            return quantity(est.gas());
+        });
+        m.put("eth_sendRawTransaction", p -> {
+            byte[] raw = Json.parseData(required(p, 0, "data"), "data");
+            try {
+                return submission.submit(raw).hashHex();
+            } catch (SubmissionException e) {
+                throw new RpcException(RpcException.SERVER_ERROR, e.getMessage());
+            }
+        });
+        m.put("eth_getTransactionByHash", p -> transactionByHash(Json.parseHash(required(p, 0, "hash"), "hash")));
+        m.put("eth_getTransactionByBlockNumberAndIndex", p -> txByBlockAndIndex(blockNumber(required(p, 0, "block")), required(p, 1, "index")));
+        m.put("eth_getTransactionByBlockHashAndIndex", p -> txByBlockAndIndex(numberOfHash(required(p, 0, "hash")), required(p, 1, "index")));
+        m.put("eth_getBlockReceipts", p -> blockReceipts(blockNumber(required(p, 0, "block"))));
+        m.put("eth_getTransactionReceipt", p -> receiptByHash(Json.parseHash(required(p, 0, "hash"), "hash")));
+        m.put("eth_getLogs", p -> logs(required(p, 0, "filter")));
+        return m;
+    }
+
+    // ---- block parameters ----
+
+    /** Resolves a block tag or number; -1 when the number is beyond the head. */
+    private long blockNumber(JsonNode n) throws RpcException {
+        long head = chain.head().number();
+        if (n == null || n.isNull()) return head;
+        if (n.isObject()) {
+            if (n.has("blockHash")) return numberOfHash(n.get("blockHash"));
+            if (n.has("blockNumber")) return blockNumber(n.get("blockNumber"));
+            throw RpcException.invalidParams("block: expected blockNumber or blockHash");
+        }
+        if (n.isTextual()) {
+            switch (n.asText()) {
+                case "latest", "pending", "safe", "finalized" -> {
+                    return head;
+                }
+                case "earliest" -> {
+                    return 0;
+                }
+                default -> {
+                }
+            }
+        }
+        long number = Json.parseLong(n, "block");
+        return number > head ? -1 : number;
+    }
+
+    private long numberOfHash(JsonNode n) throws RpcException {
+        byte[] hash = Json.parseHash(n, "block hash");
+        var num = chain.header(hash).map(BlockHeader::number);
+        return num.orElse(-1L);
+    }
+
+    /** State methods only serve the head: refuse anything older rather than answer with the wrong state. */
+    private void latestState(JsonNode block) throws RpcException {
+        long n = blockNumber(block);
+        if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+        if (n != chain.head().number()) {
+            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: this node keeps only the latest state");
+        }
+    }
+
+    private static boolean fullTxs(JsonNode p) {
+        JsonNode f = param(p, 1);
+        return f != null && f.asBoolean(false);
+    }
+
+    private Object txCount(long number) {
+        if (number < 0) return null;
+        return chain.block(number).map(b -> quantity(b.transactions().size())).orElse(null);
+    }
+
+    private Object transactionCount(JsonNode p) throws RpcException {
+        Address a = Json.parseAddress(required(p, 0, "address"), "address");
+        JsonNode tag = param(p, 1);
+        long nonce = chain.account(a).nonce();
+        if (tag != null && tag.isTextual() && tag.asText().equals("pending")) return quantity(mempool.pendingNonce(a, nonce));
+        latestState(tag);
+        return quantity(nonce);
+    }
+
+    // ---- blocks and transactions ----
+
+    private Object blockJson(long number, boolean full) {
+        if (number < 0) return null;
+        Optional<Block> block = chain.block(number);
+        if (block.isEmpty()) return null;
+        Block b = block.get();
+        BlockHeader h = b.header();
+        String hash = data(h.hash());
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("number", quantity(h.number()));
+        j.put("hash", hash);
+        j.put("parentHash", data(h.parentHash()));
+        j.put("nonce", "0x0000000000000000");
+        j.put("mixHash", ZERO_HASH);
+        j.put("sha3Uncles", EMPTY_UNCLES);
+        j.put("logsBloom", data(h.logsBloom()));
+        j.put("transactionsRoot", data(h.transactionsRoot()));
+        j.put("stateRoot", data(h.stateRoot()));
+        j.put("receiptsRoot", data(h.receiptsRoot()));
+        j.put("miner", address(h.proposer()));
+        j.put("difficulty", "0x0");
+        j.put("totalDifficulty", "0x0");
+        j.put("extraData", data(h.extraData()));
+        j.put("size", quantity(h.encode().length + b.transactions().stream().mapToLong(t -> t.raw().length).sum()));
+        j.put("gasLimit", quantity(h.gasLimit()));
+        j.put("gasUsed", quantity(h.gasUsed()));
+        j.put("timestamp", quantity(h.timestamp()));
+        j.put("baseFeePerGas", quantity(h.baseFeePerGas()));
+        List<Object> txs = new ArrayList<>();
+        for (int i = 0; i < b.transactions().size(); i++) {
+            SignedTransaction tx = b.transactions().get(i);
+            txs.add(full ? txJson(tx, h, i) : tx.hashHex());
+        }
+        j.put("transactions", txs);
+        j.put("uncles", List.of());
+        return j;
+    }
+
+    private Map<String, Object> txJson(SignedTransaction tx, BlockHeader h, int index) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("hash", tx.hashHex());
+        j.put("type", quantity(tx.type()));
+        j.put("nonce", quantity(tx.nonce()));
+        j.put("blockHash", h == null ? null : data(h.hash()));
+        j.put("blockNumber", h == null ? null : quantity(h.number()));
+        j.put("transactionIndex", h == null ? null : quantity(index));
+        j.put("from", address(tx.sender()));
+        j.put("to", address(tx.to()));
+        j.put("value", quantity(tx.value()));
+        j.put("gas", quantity(tx.gasLimit()));
+        // For a mined EIP-1559 transaction gasPrice is what it paid; pending ones show their cap, as geth does.
+        j.put("gasPrice", quantity(h == null ? tx.feeCap() : tx.effectiveGasPrice(h.baseFeePerGas())));
+        if (tx.type() == 2) {
+            j.put("maxFeePerGas", quantity(tx.maxFeePerGas()));
+            j.put("maxPriorityFeePerGas", quantity(tx.maxPriorityFeePerGas()));
+        }
+        j.put("input", data(tx.data()));
+        if (tx.chainId() != null) j.put("chainId", quantity(tx.chainId()));
+        if (tx.type() != 0) {
+            List<Object> al = new ArrayList<>();
+            for (AccessListEntry e : tx.accessList()) {
+                al.add(Map.of("address", address(e.address()), "storageKeys", e.storageKeys().stream().map(k -> data(k.toBytes())).toList()));
+            }
+            j.put("accessList", al);
+            j.put("yParity", quantity(tx.v()));
+        }
+        j.put("v", quantity(tx.v()));
+        j.put("r", quantity(tx.r()));
+        j.put("s", quantity(tx.s()));
+        return j;
+    }
+
+    private Object transactionByHash(byte[] hash) {
+        Optional<TxLocation> loc = chain.txLocation(hash);
+        if (loc.isPresent()) {
+            Optional<Block> b = chain.block(loc.get().blockNumber());
+            if (b.isPresent()) return txJson(b.get().transactions().get(loc.get().index()), b.get().header(), loc.get().index());
+        }
+        return mempool.get(data(hash)).map(tx -> (Object) txJson(tx, null, 0)).orElse(null);
+    }
+
+    private Object txByBlockAndIndex(long number, JsonNode indexParam) throws RpcException {
+        long index = Json.parseLong(indexParam, "index");
+        if (number < 0) return null;
+        Optional<Block> b = chain.block(number);
+        if (b.isEmpty() || index >= b.get().transactions().size()) return null;
+        return txJson(b.get().transactions().get((int) index), b.get().header(), (int) index);
+    }
+
+    private Object blockReceipts(long number) {
+        if (number < 0) return null;
+        Optional<Block> block = chain.block(number);
+        if (block.isEmpty()) return null;
+        List<TxReceipt> receipts = chain.receipts(number);
+        List<Object> out = new ArrayList<>();
+        for (int i = 0; i < receipts.size(); i++) out.add(receiptJson(block.get(), receipts, i));
+        return out;
+    }
+
+    private Object receiptByHash(byte[] hash) {
+        Optional<TxLocation> loc = chain.txLocation(hash);
+        if (loc.isEmpty()) return null;
+        Optional<Block> block = chain.block(loc.get().blockNumber());
+        if (block.isEmpty()) return null;
+        return receiptJson(block.get(), chain.receipts(loc.get().blockNumber()), loc.get().index());
+    }
+
+    private static Map<String, Object> receiptJson(Block block, List<TxReceipt> receipts, int index) {
+        long number = block.number();
+        int firstLog = 0;
+        for (int i = 0; i < index; i++) firstLog += receipts.get(i).logs().size();
+        TxReceipt r = receipts.get(index);
+        SignedTransaction tx = block.transactions().get(index);
+        BlockHeader h = block.header();
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("transactionHash", tx.hashHex());
+        j.put("transactionIndex", quantity(index));
+        j.put("blockHash", data(h.hash()));
+        j.put("blockNumber", quantity(number));
+        j.put("from", address(tx.sender()));
+        j.put("to", address(tx.to()));
+        j.put("cumulativeGasUsed", quantity(r.cumulativeGasUsed()));
+        j.put("gasUsed", quantity(r.gasUsed()));
+        j.put("effectiveGasPrice", quantity(r.effectiveGasPrice()));
+        j.put("contractAddress", address(r.contractAddress()));
+        j.put("logs", logsJson(r.logs(), h, tx, index, firstLog));
+        j.put("logsBloom", data(r.bloom()));
+        j.put("status", r.success() ? "0x1" : "0x0");
+        j.put("type", quantity(r.type()));
+        return j;
+    }
+
+    private static List<Object> logsJson(List<Log> logs, BlockHeader h, SignedTransaction tx, int txIndex, int firstLog) {
+        List<Object> out = new ArrayList<>();
+        for (int i = 0; i < logs.size(); i++) out.add(logJson(logs.get(i), h, tx, txIndex, firstLog + i));
+        return out;
+    }
+
+    private static Map<String, Object> logJson(Log log, BlockHeader h, SignedTransaction tx, int txIndex, int logIndex) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("address", address(log.address()));
+        j.put("topics", log.topics().stream().map(t -> data(t.toBytes())).toList());
+        j.put("data", data(log.data()));
+        j.put("blockNumber", quantity(h.number()));
+        j.put("blockHash", data(h.hash()));
+        j.put("transactionHash", tx.hashHex());
+        j.put("transactionIndex", quantity(txIndex));
+        j.put("logIndex", quantity(logIndex));
+        j.put("removed", false);
+        return j;
+    }
+
+    // ---- logs ----
+
+    private Object logs(JsonNode filter) throws RpcException {
+        if (!filter.isObject()) throw RpcException.invalidParams("filter: expected an object");
+        long from;
+        long to;
+        if (filter.hasNonNull("blockHash")) {
+            if (filter.hasNonNull("fromBlock") || filter.hasNonNull("toBlock")) throw RpcException.invalidParams("blockHash excludes fromBlock/toBlock");
+            from = to = numberOfHash(filter.get("blockHash"));
+            if (from < 0) throw new RpcException(RpcException.SERVER_ERROR, "unknown block");
+        } else {
+            from = filter.hasNonNull("fromBlock") ? blockNumber(filter.get("fromBlock")) : chain.head().number();
+            to = filter.hasNonNull("toBlock") ? blockNumber(filter.get("toBlock")) : chain.head().number();
+            if (to < 0) to = chain.head().number();
+            if (from < 0) return List.of();
+            if (from > to) throw RpcException.invalidParams("fromBlock is after toBlock");
+            if (to - from >= MAX_LOG_RANGE) throw new RpcException(RpcException.SERVER_ERROR, "block range too large (max " + MAX_LOG_RANGE + ")");
+        }
+        List<Address> addresses = new ArrayList<>();
+        JsonNode a = filter.get("address");
+        if (a != null && !a.isNull()) {
+            if (a.isArray()) for (JsonNode x : a) addresses.add(Json.parseAddress(x, "address"));
+            else addresses.add(Json.parseAddress(a, "address"));
+        }
+        List<List<Word>> topics = new ArrayList<>(); // per position: empty = wildcard, else any-of
+        JsonNode t = filter.get("topics");
+        if (t != null && !t.isNull()) {
+            if (!t.isArray()) throw RpcException.invalidParams("topics: expected an array");
+            for (JsonNode pos : t) {
+                List<Word> any = new ArrayList<>();
+                if (pos.isArray()) for (JsonNode x : pos) any.add(Word.fromBytes(Json.parseHash(x, "topic")));
+                else if (!pos.isNull()) any.add(Word.fromBytes(Json.parseHash(pos, "topic")));
+                topics.add(any);
+            }
+        }
+        List<Object> out = new ArrayList<>();
+        for (long n = from; n <= to; n++) {
+            Optional<BlockHeader> h = chain.header(n);
+            if (h.isEmpty() || !bloomMayMatch(h.get().logsBloom(), addresses, topics)) continue;
+            Block block = chain.block(n).orElseThrow();
+            List<TxReceipt> receipts = chain.receipts(n);
+            int logIndex = 0;
+            for (int i = 0; i < receipts.size(); i++) {
+                for (Log log : receipts.get(i).logs()) {
+                    if (matches(log, addresses, topics)) {
+                        out.add(logJson(log, h.get(), block.transactions().get(i), i, logIndex));
+                        if (out.size() > MAX_LOGS) throw new RpcException(RpcException.SERVER_ERROR, "query returned more than " + MAX_LOGS + " results");
+                    }
+                    logIndex++;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean matches(Log log, List<Address> addresses, List<List<Word>> topics) {
+        if (!addresses.isEmpty() && !addresses.contains(log.address())) return false;
+        if (topics.size() > log.topics().size()) return false;
+        for (int i = 0; i < topics.size(); i++) {
+            if (!topics.get(i).isEmpty() && !topics.get(i).contains(log.topics().get(i))) return false;
+        }
+        return true;
+    }
+
+    /** Cheap pre-check so blocks without a possible match are skipped without reading receipts. */
+    private static boolean bloomMayMatch(byte[] bloom, List<Address> addresses, List<List<Word>> topics) {
+        if (!addresses.isEmpty() && addresses.stream().noneMatch(a -> inBloom(bloom, a.toArray()))) return false;
+        for (List<Word> any : topics) {
+            if (!any.isEmpty() && any.stream().noneMatch(w -> inBloom(bloom, w.toBytes()))) return false;
+        }
+        return true;
+    }
+
+    /** Whether all three bloom bits of {@code item} (an address or a topic) are set: the M3:2048 definition. */
+    private static boolean inBloom(byte[] bloom, byte[] item) {
+        byte[] h = Keccak.hash(item);
+        for (int i = 0; i < 6; i += 2) {
+            int bit = ((h[i] & 0xFF) << 8 | (h[i + 1] & 0xFF)) & 2047;
+            if ((bloom[255 - bit / 8] & (1 << (bit % 8))) == 0) return false;
+        }
+        return true;
+    }
+
+    // ---- fees ----
+
+    private Object feeHistory(JsonNode p) throws RpcException {
+        long count = Json.parseLong(required(p, 0, "blockCount"), "blockCount");
+        long newest = blockNumber(required(p, 1, "newestBlock"));
+        if (newest < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+        count = Math.min(Math.min(count, MAX_FEE_HISTORY), newest + 1);
+        JsonNode pct = param(p, 2);
+        long oldest = newest - count + 1;
+        List<String> baseFees = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        List<List<String>> rewards = new ArrayList<>();
+        for (long n = oldest; n <= newest; n++) {
+            BlockHeader h = chain.header(n).orElseThrow();
+            baseFees.add(quantity(h.baseFeePerGas()));
+            ratios.add(h.gasLimit() == 0 ? 0.0 : (double) h.gasUsed() / h.gasLimit());
+            if (pct != null && pct.isArray()) rewards.add(rewardPercentiles(n, h, pct));
+        }
+        baseFees.add(quantity(chain.config().baseFee())); // the next block's base fee: constant by design
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("oldestBlock", quantity(oldest));
+        j.put("baseFeePerGas", baseFees);
+        j.put("gasUsedRatio", ratios);
+        if (pct != null && pct.isArray()) j.put("reward", rewards);
+        return j;
+    }
+
+    /** Effective tips at the requested gas-weighted percentiles, as geth computes them. */
+    private List<String> rewardPercentiles(long number, BlockHeader h, JsonNode pct) {
+        Block b = chain.block(number).orElseThrow();
+        List<TxReceipt> receipts = chain.receipts(number);
+        record Tip(BigInteger tip, long gas) {
+        }
+        List<Tip> tips = new ArrayList<>();
+        for (int i = 0; i < receipts.size(); i++) {
+            BigInteger tip = receipts.get(i).effectiveGasPrice().subtract(h.baseFeePerGas()).max(BigInteger.ZERO);
+            tips.add(new Tip(tip, receipts.get(i).gasUsed()));
+        }
+        tips.sort((x, y) -> x.tip().compareTo(y.tip()));
+        List<String> out = new ArrayList<>();
+        for (JsonNode q : pct) {
+            if (tips.isEmpty()) {
+                out.add("0x0");
+                continue;
+            }
+            double threshold = h.gasUsed() * q.asDouble() / 100.0;
+            long sum = 0;
+            BigInteger chosen = tips.get(tips.size() - 1).tip();
+            for (Tip t : tips) {
+                sum += t.gas();
+                if (sum >= threshold) {
+                    chosen = t.tip();
+                    break;
+                }
+            }
+            out.add(quantity(chosen));
+        }
+        return out;
+    }
+
+    // ---- calls ----
+
+    private static CallRequest callRequest(JsonNode o) throws RpcException {
+        if (!o.isObject()) throw RpcException.invalidParams("transaction: expected an object");
+        Address from = o.hasNonNull("from") ? Json.parseAddress(o.get("from"), "from") : null;
+        Address to = o.hasNonNull("to") ? Json.parseAddress(o.get("to"), "to") : null;
+        Long gas = o.hasNonNull("gas") ? Json.parseLong(o.get("gas"), "gas") : null;
+        BigInteger price = o.hasNonNull("gasPrice") ? Json.parseQuantity(o.get("gasPrice"), "gasPrice") : null;
+        BigInteger value = o.hasNonNull("value") ? Json.parseQuantity(o.get("value"), "value") : null;
+        JsonNode input = o.hasNonNull("input") ? o.get("input") : o.get("data");
+        byte[] data = input == null || input.isNull() ? null : Json.parseData(input, "input");
+        return new CallRequest(from, to, gas, price, value, data);
+    }
+
+    private RpcException callError(CallOutcome out) {
+        return switch (out) {
+            case CallOutcome.Reverted r -> new RpcException(RpcException.EXECUTION_REVERTED, revertMessage(r.data()), data(r.data()));
+            case CallOutcome.Halted h -> new RpcException(RpcException.SERVER_ERROR, haltMessage(h));
+            case CallOutcome.Invalid i -> new RpcException(RpcException.SERVER_ERROR, invalidMessage(i));
+            case CallOutcome.Success s -> new RpcException(RpcException.INTERNAL_ERROR, "not an error");
+        };
+    }
+
+    private static String haltMessage(CallOutcome.Halted h) {
+        return switch (h.reason()) {
+            case OUT_OF_GAS -> "out of gas";
+            case INVALID_OPCODE -> "invalid opcode";
+            case INVALID_JUMP -> "invalid jump destination";
+            case STACK_UNDERFLOW -> "stack underflow";
+            case STACK_OVERFLOW -> "stack limit reached 1024";
+            case STATIC_STATE_CHANGE -> "write protection";
+            default -> "execution failed: " + h.reason().name().toLowerCase();
+        };
+    }
+
+    private static String invalidMessage(CallOutcome.Invalid i) {
+        if (i.reason() == TxRejection.INSUFFICIENT_ACCOUNT_FUNDS) return "insufficient funds for gas * price + value";
+        if (i.reason() == TxRejection.INTRINSIC_GAS_TOO_LOW) return "intrinsic gas too low";
+        if (i.reason() == TxRejection.GAS_ALLOWANCE_EXCEEDED) return "exceeds block gas limit";
+        return i.reason().name().toLowerCase().replace('_', ' ') + (i.detail().isEmpty() ? "" : ": " + i.detail());
+    }
+
+    /** "execution reverted", plus the reason when the data is an Error(string) (selector 0x08c379a0), as geth reports it. */
+    static String revertMessage(byte[] data) {
+        if (data.length >= 68 && data[0] == 0x08 && data[1] == (byte) 0xc3 && data[2] == 0x79 && data[3] == (byte) 0xa0) {
+            try {
+                BigInteger offset = new BigInteger(1, Arrays.copyOfRange(data, 4, 36));
+                int off = 4 + offset.intValueExact();
+                int len = new BigInteger(1, Arrays.copyOfRange(data, off, off + 32)).intValueExact();
+                if (off + 32 + len <= data.length) {
+                    return "execution reverted: " + new String(data, off + 32, len, StandardCharsets.UTF_8);
+                }
+            } catch (ArithmeticException | IndexOutOfBoundsException | IllegalArgumentException ignored) {
+                // not a well-formed Error(string): fall through to the bare message
+            }
+        }
+        return "execution reverted";
+    }
+}

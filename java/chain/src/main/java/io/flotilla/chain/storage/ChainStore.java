@@ -1,0 +1,289 @@
+package io.flotilla.chain.storage;
+
+import io.flotilla.chain.tx.SignedTransaction;
+import io.flotilla.chain.tx.TxDecoder;
+import io.flotilla.evm.state.Account;
+import io.flotilla.evm.state.Log;
+import io.flotilla.evm.state.WorldState;
+import io.flotilla.evm.types.Address;
+import io.flotilla.evm.types.Word;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+import org.web3j.rlp.RlpDecoder;
+import org.web3j.rlp.RlpEncoder;
+import org.web3j.rlp.RlpList;
+import org.web3j.rlp.RlpString;
+import org.web3j.rlp.RlpType;
+
+/**
+ * RocksDB persistence for blocks, receipts, indices and the world state. One key space, one-byte prefixes:
+ * <pre>
+ *   'm' "head"            -> head block number (8 bytes)
+ *   'h' number            -> header encoding
+ *   'n' blockHash         -> number
+ *   'b' number            -> body: rlp([[rawTx, sender], ...])
+ *   'r' number            -> receipts: rlp([[type, status, cumulativeGas, gasUsed, price, contract, logs], ...])
+ *   't' txHash            -> number (8) ++ index (4)
+ *   'a' address           -> rlp([nonce, balance, codeHash])
+ *   'c' codeHash          -> code
+ *   's' address slotKey   -> value (minimal bytes)
+ * </pre>
+ * Everything a block changes is written in one synced WriteBatch, so after a crash the store holds either the
+ * whole block or none of it, and the head pointer never gets ahead of the state.
+ * eth_getLogs walks block numbers and skips blocks by header bloom, so no separate log index is kept.
+ */
+public final class ChainStore implements AutoCloseable {
+    private static final byte META = 'm';
+    private static final byte HEADER = 'h';
+    private static final byte NUMBER_BY_HASH = 'n';
+    private static final byte BODY = 'b';
+    private static final byte RECEIPTS = 'r';
+    private static final byte TX_INDEX = 't';
+    private static final byte ACCOUNT = 'a';
+    private static final byte CODE = 'c';
+    private static final byte STORAGE = 's';
+    private static final byte[] HEAD_KEY = {META, 'h', 'e', 'a', 'd'};
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final Options options;
+    private final LRUCache cache;
+    private final WriteOptions syncWrites;
+    private final RocksDB db;
+
+    private ChainStore(Options options, LRUCache cache, RocksDB db) {
+        this.options = options;
+        this.cache = cache;
+        this.db = db;
+        this.syncWrites = new WriteOptions().setSync(true);
+    }
+
+    /** Opens (creating if needed) the store in {@code dir}. Small buffers: a subnode should idle in little memory. */
+    public static ChainStore open(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            LRUCache cache = new LRUCache(8L << 20);
+            Options options = new Options()
+                    .setCreateIfMissing(true)
+                    .setWriteBufferSize(4L << 20)
+                    .setMaxWriteBufferNumber(2)
+                    .setMaxOpenFiles(256)
+                    .setKeepLogFileNum(2)
+                    .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache));
+            return new ChainStore(options, cache, RocksDB.open(options, dir.toString()));
+        } catch (RocksDBException | java.io.IOException e) {
+            throw new StoreException("cannot open chain store at " + dir, e);
+        }
+    }
+
+    public OptionalLong headNumber() {
+        byte[] v = get(HEAD_KEY);
+        return v == null ? OptionalLong.empty() : OptionalLong.of(ByteBuffer.wrap(v).getLong());
+    }
+
+    public Optional<BlockHeader> header(long number) {
+        byte[] v = get(key(HEADER, longBytes(number)));
+        return v == null ? Optional.empty() : Optional.of(BlockHeader.decode(v));
+    }
+
+    public OptionalLong numberOf(byte[] blockHash) {
+        byte[] v = get(key(NUMBER_BY_HASH, blockHash));
+        return v == null ? OptionalLong.empty() : OptionalLong.of(ByteBuffer.wrap(v).getLong());
+    }
+
+    public Optional<Block> block(long number, TxDecoder decoder) {
+        Optional<BlockHeader> header = header(number);
+        if (header.isEmpty()) return Optional.empty();
+        byte[] body = get(key(BODY, longBytes(number)));
+        List<SignedTransaction> txs = new ArrayList<>();
+        for (RlpType item : list(body)) {
+            List<RlpType> pair = ((RlpList) item).getValues();
+            txs.add(decoder.decodeTrusted(bytes(pair.get(0)), Address.of(bytes(pair.get(1)))));
+        }
+        return Optional.of(new Block(header.get(), txs));
+    }
+
+    public List<TxReceipt> receipts(long number) {
+        byte[] v = get(key(RECEIPTS, longBytes(number)));
+        if (v == null) return List.of();
+        List<TxReceipt> out = new ArrayList<>();
+        for (RlpType item : list(v)) out.add(decodeReceipt(((RlpList) item).getValues()));
+        return out;
+    }
+
+    public Optional<TxLocation> txLocation(byte[] txHash) {
+        byte[] v = get(key(TX_INDEX, txHash));
+        if (v == null) return Optional.empty();
+        ByteBuffer b = ByteBuffer.wrap(v);
+        return Optional.of(new TxLocation(b.getLong(), b.getInt()));
+    }
+
+    /** Copies the committed world state into {@code into} (used once at start-up). */
+    public void loadState(WorldState into) {
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(new byte[] {ACCOUNT}); it.isValid() && it.key()[0] == ACCOUNT; it.next()) {
+                Address a = Address.of(Arrays.copyOfRange(it.key(), 1, 21));
+                List<RlpType> f = list(it.value());
+                long nonce = ((RlpString) f.get(0)).asPositiveBigInteger().longValue();
+                Word balance = Word.fromBytes(bytes(f.get(1)));
+                byte[] codeHash = bytes(f.get(2));
+                byte[] code = codeHash.length == 0 ? new byte[0] : get(key(CODE, codeHash));
+                into.putAccount(a, Account.of(nonce, balance, code == null ? new byte[0] : code));
+            }
+            for (it.seek(new byte[] {STORAGE}); it.isValid() && it.key()[0] == STORAGE; it.next()) {
+                byte[] k = it.key();
+                into.putStorage(Address.of(Arrays.copyOfRange(k, 1, 21)), Word.fromBytes(k, 21, 32), Word.fromBytes(it.value()));
+            }
+        }
+    }
+
+    /** Atomically writes a block, its receipts, its indices and its state changes, then moves the head. */
+    public void commit(Block block, List<TxReceipt> receipts, StateDiff diff) {
+        long number = block.number();
+        byte[] num = longBytes(number);
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(key(HEADER, num), block.header().encode());
+            batch.put(key(NUMBER_BY_HASH, block.hash()), num);
+            List<RlpType> body = new ArrayList<>();
+            for (int i = 0; i < block.transactions().size(); i++) {
+                SignedTransaction tx = block.transactions().get(i);
+                body.add(new RlpList(RlpString.create(tx.raw()), RlpString.create(tx.sender().toArray())));
+                batch.put(key(TX_INDEX, tx.hash()), ByteBuffer.allocate(12).putLong(number).putInt(i).array());
+            }
+            batch.put(key(BODY, num), RlpEncoder.encode(new RlpList(body)));
+            batch.put(key(RECEIPTS, num), RlpEncoder.encode(new RlpList(receipts.stream().map(ChainStore::encodeReceipt).toList())));
+            writeState(batch, diff);
+            batch.put(HEAD_KEY, num);
+            db.write(syncWrites, batch);
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot commit block " + number, e);
+        }
+    }
+
+    private static void writeState(WriteBatch batch, StateDiff diff) throws RocksDBException {
+        for (Address a : diff.storageCleared()) {
+            byte[] from = key(STORAGE, a.toArray());
+            byte[] to = Arrays.copyOf(from, from.length + 33);
+            Arrays.fill(to, from.length, to.length, (byte) 0xFF);
+            batch.deleteRange(from, to);
+        }
+        for (Map.Entry<Address, Map<Word, Word>> e : diff.storageWrites().entrySet()) {
+            byte[] prefix = key(STORAGE, e.getKey().toArray());
+            for (Map.Entry<Word, Word> slot : e.getValue().entrySet()) {
+                byte[] k = concat(prefix, slot.getKey().toBytes());
+                if (slot.getValue().isZero()) batch.delete(k);
+                else batch.put(k, slot.getValue().toMinimalBytes());
+            }
+        }
+        for (Map.Entry<Address, Account> e : diff.accounts().entrySet()) {
+            byte[] k = key(ACCOUNT, e.getKey().toArray());
+            Account acc = e.getValue();
+            if (acc == null) {
+                batch.delete(k);
+                continue;
+            }
+            byte[] codeHash = acc.code().length == 0 ? new byte[0] : acc.codeHash();
+            if (codeHash.length > 0) batch.put(key(CODE, codeHash), acc.code());
+            batch.put(k, RlpEncoder.encode(new RlpList(
+                    RlpString.create(acc.nonce()), RlpString.create(acc.balance().toMinimalBytes()), RlpString.create(codeHash))));
+        }
+    }
+
+    private static RlpType encodeReceipt(TxReceipt r) {
+        return new RlpList(
+                RlpString.create(r.type()),
+                RlpString.create(r.success() ? 1 : 0),
+                RlpString.create(r.cumulativeGasUsed()),
+                RlpString.create(r.gasUsed()),
+                RlpString.create(r.effectiveGasPrice()),
+                RlpString.create(r.contractAddress() == null ? new byte[0] : r.contractAddress().toArray()),
+                new RlpList(r.logs().stream().map(TxReceipt::logRlp).toList()));
+    }
+
+    private static TxReceipt decodeReceipt(List<RlpType> f) {
+        byte[] contract = bytes(f.get(5));
+        List<Log> logs = new ArrayList<>();
+        for (RlpType l : ((RlpList) f.get(6)).getValues()) {
+            List<RlpType> lf = ((RlpList) l).getValues();
+            List<Word> topics = ((RlpList) lf.get(1)).getValues().stream().map(t -> Word.fromBytes(bytes(t))).toList();
+            logs.add(new Log(Address.of(bytes(lf.get(0))), topics, bytes(lf.get(2))));
+        }
+        return new TxReceipt(
+                uint(f.get(0)).intValue(),
+                uint(f.get(1)).signum() != 0,
+                uint(f.get(2)).longValueExact(),
+                uint(f.get(3)).longValueExact(),
+                uint(f.get(4)),
+                contract.length == 0 ? null : Address.of(contract),
+                logs);
+    }
+
+    private byte[] get(byte[] key) {
+        try {
+            return db.get(key);
+        } catch (RocksDBException e) {
+            throw new StoreException("read failed", e);
+        }
+    }
+
+    private static List<RlpType> list(byte[] encoded) {
+        return ((RlpList) RlpDecoder.decode(encoded).getValues().get(0)).getValues();
+    }
+
+    private static byte[] bytes(RlpType t) {
+        return ((RlpString) t).getBytes();
+    }
+
+    private static java.math.BigInteger uint(RlpType t) {
+        return ((RlpString) t).asPositiveBigInteger();
+    }
+
+    private static byte[] key(byte prefix, byte[] rest) {
+        byte[] k = new byte[rest.length + 1];
+        k[0] = prefix;
+        System.arraycopy(rest, 0, k, 1, rest.length);
+        return k;
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static byte[] longBytes(long v) {
+        return ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    @Override
+    public void close() {
+        syncWrites.close();
+        db.close();
+        options.close();
+        cache.close();
+    }
+
+    /** Unrecoverable storage failure; the node cannot continue safely. */
+    public static final class StoreException extends RuntimeException {
+        public StoreException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+package io.flotilla.chain.storage;
+
+import io.flotilla.evm.state.Log;
+import io.flotilla.evm.tx.Bloom;
+import io.flotilla.evm.types.Address;
+import io.flotilla.evm.types.Word;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import org.web3j.rlp.RlpEncoder;
+import org.web3j.rlp.RlpList;
+import org.web3j.rlp.RlpString;
+import org.web3j.rlp.RlpType;
+
+/**
+ * What a block stores per transaction beyond the transaction itself. Block hash, tx hash, sender and
+ * indices are derived from the block when serving, so they are not duplicated here.
+ * {@code contractAddress} is null unless the transaction created a contract.
+ */
+public record TxReceipt(
+        int type,
+        boolean success,
+        long cumulativeGasUsed,
+        long gasUsed,
+        BigInteger effectiveGasPrice,
+        Address contractAddress,
+        List<Log> logs) {
+
+    public TxReceipt {
+        logs = List.copyOf(logs);
+    }
+
+    public byte[] bloom() {
+        return Bloom.of(logs);
+    }
+
+    /** The consensus encoding Ethereum puts in the receipts trie: type || rlp([status, cumulativeGas, bloom, logs]). */
+    public byte[] consensusEncoding() {
+        byte[] body = RlpEncoder.encode(new RlpList(
+                RlpString.create(success ? 1 : 0),
+                RlpString.create(cumulativeGasUsed),
+                RlpString.create(bloom()),
+                new RlpList(logs.stream().map(TxReceipt::logRlp).toList())));
+        if (type == 0) return body;
+        byte[] out = new byte[body.length + 1];
+        out[0] = (byte) type;
+        System.arraycopy(body, 0, out, 1, body.length);
+        return out;
+    }
+
+    static RlpType logRlp(Log l) {
+        List<RlpType> topics = new ArrayList<>();
+        for (Word t : l.topics()) topics.add(RlpString.create(t.toBytes()));
+        return new RlpList(RlpString.create(l.address().toArray()), new RlpList(topics), RlpString.create(l.data()));
+    }
+
+}

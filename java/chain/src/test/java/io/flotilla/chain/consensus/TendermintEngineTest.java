@@ -1,0 +1,417 @@
+package io.flotilla.chain.consensus;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flotilla.chain.consensus.ConsensusEvent.BlockAvailable;
+import io.flotilla.chain.consensus.ConsensusEvent.MessageReceived;
+import io.flotilla.chain.consensus.ConsensusEvent.StartHeight;
+import io.flotilla.chain.consensus.ConsensusEvent.TimeoutFired;
+import io.flotilla.chain.consensus.ConsensusMessage.Precommit;
+import io.flotilla.chain.consensus.ConsensusMessage.Prevote;
+import io.flotilla.chain.consensus.ConsensusMessage.Proposal;
+import io.flotilla.chain.consensus.bft.BftConfig;
+import io.flotilla.chain.consensus.bft.TendermintEngine;
+import io.flotilla.chain.consensus.sim.Cluster;
+import io.flotilla.chain.consensus.sim.SimApplication;
+import io.flotilla.evm.types.Address;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine of member 0 in a set of four, driven message by message. At height 1 the proposer
+ * of round r is member (1 + r) mod 4: member 1 for round 0, 2 for round 1, 3 for round 2.
+ */
+class TendermintEngineTest {
+    private static final long CHAIN = 777;
+    private static final MemberSet MEMBERS = new MemberSet(IntStream.range(0, 4).mapToObj(Cluster::address).toList());
+    private static final BftConfig CONFIG = BftConfig.withTimeouts(Duration.ofMillis(1000), Duration.ofMillis(500));
+    private static final ProposedBlock B = SimApplication.block(1, "b");
+    private static final ProposedBlock B2 = SimApplication.block(1, "b2");
+    private static final Optional<BlockHash> NIL = Optional.empty();
+
+    private final SimApplication app = new SimApplication("n0");
+    private final TendermintEngine engine = engineFor(0, app);
+
+    private static TendermintEngine engineFor(int member, SimApplication app) {
+        return new TendermintEngine(CHAIN, Cluster.key(member), app, CONFIG);
+    }
+
+    private List<Effect> start() {
+        return engine.handle(new StartHeight(1, MEMBERS));
+    }
+
+    private List<Effect> from(int member, ConsensusMessage m) {
+        return engine.handle(new MessageReceived(SignedMessage.sign(CHAIN, m, Cluster.key(member))));
+    }
+
+    private List<Effect> fire(int round, Step step) {
+        return engine.handle(new TimeoutFired(new Timeout(1, round, step)));
+    }
+
+    private static List<ConsensusMessage> sent(List<Effect> effects) {
+        return effects.stream().filter(e -> e instanceof Effect.Broadcast)
+                .map(e -> ((Effect.Broadcast) e).message().message()).toList();
+    }
+
+    private static Optional<BlockHash> id(ProposedBlock b) {
+        return Optional.of(b.hash());
+    }
+
+    private long dropped(DropReason reason) {
+        return engine.dropCounts().getOrDefault(reason, 0L);
+    }
+
+    /** Round 0: B proposed, everyone prevotes it, so member 0 locks on B and precommits it. */
+    private void lockOnBInRound0() {
+        start();
+        prevoteQuorumForBInRound0();
+    }
+
+    private void prevoteQuorumForBInRound0() {
+        from(1, new Proposal(1, 0, B, -1));
+        from(2, new Prevote(1, 0, id(B)));
+        from(3, new Prevote(1, 0, id(B)));
+    }
+
+    /** Round 0 ends without decision: two nil precommits join ours, the precommit timeout fires. */
+    private void moveToRound1() {
+        from(1, new Precommit(1, 0, NIL));
+        from(2, new Precommit(1, 0, NIL));
+        fire(0, Step.PRECOMMIT);
+    }
+
+    @Nested
+    class StartingARound {
+        @Test
+        void aNonProposerWaitsForTheProposalWithATimeout() {
+            List<Effect> effects = start();
+            assertEquals(List.of(new Effect.ScheduleTimeout(new Timeout(1, 0, Step.PROPOSE), Duration.ofMillis(1000))),
+                    effects);
+        }
+
+        @Test
+        void theProposerProposesAFreshBlockAndPrevotesIt() {
+            TendermintEngine proposer = engineFor(1, new SimApplication("n1"));
+            List<ConsensusMessage> out = sent(proposer.handle(new StartHeight(1, MEMBERS)));
+            Proposal p = (Proposal) out.get(0);
+            assertEquals(-1, p.validRound());
+            assertEquals(new Prevote(1, 0, id(p.block())), out.get(1));
+        }
+
+        @Test
+        void anIdleProposerProposesOnceABlockIsAvailable() {
+            SimApplication idle = new SimApplication("n1");
+            idle.setIdle(true);
+            TendermintEngine proposer = engineFor(1, idle);
+            assertTrue(sent(proposer.handle(new StartHeight(1, MEMBERS))).isEmpty());
+
+            idle.setIdle(false);
+            List<ConsensusMessage> out = sent(proposer.handle(new BlockAvailable(1)));
+            assertTrue(out.get(0) instanceof Proposal);
+        }
+
+        @Test
+        void timeoutsGrowLinearlyWithTheRound() {
+            start();
+            from(1, new Prevote(1, 4, NIL));
+            List<Effect> effects = from(2, new Prevote(1, 4, NIL));
+            assertTrue(effects.contains(new Effect.ScheduleTimeout(new Timeout(1, 4, Step.PROPOSE), Duration.ofMillis(3000))));
+        }
+
+        @Test
+        void heightsOnlyMoveForward() {
+            start();
+            assertThrows(IllegalArgumentException.class, () -> engine.handle(new StartHeight(1, MEMBERS)));
+        }
+    }
+
+    @Nested
+    class Prevoting {
+        @Test
+        void aValidProposalGetsAPrevoteForItsHash() {
+            start();
+            assertEquals(List.of(new Prevote(1, 0, id(B))), sent(from(1, new Proposal(1, 0, B, -1))));
+        }
+
+        @Test
+        void anInvalidBlockGetsANilPrevote() {
+            start();
+            ProposedBlock wrongHeight = SimApplication.block(2, "b");
+            assertEquals(List.of(new Prevote(1, 0, NIL)), sent(from(1, new Proposal(1, 0, wrongHeight, -1))));
+        }
+
+        @Test
+        void withoutAProposalTheProposeTimeoutCausesANilPrevote() {
+            start();
+            assertEquals(List.of(new Prevote(1, 0, NIL)), sent(fire(0, Step.PROPOSE)));
+        }
+
+        @Test
+        void aTimeoutForAnotherRoundOrStepIsIgnored() {
+            start();
+            assertTrue(fire(3, Step.PROPOSE).isEmpty());
+            assertTrue(fire(0, Step.PREVOTE).isEmpty());
+        }
+
+        @Test
+        void aLockedMemberPrevotesNilForADifferentFreshBlock() {
+            lockOnBInRound0();
+            moveToRound1();
+            assertEquals(List.of(new Prevote(1, 1, NIL)), sent(from(2, new Proposal(1, 1, B2, -1))));
+        }
+
+        @Test
+        void aLockIsReleasedByAReproposalBackedByALaterQuorumOfPrevotes() {
+            lockOnBInRound0();
+            moveToRound1();
+            fire(1, Step.PROPOSE); // round 1's proposal never arrives here
+            for (int m = 1; m <= 3; m++) from(m, new Prevote(1, 1, id(B2)));
+            fire(1, Step.PREVOTE);
+            from(1, new Precommit(1, 1, NIL));
+            from(2, new Precommit(1, 1, NIL));
+            fire(1, Step.PRECOMMIT);
+
+            // Member 3 re-proposes B2 citing round 1, where a quorum prevoted it: later than our lock.
+            assertEquals(List.of(new Prevote(1, 2, id(B2))), sent(from(3, new Proposal(1, 2, B2, 1))));
+        }
+    }
+
+    @Nested
+    class PrecommittingAndDeciding {
+        @Test
+        void aQuorumOfPrevotesForTheProposalLocksAndPrecommitsIt() {
+            start();
+            from(1, new Proposal(1, 0, B, -1));
+            from(2, new Prevote(1, 0, id(B)));
+            assertEquals(List.of(new Precommit(1, 0, id(B))), sent(from(3, new Prevote(1, 0, id(B)))));
+        }
+
+        @Test
+        void aQuorumOfNilPrevotesLeadsToANilPrecommit() {
+            start();
+            fire(0, Step.PROPOSE);
+            from(1, new Prevote(1, 0, NIL));
+            assertEquals(List.of(new Precommit(1, 0, NIL)), sent(from(2, new Prevote(1, 0, NIL))));
+        }
+
+        @Test
+        void aQuorumOfPrecommitsCommitsTheBlockWithAVerifiableCertificate() {
+            lockOnBInRound0();
+            from(1, new Precommit(1, 0, id(B)));
+            List<Effect> effects = from(2, new Precommit(1, 0, id(B)));
+
+            Effect.Commit commit = (Effect.Commit) effects.stream().filter(e -> e instanceof Effect.Commit).findFirst().orElseThrow();
+            assertEquals(B, commit.block());
+            assertEquals(3, commit.certificate().signatures().size());
+            assertTrue(CommitCertificate.verify(commit.certificate(), MEMBERS, CHAIN));
+            assertTrue(engine.status().decided());
+        }
+
+        @Test
+        void messagesForADecidedHeightAreStale() {
+            lockOnBInRound0();
+            from(1, new Precommit(1, 0, id(B)));
+            from(2, new Precommit(1, 0, id(B)));
+            assertTrue(from(3, new Precommit(1, 0, id(B))).isEmpty());
+            assertEquals(1, dropped(DropReason.STALE));
+        }
+
+        @Test
+        void fPlusOneMembersInALaterRoundPullUsThere() {
+            start();
+            from(1, new Prevote(1, 5, NIL));
+            assertEquals(0, engine.status().round(), "one member could be faulty");
+            from(2, new Prevote(1, 5, NIL));
+            assertEquals(5, engine.status().round());
+        }
+
+        @Test
+        void messagesForTheNextHeightWaitUntilItStarts() {
+            ProposedBlock c = SimApplication.block(2, "c");
+            start();
+            assertTrue(from(2, new Proposal(2, 0, c, -1)).isEmpty()); // member 2 proposes at (2, 0)
+            prevoteQuorumForBInRound0();
+            from(1, new Precommit(1, 0, id(B)));
+            from(2, new Precommit(1, 0, id(B)));
+
+            List<Effect> effects = engine.handle(new StartHeight(2, MEMBERS));
+            assertEquals(List.of(new Prevote(2, 0, id(c))), sent(effects));
+        }
+
+        @Test
+        void aNonMemberFollowsTheDecisionButNeverSigns() {
+            TendermintEngine observer = engineFor(5, new SimApplication("n5"));
+            List<Effect> all = new java.util.ArrayList<>(observer.handle(new StartHeight(1, MEMBERS)));
+            java.util.function.BiConsumer<Integer, ConsensusMessage> feed = (m, msg) -> all.addAll(
+                    observer.handle(new MessageReceived(SignedMessage.sign(CHAIN, msg, Cluster.key(m)))));
+            feed.accept(1, new Proposal(1, 0, B, -1));
+            for (int m = 1; m <= 3; m++) feed.accept(m, new Prevote(1, 0, id(B)));
+            for (int m = 1; m <= 3; m++) feed.accept(m, new Precommit(1, 0, id(B)));
+
+            assertTrue(sent(all).isEmpty());
+            assertTrue(all.stream().anyMatch(e -> e instanceof Effect.Commit c && c.block().equals(B)));
+            assertFalse(observer.status().member());
+        }
+    }
+
+    @Nested
+    class Evidence {
+        @Test
+        void aMemberVotingTwiceInOneRoundIsReportedOnce() {
+            start();
+            from(2, new Prevote(1, 0, id(B)));
+            List<Effect> effects = from(2, new Prevote(1, 0, NIL));
+            Equivocation e = effects.stream().filter(x -> x instanceof Effect.ReportEvidence)
+                    .map(x -> ((Effect.ReportEvidence) x).evidence()).findFirst().orElseThrow();
+            assertEquals(Cluster.address(2), e.member());
+            assertTrue(Equivocation.verify(e, CHAIN));
+            assertTrue(from(2, new Prevote(1, 0, id(B2))).stream().noneMatch(x -> x instanceof Effect.ReportEvidence));
+        }
+
+        @Test
+        void aProposerProposingTwoBlocksInOneRoundIsReported() {
+            start();
+            from(1, new Proposal(1, 0, B, -1));
+            assertTrue(from(1, new Proposal(1, 0, B2, -1)).stream().anyMatch(x -> x instanceof Effect.ReportEvidence));
+        }
+
+        @Test
+        void evidenceMustPairTwoMessagesOfOneKindForOneSlot() {
+            SignedMessage prevote = SignedMessage.sign(CHAIN, new Prevote(1, 0, id(B)), Cluster.key(2));
+            SignedMessage precommit = SignedMessage.sign(CHAIN, new Precommit(1, 0, NIL), Cluster.key(2));
+            SignedMessage laterRound = SignedMessage.sign(CHAIN, new Prevote(1, 1, NIL), Cluster.key(2));
+            SignedMessage sameVote = SignedMessage.sign(CHAIN, new Prevote(1, 0, id(B)), Cluster.key(2));
+            SignedMessage othersVote = SignedMessage.sign(CHAIN, new Prevote(1, 0, NIL), Cluster.key(3));
+            Address member = Cluster.address(2);
+            assertFalse(Equivocation.verify(new Equivocation(member, prevote, precommit), CHAIN));
+            assertFalse(Equivocation.verify(new Equivocation(member, prevote, laterRound), CHAIN));
+            assertFalse(Equivocation.verify(new Equivocation(member, prevote, sameVote), CHAIN));
+            assertFalse(Equivocation.verify(new Equivocation(member, prevote, othersVote), CHAIN));
+        }
+
+        @Test
+        void votesInDifferentRoundsOrOfDifferentKindsAreNotEquivocation() {
+            start();
+            from(2, new Prevote(1, 0, id(B)));
+            from(2, new Precommit(1, 0, NIL));
+            List<Effect> effects = from(2, new Prevote(1, 1, NIL));
+            assertTrue(effects.stream().noneMatch(x -> x instanceof Effect.ReportEvidence));
+        }
+    }
+
+    @Nested
+    class DroppingBadMessages {
+        @Test
+        void messagesFromNonMembersAreDroppedAndCounted() {
+            start();
+            assertTrue(from(5, new Prevote(1, 0, NIL)).isEmpty());
+            assertEquals(1, dropped(DropReason.NOT_MEMBER));
+        }
+
+        @Test
+        void aQuorumOfNonMembersCannotMoveTheEngine() {
+            start();
+            from(1, new Proposal(1, 0, B, -1));
+            for (int outsider = 4; outsider <= 6; outsider++) {
+                assertTrue(from(outsider, new Prevote(1, 0, id(B))).isEmpty());
+            }
+            assertEquals(Step.PREVOTE, engine.status().step());
+        }
+
+        @Test
+        void anUnrecoverableSignatureIsDropped() {
+            start();
+            SignedMessage good = SignedMessage.sign(CHAIN, new Prevote(1, 0, NIL), Cluster.key(1));
+            Signature broken = new Signature(BigInteger.ZERO, good.signature().s(), good.signature().recId());
+            assertTrue(engine.handle(new MessageReceived(new SignedMessage(CHAIN, good.message(), broken))).isEmpty());
+            assertEquals(1, dropped(DropReason.BAD_SIGNATURE));
+        }
+
+        @Test
+        void aSignatureMovedOntoOtherContentDoesNotVerifyAsTheMember() {
+            start();
+            SignedMessage good = SignedMessage.sign(CHAIN, new Prevote(1, 0, id(B)), Cluster.key(1));
+            SignedMessage forged = new SignedMessage(CHAIN, new Prevote(1, 0, NIL), good.signature());
+            assertTrue(engine.handle(new MessageReceived(forged)).isEmpty());
+            assertEquals(1, dropped(DropReason.NOT_MEMBER) + dropped(DropReason.BAD_SIGNATURE));
+        }
+
+        @Test
+        void messagesForAnotherChainAreDropped() {
+            start();
+            SignedMessage other = SignedMessage.sign(CHAIN + 1, new Prevote(1, 0, NIL), Cluster.key(1));
+            engine.handle(new MessageReceived(other));
+            assertEquals(1, dropped(DropReason.WRONG_CHAIN));
+
+            SignedMessage relabelled = new SignedMessage(CHAIN, other.message(), other.signature());
+            engine.handle(new MessageReceived(relabelled)); // a replay from another chain
+            assertEquals(1, dropped(DropReason.NOT_MEMBER) + dropped(DropReason.BAD_SIGNATURE));
+        }
+
+        @Test
+        void heightsAndRoundsFarAheadAreDropped() {
+            start();
+            from(1, new Prevote(4, 0, NIL));
+            from(1, new Prevote(1, 5000, NIL));
+            assertEquals(2, dropped(DropReason.TOO_FAR_AHEAD));
+        }
+
+        @Test
+        void aProposalFromAnyoneButTheRoundsProposerIsDropped() {
+            start();
+            assertTrue(from(2, new Proposal(1, 0, B, -1)).isEmpty());
+            assertEquals(1, dropped(DropReason.NOT_PROPOSER));
+        }
+
+        @Test
+        void aProposalWhoseHashDoesNotCommitToItsPayloadIsDropped() {
+            start();
+            ProposedBlock mislabelled = new ProposedBlock(B2.hash(), B.payload());
+            assertTrue(from(1, new Proposal(1, 0, mislabelled, -1)).isEmpty());
+            assertEquals(1, dropped(DropReason.MALFORMED));
+        }
+
+        @Test
+        void aValidRoundNotBeforeTheRoundIsMalformed() {
+            start();
+            assertTrue(from(1, new Proposal(1, 0, B, 0)).isEmpty());
+            assertEquals(1, dropped(DropReason.MALFORMED));
+        }
+
+        @Test
+        void oneMemberFloodingFutureHeightsCannotCrowdOutTheOthers() {
+            BftConfig tight = new BftConfig(CONFIG.propose(), CONFIG.prevote(), CONFIG.precommit(), 2, 1000, 100, 2);
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), app, tight);
+            e.handle(new StartHeight(1, MEMBERS));
+            for (int r = 0; r < 5; r++) {
+                e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(2, r, NIL), Cluster.key(3))));
+            }
+            e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(2, 0, NIL), Cluster.key(1))));
+            assertEquals(Map.of(DropReason.BUFFER_FULL, 3L), e.dropCounts());
+        }
+
+        @Test
+        void duplicatesAreIgnored() {
+            start();
+            SignedMessage vote = SignedMessage.sign(CHAIN, new Prevote(1, 0, NIL), Cluster.key(1));
+            engine.handle(new MessageReceived(vote));
+            assertTrue(engine.handle(new MessageReceived(vote)).isEmpty());
+            assertEquals(1, dropped(DropReason.DUPLICATE));
+        }
+
+        @Test
+        void messagesBeforeTheFirstHeightStartsAreDropped() {
+            from(1, new Prevote(1, 0, NIL));
+            assertEquals(1, dropped(DropReason.NOT_STARTED));
+        }
+    }
+}
