@@ -260,6 +260,51 @@ class AgentIntegrationTest {
         assertThat(runtime.listContainers(Names.nodeSelector(node.id))).isEqualTo(before);
     }
 
+    @Test
+    @Order(9)
+    void theRealSubnodeImageServesASingleMemberChainToWeb3j() throws Exception {
+        String image = TestNetwork.run(network.root, Map.of(), network.root.resolve("deploy/images/subnode/build.sh").toString()).strip();
+        admin.publishImage("node-1", image, "subnode");
+        admin.transact("SidechainManager", new Function("setChainType", List.<Type>of(new org.web3j.abi.datatypes.Utf8String("solo"),
+                new org.web3j.abi.datatypes.generated.Uint8(8), new org.web3j.abi.datatypes.generated.Uint8(1),
+                new org.web3j.abi.datatypes.Bool(true)), List.of()), BigInteger.ZERO);
+        long solo = developer.createSidechain("solo", "solo", Duration.ofDays(1), "bft", "node-1");
+        reconcileAll();
+        SimulatedNode host = node(developer.chain(solo).members().getFirst());
+        assertThat(containersOf(solo)).singleElement().matches(c -> c.imageId().equals(image));
+        int rpcPort = JSON.readTree(Files.readString(host.configOf("solo"))).get("rpcPort").asInt();
+        org.web3j.protocol.Web3j rpc = org.web3j.protocol.Web3j.build(new org.web3j.protocol.http.HttpService("http://" + host.ip + ":" + rpcPort));
+        try {
+            long evmChainId = 0x464C0000L + solo;
+            Instant deadline = Instant.now().plusSeconds(90); // the JVM starts on 0.2 of a core
+            BigInteger chainId = null;
+            while (chainId == null) {
+                try {
+                    chainId = rpc.ethChainId().send().getChainId();
+                } catch (java.io.IOException e) {
+                    if (Instant.now().isAfter(deadline)) {
+                        throw new AssertionError("subnode JSON-RPC did not answer: "
+                                + TestNetwork.run(network.root, Map.of(), "docker", "logs", "flotilla-solo-" + host.id), e);
+                    }
+                    Thread.sleep(500);
+                }
+            }
+            assertThat(chainId.longValueExact()).isEqualTo(evmChainId);
+            // The chain owner is prefunded at genesis and sends a transfer signed for the sidechain's chain id.
+            org.web3j.tx.RawTransactionManager owner = new org.web3j.tx.RawTransactionManager(rpc, TestNetwork.account(9), evmChainId);
+            String recipient = "0x000000000000000000000000000000000000f10a";
+            var sent = owner.sendTransaction(BigInteger.valueOf(1_000_000_000L), BigInteger.valueOf(21_000), recipient, "",
+                    BigInteger.TEN.pow(18));
+            assertThat(sent.hasError()).as("send error %s", sent.getError() == null ? "" : sent.getError().getMessage()).isFalse();
+            var receipt = new org.web3j.tx.response.PollingTransactionReceiptProcessor(rpc, 200, 100).waitForTransactionReceipt(sent.getTransactionHash());
+            assertThat(receipt.isStatusOK()).isTrue();
+            assertThat(rpc.ethGetBalance(recipient, org.web3j.protocol.core.DefaultBlockParameterName.LATEST).send().getBalance())
+                    .isEqualTo(BigInteger.TEN.pow(18));
+        } finally {
+            rpc.shutdown();
+        }
+    }
+
     private void reconcileAll() {
         for (SimulatedNode node : nodes) {
             if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(node.id)).isEmpty()) {
