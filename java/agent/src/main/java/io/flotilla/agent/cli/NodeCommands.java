@@ -128,7 +128,8 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 java.nio.file.Files.setPosixFilePermissions(passwordFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             }
             org.web3j.crypto.ECKeyPair pair = org.web3j.crypto.Keys.createEcKeyPair();
-            org.web3j.crypto.WalletFile wallet = org.web3j.crypto.Wallet.createStandard(password, pair);
+            // Light scrypt (N=4096): the subnode decrypts it inside a container of a few hundred MiB.
+            org.web3j.crypto.WalletFile wallet = org.web3j.crypto.Wallet.createLight(password, pair);
             java.nio.file.Files.writeString(keystore, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(wallet));
             java.nio.file.Files.setPosixFilePermissions(keystore, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             System.out.println("node key 0x" + wallet.getAddress() + " written to " + keystore);

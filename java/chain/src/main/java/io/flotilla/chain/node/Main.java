@@ -5,8 +5,6 @@ import io.flotilla.chain.config.ConfigLoader;
 import io.flotilla.chain.config.NodeConfig;
 import io.flotilla.chain.execution.ChainConfig;
 import io.flotilla.chain.execution.Genesis;
-import io.flotilla.chain.rpc.DevNode;
-import io.flotilla.chain.rpc.RpcConfig;
 import io.flotilla.evm.types.Address;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -44,17 +42,17 @@ public final class Main {
             System.err.println("flotilla-node: config: unknown consensus engine " + config.consensus().engine());
             System.exit(2);
         }
-        if (config.members().size() > 1) {
-            // The BFT engine, peer network and storage exist as components; the replica that joins them is next.
-            System.err.println("flotilla-node: chains of " + config.members().size()
-                    + " members need the BFT replica, which this build does not run yet; only single-member chains are served");
-            System.exit(3);
+        Subnode node;
+        try {
+            node = Subnode.start(config);
+        } catch (ConfigException e) {
+            System.err.println("flotilla-node: " + e.getMessage());
+            System.exit(2);
+            return;
         }
-        DevNode node = DevNode.start(config.dataDir(), genesis(config), Address.fromHex(config.self().address()),
-                new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4));
         Runtime.getRuntime().addShutdownHook(new Thread(node::close, "shutdown"));
         System.out.println("flotilla-node: chain " + config.chainName() + " (" + config.chainId() + ", EVM chain id " + config.evmChainId()
-                + "), node " + config.nodeId() + ", JSON-RPC " + node.url());
+                + "), node " + config.nodeId() + " of " + config.members().size() + ", head " + node.head() + ", JSON-RPC " + node.rpcUrl());
     }
 
     /** Genesis from the config: the EVM chain id, gas limit, fixed minimum gas price and prefunded accounts. */

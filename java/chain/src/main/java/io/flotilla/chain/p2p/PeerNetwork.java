@@ -72,6 +72,7 @@ public final class PeerNetwork implements AutoCloseable {
         server = socket;
         running = true;
         Thread.ofVirtual().name("p2p-accept").start(this::acceptLoop);
+        dialMissing();
     }
 
     /** The port actually bound (useful with port 0). */
@@ -101,6 +102,13 @@ public final class PeerNetwork implements AutoCloseable {
                 }
             }
         }
+        if (running) {
+            dialMissing();
+        }
+    }
+
+    /** Starts a dialer for every member this node must dial (higher address) that has none. */
+    private void dialMissing() {
         for (Peer p : members.values()) {
             if (self.address().compareTo(p.address()) < 0 && dialing.add(p.address())) {
                 Thread.ofVirtual().name("p2p-dial-" + p.address()).start(() -> dialLoop(p.address()));

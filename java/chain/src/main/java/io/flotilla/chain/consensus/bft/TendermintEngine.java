@@ -57,6 +57,7 @@ public final class TendermintEngine implements ConsensusEngine {
     private List<Effect> out = new ArrayList<>();
 
     public TendermintEngine(long chainId, MessageSigner signer, ConsensusApplication app, BftConfig config) {
+        if (chainId < 0) throw new IllegalArgumentException("chain id must not be negative"); // no RLP encoding
         this.chainId = chainId;
         this.signer = Objects.requireNonNull(signer, "signer");
         this.app = Objects.requireNonNull(app, "app");

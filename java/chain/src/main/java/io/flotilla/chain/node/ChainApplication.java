@@ -1,0 +1,97 @@
+package io.flotilla.chain.node;
+
+import io.flotilla.chain.consensus.BlockHash;
+import io.flotilla.chain.consensus.ConsensusApplication;
+import io.flotilla.chain.consensus.ProposedBlock;
+import io.flotilla.chain.execution.BlockBuilder;
+import io.flotilla.chain.execution.ChainState;
+import io.flotilla.chain.execution.ExecutedBlock;
+import io.flotilla.chain.mempool.Mempool;
+import io.flotilla.chain.storage.Block;
+import io.flotilla.evm.types.Address;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The chain as the consensus engine sees it: proposals are built from the mempool (only when transactions wait,
+ * or when the heartbeat interval passed on an idle chain), and another member's proposal is valid when it
+ * extends our head and re-executing it gives the state root its header claims. Executed blocks are kept by hash so
+ * the one decided is committed without executing it again.
+ */
+final class ChainApplication implements ConsensusApplication {
+
+    private final ChainState chain;
+    private final Mempool mempool;
+    private final BlockBuilder builder;
+    private final Address self;
+    private final Duration heartbeat;
+    private final Clock clock;
+    private final Map<BlockHash, ExecutedBlock> executed = new ConcurrentHashMap<>();
+
+    ChainApplication(ChainState chain, Mempool mempool, Address self, Duration heartbeat, Clock clock) {
+        this.chain = chain;
+        this.mempool = mempool;
+        this.builder = new BlockBuilder(chain, mempool);
+        this.self = self;
+        this.heartbeat = heartbeat;
+        this.clock = clock;
+    }
+
+    /** Whether a proposer at the next height has something to propose now. */
+    boolean hasWork() {
+        boolean waiting = !mempool.ready(a -> chain.account(a).nonce()).isEmpty();
+        long idleMillis = clock.millis() - chain.head().timestamp() * 1000;
+        return waiting || idleMillis >= heartbeat.toMillis();
+    }
+
+    @Override
+    public Optional<ProposedBlock> proposeBlock(long height) {
+        if (height != chain.head().number() + 1 || !hasWork()) {
+            return Optional.empty();
+        }
+        ExecutedBlock block = builder.build(clock.millis() / 1000, self, new byte[0]);
+        byte[] payload = block.block().encode();
+        BlockHash hash = hashOf(payload);
+        executed.put(hash, block);
+        return Optional.of(new ProposedBlock(hash, payload));
+    }
+
+    @Override
+    public boolean isValid(long height, ProposedBlock proposed) {
+        if (executed.containsKey(proposed.hash())) {
+            return true;
+        }
+        try {
+            Block block = Block.decode(proposed.payload(), chain.decoder());
+            if (block.number() != height || block.header().timestamp() * 1000 > clock.millis() + 15_000) {
+                return false; // wrong height, or a timestamp too far in our future
+            }
+            executed.put(proposed.hash(), chain.verify(block));
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    @Override
+    public BlockHash hashOf(byte[] payload) {
+        return new BlockHash(Block.headerOf(payload).hash());
+    }
+
+    /** Commits the decided block with its certificate; forgets every other candidate. */
+    void commit(ProposedBlock decided, byte[] certificate) {
+        ExecutedBlock block = executed.get(decided.hash());
+        if (block == null) {
+            isValid(chain.head().number() + 1, decided);
+            block = executed.get(decided.hash());
+        }
+        if (block == null) {
+            throw new IllegalStateException("decided block " + decided.hash() + " does not execute on our head");
+        }
+        chain.commit(block.withCommitCertificate(certificate));
+        executed.clear();
+    }
+}

@@ -1,0 +1,98 @@
+package io.flotilla.chain.node;
+
+import io.flotilla.chain.config.ConfigException;
+import io.flotilla.chain.config.NodeConfig;
+import io.flotilla.chain.consensus.bft.BftConfig;
+import io.flotilla.chain.execution.ChainState;
+import io.flotilla.chain.execution.TxSubmission;
+import io.flotilla.chain.mempool.Mempool;
+import io.flotilla.chain.mempool.MempoolConfig;
+import io.flotilla.chain.rpc.EthApi;
+import io.flotilla.chain.rpc.JsonRpcServer;
+import io.flotilla.chain.rpc.RpcConfig;
+import io.flotilla.chain.storage.ChainStore;
+import io.flotilla.evm.types.Address;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+
+
+/**
+ * A running subnode: RocksDB chain, mempool, JSON-RPC on bindIp:rpcHttp, and a BFT replica on bindIp:consensus
+ * talking to the other members (a one-member chain decides alone with the same code).
+ */
+public final class Subnode implements AutoCloseable {
+
+    public static final String CLIENT_VERSION = "flotilla/v0.1.0/java";
+
+    private final ChainStore store;
+    private final ChainState chain;
+    private final JsonRpcServer rpc;
+    private final BftReplica replica;
+
+    private Subnode(ChainStore store, ChainState chain, JsonRpcServer rpc, BftReplica replica) {
+        this.store = store;
+        this.chain = chain;
+        this.rpc = rpc;
+        this.replica = replica;
+    }
+
+    public static Subnode start(NodeConfig config) {
+        BigInteger key = nodeKey(config);
+        ChainStore store = ChainStore.open(config.dataDir());
+        try {
+            ChainState chain = ChainState.open(store, Main.genesis(config));
+            Mempool mempool = new Mempool(MempoolConfig.DEFAULT);
+            TxSubmission submission = new TxSubmission(chain, mempool);
+            JsonRpcServer rpc = new JsonRpcServer(new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4),
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION).methods()).start();
+            List<BftReplica.Peer> peers = config.members().stream()
+                    .map(m -> new BftReplica.Peer(Address.fromHex(m.address()), new InetSocketAddress(m.ip(), m.ports().consensus())))
+                    .toList();
+            BftReplica replica = new BftReplica(config.evmChainId(), key, chain, mempool, submission,
+                    new InetSocketAddress(config.bindIp(), config.ports().consensus()), peers,
+                    Duration.ofMillis(config.consensus().blockTimeMs()), Duration.ofMillis(config.consensus().heartbeatMs()),
+                    BftConfig.defaults(), Clock.systemUTC());
+            replica.start();
+            return new Subnode(store, chain, rpc, replica);
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw new ConfigException("cannot start: " + e.getMessage());
+        }
+    }
+
+    private static BigInteger nodeKey(NodeConfig config) {
+        try {
+            String password = Files.readString(config.passwordFile()).strip();
+            BigInteger key = Keystore.decrypt(Files.readString(config.keyFile()), password);
+            String address = "0x" + io.flotilla.evm.crypto.Secp256k1.addressOf(key).toString().replace("0x", "");
+            if (!address.equalsIgnoreCase(config.self().address())) {
+                throw new ConfigException("keyFile holds the key of " + address + ", not of member " + config.self().address());
+            }
+            return key;
+        } catch (ConfigException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ConfigException("keyFile " + config.keyFile() + ": " + e.getMessage());
+        }
+    }
+
+    public long head() {
+        return chain.head().number();
+    }
+
+    public String rpcUrl() {
+        return rpc.url();
+    }
+
+    @Override
+    public void close() {
+        replica.close();
+        rpc.close();
+        store.close();
+    }
+}
