@@ -10,6 +10,15 @@ public interface ConsensusApplication {
      */
     Optional<ProposedBlock> proposeBlock(long height);
 
+    /**
+     * Whether there is anything to decide at {@code height} now (transactions wait, or an idle chain's heartbeat
+     * is due). While there is not, round 0 starts no propose timeout, so an idle chain does not change rounds; a
+     * {@link ConsensusEvent.BlockAvailable} starts it. Applications that always have work keep the default.
+     */
+    default boolean hasWork(long height) {
+        return true;
+    }
+
     /** Whether {@code block} may be decided at {@code height} (parent, timestamps, transactions, state root). */
     boolean isValid(long height, ProposedBlock block);
 

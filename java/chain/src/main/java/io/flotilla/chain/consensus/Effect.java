@@ -6,6 +6,17 @@ import java.util.Objects;
 /** Outputs of a {@link ConsensusEngine}; the adapter performs them, in order. */
 public sealed interface Effect {
 
+    /**
+     * Write this record durably before performing the effects after it: it is what the member must remember
+     * across a crash not to sign conflicting messages (see {@link SafetyRecord}). Always precedes a
+     * {@link Broadcast} of a message this member signed.
+     */
+    record PersistSafety(SafetyRecord record) implements Effect {
+        public PersistSafety {
+            Objects.requireNonNull(record, "record");
+        }
+    }
+
     /** Send to every other member. The engine has already counted it for itself. */
     record Broadcast(SignedMessage message) implements Effect {
         public Broadcast {

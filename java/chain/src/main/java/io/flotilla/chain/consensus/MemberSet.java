@@ -19,6 +19,33 @@ public record MemberSet(List<Address> members) {
         return new MemberSet(List.of(members));
     }
 
+    /** The canonical order every member derives from the same set of addresses: ascending by address. */
+    public static MemberSet sorted(java.util.Collection<Address> members) {
+        return new MemberSet(members.stream().sorted(java.util.Comparator.comparing(Address::toString)).toList());
+    }
+
+    /** RLP list of the 20-byte addresses, in order: what a block header declares as the next height's set. */
+    public byte[] encode() {
+        return org.web3j.rlp.RlpEncoder.encode(new org.web3j.rlp.RlpList(
+                members.stream().map(a -> (org.web3j.rlp.RlpType) org.web3j.rlp.RlpString.create(a.toArray())).toList()));
+    }
+
+    /** The set encoded by {@link #encode()}; IllegalArgumentException for anything else. */
+    public static MemberSet decode(byte[] encoded) {
+        try {
+            var top = org.web3j.rlp.RlpDecoder.decode(encoded).getValues();
+            if (top.size() != 1 || !(top.get(0) instanceof org.web3j.rlp.RlpList list)) throw new IllegalArgumentException("not a list");
+            List<Address> out = new java.util.ArrayList<>();
+            for (var item : list.getValues()) {
+                if (!(item instanceof org.web3j.rlp.RlpString str) || str.getBytes().length != 20) throw new IllegalArgumentException("not an address");
+                out.add(Address.of(str.getBytes()));
+            }
+            return new MemberSet(out);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not an encoded member set: " + e.getMessage(), e);
+        }
+    }
+
     public int size() {
         return members.size();
     }

@@ -212,6 +212,15 @@ public final class ChainState {
         }
     }
 
+    /** Durably stores a small record beside the chain (the consensus safety record). */
+    public void saveRecord(String name, byte[] value) {
+        store.putMeta(name, value);
+    }
+
+    public Optional<byte[]> record(String name) {
+        return store.meta(name);
+    }
+
     /** Validates a block decided elsewhere by re-executing it on the head, then commits it (e.g. when catching up). */
     public ExecutedBlock apply(Block block) throws InvalidBlockException {
         ExecutedBlock executed = verify(block);

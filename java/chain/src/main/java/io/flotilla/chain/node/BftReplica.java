@@ -1,6 +1,5 @@
 package io.flotilla.chain.node;
 
-import io.flotilla.chain.consensus.CommitCertificate;
 import io.flotilla.chain.consensus.ConsensusEngine;
 import io.flotilla.chain.consensus.ConsensusEngines;
 import io.flotilla.chain.consensus.ConsensusEvent;
@@ -9,7 +8,7 @@ import io.flotilla.chain.consensus.EngineContext;
 import io.flotilla.chain.consensus.MemberSet;
 import io.flotilla.chain.consensus.MessageCodec;
 import io.flotilla.chain.consensus.NodeKey;
-import io.flotilla.chain.consensus.Signature;
+import io.flotilla.chain.consensus.SafetyRecord;
 import io.flotilla.chain.consensus.SignedMessage;
 import io.flotilla.chain.consensus.bft.BftConfig;
 import io.flotilla.chain.consensus.bft.BftEngineFactory;
@@ -25,31 +24,39 @@ import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
+import io.flotilla.evm.types.Address;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.web3j.rlp.RlpEncoder;
-import org.web3j.rlp.RlpList;
-import org.web3j.rlp.RlpString;
-import org.web3j.rlp.RlpType;
 
 /**
  * One member of a chain running BFT consensus: it feeds the pure engine with messages from the peer network,
- * timeouts and "a block can be proposed" ticks, all on one thread, and performs the engine's effects: broadcast,
- * schedule a timeout, commit a decided block with its certificate and start the next height.
+ * timeouts and "a block can be proposed" ticks, all on one thread, and performs the engine's effects: persist the
+ * safety record, broadcast, schedule a timeout, commit a decided block with its certificate and start the next
+ * height with the member set the chain declares for it. It also tells its peers its head every few seconds and
+ * catches up from one that is ahead ({@link BlockSync}).
  */
 public final class BftReplica implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BftReplica.class.getName());
     private static final Duration TICK = Duration.ofMillis(100);
-    private static final Duration GOSSIP_AFTER = Duration.ofSeconds(1);
+    private static final Duration GOSSIP_EVERY = Duration.ofSeconds(1);
+    private static final Duration STATUS_EVERY = Duration.ofSeconds(5);
+    static final String SAFETY_RECORD = "consensus-safety";
     // Peer messages start with their kind.
     private static final byte CONSENSUS = 0;
     private static final byte TRANSACTION = 1;
+    private static final byte STATUS = 2;
+    private static final byte GET_BLOCKS = 3;
+    private static final byte BLOCKS = 4;
 
     /** A member as the replica reaches it: its address and its consensus endpoint. */
     public record Peer(io.flotilla.evm.types.Address address, InetSocketAddress consensusEndpoint) {}
@@ -58,13 +65,18 @@ public final class BftReplica implements AutoCloseable {
     private final ChainState chain;
     private final ChainApplication application;
     private final ConsensusEngine engine;
-    private final MemberSet members;
+    private final Membership membership;
+    private final Map<Address, InetSocketAddress> endpoints = new HashMap<>();
     private final PeerNetwork network;
+    private final BlockSync sync;
     private final Duration blockTime;
     private final Clock clock;
     private final ExecutorService loop;
     private final ScheduledExecutorService timers;
     private final AtomicLong committedAt = new AtomicLong();
+    private long lastGossipAt;
+    private long lastStatusAt;
+    private Set<Address> networkMembers = Set.of();
     private volatile long height;
     private volatile io.flotilla.chain.consensus.ConsensusStatus status;
 
@@ -75,42 +87,43 @@ public final class BftReplica implements AutoCloseable {
         this.blockTime = blockTime;
         this.clock = clock;
         NodeKey key = new NodeKey(nodeKey);
-        this.application = new ChainApplication(chain, mempool, key.address(), heartbeat, clock);
+        for (Peer p : peers) endpoints.put(p.address(), p.consensusEndpoint());
+        this.membership = new Membership(chain, MemberSet.sorted(endpoints.keySet()));
+        this.application = new ChainApplication(chain, mempool, key.address(), membership, heartbeat, clock);
         this.engine = new ConsensusEngines(List.of(new BftEngineFactory(bft))).create(BftEngineFactory.NAME,
                 new EngineContext(chainId, key, application));
-        this.members = new MemberSet(peers.stream().map(Peer::address).toList());
         // Deep EVM call stacks execute on the loop thread (proposals and validation): give it a large stack.
         this.loop = Executors.newSingleThreadExecutor(r -> new Thread(null, r, "bft-loop", 64L << 20));
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("bft-timers").unstarted(r));
-        this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(), (from, bytes) -> {
-            if (bytes.length == 0) {
-                return;
+        this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(),
+                (from, bytes) -> onPeerMessage(from, bytes, submission));
+        this.sync = new BlockSync(chainId, chain, membership, new BlockSync.Host() {
+            @Override
+            public boolean request(Address peer, long from, long to) {
+                return network.send(peer, framed(GET_BLOCKS, BlockSync.encodeRange(from, to)));
             }
-            byte[] body = java.util.Arrays.copyOfRange(bytes, 1, bytes.length);
-            if (bytes[0] == TRANSACTION) {
-                try {
-                    submission.submit(body); // known or invalid transactions are refused and not gossiped again
-                } catch (SubmissionException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.TRACE, "gossiped transaction refused: " + e.getMessage());
-                }
-                return;
-            }
-            try {
-                SignedMessage message = MessageCodec.decode(body);
-                loop.execute(() -> handle(new ConsensusEvent.MessageReceived(message)));
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.DEBUG, "undecodable consensus message from " + from);
+
+            @Override
+            public void caughtUp() {
+                application.forgetCandidates();
+                committedAt.set(clock.millis());
+                startHeight(chain.head().number() + 1);
             }
         });
         // Every transaction this member accepts (from a client or a peer) is passed on once, so any proposer has it.
         submission.onAccepted(tx -> network.broadcast(framed(TRANSACTION, tx.raw())));
-        this.network.setMembers(peers.stream().map(p -> new PeerNetwork.Peer(p.address(), p.consensusEndpoint())).toList());
+        updateNetworkMembers(membership.forHeight(chain.head().number() + 1));
     }
 
     public void start() throws IOException {
         network.start();
         committedAt.set(clock.millis());
-        loop.execute(() -> startHeight(chain.head().number() + 1));
+        loop.execute(() -> {
+            long next = chain.head().number() + 1;
+            Optional<SafetyRecord> resume = chain.record(SAFETY_RECORD).map(SafetyRecord::decode);
+            height = next;
+            handle(new ConsensusEvent.StartHeight(next, membership.forHeight(next), resume));
+        });
         timers.scheduleWithFixedDelay(() -> loop.execute(this::tick), TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -128,21 +141,95 @@ public final class BftReplica implements AutoCloseable {
         return network;
     }
 
+    /** Blocks this replica applied by catching up from peers rather than deciding them. */
+    public long blocksCaughtUp() {
+        return sync.appliedBlocks();
+    }
+
+    private void onPeerMessage(Address from, byte[] bytes, TxSubmission submission) {
+        if (bytes.length == 0) {
+            return;
+        }
+        byte kind = bytes[0];
+        byte[] body = java.util.Arrays.copyOfRange(bytes, 1, bytes.length);
+        try {
+            switch (kind) {
+                case TRANSACTION -> {
+                    try {
+                        submission.submit(body); // known or invalid transactions are refused and not gossiped again
+                    } catch (SubmissionException e) {
+                        LOG.log(System.Logger.Level.TRACE, "gossiped transaction refused: " + e.getMessage());
+                    }
+                }
+                case CONSENSUS -> {
+                    SignedMessage message = MessageCodec.decode(body);
+                    loop.execute(() -> {
+                        // A member already deciding a later height shows we are behind: catch up from it.
+                        if (message.message().height() > height + 1) sync.peerIsAt(from, message.message().height() - 1, clock.millis());
+                        handle(new ConsensusEvent.MessageReceived(message));
+                    });
+                }
+                case STATUS -> {
+                    long peerHead = BlockSync.decodeRange(body)[0];
+                    loop.execute(() -> {
+                        long head = chain.head().number();
+                        boolean stale = clock.millis() - committedAt.get() > 2 * blockTime.toMillis() + 1000;
+                        if (peerHead >= head + 2 || (peerHead > head && stale)) sync.peerIsAt(from, peerHead, clock.millis());
+                    });
+                }
+                case GET_BLOCKS -> {
+                    long[] range = BlockSync.decodeRange(body);
+                    network.send(from, framed(BLOCKS, BlockSync.encodeBlocks(BlockSync.serve(chain, range[0], range[1]))));
+                }
+                case BLOCKS -> {
+                    List<byte[]> blocks = BlockSync.decodeBlocks(body);
+                    loop.execute(() -> sync.received(from, blocks, clock.millis()));
+                }
+                default -> LOG.log(System.Logger.Level.DEBUG, "unknown message kind " + kind + " from " + from);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.DEBUG, "undecodable message of kind " + kind + " from " + from);
+        }
+    }
+
     private void startHeight(long next) {
         height = next;
+        MemberSet members = membership.forHeight(next);
+        updateNetworkMembers(members);
         handle(new ConsensusEvent.StartHeight(next, members));
     }
 
-    /** Lets the proposer propose once the block time has passed and there is work; re-gossips when stuck. */
+    /** We talk to the members deciding now and to the ones our agent configured (the next set, during a switch). */
+    private void updateNetworkMembers(MemberSet deciding) {
+        Set<Address> wanted = new HashSet<>(deciding.members());
+        wanted.addAll(membership.configured().members());
+        if (wanted.equals(networkMembers)) return;
+        networkMembers = wanted;
+        network.setMembers(wanted.stream().filter(endpoints::containsKey)
+                .map(a -> new PeerNetwork.Peer(a, endpoints.get(a))).toList());
+    }
+
+    /**
+     * Lets the proposer (and the others' propose timeouts) go once the block time has passed and there is work;
+     * re-gossips the height's messages while it is stuck; tells peers our head now and then.
+     */
     private void tick() {
-        long sinceCommit = clock.millis() - committedAt.get();
-        if (sinceCommit >= blockTime.toMillis() && application.hasWork()) {
+        long now = clock.millis();
+        long sinceCommit = now - committedAt.get();
+        boolean work = application.hasWork();
+        if (sinceCommit >= blockTime.toMillis() && work) {
             handle(new ConsensusEvent.BlockAvailable(height));
         }
-        if (sinceCommit >= GOSSIP_AFTER.toMillis() && sinceCommit % 1000 < TICK.toMillis()) {
+        boolean busy = work || (status != null && status.round() > 0);
+        if (busy && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
+            lastGossipAt = now;
             for (SignedMessage m : engine.messagesForGossip()) {
                 network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
             }
+        }
+        if (now - lastStatusAt >= STATUS_EVERY.toMillis()) {
+            lastStatusAt = now;
+            network.broadcast(framed(STATUS, BlockSync.encodeRange(chain.head().number(), 0)));
         }
     }
 
@@ -157,11 +244,16 @@ public final class BftReplica implements AutoCloseable {
         }
         for (Effect effect : effects) {
             switch (effect) {
+                // Durable before the message it protects leaves this process.
+                case Effect.PersistSafety p -> chain.saveRecord(SAFETY_RECORD, p.record().encode());
                 case Effect.Broadcast b -> network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
                 case Effect.ScheduleTimeout t -> timers.schedule(() -> loop.execute(() -> handle(new ConsensusEvent.TimeoutFired(t.timeout()))),
                         t.after().toMillis(), TimeUnit.MILLISECONDS);
                 case Effect.Commit c -> {
-                    application.commit(c.block(), encode(c.certificate()));
+                    if (c.certificate().height() != chain.head().number() + 1) {
+                        continue; // already applied by catch-up
+                    }
+                    application.commit(c.block(), BlockSync.encodeCertificate(c.certificate()));
                     committedAt.set(clock.millis());
                     startHeight(c.certificate().height() + 1);
                 }
@@ -175,16 +267,6 @@ public final class BftReplica implements AutoCloseable {
         out[0] = kind;
         System.arraycopy(body, 0, out, 1, body.length);
         return out;
-    }
-
-    /** RLP [height, round, blockHash, [signature...]]: stored in the block so anyone can verify it. */
-    static byte[] encode(CommitCertificate certificate) {
-        List<RlpType> signatures = new ArrayList<>();
-        for (Signature s : certificate.signatures()) {
-            signatures.add(RlpString.create(s.toBytes()));
-        }
-        return RlpEncoder.encode(new RlpList(RlpString.create(certificate.height()), RlpString.create(certificate.round()),
-                RlpString.create(certificate.blockHash().bytes()), new RlpList(signatures)));
     }
 
     @Override

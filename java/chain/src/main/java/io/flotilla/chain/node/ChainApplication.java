@@ -27,12 +27,14 @@ final class ChainApplication implements ConsensusApplication {
     private final Mempool mempool;
     private final BlockBuilder builder;
     private final Address self;
+    private final Membership membership;
     private final Duration heartbeat;
     private final Clock clock;
     private final Map<BlockHash, ExecutedBlock> executed = new ConcurrentHashMap<>();
 
-    ChainApplication(ChainState chain, Mempool mempool, Address self, Duration heartbeat, Clock clock) {
+    ChainApplication(ChainState chain, Mempool mempool, Address self, Membership membership, Duration heartbeat, Clock clock) {
         this.chain = chain;
+        this.membership = membership;
         this.mempool = mempool;
         this.builder = new BlockBuilder(chain, mempool);
         this.self = self;
@@ -48,11 +50,16 @@ final class ChainApplication implements ConsensusApplication {
     }
 
     @Override
+    public boolean hasWork(long height) {
+        return hasWork();
+    }
+
+    @Override
     public Optional<ProposedBlock> proposeBlock(long height) {
         if (height != chain.head().number() + 1 || !hasWork()) {
             return Optional.empty();
         }
-        ExecutedBlock block = builder.build(clock.millis() / 1000, self, new byte[0]);
+        ExecutedBlock block = builder.build(clock.millis() / 1000, self, membership.nextDeclaredAt(height).encode());
         byte[] payload = block.block().encode();
         BlockHash hash = hashOf(payload);
         executed.put(hash, block);
@@ -68,6 +75,9 @@ final class ChainApplication implements ConsensusApplication {
             Block block = Block.decode(proposed.payload(), chain.decoder());
             if (block.number() != height || block.header().timestamp() * 1000 > clock.millis() + 15_000) {
                 return false; // wrong height, or a timestamp too far in our future
+            }
+            if (!membership.acceptable(height, block.header().extraData())) {
+                return false; // declares a member set that is neither the current one nor the one our agent gave us
             }
             executed.put(proposed.hash(), chain.verify(block));
             return true;
@@ -92,6 +102,11 @@ final class ChainApplication implements ConsensusApplication {
             throw new IllegalStateException("decided block " + decided.hash() + " does not execute on our head");
         }
         chain.commit(block.withCommitCertificate(certificate));
+        executed.clear();
+    }
+
+    /** Drops executed candidates (the head moved by catch-up). */
+    void forgetCandidates() {
         executed.clear();
     }
 }

@@ -154,6 +154,19 @@ public final class ChainStore implements AutoCloseable {
         }
     }
 
+    /** A small named record outside the chain data (e.g. the consensus safety record), written durably. */
+    public void putMeta(String name, byte[] value) {
+        try {
+            db.put(syncWrites, key(META, ("x/" + name).getBytes(java.nio.charset.StandardCharsets.UTF_8)), value);
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot write " + name, e);
+        }
+    }
+
+    public Optional<byte[]> meta(String name) {
+        return Optional.ofNullable(get(key(META, ("x/" + name).getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    }
+
     /** Atomically writes a block, its receipts, its indices and its state changes, then moves the head. */
     public void commit(Block block, List<TxReceipt> receipts, StateDiff diff) {
         long number = block.number();

@@ -171,6 +171,28 @@ class SimulationTest {
     }
 
     @Test
+    void membersCrashingRightAfterSigningAndRestartingNeverEquivocate() {
+        for (long seed = 1; seed <= 10; seed++) {
+            Cluster cluster = new Cluster(4, seed);
+            cluster.replicas().forEach(Replica::enableSync);
+            cluster.start();
+            for (int round = 0; round < 12; round++) {
+                Replica victim = cluster.replica((int) ((seed + round) % 4));
+                int sentBefore = victim.sent().size();
+                assertTrue(cluster.runUntil(() -> victim.sent().size() > sentBefore, MINUTES_10),
+                        "seed " + seed + " step " + round + ": " + cluster.replicas() + " last sent " + victim.sent().subList(Math.max(0, victim.sent().size() - 3), victim.sent().size()));
+                victim.crash(); // right after it signed something
+                victim.restart();
+            }
+            assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 20), MINUTES_10), "seed " + seed);
+            cluster.assertAgreementAndCertificates(cluster.replicas());
+            for (Replica r : cluster.replicas()) {
+                assertTrue(r.evidence().isEmpty(), "seed " + seed + ": " + r + " saw equivocation " + r.evidence());
+            }
+        }
+    }
+
+    @Test
     void aReplicaThatWasOfflineFollowsAgainOnceGivenTheCommittedBlocks() {
         Cluster cluster = new Cluster(4, 5);
         Replica returning = cluster.replica(3);

@@ -414,4 +414,123 @@ class TendermintEngineTest {
             assertEquals(1, dropped(DropReason.NOT_STARTED));
         }
     }
+
+    /** An application with nothing to decide until told otherwise (an idle chain). */
+    private static final class IdleApplication implements ConsensusApplication {
+        private final SimApplication inner = new SimApplication("idle");
+        boolean work;
+
+        @Override
+        public Optional<ProposedBlock> proposeBlock(long height) {
+            return work ? inner.proposeBlock(height) : Optional.empty();
+        }
+
+        @Override
+        public boolean isValid(long height, ProposedBlock block) {
+            return inner.isValid(height, block);
+        }
+
+        @Override
+        public boolean hasWork(long height) {
+            return work;
+        }
+    }
+
+    @Nested
+    class IdleChains {
+        @Test
+        void withoutWorkRound0StartsNoTimeoutSoAnIdleChainStaysQuiet() {
+            IdleApplication idle = new IdleApplication();
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), idle, CONFIG);
+            assertTrue(e.handle(new StartHeight(1, MEMBERS)).isEmpty());
+        }
+
+        @Test
+        void workArrivingStartsTheProposeTimeoutOnce() {
+            IdleApplication idle = new IdleApplication();
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), idle, CONFIG);
+            e.handle(new StartHeight(1, MEMBERS));
+            idle.work = true;
+            assertEquals(List.of(new Effect.ScheduleTimeout(new Timeout(1, 0, Step.PROPOSE), Duration.ofMillis(1000))),
+                    e.handle(new BlockAvailable(1)));
+            assertTrue(e.handle(new BlockAvailable(1)).isEmpty());
+        }
+
+        @Test
+        void anIdleMemberStillVotesForAProposalThatArrives() {
+            IdleApplication idle = new IdleApplication();
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), idle, CONFIG);
+            e.handle(new StartHeight(1, MEMBERS));
+            List<Effect> effects = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Proposal(1, 0, B, -1), Cluster.key(1))));
+            assertEquals(List.of(new Prevote(1, 0, id(B))), sent(effects));
+        }
+
+        @Test
+        void laterRoundsTimeOutEvenWhenIdle() {
+            IdleApplication idle = new IdleApplication();
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), idle, CONFIG);
+            e.handle(new StartHeight(1, MEMBERS));
+            e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(1, 1, NIL), Cluster.key(1))));
+            List<Effect> effects = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(1, 1, NIL), Cluster.key(2))));
+            assertTrue(effects.contains(new Effect.ScheduleTimeout(new Timeout(1, 1, Step.PROPOSE), Duration.ofMillis(1500))));
+        }
+    }
+
+    @Nested
+    class SurvivingARestart {
+        @Test
+        void everySignedMessageIsPrecededByTheRecordToPersist() {
+            start();
+            List<Effect> effects = new java.util.ArrayList<>();
+            effects.addAll(from(1, new Proposal(1, 0, B, -1)));
+            effects.addAll(from(2, new Prevote(1, 0, id(B))));
+            effects.addAll(from(3, new Prevote(1, 0, id(B))));
+            int broadcasts = 0;
+            for (int i = 0; i < effects.size(); i++) {
+                if (effects.get(i) instanceof Effect.Broadcast) {
+                    broadcasts++;
+                    assertTrue(i > 0 && effects.get(i - 1) instanceof Effect.PersistSafety, "record before broadcast " + i);
+                }
+            }
+            assertEquals(2, broadcasts); // prevote and precommit for B
+            Effect.PersistSafety last = (Effect.PersistSafety) effects.stream().filter(e -> e instanceof Effect.PersistSafety)
+                    .reduce((a, b) -> b).orElseThrow();
+            assertEquals(new SafetyRecord(1, 0, 0, Optional.of(B)), last.record());
+        }
+
+        @Test
+        void theRecordSurvivesEncoding() {
+            SafetyRecord locked = new SafetyRecord(9, 3, 2, Optional.of(B));
+            assertEquals(locked, SafetyRecord.decode(locked.encode()));
+            SafetyRecord free = new SafetyRecord(9, 0, -1, Optional.empty());
+            assertEquals(free, SafetyRecord.decode(free.encode()));
+        }
+
+        @Test
+        void aRestartedMemberNeverVotesAgainInARoundItSignedIn() {
+            lockOnBInRound0();
+            TendermintEngine restarted = engineFor(0, new SimApplication("n0"));
+            restarted.handle(new StartHeight(1, MEMBERS, Optional.of(new SafetyRecord(1, 0, 0, Optional.of(B)))));
+            assertEquals(1, restarted.status().round());
+            // Round-0 messages of others no longer make it vote in round 0.
+            List<Effect> effects = restarted.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Proposal(1, 0, B2, -1), Cluster.key(1))));
+            assertTrue(sent(effects).stream().noneMatch(m -> m.round() == 0));
+        }
+
+        @Test
+        void aRestartedMemberKeepsItsLock() {
+            TendermintEngine restarted = engineFor(0, new SimApplication("n0"));
+            restarted.handle(new StartHeight(1, MEMBERS, Optional.of(new SafetyRecord(1, 0, 0, Optional.of(B)))));
+            // Round 1's proposer offers a different fresh block: a locked member prevotes nil.
+            List<Effect> effects = restarted.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Proposal(1, 1, B2, -1), Cluster.key(2))));
+            assertEquals(List.of(new Prevote(1, 1, NIL)), sent(effects));
+        }
+
+        @Test
+        void aRecordOfAnEarlierHeightIsIgnored() {
+            TendermintEngine restarted = engineFor(0, new SimApplication("n0"));
+            restarted.handle(new StartHeight(2, MEMBERS, Optional.of(new SafetyRecord(1, 5, 0, Optional.of(B)))));
+            assertEquals(0, restarted.status().round());
+        }
+    }
 }

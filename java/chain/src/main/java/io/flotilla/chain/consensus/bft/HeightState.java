@@ -29,6 +29,8 @@ final class HeightState {
     boolean decided;
     /** We are this round's proposer but the application had no block yet. */
     boolean awaitingBlock;
+    /** Round 0 of an idle height: no propose timeout runs until the application has work. */
+    boolean idleWait;
     ProposedBlock lockedValue;
     int lockedRound = -1;
     ProposedBlock validValue;

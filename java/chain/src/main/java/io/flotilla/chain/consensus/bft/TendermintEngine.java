@@ -21,6 +21,7 @@ import io.flotilla.chain.consensus.Equivocation;
 import io.flotilla.chain.consensus.MemberSet;
 import io.flotilla.chain.consensus.MessageSigner;
 import io.flotilla.chain.consensus.ProposedBlock;
+import io.flotilla.chain.consensus.SafetyRecord;
 import io.flotilla.chain.consensus.Signature;
 import io.flotilla.chain.consensus.SignedMessage;
 import io.flotilla.chain.consensus.Step;
@@ -75,7 +76,7 @@ public final class TendermintEngine implements ConsensusEngine {
     public List<Effect> handle(ConsensusEvent event) {
         out = new ArrayList<>();
         switch (event) {
-            case StartHeight e -> startHeight(e.height(), e.members());
+            case StartHeight e -> startHeight(e.height(), e.members(), e.resume());
             case MessageReceived e -> receive(e.message());
             case TimeoutFired e -> onTimeout(e.timeout());
             case BlockAvailable e -> onBlockAvailable(e.height());
@@ -108,12 +109,24 @@ public final class TendermintEngine implements ConsensusEngine {
 
     // ---- inputs ----
 
-    private void startHeight(long height, MemberSet members) {
+    private void startHeight(long height, MemberSet members, Optional<SafetyRecord> resume) {
         if (started() && height <= s.height) {
             throw new IllegalArgumentException("height " + height + " does not follow " + s.height);
         }
         s = new HeightState(height, members);
-        startRound(0);
+        if (resume.isPresent() && resume.get().height() == height) {
+            // Restarted inside this height: never sign again in a round we may have signed in, and keep the lock.
+            SafetyRecord r = resume.get();
+            s.lockedRound = r.lockedRound();
+            s.lockedValue = r.lockedValue().orElse(null);
+            // Re-propose the locked block as a fresh proposal: the prevotes that justified it are gone with our
+            // message log, and a voter's lock rules, not the proposer, keep the chain safe.
+            s.validRound = -1;
+            s.validValue = s.lockedValue;
+            startRound(r.round() + 1);
+        } else {
+            startRound(0);
+        }
         for (FutureBuffer.Pending p : future.takeFor(height)) accept(p.message(), p.signer());
         progress();
     }
@@ -186,7 +199,12 @@ public final class TendermintEngine implements ConsensusEngine {
     }
 
     private void onBlockAvailable(long height) {
-        if (!started() || s.decided || height != s.height || !s.awaitingBlock || s.step != Step.PROPOSE) return;
+        if (!started() || s.decided || height != s.height || s.step != Step.PROPOSE) return;
+        if (s.idleWait) {
+            s.idleWait = false;
+            if (!s.awaitingBlock) schedule(Step.PROPOSE, s.round);
+        }
+        if (!s.awaitingBlock) return;
         Optional<ProposedBlock> block = app.proposeBlock(s.height);
         if (block.isPresent()) {
             s.awaitingBlock = false;
@@ -202,13 +220,22 @@ public final class TendermintEngine implements ConsensusEngine {
         s.round = r;
         s.step = Step.PROPOSE;
         s.awaitingBlock = false;
+        s.idleWait = false;
         if (isMember() && s.members.proposer(s.height, r).equals(signer.address())) {
             Optional<ProposedBlock> block = s.validValue != null ? Optional.of(s.validValue) : app.proposeBlock(s.height);
             if (block.isPresent()) {
                 broadcast(new Proposal(s.height, r, block.get(), s.validRound));
+                // Also time out our own round: a re-proposal whose validRound prevotes nobody holds any more (all
+                // restarted) would otherwise leave this member waiting in PROPOSE forever.
+                schedule(Step.PROPOSE, r);
                 return;
             }
             s.awaitingBlock = true; // idle: propose on BlockAvailable, or prevote nil with the others
+        }
+        if (r == 0 && !app.hasWork(s.height)) {
+            // Idle chain: nobody times out round 0 until there is work (BlockAvailable), so idle members stay quiet.
+            s.idleWait = true;
+            return;
         }
         schedule(Step.PROPOSE, r);
     }
@@ -327,6 +354,7 @@ public final class TendermintEngine implements ConsensusEngine {
     private void broadcast(ConsensusMessage m) {
         if (!isMember()) return;
         SignedMessage sm = SignedMessage.sign(chainId, m, signer);
+        out.add(new Effect.PersistSafety(new SafetyRecord(s.height, s.round, s.lockedRound, Optional.ofNullable(s.lockedValue))));
         out.add(new Effect.Broadcast(sm));
         accept(sm, signer.address());
     }

@@ -6,6 +6,7 @@ import io.flotilla.chain.consensus.ConsensusEvent;
 import io.flotilla.chain.consensus.Effect;
 import io.flotilla.chain.consensus.Equivocation;
 import io.flotilla.chain.consensus.NodeKey;
+import io.flotilla.chain.consensus.SafetyRecord;
 import io.flotilla.chain.consensus.SignedMessage;
 import io.flotilla.chain.consensus.bft.TendermintEngine;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -32,6 +34,8 @@ public final class Replica {
     private final Set<Long> ownDecisions = new HashSet<>();
     private final List<Equivocation> evidence = new ArrayList<>();
     private final List<SignedMessage> sent = new ArrayList<>();
+    /** What the node wrote durably before signing (survives crashes, like the real node's RocksDB record). */
+    private SafetyRecord safety;
 
     Replica(int index, NodeKey key, Cluster cluster) {
         this.index = index;
@@ -99,14 +103,15 @@ public final class Replica {
         crashed = true;
     }
 
-    /** Comes back with a fresh engine (consensus state is not persisted) and syncs blocks from a peer. */
+    /** Comes back with a fresh engine and its persisted safety record, and syncs blocks from a peer. */
     public void restart() {
         crashed = false;
         epoch++;
         engine = newEngine();
         lastTickHeight = -1;
         fetchFromPeers();
-        start(lastCommitted() + 1);
+        long height = lastCommitted() + 1;
+        handle(new ConsensusEvent.StartHeight(height, cluster.membersAt(height), Optional.ofNullable(safety)));
     }
 
     void start(long height) {
@@ -137,6 +142,7 @@ public final class Replica {
     private void apply(List<Effect> effects) {
         for (Effect e : effects) {
             switch (e) {
+                case Effect.PersistSafety p -> safety = p.record();
                 case Effect.Broadcast b -> {
                     sent.add(b.message());
                     behaviour.broadcast(this, b.message(), cluster);

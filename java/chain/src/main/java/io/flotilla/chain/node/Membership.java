@@ -1,0 +1,59 @@
+package io.flotilla.chain.node;
+
+import io.flotilla.chain.consensus.MemberSet;
+import io.flotilla.chain.execution.ChainState;
+import io.flotilla.chain.storage.BlockHeader;
+
+/**
+ * Which members decide which height. The chain itself records it: every block header's extraData declares the set
+ * that decides the next height, so any node (one that catches up included) reads the set of height h from block
+ * h-1, and block 1 declares its own. A member set change is the agent rewriting the config: a proposer whose
+ * configured set differs from the chain's declares the configured one, other members accept a block only when it
+ * declares either the current set or their own configured set, so the switch happens at the height after the
+ * first block that 2f+1 members of the old set accepted with the new set, and every member switches there.
+ */
+final class Membership {
+
+    private final ChainState chain;
+    private final MemberSet configured;
+
+    Membership(ChainState chain, MemberSet configured) {
+        this.chain = chain;
+        this.configured = configured;
+    }
+
+    MemberSet configured() {
+        return configured;
+    }
+
+    /** The set deciding {@code height}, for 1 <= height <= head + 1. */
+    MemberSet forHeight(long height) {
+        if (height <= 1) {
+            return chain.head().number() >= 1 ? declaredBy(chain.header(1).orElseThrow()) : configured;
+        }
+        return declaredBy(chain.header(height - 1).orElseThrow(() -> new IllegalArgumentException("no block " + (height - 1))));
+    }
+
+    /** What a proposer at {@code height} declares for the next height. */
+    MemberSet nextDeclaredAt(long height) {
+        MemberSet current = forHeight(height);
+        return height >= 2 && !current.equals(configured) ? configured : current;
+    }
+
+    /** Whether a block at {@code height} may declare {@code extraData} as the next set. */
+    boolean acceptable(long height, byte[] extraData) {
+        MemberSet declared;
+        try {
+            declared = MemberSet.decode(extraData);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        MemberSet current = forHeight(height);
+        return declared.equals(current) || (height >= 2 && declared.equals(configured));
+    }
+
+    /** The set a header declares for the height after it (the configured set for headers that declare none). */
+    MemberSet declaredBy(BlockHeader header) {
+        return header.extraData().length == 0 ? configured : MemberSet.decode(header.extraData());
+    }
+}
