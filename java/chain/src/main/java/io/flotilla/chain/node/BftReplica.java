@@ -74,6 +74,7 @@ public final class BftReplica implements AutoCloseable {
     private final ExecutorService loop;
     private final ScheduledExecutorService timers;
     private final AtomicLong committedAt = new AtomicLong();
+    private final AtomicLong equivocations = new AtomicLong();
     private long lastGossipAt;
     private long lastStatusAt;
     private Set<Address> networkMembers = Set.of();
@@ -139,6 +140,11 @@ public final class BftReplica implements AutoCloseable {
 
     public PeerNetwork network() {
         return network;
+    }
+
+    /** Members caught signing conflicting messages (each member, round and message kind counted once). */
+    public long equivocationsSeen() {
+        return equivocations.get();
     }
 
     /** Blocks this replica applied by catching up from peers rather than deciding them. */
@@ -257,7 +263,10 @@ public final class BftReplica implements AutoCloseable {
                     committedAt.set(clock.millis());
                     startHeight(c.certificate().height() + 1);
                 }
-                case Effect.ReportEvidence e -> LOG.log(System.Logger.Level.WARNING, "equivocation: " + e.evidence());
+                case Effect.ReportEvidence e -> {
+                    equivocations.incrementAndGet();
+                    LOG.log(System.Logger.Level.WARNING, "equivocation: " + e.evidence());
+                }
             }
         }
     }

@@ -466,6 +466,15 @@ class TendermintEngineTest {
         }
 
         @Test
+        void aVoteFromAnotherMemberStartsTheProposeTimeout() {
+            IdleApplication idle = new IdleApplication();
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), idle, CONFIG);
+            e.handle(new StartHeight(1, MEMBERS));
+            List<Effect> effects = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(1, 0, NIL), Cluster.key(2))));
+            assertEquals(List.of(new Effect.ScheduleTimeout(new Timeout(1, 0, Step.PROPOSE), Duration.ofMillis(1000))), effects);
+        }
+
+        @Test
         void laterRoundsTimeOutEvenWhenIdle() {
             IdleApplication idle = new IdleApplication();
             TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), idle, CONFIG);

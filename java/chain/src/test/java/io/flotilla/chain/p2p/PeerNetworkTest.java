@@ -118,7 +118,7 @@ class PeerNetworkTest {
         List<Received> inbox = new CopyOnWriteArrayList<>();
         PeerNetwork low = start(keys.get(0), new CopyOnWriteArrayList<>(), PeerLimits.defaults());
         PeerNetwork high = start(keys.get(1), inbox, PeerLimits.defaults());
-        Relay relay = new Relay(new InetSocketAddress("127.0.0.1", high.port()));
+        TcpRelay relay = new TcpRelay(new InetSocketAddress("127.0.0.1", high.port()));
         open.add(relay);
         // The lower address dials: point it at the relay in front of the higher one.
         low.setMembers(List.of(new PeerNetwork.Peer(high.address(), new InetSocketAddress("127.0.0.1", relay.port()))));
@@ -191,80 +191,5 @@ class PeerNetworkTest {
         await("flood handled", () -> inbox.size() + b.droppedByRateLimit() >= 200);
         assertTrue(inbox.size() <= 20, "at most the burst plus a little refill got through: " + inbox.size());
         assertTrue(b.droppedByRateLimit() >= 180);
-    }
-
-    /** A TCP relay that records what passes and can flip a bit of the next chunk. */
-    private static final class Relay implements AutoCloseable {
-        private final ServerSocket server;
-        private final InetSocketAddress target;
-        private final ByteArrayOutputStream seen = new ByteArrayOutputStream();
-        private volatile boolean corrupt;
-        private volatile int connections;
-
-        Relay(InetSocketAddress target) throws IOException {
-            this.target = target;
-            this.server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
-            Thread.ofVirtual().start(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        Socket in = server.accept();
-                        Socket out = new Socket(target.getAddress(), target.getPort());
-                        connections++;
-                        Thread.ofVirtual().start(() -> pump(in, out, true));
-                        Thread.ofVirtual().start(() -> pump(out, in, false));
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-        }
-
-        int port() {
-            return server.getLocalPort();
-        }
-
-        int connections() {
-            return connections;
-        }
-
-        synchronized byte[] bytes() {
-            return seen.toByteArray();
-        }
-
-        void corruptNext() {
-            corrupt = true;
-        }
-
-        private void pump(Socket from, Socket to, boolean forward) {
-            byte[] buffer = new byte[8192];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                int n;
-                while ((n = in.read(buffer)) > 0) {
-                    synchronized (this) {
-                        seen.write(buffer, 0, n);
-                    }
-                    if (forward && corrupt && n > 8) {
-                        buffer[n - 1] ^= 0x01;
-                        corrupt = false;
-                    }
-                    out.write(buffer, 0, n);
-                    out.flush();
-                }
-            } catch (IOException ignored) {
-                // the other side closed
-            } finally {
-                try {
-                    from.close();
-                    to.close();
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-        }
     }
 }

@@ -151,6 +151,11 @@ public final class TendermintEngine implements ConsensusEngine {
             return;
         }
         accept(sm, from.get());
+        if (s.idleWait && s.members.contains(from.get())) {
+            // Another member is working on this height (it had work we may not have heard of): time out like it.
+            s.idleWait = false;
+            if (!s.awaitingBlock) schedule(Step.PROPOSE, s.round);
+        }
         progress();
     }
 

@@ -1,0 +1,445 @@
+package io.flotilla.chain.node;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flotilla.chain.consensus.BlockHash;
+import io.flotilla.chain.consensus.CommitCertificate;
+import io.flotilla.chain.consensus.ConsensusMessage;
+import io.flotilla.chain.consensus.MemberSet;
+import io.flotilla.chain.consensus.MessageCodec;
+import io.flotilla.chain.consensus.NodeKey;
+import io.flotilla.chain.consensus.ProposedBlock;
+import io.flotilla.chain.consensus.SignedMessage;
+import io.flotilla.chain.consensus.bft.BftConfig;
+import io.flotilla.chain.execution.ChainConfig;
+import io.flotilla.chain.execution.ChainState;
+import io.flotilla.chain.execution.Genesis;
+import io.flotilla.chain.execution.TxSubmission;
+import io.flotilla.chain.mempool.Mempool;
+import io.flotilla.chain.mempool.MempoolConfig;
+import io.flotilla.chain.p2p.NodeSigner;
+import io.flotilla.chain.p2p.PeerLimits;
+import io.flotilla.chain.p2p.PeerNetwork;
+import io.flotilla.chain.p2p.TcpRelay;
+import io.flotilla.chain.rpc.EthApi;
+import io.flotilla.chain.rpc.JsonRpcServer;
+import io.flotilla.chain.rpc.RpcConfig;
+import io.flotilla.chain.storage.Block;
+import io.flotilla.chain.storage.BlockHeader;
+import io.flotilla.chain.storage.ChainStore;
+import io.flotilla.evm.crypto.Secp256k1;
+import io.flotilla.evm.types.Address;
+import java.math.BigInteger;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.http.HttpService;
+import org.web3j.utils.Numeric;
+
+/**
+ * Members of one chain over real, authenticated sockets on loopback, each on its own address (127.0.0.60+i) with
+ * its own RocksDB: they agree on every block; f crashed members do not stop the chain; a member that was down
+ * catches up from certified blocks and votes again; a new member joins at an agreed switch height; a partition
+ * stalls the chain and healing it resumes it; an equivocating member cannot split the honest ones.
+ */
+class ReplicaClusterTest {
+
+    private static final long CHAIN_ID = 0x464C0000L + 1;
+    private static final Credentials OWNER = Credentials.create("0x" + "11".repeat(32));
+    private static final Genesis GENESIS = Genesis.of(new ChainConfig(CHAIN_ID, ChainConfig.DEFAULT_GAS_LIMIT, BigInteger.ZERO),
+            Address.fromHex(OWNER.getAddress()), BigInteger.TEN.pow(24));
+
+    @TempDir
+    Path dir;
+
+    private final List<Member> members = new ArrayList<>();
+    private final List<Node> nodes = new ArrayList<>();
+    private final List<AutoCloseable> extras = new ArrayList<>();
+    private int nonce;
+
+    /** A member's identity: key, address, its own loopback address and consensus port. */
+    private record Member(int index, BigInteger key, Address address, InetSocketAddress endpoint) {}
+
+    /** One member's process, as far as this test is concerned: store, chain, JSON-RPC and replica. */
+    private final class Node implements AutoCloseable {
+        final Member member;
+        ChainStore store;
+        ChainState chain;
+        JsonRpcServer rpc;
+        BftReplica bft;
+
+        Node(Member member) {
+            this.member = member;
+        }
+
+        /** Starts (or restarts on the same data) with the members its agent configured, reached at the given endpoints. */
+        Node start(List<Member> configured, Map<Address, InetSocketAddress> reachAt) throws Exception {
+            store = ChainStore.open(dir.resolve("member-" + member.index()));
+            chain = ChainState.open(store, GENESIS);
+            Mempool mempool = new Mempool(MempoolConfig.DEFAULT);
+            TxSubmission submission = new TxSubmission(chain, mempool);
+            rpc = new JsonRpcServer(new RpcConfig(member.endpoint().getHostString(), 0, 5 << 20, 100, 2),
+                    new EthApi(chain, mempool, submission, "test").methods()).start();
+            List<BftReplica.Peer> peers = configured.stream()
+                    .map(m -> new BftReplica.Peer(m.address(), reachAt.getOrDefault(m.address(), m.endpoint()))).toList();
+            bft = new BftReplica(CHAIN_ID, member.key(), chain, mempool, submission, member.endpoint(), peers,
+                    Duration.ofMillis(100), Duration.ofSeconds(60), BftConfig.withTimeouts(Duration.ofMillis(800), Duration.ofMillis(400)),
+                    Clock.systemUTC());
+            bft.start();
+            return this;
+        }
+
+        Node start(List<Member> configured) throws Exception {
+            return start(configured, Map.of());
+        }
+
+        long head() {
+            return chain.head().number();
+        }
+
+        boolean running() {
+            return bft != null;
+        }
+
+        @Override
+        public void close() {
+            if (bft == null) return;
+            bft.close();
+            rpc.close();
+            store.close();
+            bft = null;
+        }
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        nodes.forEach(Node::close);
+        for (AutoCloseable c : extras) c.close();
+    }
+
+    private List<Member> createMembers(int n) throws Exception {
+        for (int i = members.size(); i < n; i++) {
+            BigInteger key = BigInteger.valueOf(7_919L * (i + 3));
+            String ip = "127.0.0." + (60 + i);
+            members.add(new Member(i, key, Secp256k1.addressOf(key), new InetSocketAddress(ip, freePort(ip))));
+            nodes.add(new Node(members.get(i)));
+        }
+        return List.copyOf(members);
+    }
+
+    private List<Node> startChain(int n) throws Exception {
+        List<Member> set = createMembers(n);
+        for (Node node : nodes.subList(0, n)) node.start(set);
+        return List.copyOf(nodes.subList(0, n));
+    }
+
+    private static int freePort(String ip) throws Exception {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(ip))) {
+            return s.getLocalPort();
+        }
+    }
+
+    private String describe() {
+        StringBuilder b = new StringBuilder();
+        for (Node r : nodes) {
+            if (!r.running()) {
+                b.append("\n  member ").append(r.member.index()).append(" down");
+                continue;
+            }
+            b.append("\n  member ").append(r.member.index()).append(" head ").append(r.head()).append(" status ").append(r.bft.status())
+                    .append(" peers ").append(r.bft.network().connectedPeers().size()).append(" caught up ").append(r.bft.blocksCaughtUp());
+        }
+        return b.toString();
+    }
+
+    private void await(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what + describe());
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    /** Sends {@code count} transfers from the owner (nonces tracked here) to one member over JSON-RPC. */
+    private List<String> sendTransfers(Node via, int count) throws Exception {
+        Web3j web3 = Web3j.build(new HttpService(via.rpc.url()));
+        List<String> hashes = new ArrayList<>();
+        try {
+            for (int k = 0; k < count; k++) {
+                int n = nonce++;
+                var tx = org.web3j.crypto.RawTransaction.createEtherTransaction(BigInteger.valueOf(n), BigInteger.ONE,
+                        BigInteger.valueOf(21_000), String.format("0x%040x", 0x1000 + n), BigInteger.valueOf(1_000 + n));
+                var sent = web3.ethSendRawTransaction(Numeric.toHexString(
+                        org.web3j.crypto.TransactionEncoder.signMessage(tx, CHAIN_ID, OWNER))).send();
+                assertFalse(sent.hasError(), () -> sent.getError().getMessage());
+                hashes.add(sent.getTransactionHash());
+            }
+        } finally {
+            web3.shutdown();
+        }
+        return hashes;
+    }
+
+    private void awaitFinalized(List<String> hashes, List<Node> on, Duration limit) throws InterruptedException {
+        await(hashes.size() + " transfers on " + on.size() + " members", limit, () -> on.stream().allMatch(r ->
+                hashes.stream().allMatch(h -> r.chain.txLocation(Numeric.hexStringToByteArray(h)).isPresent())));
+    }
+
+    private static void assertSameBlocks(List<Node> live) {
+        long common = live.stream().mapToLong(Node::head).min().orElseThrow();
+        for (long h = 1; h <= common; h++) {
+            byte[] first = live.get(0).chain.header(h).orElseThrow().hash();
+            for (Node r : live) {
+                assertArrayEquals(first, r.chain.header(h).orElseThrow().hash(), "block " + h + " differs on member " + r.member.index());
+            }
+        }
+    }
+
+    private static MemberSet setOf(List<Member> ms) {
+        return MemberSet.sorted(ms.stream().map(Member::address).toList());
+    }
+
+    @Test
+    void fourMembersCommitTheSameBlocksWithEveryTransaction() throws Exception {
+        List<Node> chain = startChain(4);
+        List<String> hashes = sendTransfers(chain.get(1), 20);
+        awaitFinalized(hashes, chain, Duration.ofSeconds(60));
+        assertSameBlocks(chain);
+        for (Node r : chain) {
+            assertEquals(BigInteger.valueOf(1_000 + 19), r.chain.account(Address.fromHex(String.format("0x%040x", 0x1000 + 19))).balance().toBigInteger());
+            BlockHeader head = r.chain.header(r.head()).orElseThrow();
+            assertEquals(CommitCertificate.verify(BlockSync.decodeCertificate(head.commitCertificate()), setOf(members), CHAIN_ID), true,
+                    "every block carries a certificate of the members");
+        }
+    }
+
+    @Test
+    void sevenMembersKeepFinalizingWithTwoCrashed() throws Exception {
+        List<Node> chain = startChain(7);
+        nodes.get(2).close();
+        nodes.get(5).close();
+        List<Node> live = chain.stream().filter(Node::running).toList();
+        List<String> hashes = sendTransfers(live.get(0), 10);
+        awaitFinalized(hashes, live, Duration.ofSeconds(90));
+        assertSameBlocks(live);
+    }
+
+    @Test
+    void aMemberThatWasDownCatchesUpFromCertifiedBlocksThenVotes() throws Exception {
+        List<Node> chain = startChain(4);
+        Node returning = chain.get(3);
+        returning.close();
+        List<Node> others = chain.subList(0, 3);
+        for (int batch = 0; batch < 4; batch++) {
+            awaitFinalized(sendTransfers(others.get(batch % 3), 5), others, Duration.ofSeconds(60));
+        }
+        long missed = others.get(0).head();
+        assertTrue(missed >= 4, "the others went on without it");
+
+        returning.start(members);
+        await("the returning member to catch up", Duration.ofSeconds(60), () -> returning.head() >= missed);
+        assertTrue(returning.bft.blocksCaughtUp() > 0, "it fetched certified blocks rather than deciding them");
+
+        // With another member down, three of four are needed: the chain only moves if the returning one votes.
+        chain.get(2).close();
+        List<Node> live = List.of(chain.get(0), chain.get(1), returning);
+        awaitFinalized(sendTransfers(chain.get(0), 5), live, Duration.ofSeconds(90));
+        assertSameBlocks(live);
+    }
+
+    @Test
+    void aNewMemberJoinsAtASwitchHeightAndEveryBlockIsCertifiedByTheSetThatDecidedIt() throws Exception {
+        List<Node> chain = startChain(4);
+        awaitFinalized(sendTransfers(chain.get(0), 5), chain, Duration.ofSeconds(60));
+        List<Member> before = List.copyOf(members.subList(0, 4));
+        List<Member> after = List.of(members.get(0), members.get(1), members.get(2), createMembers(5).get(4));
+
+        // The agents rewrite every config: member 3 leaves, member 4 joins with an empty store.
+        chain.forEach(Node::close);
+        for (int i = 0; i < 3; i++) nodes.get(i).start(after);
+        Node joiner = nodes.get(4).start(after);
+        List<Node> current = List.of(nodes.get(0), nodes.get(1), nodes.get(2), joiner);
+        awaitFinalized(sendTransfers(nodes.get(0), 5), current, Duration.ofSeconds(90));
+        assertTrue(joiner.bft.blocksCaughtUp() > 0, "the new member downloaded the blocks before it joined");
+
+        long switchHeight = -1;
+        for (long h = 1; h <= joiner.head(); h++) {
+            BlockHeader header = joiner.chain.header(h).orElseThrow();
+            MemberSet deciders = switchHeight < 0 ? setOf(before) : setOf(after);
+            assertTrue(CommitCertificate.verify(BlockSync.decodeCertificate(header.commitCertificate()), deciders, CHAIN_ID),
+                    "block " + h + " is certified by the set that decided it");
+            if (switchHeight < 0 && MemberSet.decode(header.extraData()).equals(setOf(after))) switchHeight = h + 1;
+        }
+        assertTrue(switchHeight > 2, "the switch happened at a height the chain recorded: " + switchHeight);
+
+        // The new member now counts: with member 2 down, members 0, 1 and 4 are the quorum.
+        nodes.get(2).close();
+        List<Node> live = List.of(nodes.get(0), nodes.get(1), joiner);
+        awaitFinalized(sendTransfers(nodes.get(1), 3), live, Duration.ofSeconds(90));
+        assertSameBlocks(live);
+    }
+
+    @Test
+    void aPartitionedChainStallsAndResumesOnceHealed() throws Exception {
+        List<Member> set = createMembers(4);
+        // Every member reaches every other one through its own relay, so the test can cut any link.
+        Map<Integer, Map<Address, InetSocketAddress>> views = new HashMap<>();
+        Map<String, TcpRelay> relays = new HashMap<>();
+        for (Member from : set) {
+            Map<Address, InetSocketAddress> view = new HashMap<>();
+            for (Member to : set) {
+                if (from == to) continue;
+                TcpRelay relay = new TcpRelay(to.endpoint().getAddress(), to.endpoint());
+                extras.add(relay);
+                relays.put(from.index() + ">" + to.index(), relay);
+                view.put(to.address(), relay.endpoint());
+            }
+            views.put(from.index(), view);
+        }
+        for (Member m : set) nodes.get(m.index()).start(set, views.get(m.index()));
+        List<Node> chain = List.copyOf(nodes);
+        awaitFinalized(sendTransfers(chain.get(0), 3), chain, Duration.ofSeconds(60));
+
+        // {0,1} | {2,3}: no side has the 3 votes a block needs.
+        for (int a : List.of(0, 1)) {
+            for (int b : List.of(2, 3)) {
+                relays.get(a + ">" + b).cut();
+                relays.get(b + ">" + a).cut();
+            }
+        }
+        long heightAtCut = chain.stream().mapToLong(Node::head).max().orElseThrow();
+        List<String> pending = sendTransfers(chain.get(0), 5);
+        Thread.sleep(4_000);
+        for (Node n : chain) assertTrue(n.head() <= heightAtCut, "no block without a quorum, member " + n.member.index());
+
+        relays.values().forEach(TcpRelay::heal);
+        awaitFinalized(pending, chain, Duration.ofSeconds(60));
+        assertSameBlocks(chain);
+    }
+
+    @Test
+    void anEquivocatingMemberCannotMakeHonestMembersDisagree() throws Exception {
+        List<Member> set = createMembers(4);
+        List<Node> honest = new ArrayList<>();
+        for (int i = 0; i < 3; i++) honest.add(nodes.get(i).start(set));
+        Equivocator liar = new Equivocator(set.get(3), set);
+        extras.add(liar);
+
+        for (int batch = 0; batch < 6; batch++) {
+            awaitFinalized(sendTransfers(honest.get(batch % 3), 4), honest, Duration.ofSeconds(90));
+        }
+        assertSameBlocks(honest);
+        assertTrue(liar.conflictingMessagesSent() > 20, "it did lie: " + liar.conflictingMessagesSent());
+        assertTrue(liar.conflictingProposalsSent() > 0, "it proposed two blocks at once at least once");
+        assertTrue(honest.stream().allMatch(n -> n.bft.equivocationsSeen() > 0), "every honest member caught it" + describe());
+    }
+
+    /**
+     * A Byzantine member speaking the real wire protocol: for every round it hears of, it prevotes and precommits
+     * the proposed block to some members and nil or a made-up block to others; as proposer it sends one member a
+     * block honest members proposed earlier at this height (if any) and the others a block that does not execute.
+     */
+    private static final class Equivocator implements AutoCloseable {
+        private final NodeKey key;
+        private final List<Member> others;
+        private final MemberSet set;
+        private final PeerNetwork network;
+        private final Set<String> attacked = ConcurrentHashMap.newKeySet();
+        private final Map<Long, ProposedBlock> seenProposals = new ConcurrentHashMap<>();
+        private volatile int conflicting;
+        private volatile int conflictingProposals;
+
+        Equivocator(Member self, List<Member> all) throws Exception {
+            this.key = new NodeKey(self.key());
+            this.others = all.stream().filter(m -> m != self).toList();
+            this.set = setOf(all);
+            this.network = new PeerNetwork(new NodeSigner(self.key()), CHAIN_ID, self.endpoint(), PeerLimits.defaults(), this::onMessage);
+            network.setMembers(others.stream().map(m -> new PeerNetwork.Peer(m.address(), m.endpoint())).toList());
+            network.start();
+        }
+
+        int conflictingMessagesSent() {
+            return conflicting;
+        }
+
+        int conflictingProposalsSent() {
+            return conflictingProposals;
+        }
+
+        private void onMessage(Address from, byte[] bytes) {
+            if (bytes.length == 0 || bytes[0] != 0) return;
+            SignedMessage sm;
+            try {
+                sm = MessageCodec.decode(java.util.Arrays.copyOfRange(bytes, 1, bytes.length));
+            } catch (RuntimeException e) {
+                return;
+            }
+            ConsensusMessage m = sm.message();
+            if (m instanceof ConsensusMessage.Proposal p) seenProposals.putIfAbsent(p.height(), p.block());
+            if (!attacked.add(m.height() + "/" + m.round())) return;
+            Optional<BlockHash> proposed = m instanceof ConsensusMessage.Proposal p ? Optional.of(p.block().hash()) : Optional.empty();
+            Optional<BlockHash> madeUp = Optional.of(BlockHash.keccakOf(("lie " + m.height() + "/" + m.round()).getBytes()));
+            List<Optional<BlockHash>> stories = List.of(proposed.isPresent() ? proposed : madeUp, Optional.empty(), madeUp);
+            for (int i = 0; i < others.size(); i++) {
+                Optional<BlockHash> story = stories.get(i % stories.size());
+                send(others.get(i), new ConsensusMessage.Prevote(m.height(), m.round(), story));
+                send(others.get(i), new ConsensusMessage.Precommit(m.height(), m.round(), story));
+            }
+            conflicting += 2 * others.size();
+            int nextRound = m.round() + 1;
+            if (set.proposer(m.height(), nextRound).equals(key.address())) propose(m.height(), nextRound);
+            if (set.proposer(m.height(), m.round()).equals(key.address())) propose(m.height(), m.round());
+        }
+
+        private void propose(long height, int round) {
+            ProposedBlock honestOne = seenProposals.get(height);
+            ProposedBlock bogus = bogusBlock(height, round);
+            for (int i = 0; i < others.size(); i++) {
+                ProposedBlock b = i == 0 && honestOne != null ? honestOne : bogus;
+                send(others.get(i), new ConsensusMessage.Proposal(height, round, b, -1));
+            }
+            conflictingProposals++;
+        }
+
+        /** A well-formed block whose state root is made up: it decodes, but does not execute to its header. */
+        private ProposedBlock bogusBlock(long height, int round) {
+            BlockHeader h = new BlockHeader(new byte[32], height, System.currentTimeMillis() / 1000, BlockHash.keccakOf(new byte[] {(byte) round}).bytes(),
+                    new byte[32], new byte[32], new byte[256], ChainConfig.DEFAULT_GAS_LIMIT, 0, BigInteger.ZERO, key.address(), new byte[0], new byte[0]);
+            byte[] payload = new Block(h, List.of()).encode();
+            return new ProposedBlock(new BlockHash(h.hash()), payload);
+        }
+
+        private void send(Member to, ConsensusMessage m) {
+            byte[] body = MessageCodec.encode(SignedMessage.sign(CHAIN_ID, m, key));
+            byte[] framed = new byte[body.length + 1];
+            System.arraycopy(body, 0, framed, 1, body.length);
+            network.send(to.address(), framed);
+        }
+
+        @Override
+        public void close() {
+            network.close();
+        }
+    }
+}
