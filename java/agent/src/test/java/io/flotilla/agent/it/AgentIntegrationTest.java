@@ -263,7 +263,7 @@ class AgentIntegrationTest {
     @Test
     @Order(9)
     void theRealSubnodeImageServesASingleMemberChainToWeb3j() throws Exception {
-        String image = TestNetwork.run(network.root, Map.of(), network.root.resolve("deploy/images/subnode/build.sh").toString()).strip();
+        String image = TestNetwork.subnodeImage(network.root);
         admin.publishImage("node-1", image, "subnode");
         admin.transact("SidechainManager", new Function("setChainType", List.<Type>of(new org.web3j.abi.datatypes.Utf8String("solo"),
                 new org.web3j.abi.datatypes.generated.Uint8(8), new org.web3j.abi.datatypes.generated.Uint8(1),

@@ -36,6 +36,11 @@ public final class SimulatedNode {
 
     public SimulatedNode(TestNetwork network, ContainerRuntime runtime, int index, Credentials validatorKey, Duration volumeGrace)
             throws Exception {
+        this(network, runtime, index, validatorKey, volumeGrace, Duration.ofSeconds(1));
+    }
+
+    public SimulatedNode(TestNetwork network, ContainerRuntime runtime, int index, Credentials validatorKey, Duration volumeGrace,
+            Duration livenessThreshold) throws Exception {
         this.network = network;
         this.runtime = runtime;
         this.ip = "127.0.0." + (20 + index);
@@ -48,7 +53,7 @@ public final class SimulatedNode {
         this.settings = new AgentSettings(network.rpcUrl, network.bookFile, dir.resolve(keystoreName), password, ip, basePort,
                 new AgentSettings.Capacity(4000, 4096, 20), new AgentSettings.Capacity(500, 512, 1), "unix:///var/run/docker.sock",
                 dir.resolve("data"), Duration.ofMillis(200), Duration.ofSeconds(30), volumeGrace, Duration.ofSeconds(10),
-                Duration.ofSeconds(1), "65534:65534");
+                livenessThreshold, "65534:65534");
 
         ManagerClient validator = network.client(validatorKey);
         validator.registerValidator("validator-" + index, 100, network.ether(2));

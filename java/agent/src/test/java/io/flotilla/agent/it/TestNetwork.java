@@ -84,6 +84,19 @@ public final class TestNetwork implements AutoCloseable {
         return new TestNetwork(root, work, rpcUrl, node, web3j, AddressBook.read(bookFile), bookFile, imageId);
     }
 
+    private static String subnodeImage;
+
+    /**
+     * The real subnode image, built by deploy/images/subnode/build.sh once per test JVM (it packages the current
+     * chain module); returns its image id.
+     */
+    public static synchronized String subnodeImage(Path root) throws IOException, InterruptedException {
+        if (subnodeImage == null) {
+            subnodeImage = run(root, Map.of(), root.resolve("deploy/images/subnode/build.sh").toString()).strip();
+        }
+        return subnodeImage;
+    }
+
     /** Hardhat development account {@code i} (0 holds every admin role after deployment). */
     public static Credentials account(int i) {
         byte[] seed = MnemonicUtils.generateSeed(MNEMONIC, "");
