@@ -46,17 +46,20 @@ public final class EthApi {
     private static final long MAX_LOG_RANGE = 10_000;
     private static final int MAX_LOGS = 10_000;
     private static final int MAX_FEE_HISTORY = 1024;
+    private static final int MAX_FILTERS = 1024;
 
     private final ChainState chain;
     private final Mempool mempool;
     private final TxSubmission submission;
     private final String clientVersion;
+    private final Filters filters;
 
     public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion) {
         this.chain = chain;
         this.mempool = mempool;
         this.submission = submission;
         this.clientVersion = clientVersion;
+        this.filters = new Filters(() -> chain.head().number(), System::nanoTime, MAX_FILTERS);
     }
 
     /** The method table to hand to {@link JsonRpcServer}. */
@@ -124,6 +127,12 @@ public final class EthApi {
         m.put("eth_getBlockReceipts", p -> blockReceipts(blockNumber(required(p, 0, "block"))));
         m.put("eth_getTransactionReceipt", p -> receiptByHash(Json.parseHash(required(p, 0, "hash"), "hash")));
         m.put("eth_getLogs", p -> logs(required(p, 0, "filter")));
+        m.put("eth_newFilter", p -> newFilter(required(p, 0, "filter")));
+        m.put("eth_newBlockFilter", p -> filters.newBlockFilter());
+        m.put("eth_getFilterChanges", p -> filters.changes(required(p, 0, "filter id"), this::logsInRange,
+                n -> chain.header(n).map(h -> data(h.hash())).orElse(null)));
+        m.put("eth_getFilterLogs", p -> logs(filters.criteria(required(p, 0, "filter id"))));
+        m.put("eth_uninstallFilter", p -> filters.uninstall(required(p, 0, "filter id")));
         return m;
     }
 
@@ -385,7 +394,11 @@ public final class EthApi {
             if (from > to) throw RpcException.invalidParams("fromBlock is after toBlock");
             if (to - from >= MAX_LOG_RANGE) throw new RpcException(RpcException.SERVER_ERROR, "block range too large (max " + MAX_LOG_RANGE + ")");
         }
-        LogFilter f = LogFilter.parse(filter);
+        return logsInRange(from, to, LogFilter.parse(filter));
+    }
+
+    /** Logs of blocks {@code from..to} (within the chain) that pass {@code f}, in block order. */
+    private List<Object> logsInRange(long from, long to, LogFilter f) throws RpcException {
         List<Object> out = new ArrayList<>();
         for (long n = from; n <= to; n++) {
             Optional<BlockHeader> h = chain.header(n);
@@ -404,6 +417,23 @@ public final class EthApi {
             }
         }
         return out;
+    }
+
+    /** eth_newFilter: the criteria of eth_getLogs; a numeric toBlock (even a future one) ends what the filter reports. */
+    private Object newFilter(JsonNode filter) throws RpcException {
+        if (!filter.isObject()) throw RpcException.invalidParams("filter: expected an object");
+        long toBlock = Long.MAX_VALUE;
+        JsonNode to = filter.get("toBlock");
+        if (to != null && !to.isNull()) {
+            switch (to.asText()) {
+                case "latest", "pending", "safe", "finalized" -> {
+                    // open-ended: every new block
+                }
+                case "earliest" -> toBlock = 0;
+                default -> toBlock = Json.parseLong(to, "toBlock"); // may lie in the future
+            }
+        }
+        return filters.newLogFilter(filter, toBlock);
     }
 
     // ---- fees ----
