@@ -101,6 +101,10 @@ async function main() {
   const greetedOverWs = firstEvent("WebSocket Greeted event", 30_000, (done) =>
     wsContract.on("Greeted", (from, count, message, payload) => done({ from, count, message, payload })),
   );
+  // ... and over HTTP, where ethers' JsonRpcProvider polls a filter (eth_newFilter, eth_getFilterChanges)
+  const greetedOverHttp = firstEvent("HTTP (filter) Greeted event", 30_000, (done) =>
+    contract.on("Greeted", (from, count, message, payload) => done({ from, count, message, payload })),
+  );
   await new Promise((r) => setTimeout(r, 300)); // ethers subscribes asynchronously
 
   // -- a transaction emitting an event; receipt, parsed logs, queryFilter, getLogs
@@ -206,9 +210,15 @@ async function main() {
   equal(greeted.count, 1n, "WebSocket event count");
   equal(greeted.message, "hi there", "WebSocket event message");
   equal(greeted.payload.log.transactionHash, receipt.hash, "WebSocket event transaction hash");
+  // Whichever greeting the filter saw first (it is installed in the background), it matches that transaction.
+  const greetedHttp = await greetedOverHttp;
+  const greetings = new Map([[receipt.hash, "hi there"], ...burst.map((r, i) => [r.hash, `burst ${i}`])]);
+  check(greetings.has(greetedHttp.payload.log.transactionHash), "HTTP filter event from an unknown transaction");
+  equal(greetedHttp.message, greetings.get(greetedHttp.payload.log.transactionHash), "HTTP filter event message");
+  await contract.removeAllListeners();
   await ws.removeAllListeners();
   await ws.destroy();
-  steps.push("websocket");
+  steps.push("subscriptions");
 
   console.log(`ethers client check ok: ${JSON.stringify({ chainId: network.chainId.toString(), contract: address, steps })}`);
 }

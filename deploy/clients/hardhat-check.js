@@ -20,7 +20,7 @@ function equal(actual, expected, what) {
 setTimeout(() => fail("timed out after 90000 ms"), 90_000).unref();
 
 try {
-  const connection = await network.connect();
+  const connection = await network.getOrCreate(); // the network given with --network
   const { ethers } = connection;
   const [deployer] = await ethers.getSigners();
   if (process.env.FLOTILLA_CHAIN_ID) {
