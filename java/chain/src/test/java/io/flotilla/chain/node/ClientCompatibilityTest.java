@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.web3j.crypto.Credentials;
@@ -55,14 +56,21 @@ class ClientCompatibilityTest {
     private static Subnode subnode;
 
     @BeforeAll
-    static void startSubnode() throws Exception {
+    static void findClients() {
         repo = repositoryRoot();
+        if (repo != null) node = findNode(repo);
+    }
+
+    /** Per test, so a missing toolchain shows as skipped tests (not as an empty class); the subnode starts once. */
+    @BeforeEach
+    void requireClientsAndSubnode() throws Exception {
         Assumptions.assumeTrue(repo != null && Files.isDirectory(repo.resolve("node_modules/ethers")) && Files.isDirectory(repo.resolve("node_modules/hardhat"))
                 && Files.isDirectory(repo.resolve("node_modules/solc")), "node_modules is absent (run ./flotilla setup): client checks skipped");
-        node = findNode(repo);
         Assumptions.assumeTrue(node != null, "no Node.js found (node_modules/.bin/node or node on PATH): client checks skipped");
-        config = ConfigLoader.load(writeConfig(dir));
-        subnode = Subnode.start(config);
+        if (subnode == null) {
+            config = ConfigLoader.load(writeConfig(dir));
+            subnode = Subnode.start(config);
+        }
     }
 
     @AfterAll
