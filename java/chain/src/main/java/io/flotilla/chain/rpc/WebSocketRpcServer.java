@@ -273,6 +273,25 @@ public final class WebSocketRpcServer implements AutoCloseable {
             } catch (WebSocketCodec.ProtocolException e) {
                 queueClose(e.code(), e.getMessage());
                 awaitWriter();
+                drainBeforeClosing(in);
+            }
+        }
+
+        /**
+         * After failing the connection: half-close, then read (and discard) what the client still sends for a moment,
+         * so closing the socket does not reset the connection before the client has read our close frame.
+         */
+        private void drainBeforeClosing(InputStream in) {
+            try {
+                socket.shutdownOutput();
+                socket.setSoTimeout((int) CLOSE_WAIT_MS);
+                byte[] buf = new byte[8192];
+                long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MS);
+                long budget = config.maxMessageBytes() + (64L << 10);
+                int n;
+                while (budget > 0 && System.nanoTime() < deadline && (n = in.read(buf)) > 0) budget -= n;
+            } catch (IOException ignored) {
+                // timed out or reset: close now
             }
         }
 
