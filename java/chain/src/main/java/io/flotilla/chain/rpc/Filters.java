@@ -1,9 +1,7 @@
 package io.flotilla.chain.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,7 +17,6 @@ final class Filters {
     static final long IDLE_TIMEOUT_NANOS = 5L * 60 * 1_000_000_000L;
     /** Blocks scanned by one poll at most: a filter polled rarely gets the most recent ones. */
     static final long MAX_POLL_BLOCKS = 10_000;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Logs of blocks {@code from..to} matching a filter, as eth_getLogs renders them. */
     @FunctionalInterface
@@ -66,9 +63,7 @@ final class Filters {
     private String add(Filter f) throws RpcException {
         expire();
         if (filters.size() >= maxFilters) throw new RpcException(Subscriptions.LIMIT_EXCEEDED, "too many filters (max " + maxFilters + ")");
-        byte[] raw = new byte[16];
-        RANDOM.nextBytes(raw);
-        String id = "0x" + HexFormat.of().formatHex(raw);
+        String id = Json.randomId();
         filters.put(id, f);
         return id;
     }
@@ -104,7 +99,7 @@ final class Filters {
 
     boolean uninstall(JsonNode id) throws RpcException {
         if (!id.isTextual()) throw RpcException.invalidParams("filter id: expected a string");
-        return filters.remove(id.asText()) != null;
+        return filters.remove(Json.normalizeId(id.asText())) != null;
     }
 
     int size() {
@@ -114,7 +109,7 @@ final class Filters {
     private Filter find(JsonNode id) throws RpcException {
         if (!id.isTextual()) throw RpcException.invalidParams("filter id: expected a string");
         expire();
-        Filter f = filters.get(id.asText());
+        Filter f = filters.get(Json.normalizeId(id.asText()));
         if (f == null) throw new RpcException(RpcException.SERVER_ERROR, "filter not found");
         return f;
     }

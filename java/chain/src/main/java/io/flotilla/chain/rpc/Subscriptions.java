@@ -4,9 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.flotilla.chain.execution.ExecutedBlock;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,7 +17,6 @@ import java.util.Map;
 final class Subscriptions {
     /** EIP-1474's "limit exceeded". */
     static final int LIMIT_EXCEEDED = -32005;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     enum Kind { NEW_HEADS, LOGS }
 
@@ -54,9 +51,7 @@ final class Subscriptions {
             default -> throw RpcException.invalidParams("unsupported subscription type " + type.asText() + " (supported: newHeads, logs)");
         };
         if (byId.size() >= max) throw new RpcException(LIMIT_EXCEEDED, "too many subscriptions on this connection (max " + max + ")");
-        byte[] raw = new byte[16];
-        RANDOM.nextBytes(raw);
-        String id = "0x" + HexFormat.of().formatHex(raw);
+        String id = Json.randomId();
         byId.put(id, s);
         return id;
     }
@@ -70,7 +65,7 @@ final class Subscriptions {
     boolean unsubscribe(JsonNode params) throws RpcException {
         JsonNode id = Json.required(params, 0, "subscription id");
         if (!id.isTextual()) throw RpcException.invalidParams("subscription id: expected a string");
-        return byId.remove(id.asText()) != null;
+        return byId.remove(Json.normalizeId(id.asText())) != null;
     }
 
     int size() {

@@ -70,7 +70,8 @@ class FilterEndToEndTest {
             EthFilter criteria = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, contract).addSingleTopic(TOPIC);
             BigInteger logFilter = web3.ethNewFilter(criteria).send().getFilterId();
             BlockingQueue<Log> flowed = new LinkedBlockingQueue<>();
-            Disposable flow = web3.ethLogFlowable(criteria).subscribe(flowed::add);
+            BlockingQueue<Throwable> flowErrors = new LinkedBlockingQueue<>();
+            Disposable flow = web3.ethLogFlowable(criteria).subscribe(flowed::add, flowErrors::add);
 
             TransactionReceipt first = mined(web3, TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract, BigInteger.ZERO, word(5)));
             TransactionReceipt second = mined(web3, TestTxs.legacy(OWNER, CHAIN_ID, 2, GWEI, 100_000, contract, BigInteger.ZERO, word(6)));
@@ -87,7 +88,7 @@ class FilterEndToEndTest {
             assertEquals(2, web3.ethGetFilterLogs(logFilter).send().getLogs().size(), "eth_getFilterLogs: the whole range again");
 
             Log viaFlowable = flowed.poll(10, TimeUnit.SECONDS);
-            assertNotNull(viaFlowable, "web3j's ethLogFlowable saw nothing");
+            assertNotNull(viaFlowable, () -> "web3j's ethLogFlowable saw nothing; errors: " + flowErrors);
             assertEquals(first.getTransactionHash(), viaFlowable.getTransactionHash());
             flow.dispose();
 
