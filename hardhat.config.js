@@ -1,7 +1,7 @@
 // Hardhat 3 configuration. The compiler is the pinned solcjs (WASM) from npm, so
 // compiling needs no download: no native solc is reachable on our machines.
 import { createRequire } from "node:module";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 
 const require = createRequire(import.meta.url);
@@ -31,6 +31,14 @@ export default defineConfig({
       type: "http",
       chainType: "l1",
       url: process.env.FLOTILLA_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+    // A Flotilla sidechain (a subnode's JSON-RPC): FLOTILLA_CHAIN_RPC_URL and a funded key in
+    // FLOTILLA_CHAIN_PRIVATE_KEY (environment or hardhat-keystore); read only when this network is used.
+    flotilla: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("FLOTILLA_CHAIN_RPC_URL"),
+      accounts: [configVariable("FLOTILLA_CHAIN_PRIVATE_KEY")],
     },
   },
   paths: {

@@ -10,6 +10,8 @@ import io.flotilla.chain.mempool.MempoolConfig;
 import io.flotilla.chain.rpc.EthApi;
 import io.flotilla.chain.rpc.JsonRpcServer;
 import io.flotilla.chain.rpc.RpcConfig;
+import io.flotilla.chain.rpc.WebSocketConfig;
+import io.flotilla.chain.rpc.WebSocketRpcServer;
 import io.flotilla.chain.storage.ChainStore;
 import io.flotilla.evm.types.Address;
 import java.io.IOException;
@@ -33,6 +35,7 @@ public final class Subnode implements AutoCloseable {
     private final ChainState chain;
     private final JsonRpcServer rpc;
     private final BftReplica replica;
+    private WebSocketRpcServer ws;
 
     private Subnode(ChainStore store, ChainState chain, JsonRpcServer rpc, BftReplica replica) {
         this.store = store;
@@ -50,6 +53,8 @@ public final class Subnode implements AutoCloseable {
             TxSubmission submission = new TxSubmission(chain, mempool);
             JsonRpcServer rpc = new JsonRpcServer(new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4),
                     new EthApi(chain, mempool, submission, CLIENT_VERSION).methods()).start();
+            WebSocketRpcServer ws = new WebSocketRpcServer(WebSocketConfig.defaults(config.bindIp(), config.ports().rpcWs()),
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION), chain).start();
             List<BftReplica.Peer> peers = config.members().stream()
                     .map(m -> new BftReplica.Peer(Address.fromHex(m.address()), new InetSocketAddress(m.ip(), m.ports().consensus())))
                     .toList();
@@ -58,7 +63,9 @@ public final class Subnode implements AutoCloseable {
                     Duration.ofMillis(config.consensus().blockTimeMs()), Duration.ofMillis(config.consensus().heartbeatMs()),
                     BftConfig.defaults(), Clock.systemUTC());
             replica.start();
-            return new Subnode(store, chain, rpc, replica);
+            Subnode node = new Subnode(store, chain, rpc, replica);
+            node.ws = ws;
+            return node;
         } catch (IOException | RuntimeException e) {
             store.close();
             throw new ConfigException("cannot start: " + e.getMessage());
@@ -92,6 +99,7 @@ public final class Subnode implements AutoCloseable {
     @Override
     public void close() {
         replica.close();
+        ws.close();
         rpc.close();
         store.close();
     }

@@ -46,17 +46,20 @@ public final class EthApi {
     private static final long MAX_LOG_RANGE = 10_000;
     private static final int MAX_LOGS = 10_000;
     private static final int MAX_FEE_HISTORY = 1024;
+    private static final int MAX_FILTERS = 1024;
 
     private final ChainState chain;
     private final Mempool mempool;
     private final TxSubmission submission;
     private final String clientVersion;
+    private final Filters filters;
 
     public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion) {
         this.chain = chain;
         this.mempool = mempool;
         this.submission = submission;
         this.clientVersion = clientVersion;
+        this.filters = new Filters(() -> chain.head().number(), System::nanoTime, MAX_FILTERS);
     }
 
     /** The method table to hand to {@link JsonRpcServer}. */
@@ -124,6 +127,12 @@ public final class EthApi {
         m.put("eth_getBlockReceipts", p -> blockReceipts(blockNumber(required(p, 0, "block"))));
         m.put("eth_getTransactionReceipt", p -> receiptByHash(Json.parseHash(required(p, 0, "hash"), "hash")));
         m.put("eth_getLogs", p -> logs(required(p, 0, "filter")));
+        m.put("eth_newFilter", p -> newFilter(required(p, 0, "filter")));
+        m.put("eth_newBlockFilter", p -> filters.newBlockFilter());
+        m.put("eth_getFilterChanges", p -> filters.changes(required(p, 0, "filter id"), this::logsInRange,
+                n -> chain.header(n).map(h -> data(h.hash())).orElse(null)));
+        m.put("eth_getFilterLogs", p -> logs(filters.criteria(required(p, 0, "filter id"))));
+        m.put("eth_uninstallFilter", p -> filters.uninstall(required(p, 0, "filter id")));
         return m;
     }
 
@@ -193,8 +202,34 @@ public final class EthApi {
     private Object blockJson(long number, boolean full) {
         if (number < 0) return null;
         Optional<Block> block = chain.block(number);
-        if (block.isEmpty()) return null;
-        Block b = block.get();
+        return block.isEmpty() ? null : blockJson(block.get(), full);
+    }
+
+    /** A "newHeads" notification's result: the block as eth_getBlockByNumber shows it, without the body fields. */
+    Map<String, Object> headerJson(Block b) {
+        Map<String, Object> j = blockJson(b, false);
+        j.remove("transactions");
+        j.remove("uncles");
+        return j;
+    }
+
+    /** One log of a committed block with its eth_getLogs object (removed: false). */
+    record BlockLog(Log log, Map<String, Object> json) {
+    }
+
+    /** Every log of a committed block, in block order, each with its eth_getLogs object. */
+    static List<BlockLog> blockLogs(Block block, List<TxReceipt> receipts) {
+        List<BlockLog> out = new ArrayList<>();
+        int logIndex = 0;
+        for (int i = 0; i < receipts.size(); i++) {
+            for (Log log : receipts.get(i).logs()) {
+                out.add(new BlockLog(log, logJson(log, block.header(), block.transactions().get(i), i, logIndex++)));
+            }
+        }
+        return out;
+    }
+
+    private Map<String, Object> blockJson(Block b, boolean full) {
         BlockHeader h = b.header();
         String hash = data(h.hash());
         Map<String, Object> j = new LinkedHashMap<>();
@@ -359,33 +394,21 @@ public final class EthApi {
             if (from > to) throw RpcException.invalidParams("fromBlock is after toBlock");
             if (to - from >= MAX_LOG_RANGE) throw new RpcException(RpcException.SERVER_ERROR, "block range too large (max " + MAX_LOG_RANGE + ")");
         }
-        List<Address> addresses = new ArrayList<>();
-        JsonNode a = filter.get("address");
-        if (a != null && !a.isNull()) {
-            if (a.isArray()) for (JsonNode x : a) addresses.add(Json.parseAddress(x, "address"));
-            else addresses.add(Json.parseAddress(a, "address"));
-        }
-        List<List<Word>> topics = new ArrayList<>(); // per position: empty = wildcard, else any-of
-        JsonNode t = filter.get("topics");
-        if (t != null && !t.isNull()) {
-            if (!t.isArray()) throw RpcException.invalidParams("topics: expected an array");
-            for (JsonNode pos : t) {
-                List<Word> any = new ArrayList<>();
-                if (pos.isArray()) for (JsonNode x : pos) any.add(Word.fromBytes(Json.parseHash(x, "topic")));
-                else if (!pos.isNull()) any.add(Word.fromBytes(Json.parseHash(pos, "topic")));
-                topics.add(any);
-            }
-        }
+        return logsInRange(from, to, LogFilter.parse(filter));
+    }
+
+    /** Logs of blocks {@code from..to} (within the chain) that pass {@code f}, in block order. */
+    private List<Object> logsInRange(long from, long to, LogFilter f) throws RpcException {
         List<Object> out = new ArrayList<>();
         for (long n = from; n <= to; n++) {
             Optional<BlockHeader> h = chain.header(n);
-            if (h.isEmpty() || !bloomMayMatch(h.get().logsBloom(), addresses, topics)) continue;
+            if (h.isEmpty() || !f.bloomMayMatch(h.get().logsBloom())) continue;
             Block block = chain.block(n).orElseThrow();
             List<TxReceipt> receipts = chain.receipts(n);
             int logIndex = 0;
             for (int i = 0; i < receipts.size(); i++) {
                 for (Log log : receipts.get(i).logs()) {
-                    if (matches(log, addresses, topics)) {
+                    if (f.matches(log)) {
                         out.add(logJson(log, h.get(), block.transactions().get(i), i, logIndex));
                         if (out.size() > MAX_LOGS) throw new RpcException(RpcException.SERVER_ERROR, "query returned more than " + MAX_LOGS + " results");
                     }
@@ -396,32 +419,21 @@ public final class EthApi {
         return out;
     }
 
-    private static boolean matches(Log log, List<Address> addresses, List<List<Word>> topics) {
-        if (!addresses.isEmpty() && !addresses.contains(log.address())) return false;
-        if (topics.size() > log.topics().size()) return false;
-        for (int i = 0; i < topics.size(); i++) {
-            if (!topics.get(i).isEmpty() && !topics.get(i).contains(log.topics().get(i))) return false;
+    /** eth_newFilter: the criteria of eth_getLogs; a numeric toBlock (even a future one) ends what the filter reports. */
+    private Object newFilter(JsonNode filter) throws RpcException {
+        if (!filter.isObject()) throw RpcException.invalidParams("filter: expected an object");
+        long toBlock = Long.MAX_VALUE;
+        JsonNode to = filter.get("toBlock");
+        if (to != null && !to.isNull()) {
+            switch (to.asText()) {
+                case "latest", "pending", "safe", "finalized" -> {
+                    // open-ended: every new block
+                }
+                case "earliest" -> toBlock = 0;
+                default -> toBlock = Json.parseLong(to, "toBlock"); // may lie in the future
+            }
         }
-        return true;
-    }
-
-    /** Cheap pre-check so blocks without a possible match are skipped without reading receipts. */
-    private static boolean bloomMayMatch(byte[] bloom, List<Address> addresses, List<List<Word>> topics) {
-        if (!addresses.isEmpty() && addresses.stream().noneMatch(a -> inBloom(bloom, a.toArray()))) return false;
-        for (List<Word> any : topics) {
-            if (!any.isEmpty() && any.stream().noneMatch(w -> inBloom(bloom, w.toBytes()))) return false;
-        }
-        return true;
-    }
-
-    /** Whether all three bloom bits of {@code item} (an address or a topic) are set: the M3:2048 definition. */
-    private static boolean inBloom(byte[] bloom, byte[] item) {
-        byte[] h = Keccak.hash(item);
-        for (int i = 0; i < 6; i += 2) {
-            int bit = ((h[i] & 0xFF) << 8 | (h[i + 1] & 0xFF)) & 2047;
-            if ((bloom[255 - bit / 8] & (1 << (bit % 8))) == 0) return false;
-        }
-        return true;
+        return filters.newLogFilter(filter, toBlock);
     }
 
     // ---- fees ----

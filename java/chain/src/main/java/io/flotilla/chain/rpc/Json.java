@@ -28,6 +28,26 @@ final class Json {
         return a == null ? null : a.toString();
     }
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+    /**
+     * A fresh filter or subscription id: 128 random bits as a QUANTITY (no leading zeros), as geth makes them. web3j
+     * turns filter ids into numbers and back, so a zero-padded id would not survive the round trip.
+     */
+    static String randomId() {
+        byte[] raw = new byte[16];
+        RANDOM.nextBytes(raw);
+        return quantity(new BigInteger(1, raw));
+    }
+
+    /** An id as a client sent it, in the form {@link #randomId} makes (lower case, no leading zeros). */
+    static String normalizeId(String id) {
+        String hex = id.startsWith("0x") || id.startsWith("0X") ? id.substring(2) : id;
+        int i = 0;
+        while (i < hex.length() - 1 && hex.charAt(i) == '0') i++;
+        return "0x" + hex.substring(i).toLowerCase(java.util.Locale.ROOT);
+    }
+
     static JsonNode param(JsonNode params, int i) {
         return params.size() > i ? params.get(i) : null;
     }

@@ -1,11 +1,7 @@
 package io.flotilla.chain.rpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -25,15 +21,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class JsonRpcServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(JsonRpcServer.class.getName());
 
-    private final ObjectMapper mapper = new ObjectMapper();
     private final RpcConfig config;
-    private final Map<String, RpcMethod> methods;
+    private final RpcDispatcher dispatcher;
     private final HttpServer server;
     private final ExecutorService workers;
 
     public JsonRpcServer(RpcConfig config, Map<String, RpcMethod> methods) throws IOException {
         this.config = config;
-        this.methods = Map.copyOf(methods);
+        this.dispatcher = new RpcDispatcher(methods, config.maxBatchSize());
         AtomicInteger n = new AtomicInteger();
         this.workers = Executors.newFixedThreadPool(config.threads(), r -> {
             Thread t = new Thread(null, r, "rpc-" + n.incrementAndGet(), 16L << 20); // eth_call may recurse deeply
@@ -85,75 +80,11 @@ public final class JsonRpcServer implements AutoCloseable {
 
     /** Processes one HTTP body; returns null when nothing must be answered (only notifications). */
     JsonNode process(byte[] body) {
-        JsonNode req;
-        try {
-            req = mapper.readTree(body);
-        } catch (IOException e) {
-            return error(NullNode.getInstance(), RpcException.PARSE_ERROR, "parse error", null);
-        }
-        if (req == null || req.isMissingNode()) return error(NullNode.getInstance(), RpcException.PARSE_ERROR, "parse error", null);
-        if (!req.isArray()) return dispatch(req);
-        if (req.isEmpty()) return error(NullNode.getInstance(), RpcException.INVALID_REQUEST, "empty batch", null);
-        if (req.size() > config.maxBatchSize()) {
-            return error(NullNode.getInstance(), RpcException.INVALID_REQUEST, "batch too large (max " + config.maxBatchSize() + ")", null);
-        }
-        ArrayNode out = JsonNodeFactory.instance.arrayNode();
-        for (JsonNode r : req) {
-            JsonNode resp = dispatch(r);
-            if (resp != null) out.add(resp);
-        }
-        return out.isEmpty() ? null : out;
+        return dispatcher.process(body);
     }
 
-    private JsonNode dispatch(JsonNode req) {
-        if (!req.isObject() || !req.path("method").isTextual()
-                || (req.has("jsonrpc") && !"2.0".equals(req.get("jsonrpc").asText()))) {
-            return error(idOf(req), RpcException.INVALID_REQUEST, "invalid request", null);
-        }
-        boolean notification = !req.has("id");
-        JsonNode id = idOf(req);
-        JsonNode params = req.path("params");
-        if (params.isMissingNode() || params.isNull()) params = JsonNodeFactory.instance.arrayNode();
-        if (!params.isArray()) return error(id, RpcException.INVALID_PARAMS, "invalid params: expected an array", null);
-        RpcMethod m = methods.get(req.get("method").asText());
-        JsonNode response;
-        if (m == null) {
-            response = error(id, RpcException.METHOD_NOT_FOUND, "the method " + req.get("method").asText() + " does not exist/is not available", null);
-        } else {
-            try {
-                Object result = m.call(params);
-                ObjectNode ok = JsonNodeFactory.instance.objectNode();
-                ok.put("jsonrpc", "2.0");
-                ok.set("id", id);
-                ok.set("result", mapper.valueToTree(result));
-                response = ok;
-            } catch (RpcException e) {
-                response = error(id, e.code(), e.getMessage(), e.data());
-            } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
-                response = error(id, RpcException.INVALID_PARAMS, "invalid params: " + e.getMessage(), null);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "rpc method failed", e);
-                response = error(id, RpcException.INTERNAL_ERROR, "internal error: " + e.getMessage(), null);
-            }
-        }
-        return notification ? null : response;
-    }
-
-    private static JsonNode idOf(JsonNode req) {
-        JsonNode id = req.isObject() ? req.get("id") : null;
-        return id == null ? NullNode.getInstance() : id;
-    }
-
-    private ObjectNode error(JsonNode id, int code, String message, Object data) {
-        ObjectNode err = JsonNodeFactory.instance.objectNode();
-        err.put("code", code);
-        err.put("message", message);
-        if (data != null) err.set("data", mapper.valueToTree(data));
-        ObjectNode resp = JsonNodeFactory.instance.objectNode();
-        resp.put("jsonrpc", "2.0");
-        resp.set("id", id);
-        resp.set("error", err);
-        return resp;
+    private JsonNode error(JsonNode id, int code, String message, Object data) {
+        return dispatcher.error(id, code, message, data);
     }
 
     private void send(HttpExchange ex, int status, JsonNode body) throws IOException {
@@ -163,7 +94,7 @@ public final class JsonRpcServer implements AutoCloseable {
             ex.sendResponseHeaders(status == 200 ? 204 : status, -1);
             return;
         }
-        byte[] bytes = mapper.writeValueAsBytes(body);
+        byte[] bytes = dispatcher.mapper().writeValueAsBytes(body);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(status, bytes.length);
         try (OutputStream os = ex.getResponseBody()) {

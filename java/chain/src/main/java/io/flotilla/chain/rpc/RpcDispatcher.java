@@ -1,0 +1,119 @@
+package io.flotilla.chain.rpc;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * JSON-RPC 2.0 processing independent of the transport: parsing, single and batch requests, notifications,
+ * the standard error objects. Shared by the HTTP and the WebSocket servers, so both answer alike.
+ */
+final class RpcDispatcher {
+    private static final System.Logger LOG = System.getLogger(RpcDispatcher.class.getName());
+
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final Map<String, RpcMethod> methods;
+    private final int maxBatchSize;
+
+    RpcDispatcher(Map<String, RpcMethod> methods, int maxBatchSize) {
+        this.methods = Map.copyOf(methods);
+        this.maxBatchSize = maxBatchSize;
+    }
+
+    ObjectMapper mapper() {
+        return mapper;
+    }
+
+    /** Processes one request body with the shared method table; null when nothing must be answered. */
+    JsonNode process(byte[] body) {
+        return process(body, methods::get);
+    }
+
+    /**
+     * Processes one request body (a request or a batch); {@code lookup} finds the method for a name (a transport
+     * can put its own methods, e.g. eth_subscribe, in front of the shared table). Returns null when nothing must be
+     * answered (only notifications).
+     */
+    JsonNode process(byte[] body, Function<String, RpcMethod> lookup) {
+        JsonNode req;
+        try {
+            req = mapper.readTree(body);
+        } catch (IOException e) {
+            return error(NullNode.getInstance(), RpcException.PARSE_ERROR, "parse error", null);
+        }
+        if (req == null || req.isMissingNode()) return error(NullNode.getInstance(), RpcException.PARSE_ERROR, "parse error", null);
+        if (!req.isArray()) return dispatch(req, lookup);
+        if (req.isEmpty()) return error(NullNode.getInstance(), RpcException.INVALID_REQUEST, "empty batch", null);
+        if (req.size() > maxBatchSize) {
+            return error(NullNode.getInstance(), RpcException.INVALID_REQUEST, "batch too large (max " + maxBatchSize + ")", null);
+        }
+        ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        for (JsonNode r : req) {
+            JsonNode resp = dispatch(r, lookup);
+            if (resp != null) out.add(resp);
+        }
+        return out.isEmpty() ? null : out;
+    }
+
+    /** The shared method table's entry for {@code name}, or null. */
+    RpcMethod method(String name) {
+        return methods.get(name);
+    }
+
+    private JsonNode dispatch(JsonNode req, Function<String, RpcMethod> lookup) {
+        if (!req.isObject() || !req.path("method").isTextual()
+                || (req.has("jsonrpc") && !"2.0".equals(req.get("jsonrpc").asText()))) {
+            return error(idOf(req), RpcException.INVALID_REQUEST, "invalid request", null);
+        }
+        boolean notification = !req.has("id");
+        JsonNode id = idOf(req);
+        JsonNode params = req.path("params");
+        if (params.isMissingNode() || params.isNull()) params = JsonNodeFactory.instance.arrayNode();
+        if (!params.isArray()) return error(id, RpcException.INVALID_PARAMS, "invalid params: expected an array", null);
+        RpcMethod m = lookup.apply(req.get("method").asText());
+        JsonNode response;
+        if (m == null) {
+            response = error(id, RpcException.METHOD_NOT_FOUND, "the method " + req.get("method").asText() + " does not exist/is not available", null);
+        } else {
+            try {
+                Object result = m.call(params);
+                ObjectNode ok = JsonNodeFactory.instance.objectNode();
+                ok.put("jsonrpc", "2.0");
+                ok.set("id", id);
+                ok.set("result", mapper.valueToTree(result));
+                response = ok;
+            } catch (RpcException e) {
+                response = error(id, e.code(), e.getMessage(), e.data());
+            } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
+                response = error(id, RpcException.INVALID_PARAMS, "invalid params: " + e.getMessage(), null);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "rpc method failed", e);
+                response = error(id, RpcException.INTERNAL_ERROR, "internal error: " + e.getMessage(), null);
+            }
+        }
+        return notification ? null : response;
+    }
+
+    private static JsonNode idOf(JsonNode req) {
+        JsonNode id = req.isObject() ? req.get("id") : null;
+        return id == null ? NullNode.getInstance() : id;
+    }
+
+    ObjectNode error(JsonNode id, int code, String message, Object data) {
+        ObjectNode err = JsonNodeFactory.instance.objectNode();
+        err.put("code", code);
+        err.put("message", message);
+        if (data != null) err.set("data", mapper.valueToTree(data));
+        ObjectNode resp = JsonNodeFactory.instance.objectNode();
+        resp.put("jsonrpc", "2.0");
+        resp.set("id", id);
+        resp.set("error", err);
+        return resp;
+    }
+}
