@@ -47,14 +47,19 @@ public final class Subnode implements AutoCloseable {
     public static Subnode start(NodeConfig config) {
         BigInteger key = nodeKey(config);
         ChainStore store = ChainStore.open(config.dataDir());
+        // What started so far, closed in reverse if a later part cannot start: a failed start leaves no port bound.
+        java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
+        started.push(store);
         try {
             ChainState chain = ChainState.open(store, Main.genesis(config));
             Mempool mempool = new Mempool(MempoolConfig.DEFAULT);
             TxSubmission submission = new TxSubmission(chain, mempool);
             JsonRpcServer rpc = new JsonRpcServer(new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4),
                     new EthApi(chain, mempool, submission, CLIENT_VERSION).methods()).start();
+            started.push(rpc);
             WebSocketRpcServer ws = new WebSocketRpcServer(WebSocketConfig.defaults(config.bindIp(), config.ports().rpcWs()),
                     new EthApi(chain, mempool, submission, CLIENT_VERSION), chain).start();
+            started.push(ws);
             List<BftReplica.Peer> peers = config.members().stream()
                     .map(m -> new BftReplica.Peer(Address.fromHex(m.address()), new InetSocketAddress(m.ip(), m.ports().consensus())))
                     .toList();
@@ -62,12 +67,19 @@ public final class Subnode implements AutoCloseable {
                     new InetSocketAddress(config.bindIp(), config.ports().consensus()), peers,
                     Duration.ofMillis(config.consensus().blockTimeMs()), Duration.ofMillis(config.consensus().heartbeatMs()),
                     BftConfig.defaults(), Clock.systemUTC());
+            started.push(replica);
             replica.start();
             Subnode node = new Subnode(store, chain, rpc, replica);
             node.ws = ws;
             return node;
         } catch (IOException | RuntimeException e) {
-            store.close();
+            while (!started.isEmpty()) {
+                try {
+                    started.pop().close();
+                } catch (Exception ignored) {
+                    // best effort: report the cause of the failed start, not of the cleanup
+                }
+            }
             throw new ConfigException("cannot start: " + e.getMessage());
         }
     }
