@@ -10,15 +10,23 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 
 /**
- * The agent's entry point. {@code run} (the default) starts the agent service; {@code node ...} runs one operator
- * command and exits. A failure is printed as one line naming the problem, with a non-zero exit code.
+ * The agent's entry point. {@code run} (the default) starts the agent service; {@code node ...} (operator),
+ * {@code chain ...} (developer) and {@code devnet ...} (local network) run one command and exit. A failure is
+ * printed as one line naming the problem, with a non-zero exit code.
  */
 @SpringBootApplication
 @EnableConfigurationProperties(AgentSettings.class)
 public class AgentApplication {
 
+    /** The one-shot commands; each is an ApplicationRunner that acts only on its own first word. */
+    private static final java.util.Set<String> COMMANDS = java.util.Set.of("node", "chain", "devnet");
+
     public static void main(String[] args) {
         boolean service = args.length == 0 || args[0].equals("run");
+        if (!service && !COMMANDS.contains(args[0])) {
+            System.err.println("flotilla: unknown command '" + args[0] + "' (run, node, chain, devnet)");
+            System.exit(2);
+        }
         SpringApplication app = new SpringApplication(AgentApplication.class);
         app.setWebApplicationType(service ? WebApplicationType.SERVLET : WebApplicationType.NONE);
         app.setLogStartupInfo(service);

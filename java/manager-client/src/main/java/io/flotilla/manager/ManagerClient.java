@@ -177,6 +177,35 @@ public final class ManagerClient {
         return out;
     }
 
+    /** Number of chains ever created; chain ids run from 1 to this number. */
+    public long chainCount() {
+        return call(() -> manager.chainCount().send()).longValueExact();
+    }
+
+    /** The chain named {@code name}, empty when no chain ever had that name. */
+    public Optional<ChainInfo> chainByName(String name) {
+        long id = chainIdOf(name);
+        return id == 0 ? Optional.empty() : Optional.of(chain(id));
+    }
+
+    /** Every chain type ever configured, disabled ones included, in the order they were first set. */
+    public List<ChainType> chainTypes() {
+        List<?> names = call(() -> manager.chainTypeNames().send());
+        List<ChainType> out = new ArrayList<>();
+        for (Object o : names) {
+            String name = o.toString();
+            SidechainManager.ChainType t = call(() -> manager.chainType(name).send());
+            out.add(new ChainType(name, t.unitsPerNode.intValueExact(), t.nodeCount.intValueExact(), t.enabled));
+        }
+        return out;
+    }
+
+    /** The most recently published image version of {@code component}; empty when none was published. */
+    public Optional<String> latestImageVersion(String component) {
+        String version = call(() -> images.latestVersion(component).send());
+        return version == null || version.isEmpty() ? Optional.empty() : Optional.of(version);
+    }
+
     /** The digest ("sha256:...") published for image {@code version}. */
     public String imageDigest(String version) {
         return "sha256:" + Numeric.toHexStringNoPrefix(call(() -> images.getVersion(version).send()).digest);

@@ -51,7 +51,10 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
     @Override
     public void run(ApplicationArguments args) {
         List<String> words = words(args);
-        if (words.size() < 2 || !words.get(0).equals("node")) {
+        if (words.isEmpty() || !words.get(0).equals("node")) {
+            return; // another command (chain, devnet)
+        }
+        if (words.size() < 2) {
             throw new IllegalArgumentException("usage: node register|maintenance on|off|exit|status");
         }
         if (words.get(1).equals("keygen")) {
