@@ -166,10 +166,10 @@ class EndToEndTest {
         for (int k = 0; k < TRANSFERS; k++) {
             String to = String.format("0x%040x", 0xE2E000 + k % 40);
             BigInteger amount = BigInteger.valueOf(1_000 + k);
-            expectedBalances.merge(to, amount, BigInteger::add);
             String data = FunctionEncoder.encode(new Function("transfer", List.of(new Address(to), new Uint256(amount)), List.of()));
             hashes.add(send(via, evmChainId, RawTransaction.createTransaction(nonce.add(BigInteger.valueOf(k + 1)), BigInteger.ZERO,
                     BigInteger.valueOf(100_000), token, data)));
+            expectedBalances.merge(to, amount, BigInteger::add);
         }
         for (String h : hashes) {
             assertThat(awaitReceipt(via, h, Duration.ofSeconds(120)).isStatusOK()).as("transfer %s", h).isTrue();
@@ -211,10 +211,10 @@ class EndToEndTest {
         List<String> more = new ArrayList<>();
         for (int k = 0; k < 20; k++) {
             String to = String.format("0x%040x", 0xE2E000 + k);
-            expectedBalances.merge(to, BigInteger.ONE, BigInteger::add);
             String data = FunctionEncoder.encode(new Function("transfer", List.of(new Address(to), new Uint256(BigInteger.ONE)), List.of()));
             more.add(send(via, evmChainId, RawTransaction.createTransaction(nonce.add(BigInteger.valueOf(k)), BigInteger.ZERO,
                     BigInteger.valueOf(100_000), token, data)));
+            expectedBalances.merge(to, BigInteger.ONE, BigInteger::add);
         }
         for (String h : more) {
             assertThat(awaitReceipt(via, h, Duration.ofSeconds(180)).isStatusOK()).isTrue();
