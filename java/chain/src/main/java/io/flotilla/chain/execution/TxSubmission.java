@@ -35,6 +35,14 @@ public final class TxSubmission {
     }
 
     public SignedTransaction submit(byte[] raw) throws SubmissionException {
+        return submit(raw, true);
+    }
+
+    /**
+     * @param announce whether the {@link #onAccepted} listeners hear of it; a transaction a peer passed on is pooled
+     *     without being passed on again (every member is connected to every other one)
+     */
+    public SignedTransaction submit(byte[] raw, boolean announce) throws SubmissionException {
         SignedTransaction tx;
         try {
             tx = chain.decoder().decode(raw);
@@ -57,7 +65,9 @@ public final class TxSubmission {
         if (account.code().length != 0) throw new SubmissionException("sender not an eoa");
         AddResult result = mempool.add(tx, account.nonce());
         if (result instanceof AddResult.Rejected r) throw new SubmissionException(r.message());
-        for (Consumer<SignedTransaction> l : listeners) l.accept(tx);
+        if (announce) {
+            for (Consumer<SignedTransaction> l : listeners) l.accept(tx);
+        }
         return tx;
     }
 

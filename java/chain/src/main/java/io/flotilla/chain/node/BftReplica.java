@@ -111,7 +111,7 @@ public final class BftReplica implements AutoCloseable {
                 startHeight(chain.head().number() + 1);
             }
         });
-        // Every transaction this member accepts (from a client or a peer) is passed on once, so any proposer has it.
+        // Every transaction a client gives this member is passed on once to every member, so any proposer has it.
         submission.onAccepted(tx -> network.broadcast(framed(TRANSACTION, tx.raw())));
         updateNetworkMembers(membership.forHeight(chain.head().number() + 1));
     }
@@ -162,7 +162,7 @@ public final class BftReplica implements AutoCloseable {
             switch (kind) {
                 case TRANSACTION -> {
                     try {
-                        submission.submit(body); // known or invalid transactions are refused and not gossiped again
+                        submission.submit(body, false); // the member that accepted it sent it to every member
                     } catch (SubmissionException e) {
                         LOG.log(System.Logger.Level.TRACE, "gossiped transaction refused: " + e.getMessage());
                     }

@@ -28,8 +28,21 @@ public final class TxDecoder {
     private static final BigInteger V28 = BigInteger.valueOf(28);
     private static final BigInteger V35 = BigInteger.valueOf(35);
 
+    private static final int RECOVERED_CACHE = 65_536;
+
     private final long chainId;
     private final boolean allowUnprotected;
+    /**
+     * Senders already recovered, by the keccak of the raw bytes (which cover the signature): the same transaction
+     * arrives from a client, from peers and again inside a proposed block, and recovery is the costly part.
+     */
+    private final java.util.Map<io.flotilla.evm.types.Word, Address> recovered = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<io.flotilla.evm.types.Word, Address> eldest) {
+                    return size() > RECOVERED_CACHE;
+                }
+            });
 
     /**
      * @param allowUnprotected accept legacy transactions without a chain id (v = 27/28); keyless deployment
@@ -46,7 +59,12 @@ public final class TxDecoder {
 
     /** Decodes and verifies the signature, recovering the sender. */
     public SignedTransaction decode(byte[] raw) throws InvalidTransactionException {
-        return decode(raw, null);
+        if (raw == null || raw.length == 0) throw malformed("empty transaction");
+        io.flotilla.evm.types.Word key = io.flotilla.evm.types.Word.fromBytes(io.flotilla.evm.crypto.Keccak.hash(raw));
+        Address known = recovered.get(key);
+        SignedTransaction tx = decode(raw, known);
+        if (known == null) recovered.put(key, tx.sender());
+        return tx;
     }
 
     /**
