@@ -48,7 +48,7 @@ public final class BftReplica implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BftReplica.class.getName());
     private static final Duration TICK = Duration.ofMillis(100);
-    private static final Duration GOSSIP_EVERY = Duration.ofSeconds(1);
+    private static final Duration GOSSIP_EVERY = Duration.ofSeconds(2);
     private static final Duration STATUS_EVERY = Duration.ofSeconds(5);
     static final String SAFETY_RECORD = "consensus-safety";
     // Peer messages start with their kind.
@@ -72,6 +72,10 @@ public final class BftReplica implements AutoCloseable {
     private final Duration blockTime;
     private final Clock clock;
     private final ExecutorService loop;
+    /** Admits transactions from peers off the connection's reader thread, so consensus messages never wait behind them. */
+    private final java.util.concurrent.ThreadPoolExecutor admission = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+            TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(20_000),
+            r -> Thread.ofPlatform().daemon().name("tx-admission").unstarted(r), new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
     private final ScheduledExecutorService timers;
     private final AtomicLong committedAt = new AtomicLong();
     private final AtomicLong equivocations = new AtomicLong();
@@ -90,7 +94,7 @@ public final class BftReplica implements AutoCloseable {
         NodeKey key = new NodeKey(nodeKey);
         for (Peer p : peers) endpoints.put(p.address(), p.consensusEndpoint());
         this.membership = new Membership(chain, MemberSet.sorted(endpoints.keySet()));
-        this.application = new ChainApplication(chain, mempool, key.address(), membership, heartbeat, clock);
+        this.application = new ChainApplication(chain, mempool, key.address(), membership, blockTime, heartbeat, clock);
         this.engine = new ConsensusEngines(List.of(new BftEngineFactory(bft))).create(BftEngineFactory.NAME,
                 new EngineContext(chainId, key, application));
         // Deep EVM call stacks execute on the loop thread (proposals and validation): give it a large stack.
@@ -160,13 +164,13 @@ public final class BftReplica implements AutoCloseable {
         byte[] body = java.util.Arrays.copyOfRange(bytes, 1, bytes.length);
         try {
             switch (kind) {
-                case TRANSACTION -> {
+                case TRANSACTION -> admission.execute(() -> {
                     try {
                         submission.submit(body, false); // the member that accepted it sent it to every member
-                    } catch (SubmissionException e) {
+                    } catch (SubmissionException | RuntimeException e) {
                         LOG.log(System.Logger.Level.TRACE, "gossiped transaction refused: " + e.getMessage());
                     }
-                }
+                }); // a full queue drops it: the member that has it still proposes it
                 case CONSENSUS -> {
                     SignedMessage message = MessageCodec.decode(body);
                     loop.execute(() -> {
@@ -281,6 +285,7 @@ public final class BftReplica implements AutoCloseable {
     @Override
     public void close() {
         timers.shutdownNow();
+        admission.shutdownNow();
         loop.shutdown();
         try {
             loop.awaitTermination(5, TimeUnit.SECONDS);

@@ -29,10 +29,14 @@ final class ChainApplication implements ConsensusApplication {
     private final Address self;
     private final Membership membership;
     private final Duration heartbeat;
+    private final Duration blockTime;
+    private volatile long committedAtMillis;
     private final Clock clock;
     private final Map<BlockHash, ExecutedBlock> executed = new ConcurrentHashMap<>();
 
-    ChainApplication(ChainState chain, Mempool mempool, Address self, Membership membership, Duration heartbeat, Clock clock) {
+    ChainApplication(ChainState chain, Mempool mempool, Address self, Membership membership, Duration blockTime, Duration heartbeat,
+            Clock clock) {
+        this.blockTime = blockTime;
         this.chain = chain;
         this.membership = membership;
         this.mempool = mempool;
@@ -58,6 +62,9 @@ final class ChainApplication implements ConsensusApplication {
     public Optional<ProposedBlock> proposeBlock(long height) {
         if (height != chain.head().number() + 1 || !hasWork()) {
             return Optional.empty();
+        }
+        if (clock.millis() - committedAtMillis < blockTime.toMillis()) {
+            return Optional.empty(); // too early: the replica offers the block again once the block time has passed
         }
         ExecutedBlock block = builder.build(clock.millis() / 1000, self, membership.nextDeclaredAt(height).encode());
         byte[] payload = block.block().encode();
@@ -102,6 +109,7 @@ final class ChainApplication implements ConsensusApplication {
             throw new IllegalStateException("decided block " + decided.hash() + " does not execute on our head");
         }
         chain.commit(block.withCommitCertificate(certificate));
+        committedAtMillis = clock.millis();
         executed.clear();
     }
 
