@@ -227,7 +227,7 @@ public final class BftReplica implements AutoCloseable {
         long now = clock.millis();
         long sinceCommit = now - committedAt.get();
         boolean work = application.hasWork();
-        if (sinceCommit >= blockTime.toMillis() && work) {
+        if (work && (sinceCommit >= blockTime.toMillis() || application.blockFull())) {
             handle(new ConsensusEvent.BlockAvailable(height));
         }
         boolean busy = work || (status != null && status.round() > 0);

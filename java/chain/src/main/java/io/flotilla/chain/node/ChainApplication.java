@@ -11,6 +11,7 @@ import io.flotilla.chain.storage.Block;
 import io.flotilla.evm.types.Address;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,6 +54,23 @@ final class ChainApplication implements ConsensusApplication {
         return waiting || idleMillis >= heartbeat.toMillis();
     }
 
+    /** Whether the transactions ready to go would fill a block by their own gas limits: then the block time is not waited for. */
+    boolean blockFull() {
+        long gas = 0;
+        for (List<io.flotilla.chain.tx.SignedTransaction> run : mempool.ready(a -> chain.account(a).nonce()).values()) {
+            for (io.flotilla.chain.tx.SignedTransaction tx : run) {
+                gas += tx.gasLimit();
+                if (gas >= chain.config().gasLimit()) return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a proposer may propose now: a full block at once, a partial one after the block time since our last commit. */
+    boolean dueToPropose() {
+        return clock.millis() - committedAtMillis >= blockTime.toMillis() || blockFull();
+    }
+
     @Override
     public boolean hasWork(long height) {
         return hasWork();
@@ -63,7 +81,7 @@ final class ChainApplication implements ConsensusApplication {
         if (height != chain.head().number() + 1 || !hasWork()) {
             return Optional.empty();
         }
-        if (clock.millis() - committedAtMillis < blockTime.toMillis()) {
+        if (!dueToPropose()) {
             return Optional.empty(); // too early: the replica offers the block again once the block time has passed
         }
         ExecutedBlock block = builder.build(clock.millis() / 1000, self, membership.nextDeclaredAt(height).encode());
