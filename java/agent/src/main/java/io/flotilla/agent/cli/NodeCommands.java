@@ -15,6 +15,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.boot.ExitCodeGenerator;
@@ -176,34 +177,12 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 .orElseThrow(() -> new SettingsException("no node is registered for " + node.account() + " (run ./flotilla node register)"));
     }
 
-    /** The value of {@code --name=value} or {@code --name value}; the last one wins. */
     private static Optional<String> option(ApplicationArguments args, String name) {
-        String[] raw = args.getSourceArgs();
-        Optional<String> found = Optional.empty();
-        for (int i = 0; i < raw.length; i++) {
-            if (raw[i].startsWith("--" + name + "=")) {
-                found = Optional.of(raw[i].substring(name.length() + 3));
-            } else if (raw[i].equals("--" + name) && i + 1 < raw.length && !raw[i + 1].startsWith("--")) {
-                found = Optional.of(raw[++i]);
-            }
-        }
-        return found;
+        return new CliArgs(args, Set.of()).option(name);
     }
 
-    /** Command words: arguments that are neither options nor option values. */
     private static List<String> words(ApplicationArguments args) {
-        String[] raw = args.getSourceArgs();
-        List<String> words = new java.util.ArrayList<>();
-        for (int i = 0; i < raw.length; i++) {
-            if (raw[i].startsWith("--")) {
-                if (!raw[i].contains("=") && i + 1 < raw.length && !raw[i + 1].startsWith("--")) {
-                    i++;
-                }
-            } else {
-                words.add(raw[i]);
-            }
-        }
-        return words;
+        return new CliArgs(args, Set.of()).words();
     }
 
     private static BigInteger eth(String amount) {

@@ -66,10 +66,7 @@ class AgentIntegrationTest {
         network = TestNetwork.start();
         admin = network.client(TestNetwork.account(0));
         developer = network.client(TestNetwork.account(9));
-        admin.transact("SidechainManager", new Function("setParameters", List.<Type>of(new SidechainManager.Parameters(
-                BigInteger.valueOf(1_000_000_000L), BigInteger.valueOf(3600), BigInteger.valueOf(5L * 365 * 86400),
-                BigInteger.valueOf(ROTATION_DELAY.toSeconds()), BigInteger.valueOf(30L * 86400), BigInteger.valueOf(600))), List.of()),
-                BigInteger.ZERO);
+        network.useRotationDelay(admin, ROTATION_DELAY);
         for (int i = 1; i <= 6; i++) {
             nodes.add(new SimulatedNode(network, runtime, i, TestNetwork.account(i), VOLUME_GRACE));
         }

@@ -15,7 +15,6 @@ import io.flotilla.manager.ManagerClient;
 import io.flotilla.manager.ManagerEvents;
 import io.flotilla.manager.NodeStatus;
 import io.flotilla.manager.Rotation;
-import io.flotilla.manager.contracts.SidechainManager;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -94,10 +93,7 @@ class EndToEndTest {
         network = TestNetwork.start();
         admin = network.client(TestNetwork.account(0));
         developer = network.client(DEVELOPER);
-        admin.transact("SidechainManager", new Function("setParameters", List.<Type>of(new SidechainManager.Parameters(
-                BigInteger.valueOf(1_000_000_000L), BigInteger.valueOf(3600), BigInteger.valueOf(5L * 365 * 86400),
-                BigInteger.valueOf(ROTATION_DELAY.toSeconds()), BigInteger.valueOf(30L * 86400), BigInteger.valueOf(600))), List.of()),
-                BigInteger.ZERO);
+        network.useRotationDelay(admin, ROTATION_DELAY);
         String image = TestNetwork.subnodeImage(network.root);
         imageVersion = "e2e-" + image.substring("sha256:".length(), "sha256:".length() + 12);
         admin.publishImage(imageVersion, image, "subnode");

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.web3j.crypto.Bip32ECKeyPair;
@@ -103,6 +104,17 @@ public final class TestNetwork implements AutoCloseable {
         Bip32ECKeyPair master = Bip32ECKeyPair.generateKeyPair(seed);
         int hardened = Bip32ECKeyPair.HARDENED_BIT;
         return Credentials.create(Bip32ECKeyPair.deriveKeyPair(master, new int[] {44 | hardened, 60 | hardened, hardened, 0, i}));
+    }
+
+    /**
+     * Sets the manager's parameters for tests: the default prices and lifetimes, and a short rotation delay so a
+     * leaving subnode's finishAt comes within the test.
+     */
+    public void useRotationDelay(ManagerClient admin, java.time.Duration rotationDelay) {
+        admin.transact("SidechainManager", new org.web3j.abi.datatypes.Function("setParameters", List.<org.web3j.abi.datatypes.Type>of(
+                new io.flotilla.manager.contracts.SidechainManager.Parameters(BigInteger.valueOf(1_000_000_000L), BigInteger.valueOf(3600),
+                        BigInteger.valueOf(5L * 365 * 86400), BigInteger.valueOf(rotationDelay.toSeconds()), BigInteger.valueOf(30L * 86400),
+                        BigInteger.valueOf(600))), List.of()), BigInteger.ZERO);
     }
 
     public ManagerClient client(Credentials credentials) {

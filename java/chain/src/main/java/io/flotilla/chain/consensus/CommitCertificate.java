@@ -2,11 +2,17 @@ package io.flotilla.chain.consensus;
 
 import io.flotilla.chain.consensus.ConsensusMessage.Precommit;
 import io.flotilla.evm.types.Address;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.web3j.rlp.RlpDecoder;
+import org.web3j.rlp.RlpEncoder;
+import org.web3j.rlp.RlpList;
+import org.web3j.rlp.RlpString;
+import org.web3j.rlp.RlpType;
 
 /**
  * Proof that a block was decided: a quorum of members' PRECOMMIT(height, round, blockHash)
@@ -41,5 +47,29 @@ public record CommitCertificate(long height, int round, BlockHash blockHash, Lis
             if (!signers.add(signer.get())) return Optional.of("signer " + signer.get() + " appears twice");
         }
         return Optional.empty();
+    }
+
+    /** RLP [height, round, blockHash, [signature...]]: the form stored with each block, so anyone can verify it. */
+    public byte[] encode() {
+        List<RlpType> sigs = new ArrayList<>();
+        for (Signature s : signatures) sigs.add(RlpString.create(s.toBytes()));
+        return RlpEncoder.encode(new RlpList(RlpString.create(height),
+                RlpString.create(round), RlpString.create(blockHash.bytes()), new RlpList(sigs)));
+    }
+
+    /** The certificate {@link #encode()} wrote; IllegalArgumentException for anything else. */
+    public static CommitCertificate decode(byte[] encoded) {
+        try {
+            List<RlpType> f = ((RlpList) RlpDecoder.decode(encoded).getValues().get(0)).getValues();
+            List<Signature> sigs = new ArrayList<>();
+            for (RlpType t : ((RlpList) f.get(3)).getValues()) {
+                sigs.add(Signature.fromBytes(((RlpString) t).getBytes()));
+            }
+            return new CommitCertificate(((RlpString) f.get(0)).asPositiveBigInteger().longValueExact(),
+                    ((RlpString) f.get(1)).asPositiveBigInteger().intValueExact(),
+                    new BlockHash(((RlpString) f.get(2)).getBytes()), sigs);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("not an encoded commit certificate", e);
+        }
     }
 }

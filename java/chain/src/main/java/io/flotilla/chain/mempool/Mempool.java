@@ -77,6 +77,24 @@ public final class Mempool {
         return byHash.size();
     }
 
+    /**
+     * The gas limits of the ready transactions (see {@link #ready}) added up, stopping as soon as the sum reaches
+     * {@code cap}: a cheap "is there work" / "is there a block's worth" without building the lists.
+     */
+    public synchronized long readyGas(ToLongFunction<Address> accountNonce, long cap) {
+        long gas = 0;
+        for (Map.Entry<Address, TreeMap<Long, SignedTransaction>> e : bySender.entrySet()) {
+            long n = accountNonce.applyAsLong(e.getKey());
+            for (SignedTransaction tx : e.getValue().tailMap(n, true).values()) {
+                if (tx.nonce() != n) break;
+                gas += tx.gasLimit();
+                if (gas >= cap) return gas;
+                n++;
+            }
+        }
+        return gas;
+    }
+
     /** For each sender, the gap-free run of transactions starting at its committed nonce, in nonce order. */
     public synchronized Map<Address, List<SignedTransaction>> ready(ToLongFunction<Address> accountNonce) {
         Map<Address, List<SignedTransaction>> out = new LinkedHashMap<>();

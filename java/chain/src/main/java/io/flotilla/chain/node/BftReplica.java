@@ -48,7 +48,7 @@ public final class BftReplica implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BftReplica.class.getName());
     private static final Duration TICK = Duration.ofMillis(100);
-    private static final Duration GOSSIP_EVERY = Duration.ofSeconds(2);
+    private static final Duration GOSSIP_EVERY = Duration.ofSeconds(1);
     private static final Duration STATUS_EVERY = Duration.ofSeconds(5);
     static final String SAFETY_RECORD = "consensus-safety";
     // Peer messages start with their kind.
@@ -77,7 +77,6 @@ public final class BftReplica implements AutoCloseable {
             TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(20_000),
             r -> Thread.ofPlatform().daemon().name("tx-admission").unstarted(r), new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
     private final ScheduledExecutorService timers;
-    private final AtomicLong committedAt = new AtomicLong();
     private final AtomicLong equivocations = new AtomicLong();
     private long lastGossipAt;
     private long lastStatusAt;
@@ -111,7 +110,7 @@ public final class BftReplica implements AutoCloseable {
             @Override
             public void caughtUp() {
                 application.forgetCandidates();
-                committedAt.set(clock.millis());
+                application.markCommitted();
                 startHeight(chain.head().number() + 1);
             }
         });
@@ -122,7 +121,7 @@ public final class BftReplica implements AutoCloseable {
 
     public void start() throws IOException {
         network.start();
-        committedAt.set(clock.millis());
+        application.markCommitted();
         loop.execute(() -> {
             long next = chain.head().number() + 1;
             Optional<SafetyRecord> resume = chain.record(SAFETY_RECORD).map(SafetyRecord::decode);
@@ -183,7 +182,7 @@ public final class BftReplica implements AutoCloseable {
                     long peerHead = BlockSync.decodeRange(body)[0];
                     loop.execute(() -> {
                         long head = chain.head().number();
-                        boolean stale = clock.millis() - committedAt.get() > 2 * blockTime.toMillis() + 1000;
+                        boolean stale = application.millisSinceCommit() > 2 * blockTime.toMillis() + 1000;
                         if (peerHead >= head + 2 || (peerHead > head && stale)) sync.peerIsAt(from, peerHead, clock.millis());
                     });
                 }
@@ -225,7 +224,7 @@ public final class BftReplica implements AutoCloseable {
      */
     private void tick() {
         long now = clock.millis();
-        long sinceCommit = now - committedAt.get();
+        long sinceCommit = application.millisSinceCommit();
         boolean work = application.hasWork();
         if (work && (sinceCommit >= blockTime.toMillis() || application.blockFull())) {
             handle(new ConsensusEvent.BlockAvailable(height));
@@ -263,8 +262,7 @@ public final class BftReplica implements AutoCloseable {
                     if (c.certificate().height() != chain.head().number() + 1) {
                         continue; // already applied by catch-up
                     }
-                    application.commit(c.block(), BlockSync.encodeCertificate(c.certificate()));
-                    committedAt.set(clock.millis());
+                    application.commit(c.block(), c.certificate().encode());
                     startHeight(c.certificate().height() + 1);
                 }
                 case Effect.ReportEvidence e -> {

@@ -1,9 +1,7 @@
 package io.flotilla.chain.node;
 
-import io.flotilla.chain.consensus.BlockHash;
 import io.flotilla.chain.consensus.CommitCertificate;
 import io.flotilla.chain.consensus.MemberSet;
-import io.flotilla.chain.consensus.Signature;
 import io.flotilla.chain.execution.ChainState;
 import io.flotilla.chain.storage.Block;
 import io.flotilla.chain.storage.BlockHeader;
@@ -169,7 +167,7 @@ final class BlockSync {
     }
 
     private CommitCertificate certificateOf(Block b) {
-        CommitCertificate cert = decodeCertificate(b.header().commitCertificate());
+        CommitCertificate cert = CommitCertificate.decode(b.header().commitCertificate());
         if (cert.height() != b.number() || !Arrays.equals(cert.blockHash().bytes(), b.hash())) {
             throw new IllegalArgumentException("certificate of block " + b.number() + " names another block");
         }
@@ -221,28 +219,5 @@ final class BlockSync {
     static List<byte[]> decodeBlocks(byte[] body) {
         List<RlpType> f = ((RlpList) RlpDecoder.decode(body).getValues().get(0)).getValues();
         return f.stream().map(t -> ((RlpString) t).getBytes()).toList();
-    }
-
-    /** RLP [height, round, blockHash, [signature...]]: stored in the block so anyone can verify it. */
-    static byte[] encodeCertificate(CommitCertificate certificate) {
-        List<RlpType> signatures = new ArrayList<>();
-        for (Signature s : certificate.signatures()) {
-            signatures.add(RlpString.create(s.toBytes()));
-        }
-        return RlpEncoder.encode(new RlpList(RlpString.create(certificate.height()), RlpString.create(certificate.round()),
-                RlpString.create(certificate.blockHash().bytes()), new RlpList(signatures)));
-    }
-
-    static CommitCertificate decodeCertificate(byte[] encoded) {
-        try {
-            List<RlpType> f = ((RlpList) RlpDecoder.decode(encoded).getValues().get(0)).getValues();
-            List<Signature> sigs = new ArrayList<>();
-            for (RlpType t : ((RlpList) f.get(3)).getValues()) sigs.add(Signature.fromBytes(((RlpString) t).getBytes()));
-            return new CommitCertificate(((RlpString) f.get(0)).asPositiveBigInteger().longValueExact(),
-                    ((RlpString) f.get(1)).asPositiveBigInteger().intValueExact(),
-                    new BlockHash(((RlpString) f.get(2)).getBytes()), sigs);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("not an encoded commit certificate", e);
-        }
     }
 }

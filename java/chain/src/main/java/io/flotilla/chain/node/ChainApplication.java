@@ -11,7 +11,6 @@ import io.flotilla.chain.storage.Block;
 import io.flotilla.evm.types.Address;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,26 +48,20 @@ final class ChainApplication implements ConsensusApplication {
 
     /** Whether a proposer at the next height has something to propose now. */
     boolean hasWork() {
-        boolean waiting = !mempool.ready(a -> chain.account(a).nonce()).isEmpty();
+        boolean waiting = mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0;
         long idleMillis = clock.millis() - chain.head().timestamp() * 1000;
         return waiting || idleMillis >= heartbeat.toMillis();
     }
 
     /** Whether the transactions ready to go would fill a block by their own gas limits: then the block time is not waited for. */
     boolean blockFull() {
-        long gas = 0;
-        for (List<io.flotilla.chain.tx.SignedTransaction> run : mempool.ready(a -> chain.account(a).nonce()).values()) {
-            for (io.flotilla.chain.tx.SignedTransaction tx : run) {
-                gas += tx.gasLimit();
-                if (gas >= chain.config().gasLimit()) return true;
-            }
-        }
-        return false;
+        long gasLimit = chain.config().gasLimit();
+        return mempool.readyGas(a -> chain.account(a).nonce(), gasLimit) >= gasLimit;
     }
 
     /** Whether a proposer may propose now: a full block at once, a partial one after the block time since our last commit. */
     boolean dueToPropose() {
-        return clock.millis() - committedAtMillis >= blockTime.toMillis() || blockFull();
+        return millisSinceCommit() >= blockTime.toMillis() || blockFull();
     }
 
     @Override
@@ -127,8 +120,17 @@ final class ChainApplication implements ConsensusApplication {
             throw new IllegalStateException("decided block " + decided.hash() + " does not execute on our head");
         }
         chain.commit(block.withCommitCertificate(certificate));
-        committedAtMillis = clock.millis();
+        markCommitted();
         executed.clear();
+    }
+
+    /** The head moved now (a commit, catch-up, or start-up): the block time counts from here. */
+    void markCommitted() {
+        committedAtMillis = clock.millis();
+    }
+
+    long millisSinceCommit() {
+        return clock.millis() - committedAtMillis;
     }
 
     /** Drops executed candidates (the head moved by catch-up). */

@@ -1,13 +1,11 @@
 package io.flotilla.chain.bench;
 
+import io.flotilla.chain.consensus.CommitCertificate;
 import io.flotilla.chain.storage.BlockHeader;
 import io.flotilla.chain.storage.ChainStore;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
-import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpList;
-import org.web3j.rlp.RlpString;
 
 /**
  * The consensus round at which each block was decided, read (after the member stopped) from the commit
@@ -28,8 +26,7 @@ final class Rounds {
                 if (certificate == null || certificate.length == 0) {
                     continue;
                 }
-                RlpList fields = (RlpList) RlpDecoder.decode(certificate).getValues().get(0);
-                rounds.put(h, ((RlpString) fields.getValues().get(1)).asPositiveBigInteger().intValueExact());
+                rounds.put(h, CommitCertificate.decode(certificate).round());
             }
         }
         return rounds;

@@ -52,10 +52,6 @@ class BlockExecutionTest {
         return new DevChain(ChainStore.open(path), genesis(gasLimit), PROPOSER, MempoolConfig.DEFAULT, CLOCK, false);
     }
 
-    private static String word(long v) {
-        return "0x" + String.format("%064x", v);
-    }
-
     @Test
     void valueTransfersPayFeesBurnTheBaseFeeAndTipTheProposer() throws Exception {
         try (DevChain dev = open(dir, ChainConfig.DEFAULT_GAS_LIMIT)) {
@@ -94,7 +90,7 @@ class BlockExecutionTest {
             assertEquals(contract, deploy.contractAddress());
             assertEquals(RUNTIME, Hex.encode(dev.chain().account(contract).code()).substring(2));
 
-            dev.submission().submit(TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract.toString(), BigInteger.ZERO, word(42)));
+            dev.submission().submit(TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract.toString(), BigInteger.ZERO, TestTxs.word(42)));
             TxReceipt set = dev.produceBlock().receipts().get(0);
             assertTrue(set.success());
             assertEquals(1, set.logs().size());
@@ -106,10 +102,10 @@ class BlockExecutionTest {
             CallOutcome get = dev.chain().call(new CallRequest(null, contract, null, null, null, new byte[0]));
             assertEquals(Word.of(42), Word.fromBytes(assertInstanceOf(CallOutcome.Success.class, get).output()));
 
-            CallOutcome revert = dev.chain().call(new CallRequest(owner, contract, null, null, null, Hex.decode(word(0))));
+            CallOutcome revert = dev.chain().call(new CallRequest(owner, contract, null, null, null, Hex.decode(TestTxs.word(0))));
             assertEquals("0xdeadbeef", Hex.encode(assertInstanceOf(CallOutcome.Reverted.class, revert).data()));
 
-            CallRequest setSeven = new CallRequest(owner, contract, null, null, null, Hex.decode(word(7)));
+            CallRequest setSeven = new CallRequest(owner, contract, null, null, null, Hex.decode(TestTxs.word(7)));
             long estimate = dev.chain().estimateGas(setSeven).gas();
             assertTrue(estimate > 21_000, "estimate " + estimate);
             assertInstanceOf(CallOutcome.Success.class, dev.chain().call(withGas(setSeven, estimate)));
@@ -130,7 +126,7 @@ class BlockExecutionTest {
             // Block by block, storage changes in one contract while the other's root must come from the cache.
             long nonce = 2;
             for (Address target : List.of(a, b, a, b)) {
-                dev.submission().submit(TestTxs.legacy(OWNER, CHAIN_ID, nonce, GWEI, 100_000, target.toString(), BigInteger.ZERO, word(nonce)));
+                dev.submission().submit(TestTxs.legacy(OWNER, CHAIN_ID, nonce, GWEI, 100_000, target.toString(), BigInteger.ZERO, TestTxs.word(nonce)));
                 nonce++;
                 BlockHeader h = dev.produceBlock().block().header();
                 assertArrayEquals(dev.chain().read(StateRoot::compute), h.stateRoot(), "block " + h.number());

@@ -229,7 +229,7 @@ class ReplicaClusterTest {
         for (Node r : chain) {
             assertEquals(BigInteger.valueOf(1_000 + 19), r.chain.account(Address.fromHex(String.format("0x%040x", 0x1000 + 19))).balance().toBigInteger());
             BlockHeader head = r.chain.header(r.head()).orElseThrow();
-            assertEquals(CommitCertificate.verify(BlockSync.decodeCertificate(head.commitCertificate()), setOf(members), CHAIN_ID), true,
+            assertEquals(CommitCertificate.verify(CommitCertificate.decode(head.commitCertificate()), setOf(members), CHAIN_ID), true,
                     "every block carries a certificate of the members");
         }
     }
@@ -287,7 +287,7 @@ class ReplicaClusterTest {
         for (long h = 1; h <= joiner.head(); h++) {
             BlockHeader header = joiner.chain.header(h).orElseThrow();
             MemberSet deciders = switchHeight < 0 ? setOf(before) : setOf(after);
-            assertTrue(CommitCertificate.verify(BlockSync.decodeCertificate(header.commitCertificate()), deciders, CHAIN_ID),
+            assertTrue(CommitCertificate.verify(CommitCertificate.decode(header.commitCertificate()), deciders, CHAIN_ID),
                     "block " + h + " is certified by the set that decided it");
             if (switchHeight < 0 && MemberSet.decode(header.extraData()).equals(setOf(after))) switchHeight = h + 1;
         }

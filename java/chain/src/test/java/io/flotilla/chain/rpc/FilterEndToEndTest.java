@@ -46,15 +46,7 @@ class FilterEndToEndTest {
     Path dataDir;
 
     private static TransactionReceipt mined(Web3j web3, byte[] raw) throws Exception {
-        var sent = web3.ethSendRawTransaction(Numeric.toHexString(raw)).send();
-        assertFalse(sent.hasError(), () -> sent.getError().getMessage());
-        long deadline = System.nanoTime() + 15_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            var r = web3.ethGetTransactionReceipt(sent.getTransactionHash()).send().getTransactionReceipt();
-            if (r.isPresent()) return r.get();
-            Thread.sleep(10);
-        }
-        return fail("not mined");
+        return RpcCalls.receipt(web3, RpcCalls.send(web3, raw), java.time.Duration.ofSeconds(15));
     }
 
     @Test
@@ -73,8 +65,8 @@ class FilterEndToEndTest {
             BlockingQueue<Throwable> flowErrors = new LinkedBlockingQueue<>();
             Disposable flow = web3.ethLogFlowable(criteria).subscribe(flowed::add, flowErrors::add);
 
-            TransactionReceipt first = mined(web3, TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract, BigInteger.ZERO, word(5)));
-            TransactionReceipt second = mined(web3, TestTxs.legacy(OWNER, CHAIN_ID, 2, GWEI, 100_000, contract, BigInteger.ZERO, word(6)));
+            TransactionReceipt first = mined(web3, TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract, BigInteger.ZERO, TestTxs.word(5)));
+            TransactionReceipt second = mined(web3, TestTxs.legacy(OWNER, CHAIN_ID, 2, GWEI, 100_000, contract, BigInteger.ZERO, TestTxs.word(6)));
 
             List<EthLog.LogResult> hashes = web3.ethGetFilterChanges(blockFilter).send().getLogs();
             assertEquals(List.of(first.getBlockHash(), second.getBlockHash()), hashes.stream().map(h -> (String) h.get()).toList());
@@ -82,7 +74,7 @@ class FilterEndToEndTest {
 
             List<EthLog.LogResult> logs = web3.ethGetFilterChanges(logFilter).send().getLogs();
             assertEquals(2, logs.size());
-            assertEquals(word(5), ((Log) logs.get(0).get()).getData());
+            assertEquals(TestTxs.word(5), ((Log) logs.get(0).get()).getData());
             assertEquals(second.getTransactionHash(), ((Log) logs.get(1).get()).getTransactionHash());
             assertTrue(web3.ethGetFilterChanges(logFilter).send().getLogs().isEmpty());
             assertEquals(2, web3.ethGetFilterLogs(logFilter).send().getLogs().size(), "eth_getFilterLogs: the whole range again");
@@ -102,9 +94,5 @@ class FilterEndToEndTest {
         } finally {
             poller.shutdownNow();
         }
-    }
-
-    private static String word(long v) {
-        return "0x" + String.format("%064x", v);
     }
 }

@@ -67,20 +67,8 @@ class JsonRpcEndToEndTest {
         return DevNode.start(dataDir, genesis(), PROPOSER, RpcConfig.loopback(0));
     }
 
-    private static String word(long v) {
-        return "0x" + String.format("%064x", v);
-    }
-
-    /** Polls like a wallet does; the deadline only bounds a failure, success returns as soon as the block lands. */
     private static TransactionReceipt waitForReceipt(Web3j web3, String hash) throws Exception {
-        long deadline = System.nanoTime() + RECEIPT_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            var r = web3.ethGetTransactionReceipt(hash).send();
-            assertFalse(r.hasError(), () -> r.getError().getMessage());
-            if (r.getTransactionReceipt().isPresent()) return r.getTransactionReceipt().get();
-            Thread.sleep(10);
-        }
-        return fail("no receipt for " + hash);
+        return RpcCalls.receipt(web3, hash, RECEIPT_TIMEOUT);
     }
 
     private static String send(Web3j web3, byte[] raw) throws Exception {
@@ -167,11 +155,11 @@ class JsonRpcEndToEndTest {
                 assertTrue(waitForReceipt(web3, gapped).isStatusOK());
 
                 // A state-changing call that logs.
-                setHash = send(web3, TestTxs.legacy(OWNER, CHAIN_ID, 3, GWEI, 100_000, contract, BigInteger.ZERO, word(42)));
+                setHash = send(web3, TestTxs.legacy(OWNER, CHAIN_ID, 3, GWEI, 100_000, contract, BigInteger.ZERO, TestTxs.word(42)));
                 TransactionReceipt set = waitForReceipt(web3, setHash);
                 assertEquals(1, set.getLogs().size());
                 assertEquals(List.of(TOPIC), set.getLogs().get(0).getTopics());
-                assertEquals(word(42), web3.ethGetStorageAt(contract, BigInteger.ZERO, DefaultBlockParameterName.LATEST).send().getData());
+                assertEquals(TestTxs.word(42), web3.ethGetStorageAt(contract, BigInteger.ZERO, DefaultBlockParameterName.LATEST).send().getData());
 
                 EthLog logs = web3.ethGetLogs(new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, contract)
                         .addSingleTopic(TOPIC)).send();
@@ -179,23 +167,23 @@ class JsonRpcEndToEndTest {
                 assertEquals(1, logs.getLogs().size());
                 Log log = (Log) logs.getLogs().get(0).get();
                 assertEquals(setHash, log.getTransactionHash());
-                assertEquals(word(42), log.getData());
+                assertEquals(TestTxs.word(42), log.getData());
                 EthLog none = web3.ethGetLogs(new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, contract)
-                        .addSingleTopic(word(0xbb))).send();
+                        .addSingleTopic(TestTxs.word(0xbb))).send();
                 assertTrue(none.getLogs().isEmpty());
 
                 // eth_call: a view, then a revert with its data.
                 EthCall get = web3.ethCall(Transaction.createEthCallTransaction(owner, contract, "0x"), DefaultBlockParameterName.LATEST).send();
-                assertEquals(word(42), get.getValue());
-                EthCall revert = web3.ethCall(Transaction.createEthCallTransaction(owner, contract, word(0)), DefaultBlockParameterName.LATEST).send();
+                assertEquals(TestTxs.word(42), get.getValue());
+                EthCall revert = web3.ethCall(Transaction.createEthCallTransaction(owner, contract, TestTxs.word(0)), DefaultBlockParameterName.LATEST).send();
                 assertTrue(revert.hasError());
                 assertEquals(3, revert.getError().getCode());
                 assertEquals("execution reverted", revert.getError().getMessage());
                 assertEquals("0xdeadbeef", revert.getError().getData().replace("\"", ""));
 
-                BigInteger estimate = web3.ethEstimateGas(Transaction.createEthCallTransaction(owner, contract, word(7))).send().getAmountUsed();
+                BigInteger estimate = web3.ethEstimateGas(Transaction.createEthCallTransaction(owner, contract, TestTxs.word(7))).send().getAmountUsed();
                 assertTrue(estimate.longValue() > 21_000 && estimate.longValue() < 100_000, "estimate " + estimate);
-                var failingEstimate = web3.ethEstimateGas(Transaction.createEthCallTransaction(owner, contract, word(0))).send();
+                var failingEstimate = web3.ethEstimateGas(Transaction.createEthCallTransaction(owner, contract, TestTxs.word(0))).send();
                 assertEquals(3, failingEstimate.getError().getCode());
 
                 // Refusals with the codes and messages libraries look for.
@@ -230,7 +218,7 @@ class JsonRpcEndToEndTest {
                 assertEquals(contract, web3.ethGetTransactionReceipt(setHash).send().getTransactionReceipt().orElseThrow().getTo());
                 assertEquals(1, web3.ethGetLogs(new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST, contract))
                         .send().getLogs().size());
-                assertEquals(word(42), web3.ethCall(Transaction.createEthCallTransaction(owner, contract, "0x"), DefaultBlockParameterName.LATEST)
+                assertEquals(TestTxs.word(42), web3.ethCall(Transaction.createEthCallTransaction(owner, contract, "0x"), DefaultBlockParameterName.LATEST)
                         .send().getValue());
                 String next = send(web3, TestTxs.transfer(OWNER, 4, BOB.getAddress(), BigInteger.ONE));
                 assertTrue(waitForReceipt(web3, next).isStatusOK(), "the restarted node keeps producing");

@@ -74,25 +74,12 @@ class WebSocketEndToEndTest {
         chain.close();
     }
 
-    private static String word(long v) {
-        return "0x" + String.format("%064x", v);
-    }
-
     private static TransactionReceipt receipt(Web3j web3, String hash) throws Exception {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            var r = web3.ethGetTransactionReceipt(hash).send();
-            assertFalse(r.hasError(), () -> r.getError().getMessage());
-            if (r.getTransactionReceipt().isPresent()) return r.getTransactionReceipt().get();
-            Thread.sleep(10);
-        }
-        return fail("no receipt for " + hash);
+        return RpcCalls.receipt(web3, hash, TIMEOUT);
     }
 
     private static String send(Web3j web3, byte[] raw) throws Exception {
-        var r = web3.ethSendRawTransaction(Numeric.toHexString(raw)).send();
-        assertFalse(r.hasError(), () -> r.getError().getMessage());
-        return r.getTransactionHash();
+        return RpcCalls.send(web3, raw);
     }
 
     @Test
@@ -113,7 +100,7 @@ class WebSocketEndToEndTest {
             Disposable logSub = web3.logsNotifications(List.of(contract), List.of(TOPIC)).subscribe(logs::add, errors::add);
             waitFor(() -> ws.getSubscriptionIdsMap().size() == 2, "both subscriptions confirmed");
 
-            TransactionReceipt set = receipt(web3, send(web3, TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract, BigInteger.ZERO, word(42))));
+            TransactionReceipt set = receipt(web3, send(web3, TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract, BigInteger.ZERO, TestTxs.word(42))));
             assertEquals("0x1", set.getStatus());
 
             NewHeadsNotification head = heads.poll(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
@@ -126,7 +113,7 @@ class WebSocketEndToEndTest {
             var l = log.getParams().getResult();
             assertEquals(contract, l.getAddress());
             assertEquals(List.of(TOPIC), l.getTopics());
-            assertEquals(word(42), l.getData());
+            assertEquals(TestTxs.word(42), l.getData());
             assertEquals(set.getTransactionHash(), l.getTransactionHash());
             assertEquals(set.getBlockHash(), l.getBlockHash());
             // The same log through eth_getLogs over the same connection.
@@ -177,7 +164,7 @@ class WebSocketEndToEndTest {
             ws.sendText(req(12, "eth_subscribe", "[\"logs\",{\"topics\":[null,\"" + TOPIC + "\"]}]"), true).join(); // matches nothing
             String noneId = next(inbox).get("result").asText();
 
-            byte[] raw = TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract, BigInteger.ZERO, word(7));
+            byte[] raw = TestTxs.legacy(OWNER, CHAIN_ID, 1, GWEI, 100_000, contract, BigInteger.ZERO, TestTxs.word(7));
             ws.sendText(req(13, "eth_sendRawTransaction", "[\"" + Numeric.toHexString(raw) + "\"]"), true).join();
             assertTrue(next(inbox).has("result"));
 

@@ -20,6 +20,11 @@ public final class TestTxs {
     private TestTxs() {
     }
 
+    /** A 32-byte word of call data or log data holding {@code v}, as hex. */
+    public static String word(long v) {
+        return "0x" + String.format("%064x", v);
+    }
+
     public static Address address(Credentials c) {
         return Address.fromHex(c.getAddress());
     }
