@@ -2,41 +2,50 @@ package io.flotilla.chain.execution;
 
 import io.flotilla.chain.mempool.Mempool;
 import io.flotilla.chain.tx.SignedTransaction;
-import io.flotilla.evm.tx.TxRejection;
 import io.flotilla.evm.types.Address;
 import java.math.BigInteger;
 import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.Set;
+import java.util.function.LongSupplier;
 
 /**
  * Builds a proposal on the current head from the mempool: each sender's transactions in nonce order, senders
- * interleaved by offered tip (highest first), until the block gas limit is reached. A sender whose next
- * transaction does not fit or is rejected is skipped for this block (its later nonces could not run anyway).
+ * interleaved by offered tip (highest first), until the block gas limit, the block size limit or the execution
+ * budget is reached. A sender whose next transaction does not fit is skipped for this block (its later nonces could
+ * not run anyway). A transaction the EVM rejects is dropped from the pool and never offered again: it changed
+ * nothing, and no proposer retries it forever.
+ * <p>The execution budget ({@link ChainConfig#executionBudget()}) bounds the wall time of one block whatever the
+ * transactions in it: once executing the transactions taken so far has used it up, the block is sealed with what it
+ * has. Validators re-execute only what the proposer took, so a block costs them about what it cost the proposer.
  */
 public final class BlockBuilder {
+    private static final System.Logger LOG = System.getLogger(BlockBuilder.class.getName());
     private static final long MIN_TX_GAS = 21_000;
-    /** Rejections that no later state can cure: such transactions are dropped from the pool. */
-    private static final Set<TxRejection> PERMANENT = EnumSet.of(TxRejection.INTRINSIC_GAS_TOO_LOW,
-            TxRejection.GAS_ALLOWANCE_EXCEEDED, TxRejection.INSUFFICIENT_MAX_FEE_PER_GAS,
-            TxRejection.PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS, TxRejection.INITCODE_SIZE_EXCEEDED,
-            TxRejection.UNSUPPORTED_TYPE, TxRejection.NONCE_IS_MAX);
 
     private final ChainState chain;
     private final Mempool mempool;
+    private final LongSupplier nanoClock;
 
     public BlockBuilder(ChainState chain, Mempool mempool) {
+        this(chain, mempool, System::nanoTime);
+    }
+
+    /** @param nanoClock a monotonic clock in nanoseconds, for the execution budget */
+    public BlockBuilder(ChainState chain, Mempool mempool, LongSupplier nanoClock) {
         this.chain = chain;
         this.mempool = mempool;
+        this.nanoClock = nanoClock;
     }
 
     /** Executes a new block (not yet committed); may be empty. */
     public ExecutedBlock build(long timestamp, Address proposer, byte[] extraData) {
+        long started = nanoClock.getAsLong();
+        ChainConfig config = chain.config();
+        long budget = config.executionBudget().toNanos();
         BlockExecutor.Session session = chain.beginBlock(timestamp, proposer, extraData);
-        BigInteger baseFee = chain.config().baseFee();
+        BigInteger baseFee = config.baseFee();
         Map<Address, List<SignedTransaction>> ready = mempool.ready(a -> chain.account(a).nonce());
         record Cursor(List<SignedTransaction> txs, int next) {
             SignedTransaction head() {
@@ -46,13 +55,26 @@ public final class BlockBuilder {
         PriorityQueue<Cursor> queue = new PriorityQueue<>(Comparator.comparing(
                 (Cursor c) -> c.head().effectiveGasPrice(baseFee).subtract(baseFee)).reversed());
         for (List<SignedTransaction> run : ready.values()) queue.add(new Cursor(run, 0));
-        while (!queue.isEmpty() && session.gasRemaining() >= MIN_TX_GAS) {
+        long bytes = 0;
+        while (!queue.isEmpty() && session.gasRemaining() >= MIN_TX_GAS && nanoClock.getAsLong() - started < budget) {
             Cursor c = queue.poll();
             SignedTransaction tx = c.head();
-            TxApplyResult r = session.apply(tx);
+            long size = ChainConfig.bodyBytes(tx);
+            if (bytes + size > config.maxBodyBytes()) continue; // too large for what is left; smaller ones may still fit
+            TxApplyResult r;
+            try {
+                r = session.apply(tx);
+            } catch (RuntimeException | StackOverflowError e) {
+                // The EVM contains its own failures; this is the last line of defence for the rest of the session.
+                LOG.log(System.Logger.Level.ERROR, "transaction " + tx.hashHex() + " failed outside the EVM; dropped", e);
+                mempool.remove(tx);
+                continue;
+            }
             if (r instanceof TxApplyResult.Included) {
+                bytes += size;
                 if (c.next() + 1 < c.txs().size()) queue.add(new Cursor(c.txs(), c.next() + 1));
-            } else if (r instanceof TxApplyResult.Rejected rej && PERMANENT.contains(rej.reason())) {
+            } else if (r instanceof TxApplyResult.Rejected rej) {
+                LOG.log(System.Logger.Level.DEBUG, () -> "transaction " + tx.hashHex() + " rejected: " + rej.reason() + " " + rej.detail());
                 mempool.remove(tx);
             }
         }

@@ -69,6 +69,14 @@ public final class BlockExecutor {
         if (h.number() != parent.number() + 1) throw new InvalidBlockException("number " + h.number() + " does not follow " + parent.number());
         if (!java.util.Arrays.equals(h.parentHash(), parent.hash())) throw new InvalidBlockException("parent hash mismatch");
         if (h.timestamp() < parent.timestamp()) throw new InvalidBlockException("timestamp goes backwards");
+        long body = 0;
+        for (SignedTransaction tx : block.transactions()) {
+            if (tx.raw().length > config.maxTxBytes()) {
+                throw new InvalidBlockException("transaction " + tx.hashHex() + " of " + tx.raw().length + " bytes exceeds the limit of " + config.maxTxBytes());
+            }
+            body += ChainConfig.bodyBytes(tx);
+        }
+        if (body > config.maxBodyBytes()) throw new InvalidBlockException("block body of " + body + " bytes exceeds the limit of " + config.maxBodyBytes());
         Session s = begin(parent, committed, h.timestamp(), h.proposer(), h.extraData(), blockHashes, committedStorageRoot);
         for (SignedTransaction tx : block.transactions()) {
             TxApplyResult r = s.apply(tx);

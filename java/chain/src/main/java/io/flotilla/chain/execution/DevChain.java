@@ -31,7 +31,7 @@ public final class DevChain implements AutoCloseable {
     public DevChain(ChainStore store, Genesis genesis, Address proposer, MempoolConfig mempoolConfig, Clock clock, boolean autoProduce) {
         this.store = store;
         this.chain = ChainState.open(store, genesis);
-        this.mempool = new Mempool(mempoolConfig);
+        this.mempool = new Mempool(mempoolConfig, chain.config().baseFee(), clock::millis);
         this.submission = new TxSubmission(chain, mempool);
         this.builder = new BlockBuilder(chain, mempool);
         this.proposer = proposer;

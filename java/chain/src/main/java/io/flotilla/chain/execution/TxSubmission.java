@@ -43,13 +43,18 @@ public final class TxSubmission {
      *     without being passed on again (every member is connected to every other one)
      */
     public SignedTransaction submit(byte[] raw, boolean announce) throws SubmissionException {
+        ChainConfig config = chain.config();
+        // Cheapest checks first: size before decoding, signature (the costly part) before anything that reads state.
+        if (raw.length > config.maxTxBytes()) {
+            throw new SubmissionException("oversized data: transaction of " + raw.length + " bytes exceeds the chain's limit of "
+                    + config.maxTxBytes());
+        }
         SignedTransaction tx;
         try {
             tx = chain.decoder().decode(raw);
         } catch (InvalidTransactionException e) {
             throw new SubmissionException(e.getMessage());
         }
-        ChainConfig config = chain.config();
         if (tx.gasLimit() > config.gasLimit()) throw new SubmissionException("exceeds block gas limit");
         if (tx.gasLimit() < TransactionProcessor.intrinsicGas(tx.toEvm())) throw new SubmissionException("intrinsic gas too low");
         if (tx.isCreate() && tx.data().length > MAX_INITCODE) throw new SubmissionException("max initcode size exceeded");
@@ -57,13 +62,14 @@ public final class TxSubmission {
         if (tx.feeCap().compareTo(config.baseFee()) < 0) {
             throw new SubmissionException("transaction underpriced: gas price below the chain minimum " + config.minGasPrice());
         }
+        if (tx.nonce() == -1L) throw new SubmissionException("nonce has max value");
         Account account = chain.account(tx.sender());
         if (tx.nonce() < account.nonce()) throw new SubmissionException("nonce too low");
         if (account.balance().toBigInteger().compareTo(tx.maxCost()) < 0) {
             throw new SubmissionException("insufficient funds for gas * price + value");
         }
         if (account.code().length != 0) throw new SubmissionException("sender not an eoa");
-        AddResult result = mempool.add(tx, account.nonce());
+        AddResult result = mempool.add(tx, account.nonce(), account.balance().toBigInteger());
         if (result instanceof AddResult.Rejected r) throw new SubmissionException(r.message());
         if (announce) {
             for (Consumer<SignedTransaction> l : listeners) l.accept(tx);

@@ -5,48 +5,171 @@ import io.flotilla.evm.types.Address;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
 
 /**
- * Pending transactions, per sender ordered by nonce. Nonce gaps are kept (a later transaction may arrive before
- * an earlier one) but only the gap-free run starting at the account nonce is ready for a block.
- * Stateless about accounts: callers pass the committed nonce where it matters. Thread-safe.
+ * Pending transactions, per sender ordered by nonce. Nonce gaps are kept for a while (a later transaction may arrive
+ * before an earlier one) but only the gap-free run starting at the account nonce is ready for a block.
+ * <p>Everything a stranger can make every member hold is bounded ({@link MempoolConfig}): transactions and bytes in
+ * total and per sender, how far ahead of a gap a nonce may be, and how long a transaction may wait behind a gap. The
+ * balance check covers all of a sender's pending transactions together, so one funded account cannot pool a
+ * thousand transactions it could pay for only once. A full pool makes room by dropping transactions behind a gap
+ * first, then the cheapest (the highest nonce of the sender paying least), and only for a transaction that pays more.
+ * <p>Knows accounts only through what callers pass: the committed nonce and balance on {@link #add}, the nonces on
+ * {@link #prune}. Thread-safe.
  */
 public final class Mempool {
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
 
     private final MempoolConfig config;
-    private final Map<Address, TreeMap<Long, SignedTransaction>> bySender = new LinkedHashMap<>();
+    private final BigInteger baseFee;
+    private final LongSupplier clock;
+    private final Map<Address, SenderQueue> bySender = new LinkedHashMap<>();
     private final Map<String, SignedTransaction> byHash = new HashMap<>();
+    private long bytes;
 
-    public Mempool(MempoolConfig config) {
-        this.config = config;
+    private record Pooled(SignedTransaction tx, long arrivedAt) {
     }
 
-    /** Offers a transaction; {@code accountNonce} is the sender's committed nonce. */
-    public synchronized AddResult add(SignedTransaction tx, long accountNonce) {
+    /** One sender's transactions by nonce, with their sums, and the committed nonce last seen for it. */
+    private static final class SenderQueue {
+        final TreeMap<Long, Pooled> txs = new TreeMap<>();
+        long accountNonce;
+        long bytes;
+        BigInteger cost = BigInteger.ZERO;
+
+        /** The first nonce missing from the gap-free run that starts at the account nonce. */
+        long nextNonce() {
+            long n = accountNonce;
+            for (long k : txs.tailMap(accountNonce, true).keySet()) {
+                if (k != n) break;
+                n++;
+            }
+            return n;
+        }
+    }
+
+    public Mempool(MempoolConfig config) {
+        this(config, BigInteger.ZERO, System::currentTimeMillis);
+    }
+
+    /**
+     * @param baseFee the chain's constant base fee, to rank transactions by what they pay
+     * @param clock milliseconds, for how long a transaction has waited behind a nonce gap
+     */
+    public Mempool(MempoolConfig config, BigInteger baseFee, LongSupplier clock) {
+        this.config = config;
+        this.baseFee = baseFee;
+        this.clock = clock;
+    }
+
+    public MempoolConfig config() {
+        return config;
+    }
+
+    /**
+     * Offers a transaction whose sender has committed nonce {@code accountNonce} and balance {@code balance}; the
+     * checks run in the order geth applies them, and a refused transaction changes nothing.
+     */
+    public synchronized AddResult add(SignedTransaction tx, long accountNonce, BigInteger balance) {
         if (byHash.containsKey(tx.hashHex())) return reject(AddResult.Reason.ALREADY_KNOWN);
         if (tx.nonce() < accountNonce) return reject(AddResult.Reason.NONCE_TOO_LOW);
-        TreeMap<Long, SignedTransaction> queue = bySender.get(tx.sender());
-        SignedTransaction previous = queue == null ? null : queue.get(tx.nonce());
-        if (previous != null) {
-            if (!outbids(tx, previous)) return reject(AddResult.Reason.REPLACEMENT_UNDERPRICED);
-            queue.put(tx.nonce(), tx);
-            byHash.remove(previous.hashHex());
-            byHash.put(tx.hashHex(), tx);
-            return new AddResult.Replaced(tx, previous);
+        SenderQueue queue = bySender.get(tx.sender());
+        if (queue != null && accountNonce > queue.accountNonce) dropBelow(queue, accountNonce);
+        long next = queue == null ? accountNonce : queue.nextNonce();
+        if (tx.nonce() - next > config.maxNonceGap()) {
+            return reject(AddResult.Reason.NONCE_TOO_HIGH, "nonce too high: " + Long.toUnsignedString(tx.nonce()) + " is more than "
+                    + config.maxNonceGap() + " ahead of the sender's next nonce " + next);
         }
-        if (byHash.size() >= config.maxTransactions()) return reject(AddResult.Reason.POOL_FULL);
-        if (queue != null && queue.size() >= config.maxPerSender()) return reject(AddResult.Reason.SENDER_LIMIT);
-        bySender.computeIfAbsent(tx.sender(), a -> new TreeMap<>()).put(tx.nonce(), tx);
+        Pooled previous = queue == null ? null : queue.txs.get(tx.nonce());
+        if (previous != null && !outbids(tx, previous.tx())) return reject(AddResult.Reason.REPLACEMENT_UNDERPRICED);
+        int others = queue == null ? 0 : queue.txs.size() - (previous == null ? 0 : 1);
+        BigInteger cost = (queue == null ? BigInteger.ZERO : queue.cost).add(tx.maxCost())
+                .subtract(previous == null ? BigInteger.ZERO : previous.tx().maxCost());
+        if (cost.compareTo(balance) > 0) {
+            return reject(AddResult.Reason.INSUFFICIENT_FUNDS, others == 0 ? AddResult.Reason.INSUFFICIENT_FUNDS.message
+                    : AddResult.Reason.INSUFFICIENT_FUNDS.message + " (together with the sender's " + others + " pending transactions)");
+        }
+        int size = tx.raw().length;
+        int previousSize = previous == null ? 0 : previous.tx().raw().length;
+        long senderBytes = (queue == null ? 0 : queue.bytes) + size - previousSize;
+        if ((previous == null && others >= config.maxPerSender()) || senderBytes > config.maxBytesPerSender()) {
+            return reject(AddResult.Reason.SENDER_LIMIT);
+        }
+        List<SignedTransaction> evicted = List.of();
+        int excessCount = byHash.size() + (previous == null ? 1 : 0) - config.maxTransactions();
+        long excessBytes = bytes + size - previousSize - config.maxBytes();
+        if (excessCount > 0 || excessBytes > 0) {
+            List<Pooled> victims = victims(tx, excessCount, excessBytes);
+            if (victims == null) return reject(AddResult.Reason.POOL_FULL);
+            evicted = new ArrayList<>();
+            for (Pooled v : victims) {
+                removePooled(v.tx());
+                evicted.add(v.tx());
+            }
+        }
+        if (previous != null) removePooled(previous.tx());
+        queue = bySender.computeIfAbsent(tx.sender(), a -> new SenderQueue());
+        queue.accountNonce = Math.max(queue.accountNonce, accountNonce);
+        queue.txs.put(tx.nonce(), new Pooled(tx, clock.getAsLong()));
+        queue.bytes += size;
+        queue.cost = queue.cost.add(tx.maxCost());
+        bytes += size;
         byHash.put(tx.hashHex(), tx);
-        return new AddResult.Added(tx);
+        return previous != null ? new AddResult.Replaced(tx, previous.tx()) : new AddResult.Added(tx, evicted);
+    }
+
+    /**
+     * Transactions of other senders to drop so that {@code count} transactions and {@code size} bytes fit, or null
+     * when that would take a transaction paying as much as {@code incoming}: behind a nonce gap first, then the
+     * cheapest, always the highest nonce of a sender so no new gap opens. Changes nothing.
+     */
+    private List<Pooled> victims(SignedTransaction incoming, int count, long size) {
+        BigInteger price = incoming.effectiveGasPrice(baseFee);
+        Map<Address, Integer> taken = new HashMap<>();
+        Map<Address, Long> nextNonces = new HashMap<>();
+        List<Pooled> out = new ArrayList<>();
+        while (count > 0 || size > 0) {
+            Pooled best = null;
+            boolean bestGapped = false;
+            Address bestSender = null;
+            for (Map.Entry<Address, SenderQueue> e : bySender.entrySet()) {
+                if (e.getKey().equals(incoming.sender())) continue;
+                SenderQueue q = e.getValue();
+                int k = taken.getOrDefault(e.getKey(), 0);
+                if (k >= q.txs.size()) continue;
+                Iterator<Pooled> tail = q.txs.descendingMap().values().iterator();
+                for (int i = 0; i < k; i++) tail.next();
+                Pooled candidate = tail.next();
+                long nextNonce = nextNonces.computeIfAbsent(e.getKey(), a -> q.nextNonce());
+                boolean gapped = candidate.tx().nonce() > nextNonce;
+                if (best == null || (gapped && !bestGapped) || (gapped == bestGapped && cheaper(candidate, best))) {
+                    best = candidate;
+                    bestGapped = gapped;
+                    bestSender = e.getKey();
+                }
+            }
+            if (best == null || (!bestGapped && best.tx().effectiveGasPrice(baseFee).compareTo(price) >= 0)) return null;
+            out.add(best);
+            taken.merge(bestSender, 1, Integer::sum);
+            count--;
+            size -= best.tx().raw().length;
+        }
+        return out;
+    }
+
+    /** Lower price first; among equals the later arrival (it displaced nobody yet). */
+    private boolean cheaper(Pooled a, Pooled b) {
+        int c = a.tx().effectiveGasPrice(baseFee).compareTo(b.tx().effectiveGasPrice(baseFee));
+        return c < 0 || (c == 0 && a.arrivedAt() > b.arrivedAt());
     }
 
     private boolean outbids(SignedTransaction tx, SignedTransaction old) {
@@ -57,15 +180,19 @@ public final class Mempool {
     }
 
     private static AddResult reject(AddResult.Reason reason) {
-        return new AddResult.Rejected(reason, reason.message);
+        return reject(reason, reason.message);
+    }
+
+    private static AddResult reject(AddResult.Reason reason, String message) {
+        return new AddResult.Rejected(reason, message);
     }
 
     /** The nonce the sender's next transaction should use: past every gap-free pending one (eth_getTransactionCount "pending"). */
     public synchronized long pendingNonce(Address sender, long accountNonce) {
-        TreeMap<Long, SignedTransaction> queue = bySender.get(sender);
+        SenderQueue queue = bySender.get(sender);
+        if (queue == null) return accountNonce;
         long n = accountNonce;
-        if (queue == null) return n;
-        while (queue.containsKey(n)) n++;
+        while (queue.txs.containsKey(n)) n++;
         return n;
     }
 
@@ -77,17 +204,22 @@ public final class Mempool {
         return byHash.size();
     }
 
+    /** Raw bytes of all pooled transactions. */
+    public synchronized long bytes() {
+        return bytes;
+    }
+
     /**
      * The gas limits of the ready transactions (see {@link #ready}) added up, stopping as soon as the sum reaches
      * {@code cap}: a cheap "is there work" / "is there a block's worth" without building the lists.
      */
     public synchronized long readyGas(ToLongFunction<Address> accountNonce, long cap) {
         long gas = 0;
-        for (Map.Entry<Address, TreeMap<Long, SignedTransaction>> e : bySender.entrySet()) {
+        for (Map.Entry<Address, SenderQueue> e : bySender.entrySet()) {
             long n = accountNonce.applyAsLong(e.getKey());
-            for (SignedTransaction tx : e.getValue().tailMap(n, true).values()) {
-                if (tx.nonce() != n) break;
-                gas += tx.gasLimit();
+            for (Pooled p : e.getValue().txs.tailMap(n, true).values()) {
+                if (p.tx().nonce() != n) break;
+                gas += p.tx().gasLimit();
                 if (gas >= cap) return gas;
                 n++;
             }
@@ -98,12 +230,12 @@ public final class Mempool {
     /** For each sender, the gap-free run of transactions starting at its committed nonce, in nonce order. */
     public synchronized Map<Address, List<SignedTransaction>> ready(ToLongFunction<Address> accountNonce) {
         Map<Address, List<SignedTransaction>> out = new LinkedHashMap<>();
-        for (Map.Entry<Address, TreeMap<Long, SignedTransaction>> e : bySender.entrySet()) {
+        for (Map.Entry<Address, SenderQueue> e : bySender.entrySet()) {
             long n = accountNonce.applyAsLong(e.getKey());
             List<SignedTransaction> run = new ArrayList<>();
-            for (SignedTransaction tx : e.getValue().tailMap(n, true).values()) {
-                if (tx.nonce() != n) break;
-                run.add(tx);
+            for (Pooled p : e.getValue().txs.tailMap(n, true).values()) {
+                if (p.tx().nonce() != n) break;
+                run.add(p.tx());
                 n++;
             }
             if (!run.isEmpty()) out.put(e.getKey(), run);
@@ -111,25 +243,54 @@ public final class Mempool {
         return out;
     }
 
-    /** Drops transactions whose nonce the chain has passed (included, or replaced by another with that nonce). */
+    /**
+     * Drops transactions whose nonce the chain has passed (included, or replaced by another with that nonce), then
+     * the ones that have waited behind a nonce gap for longer than the configured time.
+     */
     public synchronized void prune(Iterable<Address> senders, ToLongFunction<Address> accountNonce) {
         for (Address a : senders) {
-            TreeMap<Long, SignedTransaction> queue = bySender.get(a);
-            if (queue == null) continue;
-            NavigableMap<Long, SignedTransaction> stale = queue.headMap(accountNonce.applyAsLong(a), false);
-            for (SignedTransaction tx : stale.values()) byHash.remove(tx.hashHex());
-            stale.clear();
-            if (queue.isEmpty()) bySender.remove(a);
+            SenderQueue queue = bySender.get(a);
+            if (queue != null) dropBelow(queue, accountNonce.applyAsLong(a));
         }
+        dropStuck();
+    }
+
+    /** Drops transactions waiting behind a nonce gap for longer than the configured time; returns them. */
+    public synchronized List<SignedTransaction> dropStuck() {
+        long cutoff = clock.getAsLong() - config.stuckAfter().toMillis();
+        List<SignedTransaction> out = new ArrayList<>();
+        for (SenderQueue queue : List.copyOf(bySender.values())) {
+            long next = queue.nextNonce();
+            for (Pooled p : List.copyOf(queue.txs.tailMap(next, false).values())) {
+                if (p.arrivedAt() <= cutoff) {
+                    removePooled(p.tx());
+                    out.add(p.tx());
+                }
+            }
+        }
+        return out;
     }
 
     /** Removes one transaction (e.g. one the EVM rejected for good). */
     public synchronized void remove(SignedTransaction tx) {
-        TreeMap<Long, SignedTransaction> queue = bySender.get(tx.sender());
-        if (queue != null && queue.get(tx.nonce()) == tx) {
-            queue.remove(tx.nonce());
-            byHash.remove(tx.hashHex());
-            if (queue.isEmpty()) bySender.remove(tx.sender());
-        }
+        SenderQueue queue = bySender.get(tx.sender());
+        Pooled p = queue == null ? null : queue.txs.get(tx.nonce());
+        if (p != null && p.tx() == tx) removePooled(tx);
+    }
+
+    private void dropBelow(SenderQueue queue, long accountNonce) {
+        queue.accountNonce = Math.max(queue.accountNonce, accountNonce);
+        NavigableMap<Long, Pooled> stale = queue.txs.headMap(accountNonce, false);
+        for (Pooled p : List.copyOf(stale.values())) removePooled(p.tx());
+    }
+
+    private void removePooled(SignedTransaction tx) {
+        SenderQueue queue = bySender.get(tx.sender());
+        if (queue == null || queue.txs.remove(tx.nonce()) == null) return;
+        queue.bytes -= tx.raw().length;
+        queue.cost = queue.cost.subtract(tx.maxCost());
+        bytes -= tx.raw().length;
+        byHash.remove(tx.hashHex());
+        if (queue.txs.isEmpty()) bySender.remove(tx.sender());
     }
 }

@@ -256,8 +256,9 @@ public final class BftReplica implements AutoCloseable {
                 // Durable before the message it protects leaves this process.
                 case Effect.PersistSafety p -> chain.saveRecord(SAFETY_RECORD, p.record().encode());
                 case Effect.Broadcast b -> network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
+                // Members that execute slow blocks wait longer: twice the slowest recent execution (proposer and us).
                 case Effect.ScheduleTimeout t -> timers.schedule(() -> loop.execute(() -> handle(new ConsensusEvent.TimeoutFired(t.timeout()))),
-                        t.after().toMillis(), TimeUnit.MILLISECONDS);
+                        t.after().toMillis() + 2 * application.slowestRecentExecutionMillis(), TimeUnit.MILLISECONDS);
                 case Effect.Commit c -> {
                     if (c.certificate().height() != chain.head().number() + 1) {
                         continue; // already applied by catch-up

@@ -33,6 +33,9 @@ final class ChainApplication implements ConsensusApplication {
     private volatile long committedAtMillis;
     private final Clock clock;
     private final Map<BlockHash, ExecutedBlock> executed = new ConcurrentHashMap<>();
+    /** Wall time of the last blocks this member executed (built or verified), newest last. */
+    private final long[] executionMillis = new long[16];
+    private int executions;
 
     ChainApplication(ChainState chain, Mempool mempool, Address self, Membership membership, Duration blockTime, Duration heartbeat,
             Clock clock) {
@@ -77,7 +80,9 @@ final class ChainApplication implements ConsensusApplication {
         if (!dueToPropose()) {
             return Optional.empty(); // too early: the replica offers the block again once the block time has passed
         }
+        long started = System.nanoTime();
         ExecutedBlock block = builder.build(clock.millis() / 1000, self, membership.nextDeclaredAt(height).encode());
+        recordExecution(started);
         byte[] payload = block.block().encode();
         BlockHash hash = hashOf(payload);
         executed.put(hash, block);
@@ -89,6 +94,9 @@ final class ChainApplication implements ConsensusApplication {
         if (executed.containsKey(proposed.hash())) {
             return true;
         }
+        if (proposed.payload().length > chain.config().maxBlockBytes()) {
+            return false; // no honest proposer builds it, and nobody executes it
+        }
         try {
             Block block = Block.decode(proposed.payload(), chain.decoder());
             if (block.number() != height || block.header().timestamp() * 1000 > clock.millis() + 15_000) {
@@ -97,11 +105,30 @@ final class ChainApplication implements ConsensusApplication {
             if (!membership.acceptable(height, block.header().extraData())) {
                 return false; // declares a member set that is neither the current one nor the one our agent gave us
             }
-            executed.put(proposed.hash(), chain.verify(block));
+            long started = System.nanoTime();
+            try {
+                executed.put(proposed.hash(), chain.verify(block));
+            } finally {
+                recordExecution(started);
+            }
             return true;
         } catch (Exception e) {
             return false;
         }
+    }
+
+    private synchronized void recordExecution(long startedNanos) {
+        executionMillis[executions++ % executionMillis.length] = (System.nanoTime() - startedNanos) / 1_000_000;
+    }
+
+    /**
+     * The longest of the last 16 block executions: round timeouts grow by it, so a chain whose blocks take long
+     * to execute (a stream of worst-case blocks) still decides instead of timing out rounds forever.
+     */
+    synchronized long slowestRecentExecutionMillis() {
+        long max = 0;
+        for (long m : executionMillis) max = Math.max(max, m);
+        return max;
     }
 
     @Override

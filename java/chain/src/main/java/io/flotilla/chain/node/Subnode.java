@@ -52,7 +52,7 @@ public final class Subnode implements AutoCloseable {
         started.push(store);
         try {
             ChainState chain = ChainState.open(store, Main.genesis(config));
-            Mempool mempool = new Mempool(MempoolConfig.DEFAULT);
+            Mempool mempool = new Mempool(MempoolConfig.DEFAULT, chain.config().baseFee(), System::currentTimeMillis);
             TxSubmission submission = new TxSubmission(chain, mempool);
             JsonRpcServer rpc = new JsonRpcServer(new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4),
                     new EthApi(chain, mempool, submission, CLIENT_VERSION).methods()).start();

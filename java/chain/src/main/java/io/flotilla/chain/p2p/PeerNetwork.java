@@ -48,6 +48,7 @@ public final class PeerNetwork implements AutoCloseable {
     private final Set<Address> dialing = ConcurrentHashMap.newKeySet();
     private final AtomicLong droppedByRate = new AtomicLong();
     private final AtomicLong refusedHandshakes = new AtomicLong();
+    private final AtomicLong refusedOversize = new AtomicLong();
     private volatile boolean running;
     private ServerSocket server;
 
@@ -116,8 +117,17 @@ public final class PeerNetwork implements AutoCloseable {
         }
     }
 
-    /** Sends to one peer; false when it is not connected or the send failed. */
+    /**
+     * Sends to one peer; false when it is not connected, the send failed, or the message is larger than a frame:
+     * that is this node's own fault, so it is logged and refused, and the link stays up.
+     */
     public boolean send(Address to, byte[] message) {
+        if (message.length > limits.maxFrameBytes()) {
+            refusedOversize.incrementAndGet();
+            LOG.warning(() -> "not sending a message of " + message.length + " bytes (kind " + (message.length > 0 ? message[0] : -1)
+                    + "): the frame limit is " + limits.maxFrameBytes());
+            return false;
+        }
         SecureChannel channel = connections.get(to);
         if (channel == null) {
             return false;
@@ -148,6 +158,11 @@ public final class PeerNetwork implements AutoCloseable {
 
     public long droppedByRateLimit() {
         return droppedByRate.get();
+    }
+
+    /** Messages this node did not send because they exceeded the frame limit (none, when blocks are bounded). */
+    public long refusedOversize() {
+        return refusedOversize.get();
     }
 
     public long refusedHandshakes() {

@@ -20,6 +20,7 @@ final class RpcDispatcher {
     private final ObjectMapper mapper = new ObjectMapper();
     private final Map<String, RpcMethod> methods;
     private final int maxBatchSize;
+    private final java.util.Set<String> loggedFailures = new java.util.HashSet<>();
 
     RpcDispatcher(Map<String, RpcMethod> methods, int maxBatchSize) {
         this.methods = Map.copyOf(methods);
@@ -90,14 +91,25 @@ final class RpcDispatcher {
                 response = ok;
             } catch (RpcException e) {
                 response = error(id, e.code(), e.getMessage(), e.data());
-            } catch (IllegalArgumentException | ArithmeticException | IndexOutOfBoundsException e) {
-                response = error(id, RpcException.INVALID_PARAMS, "invalid params: " + e.getMessage(), null);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "rpc method failed", e);
-                response = error(id, RpcException.INTERNAL_ERROR, "internal error: " + e.getMessage(), null);
+            } catch (RuntimeException | StackOverflowError e) {
+                // A bug of ours, not the caller's: never show its message (it describes our internals), log it.
+                logInternal(req.get("method").asText(), e);
+                response = error(id, RpcException.INTERNAL_ERROR, "internal error", null);
             }
         }
         return notification ? null : response;
+    }
+
+    /** Logs an internal error with its stack the first time it is seen at that place; repeats cost one debug line. */
+    private void logInternal(String method, Throwable e) {
+        StackTraceElement[] trace = e.getStackTrace();
+        String where = e.getClass().getName() + "@" + (trace.length > 0 ? trace[0] : "?");
+        boolean first;
+        synchronized (loggedFailures) {
+            first = loggedFailures.size() < 1000 && loggedFailures.add(where);
+        }
+        if (first) LOG.log(System.Logger.Level.ERROR, "rpc method " + method + " failed (logged once per place)", e);
+        else LOG.log(System.Logger.Level.DEBUG, () -> "rpc method " + method + " failed again: " + where);
     }
 
     private static JsonNode idOf(JsonNode req) {

@@ -88,8 +88,9 @@ public final class TxDecoder {
         } catch (InvalidTransactionException e) {
             throw e;
         } catch (RuntimeException e) {
-            // web3j's decoder signals truncated or inconsistent input with assorted runtime exceptions.
-            throw malformed("rlp: " + e.getMessage());
+            // web3j's decoder signals truncated or inconsistent input with assorted runtime exceptions, whose
+            // messages describe Java internals rather than the input.
+            throw malformed("rlp: malformed transaction encoding");
         } catch (StackOverflowError e) {
             // The decoder recurses per nesting level; hostile input can nest deeper than the stack.
             throw malformed("rlp: nesting too deep");
