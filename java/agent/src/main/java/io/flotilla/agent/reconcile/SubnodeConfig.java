@@ -27,6 +27,12 @@ public final class SubnodeConfig {
     public static final String PASSWORD_FILE = "node-key.password";
     /** Sidechain EVM chain ids are this base plus the manager's chain id ("FL" in the high bytes). */
     public static final long EVM_CHAIN_ID_BASE = 0x464C_0000L;
+    /**
+     * Every chain's minimum gas price (1 gwei): the owner gets the chain's coin at genesis and hands it out, so every
+     * transaction costs its sender something (docs/chain.md, "Admission"). Per-chain prices need a chain option on the
+     * manager contracts, which is not there yet.
+     */
+    public static final String DEFAULT_MIN_GAS_PRICE_WEI = "1000000000";
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
@@ -63,7 +69,7 @@ public final class SubnodeConfig {
         }
         root.put("members", memberList);
         root.put("consensus", Map.of("engine", chain.consensus(), "blockTimeMs", 1000, "heartbeatMs", 30_000));
-        root.put("genesis", Map.of("owner", chain.owner(), "gasLimit", 30_000_000, "minGasPriceWei", "0",
+        root.put("genesis", Map.of("owner", chain.owner(), "gasLimit", 30_000_000, "minGasPriceWei", DEFAULT_MIN_GAS_PRICE_WEI,
                 "alloc", Map.of(chain.owner(), "1000000000000000000000000")));
         root.put("keyFile", CONFIG_MOUNT + "/" + KEY_FILE);
         root.put("passwordFile", CONFIG_MOUNT + "/" + PASSWORD_FILE);

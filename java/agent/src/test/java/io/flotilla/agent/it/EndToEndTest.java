@@ -71,6 +71,8 @@ class EndToEndTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Credentials DEVELOPER = TestNetwork.account(9);
     private static final int TRANSFERS = 200;
+    /** The chains' default minimum gas price (1 gwei): the developer pays for gas with the coin it got at genesis. */
+    private static final BigInteger GAS_PRICE = BigInteger.valueOf(1_000_000_000L);
     // A subnode's JVM needs seconds to answer on a fifth of a core: a peer is judged only after this long.
     private static final Duration LIVENESS_THRESHOLD = Duration.ofSeconds(20);
 
@@ -153,7 +155,7 @@ class EndToEndTest {
         String bytecode = JSON.readTree(network.root.resolve("artifacts/contracts/bench/BenchToken.sol/BenchToken.json").toFile()).get("bytecode").asText();
         String deployData = bytecode + FunctionEncoder.encodeConstructor(List.of(new Uint256(BigInteger.TEN.pow(24))));
         BigInteger nonce = via.ethGetTransactionCount(DEVELOPER.getAddress(), DefaultBlockParameterName.PENDING).send().getTransactionCount();
-        String deployHash = send(via, evmChainId, RawTransaction.createContractTransaction(nonce, BigInteger.ZERO, BigInteger.valueOf(3_000_000),
+        String deployHash = send(via, evmChainId, RawTransaction.createContractTransaction(nonce, GAS_PRICE, BigInteger.valueOf(3_000_000),
                 BigInteger.ZERO, deployData));
         token = awaitReceipt(via, deployHash, Duration.ofSeconds(60)).getContractAddress();
         assertThat(token).isNotNull();
@@ -163,7 +165,7 @@ class EndToEndTest {
             String to = String.format("0x%040x", 0xE2E000 + k % 40);
             BigInteger amount = BigInteger.valueOf(1_000 + k);
             String data = FunctionEncoder.encode(new Function("transfer", List.of(new Address(to), new Uint256(amount)), List.of()));
-            hashes.add(send(via, evmChainId, RawTransaction.createTransaction(nonce.add(BigInteger.valueOf(k + 1)), BigInteger.ZERO,
+            hashes.add(send(via, evmChainId, RawTransaction.createTransaction(nonce.add(BigInteger.valueOf(k + 1)), GAS_PRICE,
                     BigInteger.valueOf(100_000), token, data)));
             expectedBalances.merge(to, amount, BigInteger::add);
         }
@@ -208,7 +210,7 @@ class EndToEndTest {
         for (int k = 0; k < 20; k++) {
             String to = String.format("0x%040x", 0xE2E000 + k);
             String data = FunctionEncoder.encode(new Function("transfer", List.of(new Address(to), new Uint256(BigInteger.ONE)), List.of()));
-            more.add(send(via, evmChainId, RawTransaction.createTransaction(nonce.add(BigInteger.valueOf(k)), BigInteger.ZERO,
+            more.add(send(via, evmChainId, RawTransaction.createTransaction(nonce.add(BigInteger.valueOf(k)), GAS_PRICE,
                     BigInteger.valueOf(100_000), token, data)));
             expectedBalances.merge(to, BigInteger.ONE, BigInteger::add);
         }
@@ -242,7 +244,7 @@ class EndToEndTest {
         Web3j onSecond = rpcOf(second).values().iterator().next();
         assertThat(onSecond.ethGetCode(token, DefaultBlockParameterName.LATEST).send().getCode()).isEqualTo("0x");
         long evmChainId = 0x464C0000L + second;
-        String h = send(onSecond, evmChainId, RawTransaction.createEtherTransaction(BigInteger.ZERO, BigInteger.ZERO, BigInteger.valueOf(21_000),
+        String h = send(onSecond, evmChainId, RawTransaction.createEtherTransaction(BigInteger.ZERO, GAS_PRICE, BigInteger.valueOf(21_000),
                 "0x000000000000000000000000000000000000e2e2", BigInteger.TEN));
         assertThat(awaitReceipt(onSecond, h, Duration.ofSeconds(60)).isStatusOK()).isTrue();
         assertThat(balanceOfOnEveryMember(demo)).allSatisfy((member, balances) -> assertThat(balances).isEqualTo(expectedBalances));

@@ -1,7 +1,9 @@
 package io.flotilla.chain.config;
 
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flotilla.chain.execution.ChainConfig;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -56,7 +58,9 @@ public final class ConfigLoader {
                 new NodeConfig.Consensus(text(consensus, "engine"), positive(consensus, "consensus.blockTimeMs"),
                         positive(consensus, "consensus.heartbeatMs")),
                 new NodeConfig.Genesis(text(genesis, "owner"), alloc, positive(genesis, "genesis.gasLimit"),
-                        wei(genesis.path("minGasPriceWei").asText("0"), "genesis.minGasPriceWei")),
+                        wei(genesis.path("minGasPriceWei").asText(ChainConfig.DEFAULT_MIN_GAS_PRICE.toString()), "genesis.minGasPriceWei"),
+                        optionalSize(genesis, "maxTxBytes", ChainConfig.DEFAULT_MAX_TX_BYTES, 1024, 1 << 20),
+                        optionalSize(genesis, "maxBlockBytes", ChainConfig.DEFAULT_MAX_BLOCK_BYTES, 64 * 1024, 3 << 20)),
                 Path.of(text(root, "keyFile")),
                 Path.of(text(root, "passwordFile")),
                 Path.of(text(root, "dataDir")),
@@ -97,6 +101,16 @@ public final class ConfigLoader {
             throw new ConfigException("config: " + field + " is missing or not a non-negative integer");
         }
         return v.asLong();
+    }
+
+    /** genesis.{field}: absent means the default; present, a whole number of bytes in [min, max]. */
+    private static int optionalSize(JsonNode genesis, String field, int defaultValue, int min, int max) {
+        JsonNode v = genesis.path(field);
+        if (v.isMissingNode() || v.isNull()) return defaultValue;
+        if (!v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            throw new ConfigException("config: genesis." + field + " must be a number of bytes from " + min + " to " + max + ": " + v);
+        }
+        return (int) v.asLong();
     }
 
     private static long positive(JsonNode n, String field) {

@@ -49,9 +49,12 @@ public record NodeConfig(
 
     /**
      * @param alloc address to balance in wei, prefunded at genesis
-     * @param minGasPriceWei the fixed minimum gas price (zero allowed)
+     * @param minGasPriceWei the fixed minimum gas price; 1 gwei when the config does not say, zero only when it says so
+     * @param maxTxBytes the largest raw transaction admitted (default 128 KiB)
+     * @param maxBlockBytes the largest block (default 2 MiB, at most 3 MiB: under the peer frame limit)
      */
-    public record Genesis(String owner, Map<String, BigInteger> alloc, long gasLimit, BigInteger minGasPriceWei) {
+    public record Genesis(String owner, Map<String, BigInteger> alloc, long gasLimit, BigInteger minGasPriceWei, int maxTxBytes,
+                          int maxBlockBytes) {
 
         public Genesis {
             alloc = Map.copyOf(alloc);

@@ -59,7 +59,14 @@ public final class Main {
     static Genesis genesis(NodeConfig config) {
         Map<Address, Genesis.GenesisAccount> alloc = new LinkedHashMap<>();
         config.genesis().alloc().forEach((address, wei) -> alloc.put(Address.fromHex(address), Genesis.GenesisAccount.funded(wei)));
-        ChainConfig chain = new ChainConfig(config.evmChainId(), config.genesis().gasLimit(), config.genesis().minGasPriceWei());
+        NodeConfig.Genesis g = config.genesis();
+        ChainConfig chain;
+        try {
+            chain = new ChainConfig(config.evmChainId(), g.gasLimit(), g.minGasPriceWei(), g.maxTxBytes(), g.maxBlockBytes(),
+                    ChainConfig.DEFAULT_EXECUTION_BUDGET);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("config: genesis: " + e.getMessage());
+        }
         return new Genesis(chain, 0, Address.of(new byte[20]), new byte[0], alloc);
     }
 
