@@ -62,6 +62,7 @@ public final class MessageCodec {
     /** Parses the wire form; throws IllegalArgumentException on anything malformed. */
     public static SignedMessage decode(byte[] wire) {
         try {
+            io.flotilla.chain.tx.RlpShape.requireShallow(wire, 0, 8);
             List<RlpType> outer = RlpDecoder.decode(wire).getValues();
             if (outer.size() != 1 || !(outer.getFirst() instanceof RlpList list) || list.getValues().size() != 8) {
                 throw new IllegalArgumentException("not a consensus message");

@@ -18,6 +18,14 @@ public sealed interface CallOutcome {
     record Halted(HaltReason reason, long gasUsed) implements CallOutcome {
     }
 
+    /** The call ran longer than the node allows one call to run, and was aborted. */
+    record TimedOut() implements CallOutcome {
+        @Override
+        public long gasUsed() {
+            return 0;
+        }
+    }
+
     /** The call could not even start (insufficient funds for value, gas above the block limit, ...). */
     record Invalid(TxRejection reason, String detail) implements CallOutcome {
         @Override

@@ -42,6 +42,9 @@ public final class ChainState {
     private final TxDecoder decoder;
     private final BlockExecutor executor;
     private final InMemoryWorldState state = new InMemoryWorldState();
+    /** Wall-time limit of one eth_call or eth_estimateGas (geth's default RPC EVM timeout). */
+    public static final java.time.Duration CALL_TIMEOUT = java.time.Duration.ofSeconds(5);
+
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final List<Consumer<ExecutedBlock>> listeners = new CopyOnWriteArrayList<>();
     private final BlockHeader genesisHeader;
@@ -238,10 +241,13 @@ public final class ChainState {
     /**
      * Executes a call on a throwaway overlay of the latest state, in the context of the next block. The base fee
      * is treated as zero (as geth does for calls) so a gas-price-less call from an unfunded address works.
+     * <p>The call reads the state one access at a time under the read lock, so however long it runs it never holds
+     * up a commit; a call that takes longer than {@link #CALL_TIMEOUT} is aborted ({@link CallOutcome.TimedOut}).
      */
     public CallOutcome call(CallRequest req) {
         long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
-        return read(s -> simulate(s, req, gas));
+        LockedView view = new LockedView();
+        return CallDeadline.run(CALL_TIMEOUT, () -> simulate(view, req, gas), CallOutcome.TimedOut::new);
     }
 
     private CallOutcome simulate(io.flotilla.evm.state.WorldState s, CallRequest req, long gas) {
@@ -262,11 +268,13 @@ public final class ChainState {
 
     /**
      * The smallest gas limit with which the call succeeds, by binary search (gas used is not enough: the 63/64
-     * rule and refunds make the needed limit larger). Returns the failing outcome when even the cap fails.
+     * rule and refunds make the needed limit larger). Returns the failing outcome when even the cap fails. The
+     * whole search shares one {@link #CALL_TIMEOUT}.
      */
     public GasEstimate estimateGas(CallRequest req) {
         long cap = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
-        return read(s -> {
+        LockedView s = new LockedView();
+        return CallDeadline.run(CALL_TIMEOUT, () -> {
             CallOutcome atCap = simulate(s, req, cap);
             if (!(atCap instanceof CallOutcome.Success)) return new GasEstimate(-1, atCap);
             long lo = atCap.gasUsed() - 1; // fails (or is below intrinsic gas)
@@ -280,7 +288,7 @@ public final class ChainState {
                 else lo = mid;
             }
             return new GasEstimate(hi, atCap);
-        });
+        }, () -> new GasEstimate(-1, new CallOutcome.TimedOut()));
     }
 
     /** {@code gas} is -1 when the call fails at the cap; {@code outcome} then says why. */

@@ -5,6 +5,7 @@ import io.flotilla.chain.consensus.MemberSet;
 import io.flotilla.chain.execution.ChainState;
 import io.flotilla.chain.storage.Block;
 import io.flotilla.chain.storage.BlockHeader;
+import io.flotilla.chain.tx.RlpShape;
 import io.flotilla.evm.types.Address;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -207,6 +208,7 @@ final class BlockSync {
     }
 
     static long[] decodeRange(byte[] body) {
+        RlpShape.requireShallow(body, 0, 2);
         List<RlpType> f = ((RlpList) RlpDecoder.decode(body).getValues().get(0)).getValues();
         return new long[] {((RlpString) f.get(0)).asPositiveBigInteger().longValueExact(),
                 ((RlpString) f.get(1)).asPositiveBigInteger().longValueExact()};
@@ -217,6 +219,7 @@ final class BlockSync {
     }
 
     static List<byte[]> decodeBlocks(byte[] body) {
+        RlpShape.requireShallow(body, 0, 2);
         List<RlpType> f = ((RlpList) RlpDecoder.decode(body).getValues().get(0)).getValues();
         return f.stream().map(t -> ((RlpString) t).getBytes()).toList();
     }

@@ -42,6 +42,11 @@ public final class Main {
             System.err.println("flotilla-node: config: unknown consensus engine " + config.consensus().engine());
             System.exit(2);
         }
+        // The JDK's HTTP server under JSON-RPC: a client gets 30 s to send a request and 30 s to read the answer, and
+        // at most 1,024 connections are open at once (slow clients hold a virtual thread each, and a socket).
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxReqTime", "30");
+        System.getProperties().putIfAbsent("sun.net.httpserver.maxRspTime", "30");
+        System.getProperties().putIfAbsent("jdk.httpserver.maxConnections", "1024");
         Subnode node;
         try {
             node = Subnode.start(config);

@@ -515,6 +515,8 @@ public final class EthApi {
             case CallOutcome.Reverted r -> new RpcException(RpcException.EXECUTION_REVERTED, revertMessage(r.data()), data(r.data()));
             case CallOutcome.Halted h -> new RpcException(RpcException.SERVER_ERROR, haltMessage(h));
             case CallOutcome.Invalid i -> new RpcException(RpcException.SERVER_ERROR, invalidMessage(i));
+            case CallOutcome.TimedOut t -> new RpcException(RpcException.SERVER_ERROR,
+                    "execution aborted (timeout = " + ChainState.CALL_TIMEOUT.toSeconds() + "s)");
             case CallOutcome.Success s -> new RpcException(RpcException.INTERNAL_ERROR, "not an error");
         };
     }

@@ -9,8 +9,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -21,22 +25,35 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class JsonRpcServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(JsonRpcServer.class.getName());
 
+    /** EIP-1474's code for a request refused because of a rate or resource limit. */
+    static final int LIMIT_EXCEEDED = -32005;
+
     private final RpcConfig config;
     private final RpcDispatcher dispatcher;
     private final HttpServer server;
-    private final ExecutorService workers;
+    /** Requests waiting for a processing thread, per thread, before new ones are refused. */
+    static final int QUEUED_REQUESTS_PER_THREAD = 64;
+
+    private final ThreadPoolExecutor workers;
+    private final ExecutorService exchanges;
 
     public JsonRpcServer(RpcConfig config, Map<String, RpcMethod> methods) throws IOException {
         this.config = config;
         this.dispatcher = new RpcDispatcher(methods, config.maxBatchSize());
         AtomicInteger n = new AtomicInteger();
-        this.workers = Executors.newFixedThreadPool(config.threads(), r -> {
-            Thread t = new Thread(null, r, "rpc-" + n.incrementAndGet(), 16L << 20); // eth_call may recurse deeply
-            t.setDaemon(true);
-            return t;
-        });
+        // Requests are processed by a few platform threads with deep stacks (eth_call may recurse deeply), with a
+        // bounded queue; a full queue answers "limit exceeded" instead of letting work pile up.
+        this.workers = new ThreadPoolExecutor(config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(QUEUED_REQUESTS_PER_THREAD * config.threads()), r -> {
+                    Thread t = new Thread(null, r, "rpc-" + n.incrementAndGet(), 16L << 20);
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        // Exchanges (reading a request, writing its answer) run on virtual threads: a client that sends or reads
+        // slowly holds one virtual thread, never one of the processing threads.
+        this.exchanges = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("rpc-exchange-", 0).factory());
         this.server = HttpServer.create(new InetSocketAddress(config.bindAddress(), config.port()), 64);
-        server.setExecutor(workers);
+        server.setExecutor(exchanges);
         server.createContext("/", this::handle);
     }
 
@@ -72,8 +89,24 @@ public final class JsonRpcServer implements AutoCloseable {
                 send(ex, 413, error(NullNode.getInstance(), RpcException.INVALID_REQUEST, "request body too large", null));
                 return;
             }
-            send(ex, 200, process(body));
-        } catch (IOException | RuntimeException e) {
+            JsonNode answer;
+            try {
+                answer = workers.submit(() -> process(body)).get();
+            } catch (RejectedExecutionException e) {
+                send(ex, 503, error(NullNode.getInstance(), LIMIT_EXCEEDED, "limit exceeded: too many requests in progress", null));
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException e) {
+                LOG.log(System.Logger.Level.ERROR, "rpc processing failed", e.getCause());
+                send(ex, 500, error(NullNode.getInstance(), RpcException.INTERNAL_ERROR, "internal error", null));
+                return;
+            }
+            send(ex, 200, answer);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, () -> "rpc exchange failed: " + e.getMessage()); // clients hang up; not our fault
+        } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "rpc exchange failed", e);
         }
     }
@@ -118,6 +151,7 @@ public final class JsonRpcServer implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        exchanges.shutdownNow();
         workers.shutdown();
         try {
             workers.awaitTermination(5, TimeUnit.SECONDS);

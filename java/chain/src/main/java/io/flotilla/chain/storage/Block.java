@@ -62,6 +62,7 @@ public record Block(BlockHeader header, List<SignedTransaction> transactions) {
     private static List<RlpType> parts(byte[] encoded) {
         List<RlpType> top;
         try {
+            io.flotilla.chain.tx.RlpShape.requireShallow(encoded, 0, 8);
             top = RlpDecoder.decode(encoded).getValues();
         } catch (RuntimeException | StackOverflowError e) {
             throw new IllegalArgumentException("not an encoded block: bad rlp");

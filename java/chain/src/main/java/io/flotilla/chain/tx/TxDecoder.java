@@ -190,6 +190,11 @@ public final class TxDecoder {
     }
 
     private static List<RlpType> topList(byte[] raw, int offset) throws InvalidTransactionException {
+        try {
+            RlpShape.requireShallow(raw, offset, 4); // a typed transaction nests 4 deep (access list keys)
+        } catch (IllegalArgumentException e) {
+            throw malformed(e.getMessage());
+        }
         RlpList top = RlpDecoder.decode(Arrays.copyOfRange(raw, offset, raw.length));
         if (top.getValues().size() != 1 || !(top.getValues().get(0) instanceof RlpList list)) {
             throw malformed("rlp: expected exactly one list");
