@@ -38,10 +38,18 @@ class ConfigLoaderTest {
         assertEquals(c.ports(), c.self().ports());
         assertEquals("bft", c.consensus().engine());
         assertEquals(30_000_000, c.genesis().gasLimit());
-        assertEquals(BigInteger.ZERO, c.genesis().minGasPriceWei());
+        assertEquals(BigInteger.ZERO, c.genesis().minGasPriceWei(), "an explicit 0 is the owner's choice");
+        assertEquals(128 * 1024, c.genesis().maxTxBytes());
+        assertEquals(2 * 1024 * 1024, c.genesis().maxBlockBytes());
         assertEquals(new BigInteger("1000000000000000000000000"), c.genesis().alloc().get(c.genesis().owner()));
         assertEquals(Path.of("/config/node-key.json"), c.keyFile());
         assertFalse(c.catchUp());
+    }
+
+    @Test
+    void aChainWithoutAnExplicitPriceCostsOneGweiPerGas() throws Exception {
+        NodeConfig c = load(sample().replace("\"minGasPriceWei\" : \"0\",", "").replace(", \"minGasPriceWei\" : \"0\"", ""));
+        assertEquals(BigInteger.valueOf(1_000_000_000L), c.genesis().minGasPriceWei());
     }
 
     @Test
@@ -57,6 +65,8 @@ class ConfigLoaderTest {
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"chainName\" : \"bench-19\",", ""))).getMessage());
         assertEquals("config: genesis.minGasPriceWei is not an amount of wei: cheap",
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"minGasPriceWei\" : \"0\"", "\"minGasPriceWei\" : \"cheap\""))).getMessage());
+        assertEquals("config: genesis.maxTxBytes must be a number of bytes from 1024 to 1048576: 10",
+                assertThrows(ConfigException.class, () -> load(ok.replace("\"minGasPriceWei\" : \"0\"", "\"minGasPriceWei\" : \"0\", \"maxTxBytes\" : 10"))).getMessage());
         String notJson = assertThrows(ConfigException.class, () -> load("{ not json")).getMessage();
         assertEquals(1, notJson.lines().count());
         assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("missing.json")));
