@@ -45,6 +45,8 @@ public final class EthApi {
     private static final String ZERO_HASH = data(new byte[32]);
     private static final long MAX_LOG_RANGE = 10_000;
     private static final int MAX_LOGS = 10_000;
+    /** One block may log megabytes (8 gas a byte): answers are bounded in bytes too, not only in logs. */
+    private static final long MAX_LOG_DATA_BYTES = 8L << 20;
     private static final int MAX_FEE_HISTORY = 1024;
     private static final int MAX_FILTERS = 1024;
 
@@ -400,6 +402,7 @@ public final class EthApi {
     /** Logs of blocks {@code from..to} (within the chain) that pass {@code f}, in block order. */
     private List<Object> logsInRange(long from, long to, LogFilter f) throws RpcException {
         List<Object> out = new ArrayList<>();
+        long dataBytes = 0;
         for (long n = from; n <= to; n++) {
             Optional<BlockHeader> h = chain.header(n);
             if (h.isEmpty() || !f.bloomMayMatch(h.get().logsBloom())) continue;
@@ -411,6 +414,11 @@ public final class EthApi {
                     if (f.matches(log)) {
                         out.add(logJson(log, h.get(), block.transactions().get(i), i, logIndex));
                         if (out.size() > MAX_LOGS) throw new RpcException(RpcException.SERVER_ERROR, "query returned more than " + MAX_LOGS + " results");
+                        dataBytes += log.data().length + 32L * log.topics().size();
+                        if (dataBytes > MAX_LOG_DATA_BYTES) {
+                            throw new RpcException(RpcException.SERVER_ERROR, "query returned more than " + (MAX_LOG_DATA_BYTES >> 20)
+                                    + " MiB of log data; narrow the block range");
+                        }
                     }
                     logIndex++;
                 }

@@ -17,6 +17,11 @@ import java.util.function.Function;
 final class RpcDispatcher {
     private static final System.Logger LOG = System.getLogger(RpcDispatcher.class.getName());
 
+    /** The answers of one batch together (geth's default BatchResponseMaxSize is 25 MB; a subnode has less memory). */
+    static final long MAX_BATCH_RESPONSE_BYTES = 16L << 20;
+    /** geth's code for a batch answer cut short by the size limit. */
+    static final int RESPONSE_TOO_LARGE = -32003;
+
     private final ObjectMapper mapper = new ObjectMapper();
     private final Map<String, RpcMethod> methods;
     private final int maxBatchSize;
@@ -55,9 +60,15 @@ final class RpcDispatcher {
             return error(NullNode.getInstance(), RpcException.INVALID_REQUEST, "batch too large (max " + maxBatchSize + ")", null);
         }
         ArrayNode out = JsonNodeFactory.instance.arrayNode();
+        long bytes = 0;
         for (JsonNode r : req) {
-            JsonNode resp = dispatch(r, lookup);
-            if (resp != null) out.add(resp);
+            // As geth: once the answers pass the batch response limit, the remaining requests get an error instead.
+            JsonNode resp = bytes > MAX_BATCH_RESPONSE_BYTES
+                    ? error(idOf(r), RESPONSE_TOO_LARGE, "batch response too large (max " + (MAX_BATCH_RESPONSE_BYTES >> 20) + " MiB)", null)
+                    : dispatch(r, lookup);
+            if (resp == null) continue;
+            bytes += approximateSize(resp);
+            out.add(resp);
         }
         return out.isEmpty() ? null : out;
     }
@@ -110,6 +121,20 @@ final class RpcDispatcher {
         }
         if (first) LOG.log(System.Logger.Level.ERROR, "rpc method " + method + " failed (logged once per place)", e);
         else LOG.log(System.Logger.Level.DEBUG, () -> "rpc method " + method + " failed again: " + where);
+    }
+
+    /** About the serialized size of an answer: the text of its strings (hex data dominates) plus a little per node. */
+    private static long approximateSize(JsonNode node) {
+        long size = 0;
+        java.util.ArrayDeque<JsonNode> todo = new java.util.ArrayDeque<>();
+        todo.push(node);
+        while (!todo.isEmpty()) {
+            JsonNode n = todo.pop();
+            size += 8;
+            if (n.isTextual()) size += n.textValue().length();
+            else if (n.isContainerNode()) n.forEach(todo::push); // an object iterates its values
+        }
+        return size;
     }
 
     private static JsonNode idOf(JsonNode req) {

@@ -195,12 +195,28 @@ class HostileInputTest {
 
     @Test
     void manyLargeTransactionsAreSpreadOverBlocksUnderTheSizeLimit() throws Exception {
-        // 3.6 MB of transactions, each below the 128 KiB limit, from two senders (2 MiB each at most): more than
-        // one block can hold (2 MiB), and more than a proposal could carry if blocks were bounded by gas alone.
+        List<Long> blocks = largeBlocks();
+        assertTrue(blocks.size() >= 2, "spread over " + blocks.size() + " blocks");
+        Member m = members.get(0);
+        for (long n : blocks) {
+            int size = m.chain().block(n).orElseThrow().encode().length;
+            assertTrue(size <= m.chain().config().maxBlockBytes(), "block " + n + " has " + size + " bytes");
+        }
+        for (Member x : members) assertEquals(0, x.bft().network().refusedOversize(), "no member ever built a message it cannot send");
+    }
+
+    private List<Long> largeBlocks;
+
+    /**
+     * 3.6 MB of transactions, each below the 128 KiB limit, from two senders (2 MiB each at most): more than one block
+     * can hold (2 MiB), and more than a proposal could carry if blocks were bounded by gas alone. Sent once; returns
+     * the blocks that hold them.
+     */
+    private List<Long> largeBlocks() throws Exception {
+        if (largeBlocks != null) return largeBlocks;
         int size = 120 * 1024;
         String data = "0x" + "00".repeat(size);
         long secondNonce = 0;
-        long before = members.get(0).head();
         List<String> hashes = new ArrayList<>();
         for (int k = 0; k < 30; k++) {
             boolean second = k % 2 == 1;
@@ -209,15 +225,10 @@ class HostileInputTest {
             hashes.add(sendRaw(k % 4, raw));
         }
         for (String h : hashes) awaitIncludedEverywhere(h, Duration.ofSeconds(30));
-        Member m = members.get(0);
-        int blocks = 0;
-        for (long n = before + 1; n <= m.head(); n++) {
-            Block b = m.chain().block(n).orElseThrow();
-            assertTrue(b.encode().length <= m.chain().config().maxBlockBytes(), "block " + n + " has " + b.encode().length + " bytes");
-            if (!b.transactions().isEmpty()) blocks++;
-        }
-        assertTrue(blocks >= 2, "spread over " + blocks + " blocks");
-        for (Member x : members) assertEquals(0, x.bft().network().refusedOversize(), "no member ever built a message it cannot send");
+        java.util.TreeSet<Long> blocks = new java.util.TreeSet<>();
+        for (String h : hashes) blocks.add(members.get(0).chain().txLocation(Hex.decode(h)).orElseThrow().blockNumber());
+        largeBlocks = List.copyOf(blocks);
+        return largeBlocks;
     }
 
     @Test
@@ -241,6 +252,15 @@ class HostileInputTest {
             JsonNode answer = rpc(0, "eth_sendRawTransaction", notHex);
             assertEquals(-32602, answer.path("error").path("code").asInt(), answer::toString);
         }
+    }
+
+    @Test
+    void aTransactionNoBlockCouldContain() throws Exception {
+        JsonNode gas = rpc(3, "eth_sendRawTransaction", hex(signed(ATTACKER, attackerNonce, GWEI, 30_000_001, HONEST.getAddress(), BigInteger.ZERO, "")));
+        assertEquals("exceeds block gas limit", gas.path("error").path("message").asText(), gas::toString);
+        String data = "0x" + "01".repeat(128 * 1024);
+        JsonNode bytes = rpc(3, "eth_sendRawTransaction", hex(signed(ATTACKER, attackerNonce, GWEI, 3_000_000, HONEST.getAddress(), BigInteger.ZERO, data)));
+        assertTrue(bytes.path("error").path("message").asText().startsWith("oversized data"), bytes::toString);
     }
 
     @Test
@@ -322,6 +342,16 @@ class HostileInputTest {
 
     @Test
     void hugeAnswers() throws Exception {
+        // A batch of 100 full copies of 2 MiB blocks would be about 450 MB of JSON: the answers stop at 16 MiB.
+        List<Long> blocks = largeBlocks();
+        ArrayNode batch = JsonNodeFactory.instance.arrayNode();
+        for (int k = 0; k < 100; k++) batch.add(request("eth_getBlockByNumber", "0x" + Long.toHexString(blocks.get(k % blocks.size())), true));
+        HttpResponse<String> r = post(0, JSON.writeValueAsString(batch));
+        assertTrue(r.body().length() < 25_000_000, "answer of " + r.body().length() + " bytes");
+        JsonNode answers = JSON.readTree(r.body());
+        assertEquals(100, answers.size(), "every request is answered");
+        assertEquals(-32003, answers.get(99).path("error").path("code").asInt(), () -> answers.get(99).toString());
+
         JsonNode logs = rpc(0, "eth_getLogs", obj("fromBlock", "0x0", "toBlock", "latest"));
         assertTrue(logs.has("result") || logs.path("error").path("code").asInt() == -32000, logs::toString);
         JsonNode range = rpc(0, "eth_getLogs", obj("fromBlock", "0x0", "toBlock", "0xffffffffffff"));
