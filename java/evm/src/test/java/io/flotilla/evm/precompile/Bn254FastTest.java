@@ -194,4 +194,54 @@ class Bn254FastTest {
         t.fp12Mul(h, 0, f, 0, f, 0);
         assertArrayEquals(h, g);
     }
+
+    /** sqrt in F_p (p ≡ 3 mod 4), or null. */
+    private static BigInteger sqrtFp(BigInteger a) {
+        BigInteger r = a.modPow(P.add(BigInteger.ONE).shiftRight(2), P);
+        return r.multiply(r).mod(P).equals(a.mod(P)) ? r : null;
+    }
+
+    @Test
+    void g2SubgroupCheckAgreesWithTheOrder() {
+        Random rnd = new Random(2);
+        Bn254Tower t = new Bn254Tower();
+        BigInteger inv82 = BigInteger.valueOf(82).modInverse(P);
+        BigInteger b0 = BigInteger.valueOf(27).multiply(inv82).mod(P), b1 = BigInteger.valueOf(-3).multiply(inv82).mod(P);
+        int offSubgroup = 0;
+        for (int i = 0; i < 40 && offSubgroup < 6; i++) {
+            // a random point on the twist: y² = x³ + b'
+            BigInteger x0 = new BigInteger(254, rnd).mod(P), x1 = new BigInteger(254, rnd).mod(P);
+            BigInteger sq0 = x0.multiply(x0).subtract(x1.multiply(x1)), sq1 = x0.multiply(x1).shiftLeft(1);
+            BigInteger a0 = sq0.multiply(x0).subtract(sq1.multiply(x1)).add(b0).mod(P);
+            BigInteger a1 = sq0.multiply(x1).add(sq1.multiply(x0)).add(b1).mod(P);
+            BigInteger norm = sqrtFp(a0.multiply(a0).add(a1.multiply(a1)).mod(P));
+            if (norm == null) continue;
+            BigInteger half = BigInteger.TWO.modInverse(P);
+            BigInteger y0 = sqrtFp(a0.add(norm).multiply(half).mod(P));
+            if (y0 == null) y0 = sqrtFp(a0.subtract(norm).multiply(half).mod(P));
+            if (y0 == null || y0.signum() == 0) continue;
+            BigInteger y1 = a1.multiply(y0.shiftLeft(1).modInverse(P)).mod(P);
+            long[] q = new long[16];
+            Bn254Fp.set(q, 0, x0);
+            Bn254Fp.set(q, 4, x1);
+            Bn254Fp.set(q, 8, y0);
+            Bn254Fp.set(q, 12, y1);
+            byte[] enc = concat(word(x1), word(x0), word(y1), word(y0));
+            assertEquals(-1, Bn254Pairing.decodeG2(t, enc, 0, new long[16], 0), "random twist points are not in G2");
+            assertEquals(Bn254Pairing.inSubgroupByOrder(t, q, 0), Bn254Pairing.inSubgroup(t, q, 0));
+            assertNull(PAIRING.run(concat(LegacyBn254.encodeG1(G), enc)));
+            assertNull(PAIRING.run(concat(new byte[64], enc)));
+            // the former implementation agrees (it checks [N]Q = O)
+            assertNull(LEGACY_PAIRING.run(concat(new byte[64], enc)));
+            offSubgroup++;
+        }
+        assertTrue(offSubgroup >= 3);
+        byte[] g2 = Hex.decode(PrecompileBench.G2);
+        for (int i = 0; i < 3; i++) {
+            byte[] kq = encodeG2(LegacyBn254Pairing.mul(LegacyBn254Pairing.decodeG2(g2, 0), new BigInteger(100, rnd)));
+            long[] q = new long[16];
+            assertEquals(1, Bn254Pairing.decodeG2(t, kq, 0, q, 0));
+            assertTrue(Bn254Pairing.inSubgroupByOrder(t, q, 0));
+        }
+    }
 }
