@@ -30,12 +30,20 @@ ROCKS_JAR=$(ls "$ROOTFS"/opt/flotilla/lib/rocksdbjni-*.jar | head -n 1)
 (cd "$WORK" && "$JAVA_HOME/bin/jar" xf "$ROCKS_JAR" librocksdbjni-linux64.so)
 mv "$WORK/librocksdbjni-linux64.so" "$ROOTFS/opt/flotilla/native/"
 
+# C-KZG-4844 (the 0x0a point-evaluation precompile): its loader copies the library out of the jar into java.io.tmpdir
+# unless it is already loaded; the EVM loads it from java.library.path (/opt/flotilla/native) first.
+log "extracting the C-KZG-4844 native library"
+KZG_JAR=$(ls "$ROOTFS"/opt/flotilla/lib/jc-kzg-4844-*.jar | head -n 1)
+(cd "$WORK" && "$JAVA_HOME/bin/jar" xf "$KZG_JAR" ethereum/ckzg4844/lib/amd64/libckzg4844jni.so)
+mv "$WORK/ethereum/ckzg4844/lib/amd64/libckzg4844jni.so" "$ROOTFS/opt/flotilla/native/"
+
 log "linking a minimal Java runtime"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.httpserver,jdk.unsupported,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$ROOTFS/opt/java"
 
 log "copying the C libraries"
 for lib in $(ldd "$ROOTFS/opt/java/bin/java" "$ROOTFS/opt/java/lib/server/libjvm.so" "$ROOTFS/opt/flotilla/native/librocksdbjni-linux64.so" \
+  "$ROOTFS/opt/flotilla/native/libckzg4844jni.so" \
   "$ROOTFS"/opt/java/lib/*.so 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' | sort -u); do
   mkdir -p "$ROOTFS$(dirname "$lib")"
   cp -L "$lib" "$ROOTFS$lib"

@@ -9,11 +9,6 @@ final class Bn254Add implements Precompile {
 
     @Override
     public byte[] run(byte[] input) {
-        byte[] in = Precompiles.padded(input, 128);
-        try {
-            return Bn254.encodeG1(Bn254.add(Bn254.decodeG1(in, 0), Bn254.decodeG1(in, 64)));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        return Bn254.add(Precompiles.padded(input, 128));
     }
 }

@@ -1,25 +1,31 @@
 package io.flotilla.evm.precompile;
 
-import io.flotilla.evm.types.Hex;
 import java.math.BigInteger;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 
 /**
- * 0x0a: EIP-4844 KZG point evaluation. Checks that the commitment matches the versioned hash and
- * that the proof shows p(z) = y: e(C - y·G1, -G2) · e(proof, [τ]G2 - z·G2) = 1.
+ * 0x0a: EIP-4844 KZG point evaluation. Checks that the commitment matches the versioned hash and that the
+ * proof shows p(z) = y (C-KZG-4844, see {@link Kzg}); returns FIELD_ELEMENTS_PER_BLOB ++ BLS_MODULUS.
  */
 final class PointEvaluation implements Precompile {
-    /** [τ]G2 from the KZG ceremony (the only setup point verification needs), compressed. */
-    private static final String SETUP_G2_TAU = "b5bfd7dd8cdeb128843bc287230af38926187075cbfbefa81009a2ce615ac53d"
-            + "2914e5870cb452d2afaaab24f3499f72185cbfee53492714734429b7b38608e23926c911cceceac9a36851477ba4c60b"
-            + "087041de621000edc98edada20c1def2";
-    private static final int FIELD_ELEMENTS_PER_BLOB = 4096;
+    /** BLS_MODULUS, the order of the BLS12-381 groups. */
+    static final BigInteger BLS_MODULUS =
+            new BigInteger("52435875175126190479447740508185965837690552500527637822603658699938581184513");
+    private static final byte[] OUTPUT = output();
+    private static final java.util.concurrent.atomic.AtomicBoolean LOADING = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /** Decoded on first use (lazy holder): decompression and the subgroup check cost milliseconds. */
-    private static final class Setup {
-        static final Bls12381.G2 TAU = Bls12381.decodeG2(Hex.decode(SETUP_G2_TAU));
+    /**
+     * Starts loading the KZG library and setup (about 2 s of CPU, mostly C-KZG's precomputation) on a daemon
+     * thread, once per JVM, so that the first call does not pay for it; a call meanwhile waits for it.
+     */
+    PointEvaluation() {
+        if (LOADING.compareAndSet(false, true)) {
+            Thread t = new Thread(Kzg::init, "kzg-setup");
+            t.setDaemon(true);
+            t.start();
+        }
     }
 
     @Override
@@ -33,31 +39,22 @@ final class PointEvaluation implements Precompile {
         byte[] commitment = Arrays.copyOfRange(in, 96, 144);
         byte[] hash = sha256(commitment);
         hash[0] = 0x01;
-        if (!Arrays.equals(hash, Arrays.copyOfRange(in, 0, 32))) return null;
-        BigInteger z = new BigInteger(1, Arrays.copyOfRange(in, 32, 64));
-        BigInteger y = new BigInteger(1, Arrays.copyOfRange(in, 64, 96));
-        if (z.compareTo(Bls12381.R) >= 0 || y.compareTo(Bls12381.R) >= 0) return null;
-        try {
-            Bls12381.G1 c = Bls12381.decodeG1(commitment);
-            Bls12381.G1 proof = Bls12381.decodeG1(Arrays.copyOfRange(in, 144, 192));
-            if (!verify(c, z, y, proof)) return null;
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-        byte[] out = new byte[64];
-        out[30] = (byte) (FIELD_ELEMENTS_PER_BLOB >> 8);
-        out[31] = (byte) FIELD_ELEMENTS_PER_BLOB;
-        byte[] r = Bls12381.R.toByteArray();
-        System.arraycopy(r, r.length - 32, out, 32, 32);
-        return out;
+        if (!Arrays.equals(hash, 0, 32, in, 0, 32)) return null;
+        byte[] z = Arrays.copyOfRange(in, 32, 64);
+        byte[] y = Arrays.copyOfRange(in, 64, 96);
+        // The library also rejects them (non-canonical field elements); checked here so that it never has to.
+        if (new BigInteger(1, z).compareTo(BLS_MODULUS) >= 0 || new BigInteger(1, y).compareTo(BLS_MODULUS) >= 0) return null;
+        if (!Kzg.verifyProof(commitment, z, y, Arrays.copyOfRange(in, 144, 192))) return null;
+        return OUTPUT.clone();
     }
 
-    private static boolean verify(Bls12381.G1 commitment, BigInteger z, BigInteger y, Bls12381.G1 proof) {
-        Bls12381.G2 xMinusZ = Bls12381.add(Setup.TAU, Bls12381.mul(Bls12381.G2_GENERATOR, Bls12381.R.subtract(z).mod(Bls12381.R)));
-        Bls12381.G1 pMinusY = Bls12381.add(commitment, Bls12381.mul(Bls12381.G1_GENERATOR, Bls12381.R.subtract(y).mod(Bls12381.R)));
-        return Bls12381.pairingProductIsOne(
-                new Bls12381.G1[] {pMinusY, proof},
-                new Bls12381.G2[] {Bls12381.G2_GENERATOR.neg(), xMinusZ});
+    private static byte[] output() {
+        byte[] out = new byte[64];
+        out[30] = (byte) (Kzg.FIELD_ELEMENTS_PER_BLOB >> 8);
+        out[31] = (byte) Kzg.FIELD_ELEMENTS_PER_BLOB;
+        byte[] r = BLS_MODULUS.toByteArray();
+        System.arraycopy(r, r.length - 32, out, 32, 32);
+        return out;
     }
 
     static byte[] sha256(byte[] in) {
