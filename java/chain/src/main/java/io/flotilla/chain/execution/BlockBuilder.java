@@ -4,6 +4,7 @@ import io.flotilla.chain.mempool.Mempool;
 import io.flotilla.chain.tx.SignedTransaction;
 import io.flotilla.evm.types.Address;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +18,11 @@ import java.util.function.LongSupplier;
  * not run anyway). A transaction the EVM rejects is dropped from the pool and never offered again: it changed
  * nothing, and no proposer retries it forever.
  * <p>The execution budget ({@link ChainConfig#executionBudget()}) bounds the wall time of one block whatever the
- * transactions in it: once executing the transactions taken so far has used it up, the block is sealed with what it
- * has. Validators re-execute only what the proposer took, so a block costs them about what it cost the proposer.
+ * transactions in it: a transaction still running when the budget is used up is interrupted and rolled back, and
+ * the block is sealed with what it has. Only the first transaction of a block may run longer, up to
+ * {@link ChainConfig#maxTxExecution()}; one that runs longer still is dropped from the pool, as a transaction no
+ * block of this chain can hold. Validators re-execute only what the proposer took, so a block costs them about what
+ * it cost the proposer.
  */
 public final class BlockBuilder {
     private static final System.Logger LOG = System.getLogger(BlockBuilder.class.getName());
@@ -56,19 +60,35 @@ public final class BlockBuilder {
                 (Cursor c) -> c.head().effectiveGasPrice(baseFee).subtract(baseFee)).reversed());
         for (List<SignedTransaction> run : ready.values()) queue.add(new Cursor(run, 0));
         long bytes = 0;
-        while (!queue.isEmpty() && session.gasRemaining() >= MIN_TX_GAS && nanoClock.getAsLong() - started < budget) {
+        while (!queue.isEmpty() && session.gasRemaining() >= MIN_TX_GAS) {
+            long left = budget - (nanoClock.getAsLong() - started);
+            if (left <= 0) break;
             Cursor c = queue.poll();
             SignedTransaction tx = c.head();
             long size = ChainConfig.bodyBytes(tx);
             if (bytes + size > config.maxBodyBytes()) continue; // too large for what is left; smaller ones may still fit
+            // The first transaction may run up to the per-transaction limit; later ones only in what is left of the budget.
+            boolean first = session.transactionCount() == 0;
+            Duration limit = first ? config.maxTxExecution() : Duration.ofNanos(left);
             TxApplyResult r;
             try {
-                r = session.apply(tx);
+                r = CallDeadline.run(limit, () -> session.apply(tx), () -> null);
             } catch (RuntimeException | StackOverflowError e) {
                 // The EVM contains its own failures; this is the last line of defence for the rest of the session.
                 LOG.log(System.Logger.Level.ERROR, "transaction " + tx.hashHex() + " failed outside the EVM; dropped", e);
                 mempool.remove(tx);
                 continue;
+            }
+            if (r == null) {
+                // Interrupted, and rolled back: the block is sealed with what it has. A transaction that alone runs
+                // longer than any block may take is never offered again by this member.
+                if (first) {
+                    LOG.log(System.Logger.Level.WARNING, "transaction " + tx.hashHex() + " runs longer than " + limit.toMillis()
+                            + " ms; dropped");
+                    mempool.remove(tx);
+                    continue;
+                }
+                break;
             }
             if (r instanceof TxApplyResult.Included) {
                 bytes += size;

@@ -46,6 +46,15 @@ public record ChainConfig(long chainId, long gasLimit, BigInteger minGasPrice, i
     }
 
     /**
+     * How long the first transaction of a block may run on its proposer (four execution budgets): a transaction
+     * that needs longer (its gas executed at under a quarter of the speed a full block needs) is too expensive for
+     * this chain, and dropped.
+     */
+    public Duration maxTxExecution() {
+        return executionBudget.multipliedBy(4);
+    }
+
+    /**
      * What the transactions of one block may add up to, as counted by {@link #bodyBytes}: the block size limit less
      * an allowance for the header with its member list and commit certificate, which never come near 64 KiB.
      */

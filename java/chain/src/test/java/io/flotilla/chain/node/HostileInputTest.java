@@ -420,14 +420,18 @@ class HostileInputTest {
     @Test
     @Order(Integer.MAX_VALUE) // the others need not wait behind its transactions
     void aStreamOfWorstCaseBlocks() throws Exception {
-        // Transactions that spend all their gas in the slowest precompile per gas, more than several blocks' worth
-        // of execution time: the proposers stop at the execution budget and the chain keeps deciding.
+        // Transactions that spend all their gas in the slowest precompile per gas: 60 M gas, two blocks by gas, but
+        // several blocks' worth of execution time. The proposers stop at the execution budget, every member
+        // re-executes what it got, and the chain keeps deciding, honest transfers first (they pay a tip).
         List<String> hashes = new ArrayList<>();
-        for (int k = 0; k < 24; k++) {
+        for (int k = 0; k < 60; k++) {
             hashes.add(sendRaw(k % 4, signed(ATTACKER, attackerNonce++, GWEI, 1_000_000, EC_MUL_LOOP.toString(), BigInteger.ZERO, "")));
         }
         for (int round = 0; round < 3; round++) awaitHonestTransferFinal(round % 4);
         for (String h : hashes) awaitIncludedEverywhere(h, Duration.ofSeconds(90));
+        java.util.Set<Long> blocks = new java.util.TreeSet<>();
+        for (String h : hashes) blocks.add(members.get(0).chain().txLocation(Hex.decode(h)).orElseThrow().blockNumber());
+        assertTrue(blocks.size() >= 3, "the execution budget cut the stream into " + blocks.size() + " blocks");
     }
 
     // ---------------------------------------------------------------- the honest user
