@@ -52,6 +52,8 @@ public final class WorstCaseBench {
     static final long GAS_LIMIT = ChainConfig.DEFAULT_GAS_LIMIT;
     static final double GOAL_MGAS_PER_S = 30.0;
     static final int SENDERS = 64;
+    /** A proposer's pass slower than this closes the block early and is the only measurement. */
+    static final long SLOW_BLOCK_NANOS = 8_000_000_000L;
     private static final BigInteger GAS_PRICE = TestTxs.GWEI;
     private static final ChainConfig CONFIG = new ChainConfig(CHAIN_ID, GAS_LIMIT, GAS_PRICE);
     private static final Address PROPOSER = Address.fromHex("0x00000000000000000000000000000000000000b0");
@@ -227,25 +229,43 @@ public final class WorstCaseBench {
         return executor.begin(base.parent(), base.world(), base.parent().timestamp() + 1, PROPOSER, new byte[0], n -> Word.ZERO, base.storageRoots());
     }
 
-    /** The proposer's pass: signs and offers transactions until the block is full; returns them. */
-    private static List<SignedTransaction> propose(BlockExecutor executor, Base base, Workload w) throws Exception {
+    /** The proposer's pass: the transactions that fill the block, and the time spent executing them (signing excluded). */
+    private record Proposal(List<SignedTransaction> txs, Execution execution, boolean cut) {
+    }
+
+    /**
+     * Signs and offers transactions until the block is full, or until executing them took {@code budgetNanos} (a
+     * very slow workload then measures a partial block).
+     */
+    private static Proposal propose(BlockExecutor executor, Base base, Workload w, long budgetNanos) throws Exception {
         TxDecoder decoder = new TxDecoder(CHAIN_ID, true);
+        long t0 = System.nanoTime();
         BlockExecutor.Session s = begin(executor, base);
+        long executing = System.nanoTime() - t0;
         List<SignedTransaction> txs = new ArrayList<>();
         long[] nonces = new long[w.senders()];
+        boolean cut = false;
         for (int i = 0; s.gasRemaining() >= w.minTxGas(); i++) {
+            if (executing > budgetNanos) {
+                cut = true;
+                break;
+            }
             long gas = Math.min(w.txGas(), s.gasRemaining());
             int k = i % w.senders();
             byte[] raw = TestTxs.legacy(KEYS.get(k), CHAIN_ID, nonces[k], GAS_PRICE, gas, w.target().toString(), BigInteger.ZERO,
                     Hex.encode(w.calldata().apply(i)));
             SignedTransaction tx = decoder.decode(raw);
+            long t1 = System.nanoTime();
             TxApplyResult r = s.apply(tx);
+            executing += System.nanoTime() - t1;
             if (!(r instanceof TxApplyResult.Included)) throw new IllegalStateException("transaction " + i + " not included: " + r);
             nonces[k]++;
             txs.add(tx);
         }
-        s.finish();
-        return txs;
+        long t2 = System.nanoTime();
+        ExecutedBlock b = s.finish();
+        long finish = System.nanoTime() - t2;
+        return new Proposal(txs, new Execution(executing + finish, finish, b), cut);
     }
 
     /** The validator's pass: every transaction, then the roots; timed. */
@@ -268,20 +288,16 @@ public final class WorstCaseBench {
         line.put("workload", w.name());
         BlockExecutor executor = new BlockExecutor(CONFIG);
         try {
-            long t0 = System.nanoTime();
-            List<SignedTransaction> txs = propose(executor, base, w);
-            double proposeSeconds = (System.nanoTime() - t0) / 1e9;
-            // Slow workloads get fewer executions so that the whole run stays within minutes.
-            if (proposeSeconds > 8) {
-                warmup = 1;
-                runs = 1;
-            } else if (proposeSeconds > 4) {
-                warmup = Math.min(warmup, 2);
-                runs = Math.min(runs, 2);
-            }
-            for (int i = 1; i < warmup; i++) execute(executor, base, txs);
+            Proposal proposal = propose(executor, base, w, SLOW_BLOCK_NANOS);
+            List<SignedTransaction> txs = proposal.txs();
             List<Execution> measured = new ArrayList<>();
-            for (int i = 0; i < runs; i++) measured.add(execute(executor, base, txs));
+            if (proposal.execution().nanos() > SLOW_BLOCK_NANOS / 2) {
+                // Very slow (seconds per block): the proposer's pass is the measurement, so the run stays within minutes.
+                measured.add(proposal.execution());
+            } else {
+                for (int i = 1; i < warmup; i++) execute(executor, base, txs);
+                for (int i = 0; i < runs; i++) measured.add(execute(executor, base, txs));
+            }
             ExecutedBlock b = measured.get(0).block();
             long gas = b.block().header().gasUsed();
             long[] nanos = measured.stream().mapToLong(Execution::nanos).sorted().toArray();
@@ -297,7 +313,12 @@ public final class WorstCaseBench {
             line.put("ms_worst", round(worst));
             line.put("mgas_per_s_worst", round(gas / 1e3 / worst));
             line.put("finish_ms", round(finish[finish.length / 2] / 1e6));
-            line.put("runs", runs);
+            line.put("runs", measured.size());
+            if (proposal.cut()) {
+                // The block was closed early: the time a full block would take at the same rate.
+                line.put("partial_block", true);
+                line.put("full_block_ms_est", Math.round(median * GAS_LIMIT / gas));
+            }
             line.put("failed_txs", b.receipts().stream().filter(r -> !r.success()).count());
             line.put("logs", b.receipts().stream().mapToInt(r -> r.logs().size()).sum());
             line.put("accounts", base.accounts());
