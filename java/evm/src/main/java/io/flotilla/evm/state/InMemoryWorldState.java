@@ -68,6 +68,8 @@ public final class InMemoryWorldState implements WorldState {
 
     @Override
     public Set<Address> addresses() {
-        return Set.copyOf(accounts.keySet());
+        // A HashSet, not Set.copyOf: HashMap bins of colliding addresses become trees (addresses are Comparable), while
+        // the immutable sets probe linearly and turn quadratic when an attacker makes many addresses collide.
+        return java.util.Collections.unmodifiableSet(new java.util.HashSet<>(accounts.keySet()));
     }
 }

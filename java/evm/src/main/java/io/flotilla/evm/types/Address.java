@@ -9,7 +9,20 @@ public final class Address implements Comparable<Address> {
 
     private Address(byte[] bytes) {
         this.bytes = bytes;
-        this.hash = Arrays.hashCode(bytes);
+        this.hash = mix(Arrays.hashCode(bytes));
+    }
+
+    /**
+     * Scrambles the polynomial hash: addresses anyone can choose (0x...01, 0x...02, ...) would otherwise get
+     * consecutive hash codes, which cluster in open-addressing tables. Deterministic, so iteration orders stay equal
+     * on every member.
+     */
+    private static int mix(int h) {
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        return h ^ (h >>> 16);
     }
 
     public static Address of(byte[] b) {
