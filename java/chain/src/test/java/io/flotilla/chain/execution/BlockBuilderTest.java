@@ -89,4 +89,47 @@ class BlockBuilderTest {
         assertEquals(fine.hashHex(), block.block().transactions().get(0).hashHex());
         assertTrue(mempool.get(broke.hashHex()).isEmpty(), "never offered again");
     }
+
+    /** JUMPDEST; PUSH0; JUMP: loops until its gas runs out. */
+    private static final Address LOOP = Address.fromHex("0x00000000000000000000000000000000000100f0");
+
+    private ChainState chainWithLoop(Duration budget) {
+        ChainConfig config = new ChainConfig(CHAIN_ID, ChainConfig.DEFAULT_GAS_LIMIT, GWEI, ChainConfig.DEFAULT_MAX_TX_BYTES,
+                ChainConfig.DEFAULT_MAX_BLOCK_BYTES, budget);
+        java.util.Map<Address, Genesis.GenesisAccount> alloc = new java.util.LinkedHashMap<>();
+        alloc.put(TestTxs.address(OWNER), Genesis.GenesisAccount.funded(ETHER.multiply(BigInteger.valueOf(1000))));
+        alloc.put(LOOP, new Genesis.GenesisAccount(BigInteger.ZERO, 1, new byte[] {0x5b, 0x5f, 0x56}, java.util.Map.of()));
+        return ChainState.open(ChainStore.open(dir), new Genesis(config, 0, Address.of(new byte[20]), new byte[0], alloc));
+    }
+
+    @Test
+    void aTransactionStillRunningWhenTheBudgetIsUsedUpIsLeftForALaterBlock() throws Exception {
+        ChainState chain = chainWithLoop(Duration.ofMillis(2));
+        TxSubmission submission = new TxSubmission(chain, new Mempool(MempoolConfig.DEFAULT, GWEI, System::currentTimeMillis));
+        // A transfer paying a tip goes first; the 30 M-gas loop behind it takes far longer than 2 ms.
+        submission.submit(TestTxs.legacy(OWNER, CHAIN_ID, 0, GWEI.multiply(BigInteger.TWO), 21_000, ALICE.getAddress(), BigInteger.ONE, ""));
+        SignedTransaction loop = chain.decoder().decode(TestTxs.legacy(ALICE, CHAIN_ID, 0, GWEI, 29_000_000, LOOP.toString(), BigInteger.ZERO, ""));
+        Mempool pool = submission.mempool();
+        pool.add(loop, 0, ETHER);
+
+        ExecutedBlock block = new BlockBuilder(chain, pool).build(1, PROPOSER, new byte[0]);
+        assertEquals(1, block.block().transactions().size(), "sealed without the loop");
+        assertTrue(pool.get(loop.hashHex()).isPresent(), "it may still fit a later block");
+        chain.commit(block);
+        assertEquals(0, chain.account(TestTxs.address(ALICE)).nonce(), "the interrupted transaction left no trace");
+    }
+
+    @Test
+    void aTransactionThatAloneRunsLongerThanFourBudgetsIsDropped() throws Exception {
+        ChainState chain = chainWithLoop(Duration.ofMillis(1));
+        Mempool pool = new Mempool(MempoolConfig.DEFAULT, GWEI, System::currentTimeMillis);
+        SignedTransaction loop = chain.decoder().decode(TestTxs.legacy(OWNER, CHAIN_ID, 0, GWEI, 29_000_000, LOOP.toString(), BigInteger.ZERO, ""));
+        pool.add(loop, 0, ETHER.multiply(BigInteger.TEN));
+
+        ExecutedBlock block = new BlockBuilder(chain, pool).build(1, PROPOSER, new byte[0]);
+        assertEquals(0, block.block().transactions().size());
+        assertTrue(pool.get(loop.hashHex()).isEmpty(), "no block of this chain can hold it");
+        chain.commit(block);
+        assertEquals(0, chain.account(TestTxs.address(OWNER)).nonce());
+    }
 }
