@@ -12,7 +12,8 @@ final class Frame {
     final Message m;
     final byte[] code;
     final long[] jumpDests;
-    final long[] s;
+    /** The operand stack (4 limbs per word); replaced by a larger copy when it fills up, see {@link #growStack}. */
+    long[] s;
     final Memory mem = new Memory();
     int sp;
     long gas;
@@ -25,6 +26,12 @@ final class Frame {
         this.s = evm.stackFor(m.depth());
         this.jumpDests = evm.jumpDests.analyse(m.code(), m.codeHash());
         this.gas = m.gas();
+    }
+
+    /** Makes room for {@code words} stack words (<= STACK_LIMIT); returns the new array, also stored in s. */
+    long[] growStack(int words) {
+        s = evm.growStack(m.depth(), s, words);
+        return s;
     }
 
     static EvmHalt halt(HaltReason r) {

@@ -41,7 +41,7 @@ final class Interpreter {
 
     private FrameResult loop(Frame f) {
         final byte[] code = f.code;
-        final long[] s = f.s;
+        long[] s = f.s; // reloaded when the stack grows
         final Message m = f.m;
         final Evm evm = f.evm;
         int pc = 0;
@@ -51,7 +51,9 @@ final class Interpreter {
             int sp = f.sp;
             if (!DEFINED[op]) throw halt(HaltReason.INVALID_OPCODE);
             if (sp < STACK_IN[op]) throw halt(HaltReason.STACK_UNDERFLOW);
-            if (sp - STACK_IN[op] + STACK_OUT[op] > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
+            int newSp = sp - STACK_IN[op] + STACK_OUT[op];
+            if (newSp > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
+            if (newSp << 2 > s.length) s = f.growStack(newSp);
             long g = STATIC_GAS[op];
             if (f.gas < g) throw halt(HaltReason.OUT_OF_GAS);
             f.gas -= g;
