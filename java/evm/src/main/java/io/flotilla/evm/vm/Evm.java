@@ -126,7 +126,8 @@ public final class Evm {
 
     private static FrameResult runPrecompile(Precompile p, Message m) {
         long cost = p.gas(m.data());
-        if (cost < 0 || cost > m.gas()) return FrameResult.halt(HaltReason.OUT_OF_GAS);
+        // Long.MAX_VALUE is what a gas function reports for a price beyond 63 bits: never payable.
+        if (cost < 0 || cost == Long.MAX_VALUE || cost > m.gas()) return FrameResult.halt(HaltReason.OUT_OF_GAS);
         byte[] out = p.run(m.data());
         if (out == null) return FrameResult.halt(HaltReason.PRECOMPILE_FAILURE);
         return FrameResult.ok(m.gas() - cost, out);

@@ -122,10 +122,7 @@ final class Interpreter {
                 case 0x32 -> { put(s, push, evm.tx.origin().toWord()); f.sp = sp + 1; }
                 case 0x33 -> { put(s, push, m.caller().toWord()); f.sp = sp + 1; }
                 case 0x34 -> { put(s, push, m.value()); f.sp = sp + 1; }
-                case 0x35 -> {
-                    long off = clamp(s, top);
-                    load(s, top, m.data(), off == Long.MAX_VALUE ? m.data().length : off);
-                }
+                case 0x35 -> load(s, top, m.data(), clamp(s, top)); // offsets past the data (any size) load zeros
                 case 0x36 -> { putLong(s, push, m.data().length); f.sp = sp + 1; }
                 case 0x37 -> { copy(f, m.data(), top); f.sp = sp - 3; }
                 case 0x38 -> { putLong(s, push, code.length); f.sp = sp + 1; }
@@ -160,10 +157,12 @@ final class Interpreter {
                     put(s, top, evm.state.codeHashForOpcode(a));
                 }
                 case 0x40 -> {
-                    long n = clamp(s, top);
+                    // Block numbers are unsigned 64-bit; a number that does not fit in 64 bits is never in range.
+                    boolean fits = (s[top + 1] | s[top + 2] | s[top + 3]) == 0;
+                    long n = s[top];
                     long cur = evm.block.number();
-                    Word h = (n < cur && cur - n <= 256) ? evm.block.blockHashes().apply(n) : Word.ZERO;
-                    put(s, top, h);
+                    boolean recent = fits && Long.compareUnsigned(n, cur) < 0 && Long.compareUnsigned(cur - n, 256) <= 0;
+                    put(s, top, recent ? evm.block.blockHashes().apply(n) : Word.ZERO);
                 }
                 case 0x41 -> { put(s, push, evm.block.coinbase().toWord()); f.sp = sp + 1; }
                 case 0x42 -> { putLong(s, push, evm.block.timestamp()); f.sp = sp + 1; }
