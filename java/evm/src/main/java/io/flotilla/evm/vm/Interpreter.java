@@ -42,6 +42,7 @@ final class Interpreter {
     private FrameResult loop(Frame f) {
         final byte[] code = f.code;
         long[] s = f.s; // reloaded when the stack grows
+        int capacity = s.length >>> 2; // words; never above STACK_LIMIT
         final Message m = f.m;
         final Evm evm = f.evm;
         int pc = 0;
@@ -52,8 +53,12 @@ final class Interpreter {
             if (!DEFINED[op]) throw halt(HaltReason.INVALID_OPCODE);
             if (sp < STACK_IN[op]) throw halt(HaltReason.STACK_UNDERFLOW);
             int newSp = sp - STACK_IN[op] + STACK_OUT[op];
-            if (newSp > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
-            if (newSp << 2 > s.length) s = f.growStack(newSp);
+            // One compare on the hot path, as before stacks could grow: the limit is only checked when growing.
+            if (newSp > capacity) {
+                if (newSp > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
+                s = f.growStack(newSp);
+                capacity = s.length >>> 2;
+            }
             long g = STATIC_GAS[op];
             if (f.gas < g) throw halt(HaltReason.OUT_OF_GAS);
             f.gas -= g;
