@@ -16,6 +16,8 @@ final class Frame {
     long[] s;
     final Memory mem = new Memory();
     int sp;
+    /** Where the interpreter loop resumes after the stack grew. */
+    int resumePc;
     long gas;
     byte[] returnData = FrameResult.NONE;
 

@@ -33,19 +33,23 @@ final class Interpreter {
     FrameResult run(Evm evm, Message m) {
         Frame f = new Frame(evm, m);
         try {
-            return loop(f);
+            FrameResult r;
+            int pc = 0;
+            // null: the stack grew; run on with the new array from the same instruction (at most 4 times a depth)
+            while ((r = loop(f, pc)) == null) pc = f.resumePc;
+            return r;
         } catch (EvmHalt h) {
             return FrameResult.halt(h.reason);
         }
     }
 
-    private FrameResult loop(Frame f) {
+    private FrameResult loop(Frame f, int startPc) {
         final byte[] code = f.code;
-        long[] s = f.s; // reloaded when the stack grows
-        int capacity = s.length >>> 2; // words; never above STACK_LIMIT
+        final long[] s = f.s;
+        final int capacity = s.length >>> 2; // words; never above STACK_LIMIT
         final Message m = f.m;
         final Evm evm = f.evm;
-        int pc = 0;
+        int pc = startPc;
         while (true) {
             if (pc >= code.length) return FrameResult.ok(f.gas, FrameResult.NONE);
             int op = code[pc] & 0xFF;
@@ -56,8 +60,9 @@ final class Interpreter {
             // One compare on the hot path, as before stacks could grow: the limit is only checked when growing.
             if (newSp > capacity) {
                 if (newSp > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
-                s = f.growStack(newSp);
-                capacity = s.length >>> 2;
+                f.growStack(newSp);
+                f.resumePc = pc; // nothing of this instruction has run yet, not even its gas
+                return null;
             }
             long g = STATIC_GAS[op];
             if (f.gas < g) throw halt(HaltReason.OUT_OF_GAS);
