@@ -157,8 +157,17 @@ public final class JournaledState {
         return created.contains(a);
     }
 
-    /** Final deletion (selfdestruct, empty-account cleanup) after execution; not journaled. */
+    /**
+     * Final deletion (selfdestruct, empty-account cleanup) after execution. Journaled like every other write,
+     * so a transaction that fails after this point can still be rolled back completely.
+     */
     public void destroy(Address a) {
+        Account prev = world.account(a);
+        Map<Word, Word> prevStorage = world.hasStorage(a) ? world.storageOf(a) : null;
         world.deleteAccount(a);
+        journal.record(() -> {
+            if (prev != null) world.putAccount(a, prev);
+            if (prevStorage != null) world.replaceStorage(a, prevStorage);
+        });
     }
 }

@@ -12,6 +12,7 @@ import io.flotilla.evm.types.Word;
 import io.flotilla.evm.vm.BlockEnv;
 import io.flotilla.evm.vm.ContractAddress;
 import io.flotilla.evm.vm.Evm;
+import io.flotilla.evm.vm.ExecutionInterrupted;
 import io.flotilla.evm.vm.FrameResult;
 import io.flotilla.evm.vm.Gas;
 import io.flotilla.evm.vm.HaltReason;
@@ -21,7 +22,13 @@ import io.flotilla.evm.vm.TxContext;
 import java.math.BigInteger;
 import java.util.List;
 
-/** Validates and applies one transaction to a world state under Cancun rules. */
+/**
+ * Validates and applies one transaction to a world state under Cancun rules. Nothing thrown while a
+ * transaction runs leaves {@link #process}: an error is turned into {@link TxRejection#EXECUTION_FAILED}
+ * after the world state has been rolled back to before the transaction. The one exception is
+ * {@link ExecutionInterrupted} (the thread was interrupted, e.g. an eth_call timeout): the state is rolled
+ * back the same way and the exception is rethrown.
+ */
 public final class TransactionProcessor {
     static final long TX_BASE = 21000;
     static final long TX_CREATE = 32000;
@@ -65,7 +72,49 @@ public final class TransactionProcessor {
         return top[0] == null ? new TxExecution(outcome, new byte[0], null) : new TxExecution(outcome, top[0].output(), top[0].error());
     }
 
+    /**
+     * Validation, then execution; whatever is thrown on the way is contained here. The journal records every
+     * write to the world state from the nonce increment on, so undoing all of it restores the state exactly.
+     */
     private TxOutcome run(WorldState world, BlockEnv block, Transaction tx, FrameResult[] outputSink) {
+        Journal journal = new Journal();
+        try {
+            return validateAndExecute(world, block, tx, journal, outputSink);
+        } catch (ExecutionInterrupted e) {
+            // Callers use a thread interrupt as a timeout (eth_call) and expect this exception; the state is restored.
+            rollBack(journal);
+            outputSink[0] = null;
+            throw e;
+        } catch (Throwable t) {
+            // A bug, a failing world state or an exhausted heap or stack must not stop the caller (a block
+            // producer): the transaction is rejected as if it had never run.
+            String rollbackFailure = rollBack(journal);
+            outputSink[0] = null;
+            String detail = t.getClass().getName() + ": " + t.getMessage();
+            if (rollbackFailure != null) detail += "; the world state could not be fully restored: " + rollbackFailure;
+            return reject(TxRejection.EXECUTION_FAILED, detail);
+        }
+    }
+
+    /**
+     * Undoes every journaled write; null when that worked, else the first error. An undo that throws is skipped
+     * (it has already left the journal) and the rest are still applied.
+     */
+    private static String rollBack(Journal journal) {
+        String failure = null;
+        while (journal.snapshot() > 0) {
+            try {
+                journal.revertTo(0);
+            } catch (Throwable t) {
+                if (failure == null) failure = t.getClass().getName() + ": " + t.getMessage();
+            }
+        }
+        return failure;
+    }
+
+    private TxOutcome validateAndExecute(WorldState world, BlockEnv block, Transaction tx, Journal journal,
+                                         FrameResult[] outputSink) {
+        // Every rejection happens here, before the first write (the nonce increment in execute).
         if (tx.type() < 0 || tx.type() > 3) return reject(TxRejection.UNSUPPORTED_TYPE, "type " + tx.type());
         long intrinsic = intrinsicGas(tx);
         if (BigInteger.valueOf(intrinsic).compareTo(tx.gasLimit()) > 0) {
@@ -123,12 +172,11 @@ public final class TransactionProcessor {
             return reject(TxRejection.INSUFFICIENT_ACCOUNT_FUNDS, "");
         }
         if (peek.code(sender).length != 0) return reject(TxRejection.SENDER_NOT_EOA, "");
-        return execute(world, block, tx, gasLimit, intrinsic, effectivePrice, blobGasFee, outputSink);
+        return execute(world, block, tx, journal, gasLimit, intrinsic, effectivePrice, blobGasFee, outputSink);
     }
 
-    private TxOutcome execute(WorldState world, BlockEnv block, Transaction tx, long gasLimit, long intrinsic,
-                              BigInteger effectivePrice, BigInteger blobGasFee, FrameResult[] outputSink) {
-        Journal journal = new Journal();
+    private TxOutcome execute(WorldState world, BlockEnv block, Transaction tx, Journal journal, long gasLimit,
+                              long intrinsic, BigInteger effectivePrice, BigInteger blobGasFee, FrameResult[] outputSink) {
         JournaledState state = new JournaledState(world, journal);
         AccessSets access = new AccessSets(journal);
         TransientStorage transientStorage = new TransientStorage(journal);

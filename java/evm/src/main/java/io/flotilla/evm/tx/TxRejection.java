@@ -16,5 +16,11 @@ public enum TxRejection {
     TYPE_3_TX_INVALID_BLOB_VERSIONED_HASH,
     TYPE_3_TX_BLOB_COUNT_EXCEEDED,
     INSUFFICIENT_MAX_FEE_PER_BLOB_GAS,
-    UNSUPPORTED_TYPE
+    UNSUPPORTED_TYPE,
+    /**
+     * Not a validity rule of Ethereum: executing the transaction raised an error inside this implementation (a
+     * bug, a failing world state, an exhausted Java heap or stack). The world state was restored to exactly what
+     * it was before the transaction; the detail names the error.
+     */
+    EXECUTION_FAILED
 }

@@ -26,7 +26,12 @@ public final class Evm {
     final Precompiles precompiles;
     final JumpDestCache jumpDests;
     private final Interpreter interpreter = new Interpreter();
-    /** One operand stack per call depth: frames at the same depth never overlap, so they can share. */
+    /** Words an operand stack starts with; it doubles on demand up to {@link Gas#STACK_LIMIT}. */
+    static final int INITIAL_STACK_WORDS = 64;
+    /**
+     * One operand stack per call depth: frames at the same depth never overlap, so they can share. Stacks start
+     * small (2 KiB) and grow when a frame needs more, so a deep call chain does not cost 32 KiB per level.
+     */
     private final long[][] stacks = new long[Gas.DEPTH_LIMIT + 1][];
 
     public Evm(JournaledState state, AccessSets access, TransientStorage transientStorage, Substate substate,
@@ -45,9 +50,21 @@ public final class Evm {
     long[] stackFor(int depth) {
         long[] st = stacks[depth];
         if (st == null) {
-            st = new long[Gas.STACK_LIMIT * 4];
+            st = new long[INITIAL_STACK_WORDS * 4];
             stacks[depth] = st;
         }
+        return st;
+    }
+
+    /**
+     * A copy of the stack at this depth with room for at least {@code words} words (at most STACK_LIMIT),
+     * kept for later frames at the same depth.
+     */
+    long[] growStack(int depth, long[] old, int words) {
+        int n = old.length >>> 2;
+        while (n < words) n <<= 1;
+        long[] st = java.util.Arrays.copyOf(old, Math.min(n, Gas.STACK_LIMIT) * 4);
+        stacks[depth] = st;
         return st;
     }
 
@@ -109,7 +126,8 @@ public final class Evm {
 
     private static FrameResult runPrecompile(Precompile p, Message m) {
         long cost = p.gas(m.data());
-        if (cost < 0 || cost > m.gas()) return FrameResult.halt(HaltReason.OUT_OF_GAS);
+        // Long.MAX_VALUE is what a gas function reports for a price beyond 63 bits: never payable.
+        if (cost < 0 || cost == Long.MAX_VALUE || cost > m.gas()) return FrameResult.halt(HaltReason.OUT_OF_GAS);
         byte[] out = p.run(m.data());
         if (out == null) return FrameResult.halt(HaltReason.PRECOMPILE_FAILURE);
         return FrameResult.ok(m.gas() - cost, out);

@@ -2,7 +2,8 @@ package io.flotilla.evm.vm;
 
 /**
  * Thrown when the executing thread is interrupted (e.g. a caller's timeout). It unwinds the whole
- * transaction; the world state is then inconsistent and must be discarded by the caller.
+ * transaction; {@code TransactionProcessor} rolls the world state back to before the transaction and
+ * rethrows it (the only exception that leaves the processor).
  */
 public final class ExecutionInterrupted extends RuntimeException {
     public ExecutionInterrupted() {

@@ -12,9 +12,12 @@ final class Frame {
     final Message m;
     final byte[] code;
     final long[] jumpDests;
-    final long[] s;
+    /** The operand stack (4 limbs per word); replaced by a larger copy when it fills up, see {@link #growStack}. */
+    long[] s;
     final Memory mem = new Memory();
     int sp;
+    /** Where the interpreter loop resumes after the stack grew. */
+    int resumePc;
     long gas;
     byte[] returnData = FrameResult.NONE;
 
@@ -25,6 +28,12 @@ final class Frame {
         this.s = evm.stackFor(m.depth());
         this.jumpDests = evm.jumpDests.analyse(m.code(), m.codeHash());
         this.gas = m.gas();
+    }
+
+    /** Makes room for {@code words} stack words (<= STACK_LIMIT); returns the new array, also stored in s. */
+    long[] growStack(int words) {
+        s = evm.growStack(m.depth(), s, words);
+        return s;
     }
 
     static EvmHalt halt(HaltReason r) {
@@ -74,7 +83,10 @@ final class Frame {
     static void memory(Frame f, long off, long len) {
         if (len == 0) return;
         if (off == Long.MAX_VALUE || len == Long.MAX_VALUE) throw halt(HaltReason.OUT_OF_GAS);
-        charge(f, f.mem.expansionCost(off, len));
+        long cost = f.mem.expansionCost(off, len);
+        // Long.MAX_VALUE marks a memory no Java array can hold: out of gas even for a frame holding that much gas.
+        if (cost == Long.MAX_VALUE) throw halt(HaltReason.OUT_OF_GAS);
+        charge(f, cost);
         f.mem.expand(off, len);
     }
 
@@ -90,18 +102,27 @@ final class Frame {
         return v;
     }
 
-    /** Loads 32 big-endian bytes (zero-padded past the end of src) into the word at p. */
+    /**
+     * Loads 32 big-endian bytes of src starting at off into the word at p, reading zeros past the end of src
+     * (buffer_read in the specs). Any off >= 0 is valid: offsets at or beyond src.length load zero, and no
+     * sum here can overflow because off is only added to once it is known to be below src.length.
+     */
     static void load(long[] s, int p, byte[] src, long off) {
-        if (off + 32 <= src.length) {
+        if (off >= 0 && off <= src.length - 32L) {
             int o = (int) off;
             UInt256.set(s, p, (long) BIG_ENDIAN_LONG.get(src, o + 24), (long) BIG_ENDIAN_LONG.get(src, o + 16),
                     (long) BIG_ENDIAN_LONG.get(src, o + 8), (long) BIG_ENDIAN_LONG.get(src, o));
             return;
         }
+        if (off < 0 || off >= src.length) {
+            UInt256.set(s, p, 0, 0, 0, 0);
+            return;
+        }
+        int start = (int) off;
         long l3 = 0, l2 = 0, l1 = 0, l0 = 0;
         for (int i = 0; i < 32; i++) {
-            long idx = off + i;
-            long b = idx < src.length ? (src[(int) idx] & 0xFFL) : 0;
+            int idx = start + i;
+            long b = idx < src.length ? (src[idx] & 0xFFL) : 0;
             if (i < 8) l3 = (l3 << 8) | b;
             else if (i < 16) l2 = (l2 << 8) | b;
             else if (i < 24) l1 = (l1 << 8) | b;

@@ -33,25 +33,37 @@ final class Interpreter {
     FrameResult run(Evm evm, Message m) {
         Frame f = new Frame(evm, m);
         try {
-            return loop(f);
+            FrameResult r;
+            int pc = 0;
+            // null: the stack grew; run on with the new array from the same instruction (at most 4 times a depth)
+            while ((r = loop(f, pc)) == null) pc = f.resumePc;
+            return r;
         } catch (EvmHalt h) {
             return FrameResult.halt(h.reason);
         }
     }
 
-    private FrameResult loop(Frame f) {
+    private FrameResult loop(Frame f, int startPc) {
         final byte[] code = f.code;
         final long[] s = f.s;
+        final int capacity = s.length >>> 2; // words; never above STACK_LIMIT
         final Message m = f.m;
         final Evm evm = f.evm;
-        int pc = 0;
+        int pc = startPc;
         while (true) {
             if (pc >= code.length) return FrameResult.ok(f.gas, FrameResult.NONE);
             int op = code[pc] & 0xFF;
             int sp = f.sp;
             if (!DEFINED[op]) throw halt(HaltReason.INVALID_OPCODE);
             if (sp < STACK_IN[op]) throw halt(HaltReason.STACK_UNDERFLOW);
-            if (sp - STACK_IN[op] + STACK_OUT[op] > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
+            int newSp = sp - STACK_IN[op] + STACK_OUT[op];
+            // One compare on the hot path, as before stacks could grow: the limit is only checked when growing.
+            if (newSp > capacity) {
+                if (newSp > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
+                f.growStack(newSp);
+                f.resumePc = pc; // nothing of this instruction has run yet, not even its gas
+                return null;
+            }
             long g = STATIC_GAS[op];
             if (f.gas < g) throw halt(HaltReason.OUT_OF_GAS);
             f.gas -= g;
@@ -120,10 +132,7 @@ final class Interpreter {
                 case 0x32 -> { put(s, push, evm.tx.origin().toWord()); f.sp = sp + 1; }
                 case 0x33 -> { put(s, push, m.caller().toWord()); f.sp = sp + 1; }
                 case 0x34 -> { put(s, push, m.value()); f.sp = sp + 1; }
-                case 0x35 -> {
-                    long off = clamp(s, top);
-                    load(s, top, m.data(), off == Long.MAX_VALUE ? m.data().length : off);
-                }
+                case 0x35 -> load(s, top, m.data(), clamp(s, top)); // offsets past the data (any size) load zeros
                 case 0x36 -> { putLong(s, push, m.data().length); f.sp = sp + 1; }
                 case 0x37 -> { copy(f, m.data(), top); f.sp = sp - 3; }
                 case 0x38 -> { putLong(s, push, code.length); f.sp = sp + 1; }
@@ -158,10 +167,12 @@ final class Interpreter {
                     put(s, top, evm.state.codeHashForOpcode(a));
                 }
                 case 0x40 -> {
-                    long n = clamp(s, top);
+                    // Block numbers are unsigned 64-bit; a number that does not fit in 64 bits is never in range.
+                    boolean fits = (s[top + 1] | s[top + 2] | s[top + 3]) == 0;
+                    long n = s[top];
                     long cur = evm.block.number();
-                    Word h = (n < cur && cur - n <= 256) ? evm.block.blockHashes().apply(n) : Word.ZERO;
-                    put(s, top, h);
+                    boolean recent = fits && Long.compareUnsigned(n, cur) < 0 && Long.compareUnsigned(cur - n, 256) <= 0;
+                    put(s, top, recent ? evm.block.blockHashes().apply(n) : Word.ZERO);
                 }
                 case 0x41 -> { put(s, push, evm.block.coinbase().toWord()); f.sp = sp + 1; }
                 case 0x42 -> { putLong(s, push, evm.block.timestamp()); f.sp = sp + 1; }

@@ -14,10 +14,15 @@ final class Memory {
         return size;
     }
 
-    /** Gas to grow memory to cover [offset, offset+len); 0 when len is 0. Offsets must be <= LIMIT. */
+    /**
+     * Gas to grow memory to cover [offset, offset+len); 0 when len is 0 (whatever the offset). Long.MAX_VALUE
+     * (never payable) when offset or len is negative or above LIMIT, or the end lies beyond a Java array's reach.
+     */
     long expansionCost(long offset, long len) {
         if (len == 0) return 0;
-        long end = offset + len;
+        // One test for both: a bit above LIMIT, or the sign bit, in either value.
+        if (((offset | len) & ~LIMIT) != 0) return Long.MAX_VALUE;
+        long end = offset + len; // < 2^33, cannot overflow
         if (end <= size) return 0;
         // Beyond a Java array's reach; no realistic gas limit pays for this much memory anyway.
         if (end > MAX_SIZE) return Long.MAX_VALUE;
@@ -45,11 +50,15 @@ final class Memory {
         System.arraycopy(src, srcOff, data, (int) offset, len);
     }
 
-    /** Copies src[srcOff..] into memory, zero-filling past the end of src (CALLDATACOPY and friends). */
+    /**
+     * Copies src[srcOff..] into memory, zero-filling past the end of src (CALLDATACOPY and friends).
+     * [offset, offset+len) must already be expanded.
+     */
     void writePadded(long offset, byte[] src, long srcOff, long len) {
         if (len == 0) return;
         int o = (int) offset;
-        long avail = srcOff >= src.length ? 0 : Math.min(len, src.length - srcOff);
+        // srcOff may be any non-negative long (a huge offset reads only zeros); src.length - srcOff cannot overflow.
+        long avail = srcOff < 0 || srcOff >= src.length ? 0 : Math.min(len, src.length - srcOff);
         if (avail > 0) System.arraycopy(src, (int) srcOff, data, o, (int) avail);
         Arrays.fill(data, o + (int) avail, o + (int) len, (byte) 0);
     }

@@ -46,11 +46,13 @@ final class MessageCalls {
         long stipend = value.isZero() ? 0 : Gas.CALL_STIPEND;
         long callGas;
         long cost;
-        if (f.gas < extra + memCost) {
+        long upfront = saturatingAdd(extra, memCost);
+        if (upfront == Long.MAX_VALUE) throw halt(HaltReason.OUT_OF_GAS);
+        if (f.gas < upfront) {
             callGas = gasArg;
             cost = saturatingAdd(gasArg, extra);
         } else {
-            callGas = Math.min(gasArg, Gas.allButOne64th(f.gas - memCost - extra));
+            callGas = Math.min(gasArg, Gas.allButOne64th(f.gas - upfront));
             cost = callGas + extra;
         }
         charge(f, saturatingAdd(cost, memCost));

@@ -35,6 +35,26 @@ class JournaledStateTest {
     }
 
     @Test
+    void destroyingAnAccountIsUndoneWithItsStorage() {
+        InMemoryWorldState world = new InMemoryWorldState();
+        Account before = Account.of(3, Word.of(50), Hex.decode("0x6000"));
+        world.putAccount(A, before);
+        world.putStorage(A, Word.ONE, Word.of(5));
+        world.putStorage(A, Word.of(2), Word.of(6));
+        Journal j = new Journal();
+        JournaledState s = new JournaledState(world, j);
+        s.destroy(A);
+        s.destroy(B); // never existed: nothing to restore
+        assertNull(world.account(A));
+        assertFalse(world.hasStorage(A));
+        j.revertTo(0);
+        assertEquals(before, world.account(A));
+        assertEquals(java.util.Map.of(Word.ONE, Word.of(5), Word.of(2), Word.of(6)), world.storageOf(A));
+        assertNull(world.account(B));
+        assertFalse(world.hasStorage(B));
+    }
+
+    @Test
     void originalValueIsTheValueBeforeTheFirstWrite() {
         InMemoryWorldState world = new InMemoryWorldState();
         world.putAccount(A, Account.of(1, Word.ZERO, new byte[0]));
