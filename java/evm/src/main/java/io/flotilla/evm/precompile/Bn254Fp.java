@@ -298,12 +298,16 @@ final class Bn254Fp {
 
     /** Writes a as a 32-byte big-endian integer (out of Montgomery form). */
     static void toBytes(long[] a, int ao, byte[] out, int off) {
-        long[] t = new long[4];
-        mul(t, 0, a, ao, RAW_ONE, 0);
-        putLong(out, off, t[3]);
-        putLong(out, off + 8, t[2]);
-        putLong(out, off + 16, t[1]);
-        putLong(out, off + 24, t[0]);
+        toBytes(a, ao, out, off, new long[4], 0);
+    }
+
+    /** As {@link #toBytes(long[], int, byte[], int)} with 4 longs of caller scratch at t[to..]. */
+    static void toBytes(long[] a, int ao, byte[] out, int off, long[] t, int to) {
+        mul(t, to, a, ao, RAW_ONE, 0);
+        putLong(out, off, t[to + 3]);
+        putLong(out, off + 8, t[to + 2]);
+        putLong(out, off + 16, t[to + 1]);
+        putLong(out, off + 24, t[to]);
     }
 
     private static boolean lessThanP(long l0, long l1, long l2, long l3) {
@@ -326,23 +330,14 @@ final class Bn254Fp {
         }
     }
 
-    /** r = a^-1 (a nonzero). */
-    static void inv(long[] r, int ro, long[] a, int ao) {
-        // a = x·R; BigInteger gives a^-1 = x^-1·R^-1, and one multiplication by R³ yields x^-1·R.
-        BigInteger v = toBig(a, ao).modInverse(P_BIG);
-        long[] t = new long[4];
-        for (int i = 0; i < 4; i++) t[i] = v.shiftRight(64 * i).longValue();
-        mul(r, ro, t, 0, R3, 0);
-    }
+    private static final BinaryInverse INVERSE = new BinaryInverse(P_BIG);
 
-    /** The raw limbs (still in Montgomery form) as a BigInteger. */
-    private static BigInteger toBig(long[] a, int ao) {
-        byte[] b = new byte[32];
-        putLong(b, 0, a[ao + 3]);
-        putLong(b, 8, a[ao + 2]);
-        putLong(b, 16, a[ao + 1]);
-        putLong(b, 24, a[ao]);
-        return new BigInteger(1, b);
+    /** r = a^-1 (a nonzero; ArithmeticException for zero). */
+    static void inv(long[] r, int ro, long[] a, int ao) {
+        // a = x·R; the raw inverse is a^-1 = x^-1·R^-1, and one multiplication by R³ yields x^-1·R.
+        long[] t = new long[4];
+        if (!INVERSE.inverse(t, 0, a, ao)) throw new ArithmeticException("inverse of zero");
+        mul(r, ro, t, 0, R3, 0);
     }
 
     /** The value (out of Montgomery form), for tests and constants. */
