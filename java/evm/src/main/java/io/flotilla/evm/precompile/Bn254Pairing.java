@@ -417,13 +417,39 @@ final class Bn254Pairing implements Precompile {
         t.fp12Mul(f, 0, t0, 0, t1, 0);
     }
 
-    /** r = a^u. */
+    /** u in non-adjacent form, most significant digit first (digits -1, 0, 1; the first is 1). */
+    private static final byte[] U_NAF = naf(U);
+
+    static byte[] naf(long k) {
+        byte[] d = new byte[66];
+        int n = 0;
+        while (k != 0) {
+            int digit = 0;
+            if ((k & 1) != 0) {
+                digit = 2 - (int) (k & 3);
+                k -= digit;
+            }
+            d[n++] = (byte) digit;
+            k >>>= 1;
+        }
+        byte[] r = new byte[n];
+        for (int i = 0; i < n; i++) r[i] = d[n - 1 - i];
+        return r;
+    }
+
+    /** r = a^u for a in the cyclotomic subgroup: cyclotomic squarings, u in NAF (a^-1 = conj(a)). */
     private static void expByU(Bn254Tower t, long[] r, long[] a) {
         long[] acc = new long[48];
+        long[] inv = new long[48];
+        t.fp12Conj(inv, 0, a, 0);
         Bn254Tower.fp12Copy(acc, 0, a, 0);
-        for (int i = 62 - Long.numberOfLeadingZeros(U); i >= 0; i--) {
-            t.fp12Sqr(acc, 0, acc, 0);
-            if (((U >>> i) & 1) != 0) t.fp12Mul(acc, 0, acc, 0, a, 0);
+        for (int i = 1; i < U_NAF.length; i++) {
+            t.fp12CyclotomicSqr(acc, 0, acc, 0);
+            if (U_NAF[i] > 0) {
+                t.fp12Mul(acc, 0, acc, 0, a, 0);
+            } else if (U_NAF[i] < 0) {
+                t.fp12Mul(acc, 0, acc, 0, inv, 0);
+            }
         }
         Bn254Tower.fp12Copy(r, 0, acc, 0);
     }

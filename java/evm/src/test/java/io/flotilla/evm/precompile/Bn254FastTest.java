@@ -176,6 +176,23 @@ class Bn254FastTest {
     }
 
     @Test
+    void cyclotomicSquaringMatchesSquaring() {
+        Random rnd = new Random(14);
+        Bn254Tower t = new Bn254Tower();
+        for (int k = 0; k < 20; k++) {
+            long[] f = new long[48], g = new long[48], h = new long[48];
+            for (int i = 0; i < 48; i += 4) Bn254Fp.set(f, i, new BigInteger(254, rnd));
+            Bn254Pairing.easyPart(t, f);
+            t.fp12Sqr(g, 0, f, 0);
+            t.fp12CyclotomicSqr(h, 0, f, 0);
+            assertArrayEquals(g, h);
+            t.fp12CyclotomicSqr(f, 0, f, 0); // in place
+            assertArrayEquals(g, f);
+        }
+        assertEquals(0, Bn254Pairing.naf(Bn254Pairing.U)[0] - 1);
+    }
+
+    @Test
     void towerInverseAndFrobenius() {
         Random rnd = new Random(13);
         Bn254Tower t = new Bn254Tower();
