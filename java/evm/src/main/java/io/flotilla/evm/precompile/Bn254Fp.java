@@ -154,17 +154,12 @@ final class Bn254Fp {
         x = t3 - P3;
         long d3 = x - b;
         b = (((~t3 & P3) | ((~t3 | P3) & x)) >>> 63) | (((~x & b) | ((~x | b) & d3)) >>> 63);
-        if (b == 0) {
-            r[ro] = d0;
-            r[ro + 1] = d1;
-            r[ro + 2] = d2;
-            r[ro + 3] = d3;
-        } else {
-            r[ro] = t0;
-            r[ro + 1] = t1;
-            r[ro + 2] = t2;
-            r[ro + 3] = t3;
-        }
+        // branch-free select (the outcome is data-dependent and would mispredict half the time): t if borrow, else d
+        long keep = -b;
+        r[ro] = d0 ^ ((d0 ^ t0) & keep);
+        r[ro + 1] = d1 ^ ((d1 ^ t1) & keep);
+        r[ro + 2] = d2 ^ ((d2 ^ t2) & keep);
+        r[ro + 3] = d3 ^ ((d3 ^ t3) & keep);
     }
 
     /** r = a + b. */
@@ -211,20 +206,21 @@ final class Bn254Fp {
         t = x - y;
         long d3 = t - bw;
         bw = (((~x & y) | ((~x | y) & t)) >>> 63) | (((~t & bw) | ((~t | bw) & d3)) >>> 63);
-        if (bw != 0) { // add p back
-            long s = d0 + P0;
-            long c = ((d0 & P0) | ((d0 | P0) & ~s)) >>> 63;
-            d0 = s;
-            s = d1 + P1;
-            long s1 = s + c;
-            c = (((d1 & P1) | ((d1 | P1) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s1)) >>> 63);
-            d1 = s1;
-            s = d2 + P2;
-            long s2 = s + c;
-            c = (((d2 & P2) | ((d2 | P2) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s2)) >>> 63);
-            d2 = s2;
-            d3 = d3 + P3 + c;
-        }
+        // add p back on borrow, branch-free
+        long mask = -bw;
+        long q0 = P0 & mask, q1 = P1 & mask, q2 = P2 & mask, q3 = P3 & mask;
+        long s0 = d0 + q0;
+        long c = ((d0 & q0) | ((d0 | q0) & ~s0)) >>> 63;
+        long s = d1 + q1;
+        long s1 = s + c;
+        c = (((d1 & q1) | ((d1 | q1) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s1)) >>> 63);
+        s = d2 + q2;
+        long s2 = s + c;
+        c = (((d2 & q2) | ((d2 | q2) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s2)) >>> 63);
+        d0 = s0;
+        d1 = s1;
+        d2 = s2;
+        d3 = d3 + q3 + c;
         r[ro] = d0;
         r[ro + 1] = d1;
         r[ro + 2] = d2;

@@ -189,7 +189,25 @@ class Bn254FastTest {
             t.fp12CyclotomicSqr(f, 0, f, 0); // in place
             assertArrayEquals(g, f);
         }
-        assertEquals(0, Bn254Pairing.naf(Bn254Pairing.U)[0] - 1);
+        assertEquals(BigInteger.valueOf(Bn254Pairing.U), fromNaf(Bn254Pairing.naf(Bn254Pairing.U)));
+        assertEquals(Bn254Pairing.ATE_LOOP_COUNT, fromNaf(Bn254Pairing.ATE_NAF));
+        assertEquals(22, countNonZero(Bn254Pairing.ATE_NAF));
+    }
+
+    private static BigInteger fromNaf(byte[] d) {
+        BigInteger v = BigInteger.ZERO;
+        for (int i = 0; i < d.length; i++) {
+            if (i + 1 < d.length) assertTrue(d[i] == 0 || d[i + 1] == 0, "non-adjacent");
+            v = v.shiftLeft(1).add(BigInteger.valueOf(d[i]));
+        }
+        assertEquals(1, d[0]);
+        return v;
+    }
+
+    private static int countNonZero(byte[] d) {
+        int n = 0;
+        for (byte b : d) if (b != 0) n++;
+        return n;
     }
 
     @Test
