@@ -37,55 +37,116 @@ final class Blake2f implements Precompile {
         int finalFlag = in[212];
         if (finalFlag != 0 && finalFlag != 1) return null;
         long rounds = gas(in);
-        long[] h = new long[8];
         long[] m = new long[16];
-        for (int i = 0; i < 8; i++) h[i] = le(in, 4 + 8 * i);
         for (int i = 0; i < 16; i++) m[i] = le(in, 68 + 8 * i);
-        long t0 = le(in, 196), t1 = le(in, 204);
-        compress(h, m, t0, t1, finalFlag == 1, rounds);
         byte[] out = new byte[64];
-        for (int i = 0; i < 8; i++) {
-            long v = h[i];
-            for (int j = 0; j < 8; j++) {
-                out[8 * i + j] = (byte) v;
-                v >>>= 8;
-            }
-        }
+        compress(in, 4, m, le(in, 196), le(in, 204), finalFlag == 1, rounds, out);
         return out;
     }
 
-    static void compress(long[] h, long[] m, long t0, long t1, boolean last, long rounds) {
-        long[] v = new long[16];
-        System.arraycopy(h, 0, v, 0, 8);
-        System.arraycopy(IV, 0, v, 8, 8);
-        v[12] ^= t0;
-        v[13] ^= t1;
-        if (last) v[14] = ~v[14];
+    /** SIGMA flattened: round r uses S[16·(r mod 10) ..]. */
+    private static final int[] S = new int[160];
+
+    static {
+        for (int r = 0; r < 10; r++) System.arraycopy(SIGMA[r], 0, S, 16 * r, 16);
+    }
+
+    /**
+     * F with the state h read little-endian from in[ho..ho+64), the message m, the counter (t0, t1) and the final
+     * flag; the new state is written little-endian to out. The working vector lives in locals.
+     */
+    static void compress(byte[] in, int ho, long[] m, long t0, long t1, boolean last, long rounds, byte[] out) {
+        long h0 = le(in, ho), h1 = le(in, ho + 8), h2 = le(in, ho + 16), h3 = le(in, ho + 24);
+        long h4 = le(in, ho + 32), h5 = le(in, ho + 40), h6 = le(in, ho + 48), h7 = le(in, ho + 56);
+        long v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7;
+        long v8 = IV[0], v9 = IV[1], v10 = IV[2], v11 = IV[3];
+        long v12 = IV[4] ^ t0, v13 = IV[5] ^ t1, v14 = last ? ~IV[6] : IV[6], v15 = IV[7];
+        int s = 0;
         for (long r = 0; r < rounds; r++) {
             if ((r & 0xFFFFF) == 0xFFFFF && Thread.currentThread().isInterrupted()) {
                 throw new io.flotilla.evm.vm.ExecutionInterrupted();
             }
-            int[] s = SIGMA[(int) (r % 10)];
-            g(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-            g(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-            g(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-            g(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-            g(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-            g(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-            g(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-            g(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
+            v0 += v4 + m[S[s + 0]];
+            v12 = Long.rotateRight(v12 ^ v0, 32);
+            v8 += v12;
+            v4 = Long.rotateRight(v4 ^ v8, 24);
+            v0 += v4 + m[S[s + 1]];
+            v12 = Long.rotateRight(v12 ^ v0, 16);
+            v8 += v12;
+            v4 = Long.rotateRight(v4 ^ v8, 63);
+            v1 += v5 + m[S[s + 2]];
+            v13 = Long.rotateRight(v13 ^ v1, 32);
+            v9 += v13;
+            v5 = Long.rotateRight(v5 ^ v9, 24);
+            v1 += v5 + m[S[s + 3]];
+            v13 = Long.rotateRight(v13 ^ v1, 16);
+            v9 += v13;
+            v5 = Long.rotateRight(v5 ^ v9, 63);
+            v2 += v6 + m[S[s + 4]];
+            v14 = Long.rotateRight(v14 ^ v2, 32);
+            v10 += v14;
+            v6 = Long.rotateRight(v6 ^ v10, 24);
+            v2 += v6 + m[S[s + 5]];
+            v14 = Long.rotateRight(v14 ^ v2, 16);
+            v10 += v14;
+            v6 = Long.rotateRight(v6 ^ v10, 63);
+            v3 += v7 + m[S[s + 6]];
+            v15 = Long.rotateRight(v15 ^ v3, 32);
+            v11 += v15;
+            v7 = Long.rotateRight(v7 ^ v11, 24);
+            v3 += v7 + m[S[s + 7]];
+            v15 = Long.rotateRight(v15 ^ v3, 16);
+            v11 += v15;
+            v7 = Long.rotateRight(v7 ^ v11, 63);
+            v0 += v5 + m[S[s + 8]];
+            v15 = Long.rotateRight(v15 ^ v0, 32);
+            v10 += v15;
+            v5 = Long.rotateRight(v5 ^ v10, 24);
+            v0 += v5 + m[S[s + 9]];
+            v15 = Long.rotateRight(v15 ^ v0, 16);
+            v10 += v15;
+            v5 = Long.rotateRight(v5 ^ v10, 63);
+            v1 += v6 + m[S[s + 10]];
+            v12 = Long.rotateRight(v12 ^ v1, 32);
+            v11 += v12;
+            v6 = Long.rotateRight(v6 ^ v11, 24);
+            v1 += v6 + m[S[s + 11]];
+            v12 = Long.rotateRight(v12 ^ v1, 16);
+            v11 += v12;
+            v6 = Long.rotateRight(v6 ^ v11, 63);
+            v2 += v7 + m[S[s + 12]];
+            v13 = Long.rotateRight(v13 ^ v2, 32);
+            v8 += v13;
+            v7 = Long.rotateRight(v7 ^ v8, 24);
+            v2 += v7 + m[S[s + 13]];
+            v13 = Long.rotateRight(v13 ^ v2, 16);
+            v8 += v13;
+            v7 = Long.rotateRight(v7 ^ v8, 63);
+            v3 += v4 + m[S[s + 14]];
+            v14 = Long.rotateRight(v14 ^ v3, 32);
+            v9 += v14;
+            v4 = Long.rotateRight(v4 ^ v9, 24);
+            v3 += v4 + m[S[s + 15]];
+            v14 = Long.rotateRight(v14 ^ v3, 16);
+            v9 += v14;
+            v4 = Long.rotateRight(v4 ^ v9, 63);
+            s += 16;
+            if (s == 160) s = 0;
         }
-        for (int i = 0; i < 8; i++) h[i] ^= v[i] ^ v[i + 8];
+        putLe(out, 0, h0 ^ v0 ^ v8);
+        putLe(out, 8, h1 ^ v1 ^ v9);
+        putLe(out, 16, h2 ^ v2 ^ v10);
+        putLe(out, 24, h3 ^ v3 ^ v11);
+        putLe(out, 32, h4 ^ v4 ^ v12);
+        putLe(out, 40, h5 ^ v5 ^ v13);
+        putLe(out, 48, h6 ^ v6 ^ v14);
+        putLe(out, 56, h7 ^ v7 ^ v15);
     }
 
-    private static void g(long[] v, int a, int b, int c, int d, long x, long y) {
-        v[a] = v[a] + v[b] + x;
-        v[d] = Long.rotateRight(v[d] ^ v[a], 32);
-        v[c] = v[c] + v[d];
-        v[b] = Long.rotateRight(v[b] ^ v[c], 24);
-        v[a] = v[a] + v[b] + y;
-        v[d] = Long.rotateRight(v[d] ^ v[a], 16);
-        v[c] = v[c] + v[d];
-        v[b] = Long.rotateRight(v[b] ^ v[c], 63);
+    private static void putLe(byte[] b, int off, long v) {
+        for (int j = 0; j < 8; j++) {
+            b[off + j] = (byte) v;
+            v >>>= 8;
+        }
     }
 }

@@ -26,57 +26,60 @@ final class Bn254 {
      * on y² = x³ + 3.
      */
     static boolean decodeG1(byte[] in, int off, long[] r, int ro) {
-        if (!Bn254Fp.fromBytes(r, ro, in, off) || !Bn254Fp.fromBytes(r, ro + 4, in, off + 32)) {
-            throw new IllegalArgumentException("coordinate >= p");
-        }
-        if (Bn254Fp.isZero(r, ro) && Bn254Fp.isZero(r, ro + 4)) return false;
-        long[] t = new long[8];
-        Bn254Fp.sqr(t, 0, r, ro);
-        Bn254Fp.mul(t, 0, t, 0, r, ro);
-        Bn254Fp.add(t, 0, t, 0, B, 0);
-        Bn254Fp.sqr(t, 4, r, ro + 4);
-        if (!Bn254Fp.equal(t, 0, t, 4)) throw new IllegalArgumentException("not on curve");
-        return true;
+        int st = onCurve(in, off, r, ro, new long[8], 0);
+        if (st < 0) throw new IllegalArgumentException("invalid G1 point");
+        return st > 0;
+    }
+
+    /**
+     * As decodeG1 without exceptions or allocation (8 longs of scratch at t[to..]): 1 for a point, 0 for (0, 0),
+     * -1 for a coordinate not below p or a point not on the curve.
+     */
+    static int onCurve(byte[] in, int off, long[] r, int ro, long[] t, int to) {
+        if (!Bn254Fp.fromBytes(r, ro, in, off) || !Bn254Fp.fromBytes(r, ro + 4, in, off + 32)) return -1;
+        if (Bn254Fp.isZero(r, ro) && Bn254Fp.isZero(r, ro + 4)) return 0;
+        Bn254Fp.sqr(t, to, r, ro);
+        Bn254Fp.mul(t, to, t, to, r, ro);
+        Bn254Fp.add(t, to, t, to, B, 0);
+        Bn254Fp.sqr(t, to + 4, r, ro + 4);
+        return Bn254Fp.equal(t, to, t, to + 4) ? 1 : -1;
     }
 
     /** 0x06: the sum of the two points in the (zero-padded) 128-byte input, encoded; null when a point is invalid. */
     static byte[] add(byte[] in) {
-        long[] a = new long[8];
-        long[] b = new long[8];
-        boolean hasA, hasB;
-        try {
-            hasA = decodeG1(in, 0, a, 0);
-            hasB = decodeG1(in, 64, b, 0);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-        if (!hasA) return java.util.Arrays.copyOfRange(in, 64, 128);
-        if (!hasB) return java.util.Arrays.copyOfRange(in, 0, 64);
-        long[] t = new long[16]; // lambda (0), numerator (4), denominator (8), x3 (12)
-        if (Bn254Fp.equal(a, 0, b, 0)) {
-            Bn254Fp.add(t, 0, a, 4, b, 4);
-            if (Bn254Fp.isZero(t, 0)) return new byte[64]; // b = -a
+        // a (0), b (8), t: lambda (16), numerator (20), denominator (24), x3 (28), scratch (32..40)
+        long[] w = new long[40];
+        int stA = onCurve(in, 0, w, 0, w, 32);
+        if (stA < 0) return null;
+        int stB = onCurve(in, 64, w, 8, w, 32);
+        if (stB < 0) return null;
+        if (stA == 0) return java.util.Arrays.copyOfRange(in, 64, 128);
+        if (stB == 0) return java.util.Arrays.copyOfRange(in, 0, 64);
+        final int A = 0, Bo = 8, T = 16;
+        if (Bn254Fp.equal(w, A + 0, w, Bo + 0)) {
+            Bn254Fp.add(w, T + 0, w, A + 4, w, Bo + 4);
+            if (Bn254Fp.isZero(w, T + 0)) return new byte[64]; // b = -a
             // tangent: λ = 3x²/(2y)
-            Bn254Fp.sqr(t, 4, a, 0);
-            Bn254Fp.add(t, 0, t, 4, t, 4);
-            Bn254Fp.add(t, 4, t, 0, t, 4);
-            Bn254Fp.add(t, 8, a, 4, a, 4);
+            Bn254Fp.sqr(w, T + 4, w, A + 0);
+            Bn254Fp.add(w, T + 0, w, T + 4, w, T + 4);
+            Bn254Fp.add(w, T + 4, w, T + 0, w, T + 4);
+            Bn254Fp.add(w, T + 8, w, A + 4, w, A + 4);
         } else {
-            Bn254Fp.sub(t, 4, b, 4, a, 4);
-            Bn254Fp.sub(t, 8, b, 0, a, 0);
+            Bn254Fp.sub(w, T + 4, w, Bo + 4, w, A + 4);
+            Bn254Fp.sub(w, T + 8, w, Bo + 0, w, A + 0);
         }
-        Bn254Fp.inv(t, 8, t, 8);
-        Bn254Fp.mul(t, 0, t, 4, t, 8);
+        Bn254Fp.inv(w, T + 8, w, T + 8);
+        Bn254Fp.mul(w, T + 0, w, T + 4, w, T + 8);
         // x3 = λ² - x1 - x2, y3 = λ(x1 - x3) - y1
-        Bn254Fp.sqr(t, 12, t, 0);
-        Bn254Fp.sub(t, 12, t, 12, a, 0);
-        Bn254Fp.sub(t, 12, t, 12, b, 0);
-        Bn254Fp.sub(t, 4, a, 0, t, 12);
-        Bn254Fp.mul(t, 4, t, 0, t, 4);
-        Bn254Fp.sub(t, 4, t, 4, a, 4);
+        Bn254Fp.sqr(w, T + 12, w, T + 0);
+        Bn254Fp.sub(w, T + 12, w, T + 12, w, A + 0);
+        Bn254Fp.sub(w, T + 12, w, T + 12, w, Bo + 0);
+        Bn254Fp.sub(w, T + 4, w, A + 0, w, T + 12);
+        Bn254Fp.mul(w, T + 4, w, T + 0, w, T + 4);
+        Bn254Fp.sub(w, T + 4, w, T + 4, w, A + 4);
         byte[] out = new byte[64];
-        Bn254Fp.toBytes(t, 12, out, 0);
-        Bn254Fp.toBytes(t, 4, out, 32);
+        Bn254Fp.toBytes(w, T + 12, out, 0, w, 32);
+        Bn254Fp.toBytes(w, T + 4, out, 32, w, 32);
         return out;
     }
 

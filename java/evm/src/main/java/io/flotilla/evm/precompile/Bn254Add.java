@@ -9,6 +9,6 @@ final class Bn254Add implements Precompile {
 
     @Override
     public byte[] run(byte[] input) {
-        return Bn254.add(Precompiles.padded(input, 128));
+        return Bn254.add(input.length >= 128 ? input : Precompiles.padded(input, 128)); // only the first 128 bytes are read
     }
 }

@@ -154,17 +154,12 @@ final class Bn254Fp {
         x = t3 - P3;
         long d3 = x - b;
         b = (((~t3 & P3) | ((~t3 | P3) & x)) >>> 63) | (((~x & b) | ((~x | b) & d3)) >>> 63);
-        if (b == 0) {
-            r[ro] = d0;
-            r[ro + 1] = d1;
-            r[ro + 2] = d2;
-            r[ro + 3] = d3;
-        } else {
-            r[ro] = t0;
-            r[ro + 1] = t1;
-            r[ro + 2] = t2;
-            r[ro + 3] = t3;
-        }
+        // branch-free select (the outcome is data-dependent and would mispredict half the time): t if borrow, else d
+        long keep = -b;
+        r[ro] = d0 ^ ((d0 ^ t0) & keep);
+        r[ro + 1] = d1 ^ ((d1 ^ t1) & keep);
+        r[ro + 2] = d2 ^ ((d2 ^ t2) & keep);
+        r[ro + 3] = d3 ^ ((d3 ^ t3) & keep);
     }
 
     /** r = a + b. */
@@ -211,20 +206,21 @@ final class Bn254Fp {
         t = x - y;
         long d3 = t - bw;
         bw = (((~x & y) | ((~x | y) & t)) >>> 63) | (((~t & bw) | ((~t | bw) & d3)) >>> 63);
-        if (bw != 0) { // add p back
-            long s = d0 + P0;
-            long c = ((d0 & P0) | ((d0 | P0) & ~s)) >>> 63;
-            d0 = s;
-            s = d1 + P1;
-            long s1 = s + c;
-            c = (((d1 & P1) | ((d1 | P1) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s1)) >>> 63);
-            d1 = s1;
-            s = d2 + P2;
-            long s2 = s + c;
-            c = (((d2 & P2) | ((d2 | P2) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s2)) >>> 63);
-            d2 = s2;
-            d3 = d3 + P3 + c;
-        }
+        // add p back on borrow, branch-free
+        long mask = -bw;
+        long q0 = P0 & mask, q1 = P1 & mask, q2 = P2 & mask, q3 = P3 & mask;
+        long s0 = d0 + q0;
+        long c = ((d0 & q0) | ((d0 | q0) & ~s0)) >>> 63;
+        long s = d1 + q1;
+        long s1 = s + c;
+        c = (((d1 & q1) | ((d1 | q1) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s1)) >>> 63);
+        s = d2 + q2;
+        long s2 = s + c;
+        c = (((d2 & q2) | ((d2 | q2) & ~s)) >>> 63) | (((s & c) | ((s | c) & ~s2)) >>> 63);
+        d0 = s0;
+        d1 = s1;
+        d2 = s2;
+        d3 = d3 + q3 + c;
         r[ro] = d0;
         r[ro + 1] = d1;
         r[ro + 2] = d2;
@@ -298,12 +294,16 @@ final class Bn254Fp {
 
     /** Writes a as a 32-byte big-endian integer (out of Montgomery form). */
     static void toBytes(long[] a, int ao, byte[] out, int off) {
-        long[] t = new long[4];
-        mul(t, 0, a, ao, RAW_ONE, 0);
-        putLong(out, off, t[3]);
-        putLong(out, off + 8, t[2]);
-        putLong(out, off + 16, t[1]);
-        putLong(out, off + 24, t[0]);
+        toBytes(a, ao, out, off, new long[4], 0);
+    }
+
+    /** As {@link #toBytes(long[], int, byte[], int)} with 4 longs of caller scratch at t[to..]. */
+    static void toBytes(long[] a, int ao, byte[] out, int off, long[] t, int to) {
+        mul(t, to, a, ao, RAW_ONE, 0);
+        putLong(out, off, t[to + 3]);
+        putLong(out, off + 8, t[to + 2]);
+        putLong(out, off + 16, t[to + 1]);
+        putLong(out, off + 24, t[to]);
     }
 
     private static boolean lessThanP(long l0, long l1, long l2, long l3) {
@@ -326,23 +326,14 @@ final class Bn254Fp {
         }
     }
 
-    /** r = a^-1 (a nonzero). */
-    static void inv(long[] r, int ro, long[] a, int ao) {
-        // a = x·R; BigInteger gives a^-1 = x^-1·R^-1, and one multiplication by R³ yields x^-1·R.
-        BigInteger v = toBig(a, ao).modInverse(P_BIG);
-        long[] t = new long[4];
-        for (int i = 0; i < 4; i++) t[i] = v.shiftRight(64 * i).longValue();
-        mul(r, ro, t, 0, R3, 0);
-    }
+    private static final BinaryInverse INVERSE = new BinaryInverse(P_BIG);
 
-    /** The raw limbs (still in Montgomery form) as a BigInteger. */
-    private static BigInteger toBig(long[] a, int ao) {
-        byte[] b = new byte[32];
-        putLong(b, 0, a[ao + 3]);
-        putLong(b, 8, a[ao + 2]);
-        putLong(b, 16, a[ao + 1]);
-        putLong(b, 24, a[ao]);
-        return new BigInteger(1, b);
+    /** r = a^-1 (a nonzero; ArithmeticException for zero). */
+    static void inv(long[] r, int ro, long[] a, int ao) {
+        // a = x·R; the raw inverse is a^-1 = x^-1·R^-1, and one multiplication by R³ yields x^-1·R.
+        long[] t = new long[4];
+        if (!INVERSE.inverse(t, 0, a, ao)) throw new ArithmeticException("inverse of zero");
+        mul(r, ro, t, 0, R3, 0);
     }
 
     /** The value (out of Montgomery form), for tests and constants. */

@@ -331,6 +331,58 @@ final class Bn254Tower {
         fp6Add(r, ro, t, 0, t, 24);
     }
 
+    private final long[] cyc = new long[64];
+
+    /**
+     * r = a² for a in the cyclotomic subgroup (a^(p⁴ - p² + 1) = 1, so conj(a) = a^-1), by Granger-Scott: seen as
+     * A0 + A1·t + A2·t² over F_p⁴ = F_p²[s]/(s² - ξ) with t = w, s = w³, i.e. A0 = g0 + h1·s, A1 = h0 + g2·s,
+     * A2 = g1 + h2·s, the square is A0' = 3A0² - 2·conj(A0), A1' = 3s·A2² + 2·conj(A1), A2' = 3A1² - 2·conj(A2)
+     * (conj negates the s part): three F_p⁴ squarings, 18 multiplications instead of 36.
+     */
+    void fp12CyclotomicSqr(long[] r, int ro, long[] a, int ao) {
+        long[] c = cyc;
+        fp4Sqr(c, 0, a, ao, a, ao + 32); // A0²
+        fp4Sqr(c, 16, a, ao + 24, a, ao + 16); // A1²
+        fp4Sqr(c, 32, a, ao + 8, a, ao + 40); // A2²
+        threeMinusTwo(r, ro, c, 0, a, ao); // g0
+        threePlusTwo(r, ro + 32, c, 8, a, ao + 32); // h1
+        threeMinusTwo(r, ro + 8, c, 16, a, ao + 8); // g1
+        threePlusTwo(r, ro + 40, c, 24, a, ao + 40); // h2
+        // s·(x + y·s) = ξy + x·s
+        fp2MulXi(c, 40, c, 40);
+        threePlusTwo(r, ro + 24, c, 40, a, ao + 24); // h0
+        threeMinusTwo(r, ro + 16, c, 32, a, ao + 16); // g2
+    }
+
+    /** (x + y·s)² = x² + ξy² + ((x + y)² - x² - y²)·s into r[ro..ro+16), with x, y in F_p²; scratch cyc[48..64). */
+    private void fp4Sqr(long[] r, int ro, long[] x, int xo, long[] y, int yo) {
+        long[] c = cyc;
+        fp2Sqr(c, 48, x, xo);
+        fp2Sqr(c, 56, y, yo);
+        fp2Add(r, ro + 8, x, xo, y, yo);
+        fp2Sqr(r, ro + 8, r, ro + 8);
+        fp2Sub(r, ro + 8, r, ro + 8, c, 48);
+        fp2Sub(r, ro + 8, r, ro + 8, c, 56);
+        fp2MulXi(r, ro, c, 56);
+        fp2Add(r, ro, r, ro, c, 48);
+    }
+
+    /** r = 3x - 2y in F_p² (r may alias y, not x). */
+    private void threeMinusTwo(long[] r, int ro, long[] x, int xo, long[] y, int yo) {
+        long[] t = cyc;
+        fp2Sub(t, 48, x, xo, y, yo);
+        fp2Dbl(t, 48, t, 48);
+        fp2Add(r, ro, t, 48, x, xo);
+    }
+
+    /** r = 3x + 2y in F_p² (r may alias y, not x). */
+    private void threePlusTwo(long[] r, int ro, long[] x, int xo, long[] y, int yo) {
+        long[] t = cyc;
+        fp2Add(t, 48, x, xo, y, yo);
+        fp2Dbl(t, 48, t, 48);
+        fp2Add(r, ro, t, 48, x, xo);
+    }
+
     /** r = a^p: conjugate every F_p² coefficient, then multiply the one of w^k by γ_k. */
     void fp12Frobenius(long[] r, int ro, long[] a, int ao) {
         for (int i = 0; i < 3; i++) {

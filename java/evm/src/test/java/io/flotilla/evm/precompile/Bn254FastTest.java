@@ -176,6 +176,41 @@ class Bn254FastTest {
     }
 
     @Test
+    void cyclotomicSquaringMatchesSquaring() {
+        Random rnd = new Random(14);
+        Bn254Tower t = new Bn254Tower();
+        for (int k = 0; k < 20; k++) {
+            long[] f = new long[48], g = new long[48], h = new long[48];
+            for (int i = 0; i < 48; i += 4) Bn254Fp.set(f, i, new BigInteger(254, rnd));
+            Bn254Pairing.easyPart(t, f);
+            t.fp12Sqr(g, 0, f, 0);
+            t.fp12CyclotomicSqr(h, 0, f, 0);
+            assertArrayEquals(g, h);
+            t.fp12CyclotomicSqr(f, 0, f, 0); // in place
+            assertArrayEquals(g, f);
+        }
+        assertEquals(BigInteger.valueOf(Bn254Pairing.U), fromNaf(Bn254Pairing.naf(Bn254Pairing.U)));
+        assertEquals(Bn254Pairing.ATE_LOOP_COUNT, fromNaf(Bn254Pairing.ATE_NAF));
+        assertEquals(22, countNonZero(Bn254Pairing.ATE_NAF));
+    }
+
+    private static BigInteger fromNaf(byte[] d) {
+        BigInteger v = BigInteger.ZERO;
+        for (int i = 0; i < d.length; i++) {
+            if (i + 1 < d.length) assertTrue(d[i] == 0 || d[i + 1] == 0, "non-adjacent");
+            v = v.shiftLeft(1).add(BigInteger.valueOf(d[i]));
+        }
+        assertEquals(1, d[0]);
+        return v;
+    }
+
+    private static int countNonZero(byte[] d) {
+        int n = 0;
+        for (byte b : d) if (b != 0) n++;
+        return n;
+    }
+
+    @Test
     void towerInverseAndFrobenius() {
         Random rnd = new Random(13);
         Bn254Tower t = new Bn254Tower();
