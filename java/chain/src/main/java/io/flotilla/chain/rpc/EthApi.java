@@ -545,6 +545,8 @@ public final class EthApi {
         if (i.reason() == TxRejection.INSUFFICIENT_ACCOUNT_FUNDS) return "insufficient funds for gas * price + value";
         if (i.reason() == TxRejection.INTRINSIC_GAS_TOO_LOW) return "intrinsic gas too low";
         if (i.reason() == TxRejection.GAS_ALLOWANCE_EXCEEDED) return "exceeds block gas limit";
+        // A failure of ours inside the EVM: the detail names Java internals, which callers never see.
+        if (i.reason() == TxRejection.EXECUTION_FAILED) return "internal error: the call could not be executed";
         return i.reason().name().toLowerCase().replace('_', ' ') + (i.detail().isEmpty() ? "" : ": " + i.detail());
     }
 
