@@ -22,7 +22,8 @@ import java.util.function.LongSupplier;
  * the block is sealed with what it has. Only the first transaction of a block may run longer, up to
  * {@link ChainConfig#maxTxExecution()}; one that runs longer still is dropped from the pool, as a transaction no
  * block of this chain can hold. Validators re-execute only what the proposer took, so a block costs them about what
- * it cost the proposer.
+ * it cost the proposer. The time the last block took to seal (compute its roots, which grows with the state) is
+ * reserved out of the budget.
  */
 public final class BlockBuilder {
     private static final System.Logger LOG = System.getLogger(BlockBuilder.class.getName());
@@ -31,6 +32,8 @@ public final class BlockBuilder {
     private final ChainState chain;
     private final Mempool mempool;
     private final LongSupplier nanoClock;
+    /** How long sealing the last block took (its roots): the next block reserves that much of its budget for it. */
+    private volatile long lastSealNanos;
 
     public BlockBuilder(ChainState chain, Mempool mempool) {
         this(chain, mempool, System::nanoTime);
@@ -47,7 +50,8 @@ public final class BlockBuilder {
     public ExecutedBlock build(long timestamp, Address proposer, byte[] extraData) {
         long started = nanoClock.getAsLong();
         ChainConfig config = chain.config();
-        long budget = config.executionBudget().toNanos();
+        // Sealing (the state root) costs more as the state grows; it comes out of the same budget.
+        long budget = config.executionBudget().toNanos() - lastSealNanos;
         BlockExecutor.Session session = chain.beginBlock(timestamp, proposer, extraData);
         BigInteger baseFee = config.baseFee();
         Map<Address, List<SignedTransaction>> ready = mempool.ready(a -> chain.account(a).nonce());
@@ -98,6 +102,9 @@ public final class BlockBuilder {
                 mempool.remove(tx);
             }
         }
-        return session.finish();
+        long sealing = nanoClock.getAsLong();
+        ExecutedBlock block = session.finish();
+        lastSealNanos = Math.max(0, nanoClock.getAsLong() - sealing);
+        return block;
     }
 }

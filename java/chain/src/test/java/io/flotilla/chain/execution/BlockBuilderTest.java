@@ -98,6 +98,7 @@ class BlockBuilderTest {
                 ChainConfig.DEFAULT_MAX_BLOCK_BYTES, budget);
         java.util.Map<Address, Genesis.GenesisAccount> alloc = new java.util.LinkedHashMap<>();
         alloc.put(TestTxs.address(OWNER), Genesis.GenesisAccount.funded(ETHER.multiply(BigInteger.valueOf(1000))));
+        alloc.put(TestTxs.address(ALICE), Genesis.GenesisAccount.funded(ETHER));
         alloc.put(LOOP, new Genesis.GenesisAccount(BigInteger.ZERO, 1, new byte[] {0x5b, 0x5f, 0x56}, java.util.Map.of()));
         return ChainState.open(ChainStore.open(dir), new Genesis(config, 0, Address.of(new byte[20]), new byte[0], alloc));
     }
