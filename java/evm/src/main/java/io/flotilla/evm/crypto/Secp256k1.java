@@ -31,9 +31,19 @@ public final class Secp256k1 {
 
     /**
      * Recovers the signer of a 32-byte message hash. {@code recId} is 0 or 1 (y parity).
-     * Empty when the signature is invalid.
+     * Empty when the signature is invalid. Computed by {@link Secp256k1Recovery} (own limb arithmetic).
      */
     public static Optional<Address> recover(byte[] hash, int recId, BigInteger r, BigInteger s) {
+        if (recId < 0 || recId > 1) return Optional.empty();
+        if (r.signum() <= 0 || r.compareTo(N) >= 0 || s.signum() <= 0 || s.compareTo(N) >= 0) return Optional.empty();
+        byte[] pub = Secp256k1Recovery.recover(hash, recId, r, s);
+        if (pub == null) return Optional.empty();
+        byte[] h = Keccak.hash(pub, 0, 64);
+        return Optional.of(Address.of(Arrays.copyOfRange(h, 12, 32)));
+    }
+
+    /** {@link #recover} by Bouncy Castle: the reference the limb implementation is tested against. */
+    static Optional<Address> recoverReference(byte[] hash, int recId, BigInteger r, BigInteger s) {
         if (recId < 0 || recId > 1) return Optional.empty();
         if (r.signum() <= 0 || r.compareTo(N) >= 0 || s.signum() <= 0 || s.compareTo(N) >= 0) return Optional.empty();
         ECPoint rPoint;

@@ -1,5 +1,6 @@
 package io.flotilla.evm.precompile;
 
+import io.flotilla.evm.crypto.BinaryInverse;
 import java.math.BigInteger;
 
 /**

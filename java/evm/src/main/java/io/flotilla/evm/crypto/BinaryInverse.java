@@ -1,4 +1,4 @@
-package io.flotilla.evm.precompile;
+package io.flotilla.evm.crypto;
 
 import java.math.BigInteger;
 
@@ -9,14 +9,14 @@ import java.math.BigInteger;
  * a, b and to the cofactors u, v (with an exact division by 2^31 mod m). Invariants: a ≡ u·x, b ≡ v·x (mod m), b odd;
  * it ends with a = 0, b = gcd = 1, so v = x^-1. Variable time (all inputs here are public).
  */
-final class BinaryInverse {
+public final class BinaryInverse {
     private static final long LOW31 = 0x7FFFFFFFL;
     private final long[] m;
     /** -m^-1 mod 2^64. */
     private final long mInvNeg;
     private final BigInteger mBig;
 
-    BinaryInverse(BigInteger modulus) {
+    public BinaryInverse(BigInteger modulus) {
         if (!modulus.testBit(0) || modulus.bitLength() > 256) throw new IllegalArgumentException("odd modulus below 2^256");
         mBig = modulus;
         m = new long[4];
@@ -30,7 +30,7 @@ final class BinaryInverse {
      * r[ro..ro+4) = x^-1 mod m for x[xo..xo+4) in [1, m) (r may alias x). Returns false, r untouched, when x is 0
      * or not invertible.
      */
-    boolean inverse(long[] r, int ro, long[] x, int xo) {
+    public boolean inverse(long[] r, int ro, long[] x, int xo) {
         // a (0), b (4), u (8), v (12), scratch (16..)
         long[] s = new long[40];
         System.arraycopy(x, xo, s, 0, 4);
