@@ -5,8 +5,10 @@ import java.util.HashSet;
 import java.util.List;
 
 /**
- * The validators deciding one height, in proposer-rotation order. Equal voting power:
- * f = (n-1)/3 faults tolerated, quorum = 2f+1.
+ * The validators deciding one height, in proposer-rotation order. Equal voting power: f = (n-1)/3 faults tolerated,
+ * and the quorum is the smallest q with 2q > n + f, so any two quorums share more than f members, hence an honest one.
+ * For n = 3f+1 that is the familiar 2f+1; for other sizes 2f+1 is too small (n = 3 would decide with one vote, and for
+ * n = 5 or 6 two quorums of 3 need not share an honest member).
  */
 public record MemberSet(List<Address> members) {
     public MemberSet {
@@ -55,7 +57,7 @@ public record MemberSet(List<Address> members) {
     }
 
     public int quorum() {
-        return 2 * maxFaulty() + 1;
+        return (size() + maxFaulty()) / 2 + 1;
     }
 
     /** f+1: enough messages that at least one comes from an honest member. */

@@ -20,12 +20,15 @@ class MemberSetTest {
     }
 
     @ParameterizedTest(name = "n={0}: f={1}, quorum={2}")
-    @CsvSource({"1,0,1", "3,0,1", "4,1,3", "5,1,3", "7,2,5", "10,3,7", "16,5,11"})
-    void toleratesOneThirdAndNeedsTwoThirdsPlusOne(int n, int f, int quorum) {
+    @CsvSource({"1,0,1", "2,0,2", "3,0,2", "4,1,3", "5,1,4", "6,1,4", "7,2,5", "8,2,6", "9,2,6", "10,3,7", "16,5,11"})
+    void toleratesOneThirdAndTwoQuorumsAlwaysShareAnHonestMember(int n, int f, int quorum) {
         MemberSet set = ofSize(n);
         assertEquals(f, set.maxFaulty());
         assertEquals(quorum, set.quorum());
         assertEquals(f + 1, set.honestWitness());
+        assertTrue(2 * quorum - n > f, "two quorums overlap in more than f members");
+        assertTrue(2 * (quorum - 1) - n <= f, "and it is the smallest such quorum");
+        assertTrue(n - quorum >= f, "f crashed members do not stop the others");
     }
 
     @Test
