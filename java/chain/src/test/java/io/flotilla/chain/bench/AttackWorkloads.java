@@ -1,8 +1,9 @@
 package io.flotilla.chain.bench;
 
-import static io.flotilla.chain.bench.EvmCode.*;
+import static io.flotilla.evm.bench.Asm.*;
 
 import io.flotilla.chain.execution.Genesis.GenesisAccount;
+import io.flotilla.evm.bench.Asm;
 import io.flotilla.evm.crypto.Keccak;
 import io.flotilla.evm.precompile.Precompile;
 import io.flotilla.evm.precompile.Precompiles;
@@ -122,8 +123,8 @@ final class AttackWorkloads {
      * A contract looping while at least {@code reserve} gas is left: {@code prologue} once, then {@code unroll}
      * copies of {@code body} per iteration; {@code data} is appended after the code (label "data").
      */
-    private static byte[] loop(long reserve, int unroll, Consumer<EvmCode> prologue, Consumer<EvmCode> body, byte[] data) {
-        EvmCode c = new EvmCode();
+    private static byte[] loop(long reserve, int unroll, Consumer<Asm> prologue, Consumer<Asm> body, byte[] data) {
+        Asm c = new Asm();
         prologue.accept(c);
         c.label("loop").exitIfGasBelow(reserve, "end");
         for (int i = 0; i < unroll; i++) body.accept(c);
@@ -281,7 +282,7 @@ final class AttackWorkloads {
         long childGas = Gas.memoryCost(words) + 40;
         Address expander = address(ATTACK_BASE, nextAttack++);
         Map<Address, GenesisAccount> memAccounts = new LinkedHashMap<>();
-        memAccounts.put(expander, contract(new EvmCode().push(1).push(words * 32 - 1).op(MSTORE8, STOP).build()));
+        memAccounts.put(expander, contract(new Asm().push(1).push(words * 32 - 1).op(MSTORE8, STOP).build()));
         Address memDriver = address(ATTACK_BASE, nextAttack++);
         long memReserve = 4 * (childGas + 3_000) + 3_000;
         memAccounts.put(memDriver, contract(loop(memReserve, 4, c -> { },
@@ -292,7 +293,7 @@ final class AttackWorkloads {
         // Deep call chains: each chain recurses as deep as the 63/64 rule allows (~500 frames), over and over.
         Address recursive = address(ATTACK_BASE, nextAttack++);
         Map<Address, GenesisAccount> deepAccounts = new LinkedHashMap<>();
-        deepAccounts.put(recursive, contract(new EvmCode().push(0).push(0).push(0).push(0).push(0).op(ADDRESS, GAS, CALL, POP, STOP).build()));
+        deepAccounts.put(recursive, contract(new Asm().push(0).push(0).push(0).push(0).push(0).op(ADDRESS, GAS, CALL, POP, STOP).build()));
         Address deepDriver = address(ATTACK_BASE, nextAttack++);
         deepAccounts.put(deepDriver, contract(loop(200_000, 1, c -> { },
                 c -> c.push(0).push(0).push(0).push(0).push(0).push(recursive.toWord().toBigInteger()).op(GAS, CALL, POP), new byte[0])));
@@ -364,7 +365,7 @@ final class AttackWorkloads {
      * writes 1 to new slots start, start+1, ... (so the block rewrites the storage trie of a contract with 100k slots).
      */
     static byte[] storageContract() {
-        EvmCode c = new EvmCode();
+        Asm c = new Asm();
         c.push(0).op(CALLDATALOAD).push(32).op(CALLDATALOAD).jumpi("write");
         c.label("read").exitIfGasBelow(8 * 2_200 + 3_000, "end");
         for (int i = 0; i < 8; i++) c.op(DUP1, SLOAD, POP).push(1).op(ADD);
@@ -384,14 +385,14 @@ final class AttackWorkloads {
      * 1 EXTCODESIZE, 2 EXTCODECOPY of 24 KiB, 3 CALL (whose frame analyses the callee's JUMPDESTs).
      */
     static byte[] lookupContract() {
-        EvmCode c = new EvmCode();
+        Asm c = new Asm();
         c.push(64).op(CALLDATALOAD).push(SCRATCH).op(MSTORE);   // mem[S] = tag
         c.push(0).op(CALLDATALOAD);                              // [i]
         c.push(32).op(CALLDATALOAD, DUP1, ISZERO).jumpi("balance");
         c.push(1).op(DUP2, SUB, ISZERO).jumpi("size");
         c.push(2).op(DUP2, SUB, ISZERO).jumpi("copy");
         c.jump("call");
-        Consumer<EvmCode> address = a -> a.op(DUP1).push(SCRATCH + 32).op(MSTORE).push(64).push(SCRATCH).op(KECCAK256); // [i, addr]
+        Consumer<Asm> address = a -> a.op(DUP1).push(SCRATCH + 32).op(MSTORE).push(64).push(SCRATCH).op(KECCAK256); // [i, addr]
         c.label("balance").op(POP).label("balance-loop").exitIfGasBelow(8 * 2_800 + 3_000, "end");
         for (int k = 0; k < 8; k++) {
             address.accept(c);
@@ -447,7 +448,7 @@ final class AttackWorkloads {
      * balance is short. Returns true.
      */
     static byte[] tokenContract() {
-        EvmCode c = new EvmCode();
+        Asm c = new Asm();
         c.op(CALLER).push(0).op(MSTORE).push(64).push(0).op(KECCAK256);      // [fs]
         c.op(DUP1, SLOAD).push(0x24).op(CALLDATALOAD);                        // [fs, fb, amt]
         c.op(DUP1, DUP3, LT).jumpi("revert");                                 // fb < amt
