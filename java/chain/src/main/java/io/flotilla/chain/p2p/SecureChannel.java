@@ -265,7 +265,7 @@ public final class SecureChannel implements AutoCloseable {
         return at == 0 ? 0 : Math.max(0, nowNanos - at);
     }
 
-    /** Messages and bytes waiting to be written. */
+    /** Bytes waiting to be written. */
     public long queuedBytes() {
         synchronized (queue) {
             return queuedBytes;
