@@ -77,6 +77,8 @@ public final class BftReplica implements AutoCloseable {
             TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(20_000),
             r -> Thread.ofPlatform().daemon().name("tx-admission").unstarted(r), new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
     private final ScheduledExecutorService timers;
+    /** Answers block requests on its own thread, at most 4 MiB/s per peer (8 MiB burst). */
+    private final BlockServer blockServer;
     private final AtomicLong equivocations = new AtomicLong();
     private long lastGossipAt;
     private long lastStatusAt;
@@ -101,6 +103,7 @@ public final class BftReplica implements AutoCloseable {
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("bft-timers").unstarted(r));
         this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(),
                 (from, bytes) -> onPeerMessage(from, bytes, submission));
+        this.blockServer = new BlockServer(chain, 4L << 20, 8L << 20, network::send);
         this.sync = new BlockSync(chainId, chain, membership, new BlockSync.Host() {
             @Override
             public boolean request(Address peer, long from, long to) {
@@ -188,7 +191,7 @@ public final class BftReplica implements AutoCloseable {
                 }
                 case GET_BLOCKS -> {
                     long[] range = BlockSync.decodeRange(body);
-                    network.send(from, framed(BLOCKS, BlockSync.encodeBlocks(BlockSync.serve(chain, range[0], range[1]))));
+                    blockServer.request(from, range[0], range[1], BLOCKS); // answered off this reader thread, rate-bounded
                 }
                 case BLOCKS -> {
                     List<byte[]> blocks = BlockSync.decodeBlocks(body);
@@ -285,6 +288,7 @@ public final class BftReplica implements AutoCloseable {
     public void close() {
         timers.shutdownNow();
         admission.shutdownNow();
+        blockServer.close();
         loop.shutdown();
         try {
             loop.awaitTermination(5, TimeUnit.SECONDS);

@@ -2,6 +2,7 @@ package io.flotilla.chain.p2p;
 
 import io.flotilla.evm.types.Address;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -18,10 +20,19 @@ import java.util.logging.Logger;
 /**
  * The mesh of authenticated, encrypted connections between the members of one chain.
  *
- * <p>Of every pair of members the one with the lower address dials and the other accepts, so a pair never has
- * two connections. A dialer reconnects with exponential backoff. Only current members are accepted; when the
- * member set changes, connections to members that left are closed. Each connection accepts at most
- * {@link PeerLimits#messagesPerSecond()} messages (with a burst); the excess is dropped and counted.
+ * <p>Of every pair of members the one with the lower address dials and the other accepts. A dialer reconnects with
+ * exponential backoff. Only current members are accepted; when the member set changes, connections to members that
+ * left are closed. A new connection is registered only once its handshake completed (see {@link SecureChannel}); it
+ * replaces a live one only if it was opened by the lower address of the pair or the live one was not, so a replayed
+ * or relayed handshake never disturbs a link and two simultaneous dials converge on one connection.
+ *
+ * <p>Inbound handshakes are limited per IP address and in total ({@link PeerLimits#maxPendingPerIp()},
+ * {@link PeerLimits#maxPendingHandshakes()}); the excess is closed at once, before anything is read.
+ *
+ * <p>Sending never blocks: every link has a bounded outbound queue and its own writer thread. A peer whose queue
+ * overflows, or whose socket accepts nothing for {@link PeerLimits#writeTimeout()}, is disconnected (the dialer
+ * reconnects later). Each connection accepts at most {@link PeerLimits#messagesPerSecond()} messages (with a
+ * burst); the excess is dropped and counted.
  */
 public final class PeerNetwork implements AutoCloseable {
 
@@ -46,9 +57,17 @@ public final class PeerNetwork implements AutoCloseable {
     private final Map<Address, Peer> members = new ConcurrentHashMap<>();
     private final Map<Address, SecureChannel> connections = new ConcurrentHashMap<>();
     private final Set<Address> dialing = ConcurrentHashMap.newKeySet();
+    private final Map<InetAddress, AtomicInteger> pendingByIp = new ConcurrentHashMap<>();
+    private final AtomicInteger pending = new AtomicInteger();
     private final AtomicLong droppedByRate = new AtomicLong();
     private final AtomicLong refusedHandshakes = new AtomicLong();
+    private final AtomicLong refusedPending = new AtomicLong();
+    private final AtomicLong handshakeReplies = new AtomicLong();
     private final AtomicLong refusedOversize = new AtomicLong();
+    private final AtomicLong linksOpened = new AtomicLong();
+    private final AtomicLong linksReplaced = new AtomicLong();
+    private final AtomicLong duplicateLinks = new AtomicLong();
+    private final AtomicLong slowPeersDropped = new AtomicLong();
     private volatile boolean running;
     private ServerSocket server;
 
@@ -65,7 +84,7 @@ public final class PeerNetwork implements AutoCloseable {
         ServerSocket socket = new ServerSocket();
         try {
             socket.setReuseAddress(true);
-            socket.bind(bind);
+            socket.bind(bind, 128);
         } catch (IOException e) {
             socket.close();
             throw e;
@@ -73,6 +92,7 @@ public final class PeerNetwork implements AutoCloseable {
         server = socket;
         running = true;
         Thread.ofVirtual().name("p2p-accept").start(this::acceptLoop);
+        Thread.ofVirtual().name("p2p-watchdog").start(this::watchdog);
         dialMissing();
     }
 
@@ -118,8 +138,9 @@ public final class PeerNetwork implements AutoCloseable {
     }
 
     /**
-     * Sends to one peer; false when it is not connected, the send failed, or the message is larger than a frame:
-     * that is this node's own fault, so it is logged and refused, and the link stays up.
+     * Queues a message for one peer and returns at once; false when it is not connected, its queue overflowed (the
+     * link is then dropped: the peer is not reading), or the message is larger than a frame: that is this node's
+     * own fault, so it is logged and refused, and the link stays up.
      */
     public boolean send(Address to, byte[] message) {
         if (message.length > limits.maxFrameBytes()) {
@@ -132,16 +153,18 @@ public final class PeerNetwork implements AutoCloseable {
         if (channel == null) {
             return false;
         }
-        try {
-            channel.send(message);
+        if (channel.enqueue(message)) {
             return true;
-        } catch (IOException e) {
-            drop(to, channel, e);
-            return false;
         }
+        if (!channel.isClosed()) {
+            slowPeersDropped.incrementAndGet();
+            LOG.info(() -> "disconnecting " + to + ": its outbound queue is full");
+        }
+        drop(to, channel);
+        return false;
     }
 
-    /** Sends to every connected peer; returns how many it reached. */
+    /** Queues a message for every connected peer (never blocks); returns how many accepted it. */
     public int broadcast(byte[] message) {
         int sent = 0;
         for (Address peer : connections.keySet()) {
@@ -165,8 +188,44 @@ public final class PeerNetwork implements AutoCloseable {
         return refusedOversize.get();
     }
 
+    /** Inbound and outbound handshakes that failed (not a member, bad or replayed messages, timeouts). */
     public long refusedHandshakes() {
         return refusedHandshakes.get();
+    }
+
+    /** Inbound connections closed unread because too many handshakes were pending (from their IP or in total). */
+    public long refusedPendingHandshakes() {
+        return refusedPending.get();
+    }
+
+    /** Inbound handshakes being run now. */
+    public int pendingHandshakes() {
+        return pending.get();
+    }
+
+    /** Inbound handshakes whose first message passed the cheap checks, so that this node generated a key and signed. */
+    public long handshakeReplies() {
+        return handshakeReplies.get();
+    }
+
+    /** Links registered after a completed handshake. */
+    public long linksOpened() {
+        return linksOpened.get();
+    }
+
+    /** Live links closed because a new completed handshake with the same peer won the tie-break. */
+    public long linksReplaced() {
+        return linksReplaced.get();
+    }
+
+    /** Completed handshakes closed because a live link with the peer won the tie-break. */
+    public long duplicateLinksRefused() {
+        return duplicateLinks.get();
+    }
+
+    /** Peers disconnected because their outbound queue overflowed or a write to them made no progress. */
+    public long slowPeersDropped() {
+        return slowPeersDropped.get();
     }
 
     @Override
@@ -185,27 +244,48 @@ public final class PeerNetwork implements AutoCloseable {
 
     private void acceptLoop() {
         while (running) {
+            Socket socket;
             try {
-                Socket socket = server.accept();
-                Thread.ofVirtual().name("p2p-in").start(() -> accept(socket));
+                socket = server.accept();
             } catch (IOException e) {
                 if (running) {
                     LOG.log(Level.FINE, "accept failed", e);
                 }
+                continue;
             }
+            InetAddress ip = socket.getInetAddress();
+            AtomicInteger fromIp = pendingByIp.computeIfAbsent(ip, k -> new AtomicInteger());
+            if (pending.get() >= limits.maxPendingHandshakes() || fromIp.get() >= limits.maxPendingPerIp()) {
+                refusedPending.incrementAndGet();
+                closeQuietly(socket);
+                continue;
+            }
+            // Only this thread increments, so the checks above hold.
+            pending.incrementAndGet();
+            fromIp.incrementAndGet();
+            Thread.ofVirtual().name("p2p-in").start(() -> {
+                try {
+                    accept(socket);
+                } finally {
+                    pending.decrementAndGet();
+                    pendingByIp.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+                }
+            });
         }
     }
 
+    /** Runs an inbound handshake (counted as pending), then serves the link on this thread. */
     private void accept(Socket socket) {
         SecureChannel channel;
         try {
-            channel = SecureChannel.establish(socket, self, chainId, members::containsKey, limits, random);
+            channel = SecureChannel.respond(socket, self, chainId, members::containsKey, limits, random, handshakeReplies::incrementAndGet);
         } catch (IOException e) {
             refusedHandshakes.incrementAndGet();
             LOG.fine(() -> "refused connection from " + socket.getRemoteSocketAddress() + ": " + e.getMessage());
             return;
         }
-        serve(channel);
+        // The handshake is over: it no longer counts as pending while the link is served.
+        Thread.ofVirtual().name("p2p-read-" + channel.peer()).start(() -> serve(channel));
     }
 
     private void dialLoop(Address peerAddress) {
@@ -218,8 +298,19 @@ public final class PeerNetwork implements AutoCloseable {
                 }
                 try {
                     Socket socket = new Socket();
-                    socket.connect(peer.endpoint(), (int) CONNECT_TIMEOUT.toMillis());
-                    SecureChannel channel = SecureChannel.establish(socket, self, chainId, a -> a.equals(peerAddress), limits, random);
+                    try {
+                        socket.connect(peer.endpoint(), (int) CONNECT_TIMEOUT.toMillis());
+                    } catch (IOException e) {
+                        socket.close();
+                        throw e;
+                    }
+                    SecureChannel channel;
+                    try {
+                        channel = SecureChannel.initiate(socket, self, chainId, peerAddress, limits, random);
+                    } catch (IOException e) {
+                        refusedHandshakes.incrementAndGet();
+                        throw e;
+                    }
                     delay = 100;
                     serve(channel); // returns when the connection breaks
                 } catch (IOException e) {
@@ -238,13 +329,46 @@ public final class PeerNetwork implements AutoCloseable {
         }
     }
 
-    /** Registers the channel and reads from it until it breaks. */
-    private void serve(SecureChannel channel) {
+    /** Whether a link was opened by the lower address of the pair (the preferred direction). */
+    private boolean preferred(SecureChannel channel) {
+        boolean selfIsLower = self.address().compareTo(channel.peer()) < 0;
+        return channel.initiatedBySelf() == selfIsLower;
+    }
+
+    /** Registers a completed link unless a live one wins the tie-break; false when it was refused (and closed). */
+    private boolean register(SecureChannel channel) {
         Address peer = channel.peer();
-        SecureChannel previous = connections.put(peer, channel);
+        SecureChannel previous;
+        synchronized (connections) {
+            if (!running || !members.containsKey(peer)) {
+                channel.close();
+                return false;
+            }
+            previous = connections.get(peer);
+            if (previous != null && !previous.isClosed() && preferred(previous) && !preferred(channel)) {
+                duplicateLinks.incrementAndGet();
+                channel.close();
+                return false;
+            }
+            connections.put(peer, channel);
+        }
+        linksOpened.incrementAndGet();
         if (previous != null && previous != channel) {
+            if (!previous.isClosed()) {
+                linksReplaced.incrementAndGet();
+            }
             previous.close();
         }
+        channel.startWriter(() -> drop(peer, channel));
+        return true;
+    }
+
+    /** Registers the channel and reads from it until it breaks. */
+    private void serve(SecureChannel channel) {
+        if (!register(channel)) {
+            return;
+        }
+        Address peer = channel.peer();
         double tokens = limits.burst();
         long last = System.nanoTime();
         try {
@@ -263,12 +387,41 @@ public final class PeerNetwork implements AutoCloseable {
         } catch (IOException e) {
             LOG.fine(() -> "connection to " + peer + " closed: " + e.getMessage());
         } finally {
-            drop(peer, channel, null);
+            drop(peer, channel);
         }
     }
 
-    private void drop(Address peer, SecureChannel channel, IOException cause) {
+    /** Closes links whose writer made no progress for the write timeout. */
+    private void watchdog() {
+        long timeout = limits.writeTimeout().toNanos();
+        long every = Math.max(20, Math.min(250, limits.writeTimeout().toMillis() / 4));
+        while (running) {
+            try {
+                Thread.sleep(every);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (Map.Entry<Address, SecureChannel> e : connections.entrySet()) {
+                if (e.getValue().stalledFor(now) > timeout) {
+                    slowPeersDropped.incrementAndGet();
+                    LOG.info(() -> "disconnecting " + e.getKey() + ": no write progress for " + limits.writeTimeout());
+                    drop(e.getKey(), e.getValue());
+                }
+            }
+        }
+    }
+
+    private void drop(Address peer, SecureChannel channel) {
         connections.remove(peer, channel);
         channel.close();
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
     }
 }

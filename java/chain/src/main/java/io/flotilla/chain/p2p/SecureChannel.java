@@ -2,17 +2,19 @@ package io.flotilla.chain.p2p;
 
 import io.flotilla.evm.crypto.Keccak;
 import io.flotilla.evm.types.Address;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.DataInputStream;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.math.BigInteger;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Optional;
 import java.util.function.Predicate;
@@ -27,26 +29,46 @@ import org.bouncycastle.crypto.generators.ECKeyPairGenerator;
 import org.bouncycastle.crypto.params.ECDomainParameters;
 import org.bouncycastle.crypto.params.ECKeyGenerationParameters;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
+import org.bouncycastle.math.ec.ECPoint;
 
 /**
  * An authenticated, encrypted connection between two chain members.
  *
- * <p>Handshake: each side sends HELLO = "FLP1" | chainId | ephemeral secp256k1 public key | nonce | signature of
- * keccak("flotilla-p2p-v1" | chainId | ephemeral key | nonce) by its node key. Each side recovers the other's
- * address from the signature and accepts it only if it is a current member. Both derive one AES-256-GCM key per
- * direction from the ephemeral ECDH secret and both nonces, so a recorded HELLO is useless to anyone without the
- * ephemeral private key, and every later frame is bound to the authenticated identities.
+ * <p>Handshake, three messages (ephemeral keys first, then signatures under the new keys, in the spirit of SIGMA-I
+ * and Noise XX):
+ * <ol>
+ * <li>initiator → responder, plaintext: "FLP2" | chainId | initiator address | responder address | e_i | n_i
+ * (compressed ephemeral secp256k1 key, 32-byte nonce). The responder checks magic, chain, that the responder
+ * address is its own, that the initiator is a current member and that e_i is a curve point before it generates or
+ * signs anything.
+ * <li>responder → initiator: e_r | n_r | AEAD(k_r, sig_r). Both compute the ECDH secret of e_i and e_r and the
+ * transcript hash T = keccak("flotilla-p2p-v2" | chainId | both addresses | e_i | n_i | e_r | n_r); k_r, k_i and
+ * the two transport keys are derived from secret and T with distinct labels. sig_r is the responder's node-key
+ * signature of keccak("responder" | T).
+ * <li>initiator → responder: AEAD(k_i, sig_i), sig_i its signature of keccak("initiator" | T).
+ * </ol>
+ * Each side accepts only a signature by the expected member over a transcript containing its own fresh ephemeral
+ * key, delivered under a key only the holder of the other ephemeral key can derive: identities are mutually
+ * authenticated, both sides confirm the session keys, and no message of one handshake is valid in any other
+ * (recorded or relayed messages fail). The whole handshake must finish within {@link PeerLimits#handshakeTimeout()}.
  *
- * <p>Frames: 4-byte length, then AES-GCM ciphertext; the GCM nonce is a per-direction counter.
+ * <p>Frames: 4-byte length, then AES-256-GCM ciphertext; the GCM nonce is a per-direction counter. Outbound messages
+ * go through a bounded queue drained by one writer thread per link: {@link #enqueue} never blocks; a write that
+ * makes no progress is detected by {@link #stalledFor} and the link is closed by its owner.
  */
 public final class SecureChannel implements AutoCloseable {
 
-    private static final byte[] MAGIC = "FLP1".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DOMAIN_TAG = "flotilla-p2p-v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "FLP2".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DOMAIN_TAG = "flotilla-p2p-v2".getBytes(StandardCharsets.US_ASCII);
     private static final X9ECParameters CURVE = CustomNamedCurves.getByName("secp256k1");
     private static final ECDomainParameters DOMAIN = new ECDomainParameters(CURVE.getCurve(), CURVE.getG(), CURVE.getN(), CURVE.getH());
-    private static final int HELLO_BYTES = 4 + 8 + 33 + 32 + 65;
     private static final int TAG_BITS = 128;
+    private static final int TAG_BYTES = TAG_BITS / 8;
+    /** Sizes of the three handshake messages. */
+    public static final int HELLO_BYTES = 4 + 8 + 20 + 20 + 33 + 32;
+    public static final int REPLY_BYTES = 33 + 32 + 65 + TAG_BYTES;
+    public static final int FINISH_BYTES = 65 + TAG_BYTES;
+    private static final int WRITE_CHUNK = 64 << 10;
 
     /** A connection refused during the handshake; the message says why. */
     public static final class HandshakeException extends IOException {
@@ -57,85 +79,131 @@ public final class SecureChannel implements AutoCloseable {
 
     private final Socket socket;
     private final DataInputStream in;
-    private final DataOutputStream out;
+    private final OutputStream out;
     private final Address peer;
+    private final boolean initiatedBySelf;
     private final SecretKeySpec sendKey;
     private final SecretKeySpec receiveKey;
     private final int maxFrameBytes;
-    private long sendCounter;
+    private final int maxQueuedMessages;
+    private final long maxQueuedBytes;
     private long receiveCounter;
+    // Outbound queue, guarded by itself.
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
+    private long queuedBytes;
+    private boolean writerStarted;
+    private volatile boolean closed;
+    /** When the write in progress last made progress (System.nanoTime), or 0 when the writer is idle. */
+    private volatile long writeProgressAt;
 
-    private SecureChannel(Socket socket, DataInputStream in, DataOutputStream out, Address peer, byte[] sendKey, byte[] receiveKey,
-            int maxFrameBytes) {
+    private SecureChannel(Socket socket, DataInputStream in, OutputStream out, Address peer, boolean initiatedBySelf, byte[] sendKey,
+            byte[] receiveKey, PeerLimits limits) {
         this.socket = socket;
         this.in = in;
         this.out = out;
         this.peer = peer;
+        this.initiatedBySelf = initiatedBySelf;
         this.sendKey = new SecretKeySpec(sendKey, "AES");
         this.receiveKey = new SecretKeySpec(receiveKey, "AES");
-        this.maxFrameBytes = maxFrameBytes;
+        this.maxFrameBytes = limits.maxFrameBytes();
+        this.maxQueuedMessages = limits.maxQueuedMessages();
+        this.maxQueuedBytes = limits.maxQueuedBytes();
     }
 
-    /** Runs the handshake on a connected socket; closes it and throws when the peer is not an authenticated member. */
-    public static SecureChannel establish(Socket socket, NodeSigner self, long chainId, Predicate<Address> isMember, PeerLimits limits,
+    /** Runs the initiator's side on a connected socket to {@code expected}; closes the socket and throws on failure. */
+    public static SecureChannel initiate(Socket socket, NodeSigner self, long chainId, Address expected, PeerLimits limits,
             SecureRandom random) throws IOException {
         try {
-            socket.setSoTimeout((int) limits.handshakeTimeout().toMillis());
+            long deadline = System.nanoTime() + limits.handshakeTimeout().toNanos();
             socket.setTcpNoDelay(true);
             DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
-
-            ECKeyPairGenerator generator = new ECKeyPairGenerator();
-            generator.init(new ECKeyGenerationParameters(DOMAIN, random));
-            AsymmetricCipherKeyPair ephemeral = generator.generateKeyPair();
-            byte[] ephemeralPublic = ((ECPublicKeyParameters) ephemeral.getPublic()).getQ().getEncoded(true);
-            byte[] nonce = new byte[32];
-            random.nextBytes(nonce);
-            out.write(MAGIC);
-            out.writeLong(chainId);
-            out.write(ephemeralPublic);
-            out.write(nonce);
-            out.write(self.sign(helloHash(chainId, ephemeralPublic, nonce)));
+            OutputStream out = socket.getOutputStream();
+            AsymmetricCipherKeyPair ephemeral = generate(random);
+            byte[] ei = publicKey(ephemeral);
+            byte[] ni = new byte[32];
+            random.nextBytes(ni);
+            out.write(ByteBuffer.allocate(HELLO_BYTES).put(MAGIC).putLong(chainId).put(self.address().toArray()).put(expected.toArray())
+                    .put(ei).put(ni).array());
             out.flush();
 
-            byte[] hello = new byte[HELLO_BYTES];
-            in.readFully(hello);
-            ByteBuffer b = ByteBuffer.wrap(hello);
+            ByteBuffer reply = ByteBuffer.wrap(read(socket, in, REPLY_BYTES, deadline));
+            byte[] er = new byte[33];
+            byte[] nr = new byte[32];
+            byte[] box = new byte[65 + TAG_BYTES];
+            reply.get(er).get(nr).get(box);
+            Keys keys = keys(ephemeral, point(er), chainId, self.address(), expected, ei, ni, er, nr);
+            byte[] sigR = open(keys.responder, box);
+            Optional<Address> signer = NodeSigner.recover(roleHash("responder", keys.transcript), sigR);
+            if (signer.isEmpty() || !signer.get().equals(expected)) {
+                throw new HandshakeException("the responder is not " + expected);
+            }
+            out.write(seal(keys.initiator, self.sign(roleHash("initiator", keys.transcript))));
+            out.flush();
+            socket.setSoTimeout(0);
+            return new SecureChannel(socket, in, out, expected, true, keys.initiatorToResponder, keys.responderToInitiator, limits);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e instanceof IOException io ? io : new HandshakeException("handshake failed: " + e);
+        }
+    }
+
+    /**
+     * Runs the responder's side on an accepted socket. Nothing is generated, signed or sent before the initiator's
+     * first message has been read and checked. {@code onReply} runs when our reply is about to be sent (for counting).
+     */
+    public static SecureChannel respond(Socket socket, NodeSigner self, long chainId, Predicate<Address> isMember, PeerLimits limits,
+            SecureRandom random, Runnable onReply) throws IOException {
+        try {
+            long deadline = System.nanoTime() + limits.handshakeTimeout().toNanos();
+            socket.setTcpNoDelay(true);
+            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
+            OutputStream out = socket.getOutputStream();
+            ByteBuffer hello = ByteBuffer.wrap(read(socket, in, HELLO_BYTES, deadline));
             byte[] magic = new byte[4];
-            b.get(magic);
+            hello.get(magic);
             if (!Arrays.equals(magic, MAGIC)) {
                 throw new HandshakeException("not a flotilla peer");
             }
-            long peerChain = b.getLong();
+            long peerChain = hello.getLong();
             if (peerChain != chainId) {
                 throw new HandshakeException("peer is on chain " + peerChain + ", not " + chainId);
             }
-            byte[] peerEphemeral = new byte[33];
-            byte[] peerNonce = new byte[32];
-            byte[] signature = new byte[65];
-            b.get(peerEphemeral).get(peerNonce).get(signature);
-            Optional<Address> peer = NodeSigner.recover(helloHash(chainId, peerEphemeral, peerNonce), signature);
-            if (peer.isEmpty()) {
-                throw new HandshakeException("bad handshake signature");
+            byte[] raw = new byte[20];
+            hello.get(raw);
+            Address initiator = Address.of(raw.clone());
+            hello.get(raw);
+            Address responder = Address.of(raw.clone());
+            if (!responder.equals(self.address())) {
+                throw new HandshakeException("the initiator wants " + responder + ", not us");
             }
-            if (peer.get().equals(self.address()) || !isMember.test(peer.get())) {
-                throw new HandshakeException("peer " + peer.get() + " is not a member of chain " + chainId);
+            if (initiator.equals(self.address()) || !isMember.test(initiator)) {
+                throw new HandshakeException("peer " + initiator + " is not a member of chain " + chainId);
             }
-            ECDHBasicAgreement agreement = new ECDHBasicAgreement();
-            agreement.init(ephemeral.getPrivate());
-            BigInteger shared;
-            try {
-                shared = agreement.calculateAgreement(new ECPublicKeyParameters(CURVE.getCurve().decodePoint(peerEphemeral), DOMAIN));
-            } catch (IllegalArgumentException | IllegalStateException e) {
-                throw new HandshakeException("bad ephemeral key");
+            byte[] ei = new byte[33];
+            byte[] ni = new byte[32];
+            hello.get(ei).get(ni);
+            ECPoint initiatorPoint = point(ei);
+
+            onReply.run();
+            AsymmetricCipherKeyPair ephemeral = generate(random);
+            byte[] er = publicKey(ephemeral);
+            byte[] nr = new byte[32];
+            random.nextBytes(nr);
+            Keys keys = keys(ephemeral, initiatorPoint, chainId, initiator, self.address(), ei, ni, er, nr);
+            out.write(ByteBuffer.allocate(REPLY_BYTES).put(er).put(nr).put(seal(keys.responder, self.sign(roleHash("responder", keys.transcript))))
+                    .array());
+            out.flush();
+
+            byte[] sigI = open(keys.initiator, read(socket, in, FINISH_BYTES, deadline));
+            Optional<Address> signer = NodeSigner.recover(roleHash("initiator", keys.transcript), sigI);
+            if (signer.isEmpty() || !signer.get().equals(initiator)) {
+                throw new HandshakeException("the initiator is not " + initiator);
             }
-            byte[] secret = toBytes32(shared);
             socket.setSoTimeout(0);
-            return new SecureChannel(socket, in, out, peer.get(), derive(secret, nonce, peerNonce), derive(secret, peerNonce, nonce),
-                    limits.maxFrameBytes());
-        } catch (IOException e) {
+            return new SecureChannel(socket, in, out, initiator, false, keys.responderToInitiator, keys.initiatorToResponder, limits);
+        } catch (IOException | RuntimeException e) {
             socket.close();
-            throw e;
+            throw e instanceof IOException io ? io : new HandshakeException("handshake failed: " + e);
         }
     }
 
@@ -143,21 +211,98 @@ public final class SecureChannel implements AutoCloseable {
         return peer;
     }
 
-    /** Encrypts and sends one message; safe to call from several threads. */
-    public synchronized void send(byte[] message) throws IOException {
-        if (message.length > maxFrameBytes) {
-            throw new IOException("message of " + message.length + " bytes exceeds the " + maxFrameBytes + "-byte limit");
-        }
-        byte[] frame = crypt(Cipher.ENCRYPT_MODE, sendKey, sendCounter++, message);
-        out.writeInt(frame.length);
-        out.write(frame);
-        out.flush();
+    /** The address of the member that opened this connection (us or the peer). */
+    public boolean initiatedBySelf() {
+        return initiatedBySelf;
     }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Queues one message for the writer thread; never blocks. False when the link is closed or the queue is full
+     * (in messages or bytes): the caller should then drop the link, whose peer is not keeping up.
+     */
+    public boolean enqueue(byte[] message) {
+        if (message.length > maxFrameBytes) {
+            throw new IllegalArgumentException("message of " + message.length + " bytes exceeds the " + maxFrameBytes + "-byte limit");
+        }
+        synchronized (queue) {
+            if (closed || queue.size() >= maxQueuedMessages || queuedBytes + message.length > maxQueuedBytes) {
+                return false;
+            }
+            queue.addLast(message);
+            queuedBytes += message.length;
+            queue.notifyAll();
+        }
+        return true;
+    }
+
+    /** Starts the writer (a virtual thread); {@code onFailure} runs once if it stops because the link broke. */
+    public void startWriter(Runnable onFailure) {
+        synchronized (queue) {
+            if (writerStarted) {
+                return;
+            }
+            writerStarted = true;
+        }
+        Thread.ofVirtual().name("p2p-write-" + peer).start(() -> {
+            try {
+                writeLoop();
+            } catch (IOException | InterruptedException e) {
+                if (!closed) {
+                    close();
+                    onFailure.run();
+                }
+            }
+        });
+    }
+
+    /** How long the write in progress has made no progress, in nanoseconds (0 when idle). */
+    public long stalledFor(long nowNanos) {
+        long at = writeProgressAt;
+        return at == 0 ? 0 : Math.max(0, nowNanos - at);
+    }
+
+    /** Bytes waiting to be written. */
+    public long queuedBytes() {
+        synchronized (queue) {
+            return queuedBytes;
+        }
+    }
+
+    private void writeLoop() throws IOException, InterruptedException {
+        while (true) {
+            byte[] message;
+            synchronized (queue) {
+                while (queue.isEmpty() && !closed) {
+                    queue.wait();
+                }
+                if (closed) {
+                    return;
+                }
+                message = queue.pollFirst();
+                queuedBytes -= message.length;
+            }
+            // The GCM counter advances in queue order: only this thread encrypts.
+            byte[] frame = crypt(Cipher.ENCRYPT_MODE, sendKey, sendCounter++, message);
+            byte[] wire = ByteBuffer.allocate(4 + frame.length).putInt(frame.length).put(frame).array();
+            for (int off = 0; off < wire.length; off += WRITE_CHUNK) {
+                writeProgressAt = System.nanoTime() | 1;
+                out.write(wire, off, Math.min(WRITE_CHUNK, wire.length - off));
+            }
+            out.flush();
+            writeProgressAt = 0;
+        }
+    }
+
+    private long sendCounter;
 
     /** Receives and decrypts one message; one reader thread only. A tampered or oversized frame throws. */
     public byte[] receive() throws IOException {
         int length = in.readInt();
-        if (length < TAG_BITS / 8 || length > maxFrameBytes + TAG_BITS / 8) {
+        if (length < TAG_BYTES || length > maxFrameBytes + TAG_BYTES) {
             throw new IOException("frame of " + length + " bytes refused");
         }
         byte[] frame = new byte[length];
@@ -167,11 +312,106 @@ public final class SecureChannel implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (queue) {
+            closed = true;
+            queue.clear();
+            queuedBytes = 0;
+            queue.notifyAll();
+        }
         try {
             socket.close();
         } catch (IOException ignored) {
             // closing is best effort
         }
+    }
+
+    // ---- handshake helpers ----
+
+    private record Keys(byte[] transcript, SecretKeySpec responder, SecretKeySpec initiator, byte[] initiatorToResponder,
+            byte[] responderToInitiator) {}
+
+    private static Keys keys(AsymmetricCipherKeyPair own, ECPoint other, long chainId, Address initiator, Address responder, byte[] ei,
+            byte[] ni, byte[] er, byte[] nr) throws HandshakeException {
+        ECDHBasicAgreement agreement = new ECDHBasicAgreement();
+        agreement.init(own.getPrivate());
+        BigInteger shared;
+        try {
+            shared = agreement.calculateAgreement(new ECPublicKeyParameters(other, DOMAIN));
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new HandshakeException("bad ephemeral key");
+        }
+        byte[] secret = toBytes32(shared);
+        byte[] transcript = Keccak.hash(ByteBuffer.allocate(DOMAIN_TAG.length + 8 + 40 + 33 + 32 + 33 + 32).put(DOMAIN_TAG).putLong(chainId)
+                .put(initiator.toArray()).put(responder.toArray()).put(ei).put(ni).put(er).put(nr).array());
+        return new Keys(transcript, new SecretKeySpec(derive(secret, transcript, "hs-responder"), "AES"),
+                new SecretKeySpec(derive(secret, transcript, "hs-initiator"), "AES"), derive(secret, transcript, "initiator-to-responder"),
+                derive(secret, transcript, "responder-to-initiator"));
+    }
+
+    private static AsymmetricCipherKeyPair generate(SecureRandom random) {
+        ECKeyPairGenerator generator = new ECKeyPairGenerator();
+        generator.init(new ECKeyGenerationParameters(DOMAIN, random));
+        return generator.generateKeyPair();
+    }
+
+    private static byte[] publicKey(AsymmetricCipherKeyPair pair) {
+        return ((ECPublicKeyParameters) pair.getPublic()).getQ().getEncoded(true);
+    }
+
+    private static ECPoint point(byte[] compressed) throws HandshakeException {
+        if (compressed[0] != 2 && compressed[0] != 3) {
+            throw new HandshakeException("bad ephemeral key");
+        }
+        try {
+            ECPoint p = CURVE.getCurve().decodePoint(compressed);
+            if (p.isInfinity() || !p.isValid()) {
+                throw new HandshakeException("bad ephemeral key");
+            }
+            return p;
+        } catch (IllegalArgumentException e) {
+            throw new HandshakeException("bad ephemeral key");
+        }
+    }
+
+    private static byte[] roleHash(String role, byte[] transcript) {
+        byte[] r = role.getBytes(StandardCharsets.US_ASCII);
+        return Keccak.hash(ByteBuffer.allocate(r.length + 32).put(r).put(transcript).array());
+    }
+
+    private static byte[] seal(SecretKeySpec key, byte[] plain) throws IOException {
+        return crypt(Cipher.ENCRYPT_MODE, key, 0, plain);
+    }
+
+    private static byte[] open(SecretKeySpec key, byte[] box) throws HandshakeException {
+        try {
+            return crypt(Cipher.DECRYPT_MODE, key, 0, box);
+        } catch (IOException e) {
+            throw new HandshakeException("key confirmation failed");
+        }
+    }
+
+    /** Reads exactly {@code n} bytes before the deadline (a slow sender cannot stretch the handshake). */
+    private static byte[] read(Socket socket, InputStream in, int n, long deadline) throws IOException {
+        byte[] buf = new byte[n];
+        int off = 0;
+        while (off < n) {
+            long left = (deadline - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new HandshakeException("handshake timed out");
+            }
+            socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
+            int r;
+            try {
+                r = in.read(buf, off, n - off);
+            } catch (SocketTimeoutException e) {
+                throw new HandshakeException("handshake timed out");
+            }
+            if (r < 0) {
+                throw new HandshakeException("closed during the handshake");
+            }
+            off += r;
+        }
+        return buf;
     }
 
     private static byte[] crypt(int mode, SecretKeySpec key, long counter, byte[] input) throws IOException {
@@ -185,14 +425,10 @@ public final class SecureChannel implements AutoCloseable {
         }
     }
 
-    private static byte[] helloHash(long chainId, byte[] ephemeralPublic, byte[] nonce) {
-        return Keccak.hash(ByteBuffer.allocate(DOMAIN_TAG.length + 8 + 33 + 32).put(DOMAIN_TAG).putLong(chainId).put(ephemeralPublic)
-                .put(nonce).array());
-    }
-
-    private static byte[] derive(byte[] secret, byte[] senderNonce, byte[] receiverNonce) {
-        return Keccak.hash(ByteBuffer.allocate(8 + 32 + 64).put("flp1-key".getBytes(StandardCharsets.US_ASCII)).put(secret)
-                .put(senderNonce).put(receiverNonce).array());
+    private static byte[] derive(byte[] secret, byte[] transcript, String label) {
+        byte[] l = label.getBytes(StandardCharsets.US_ASCII);
+        return Keccak.hash(ByteBuffer.allocate(8 + l.length + 32 + 32).put("flp2-key".getBytes(StandardCharsets.US_ASCII)).put(l).put(secret)
+                .put(transcript).array());
     }
 
     private static byte[] toBytes32(BigInteger value) {

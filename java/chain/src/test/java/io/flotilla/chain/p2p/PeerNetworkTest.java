@@ -20,7 +20,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.net.InetAddress;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -192,5 +199,228 @@ class PeerNetworkTest {
         await("flood handled", () -> inbox.size() + b.droppedByRateLimit() >= 200);
         assertTrue(inbox.size() <= 20, "at most the burst plus a little refill got through: " + inbox.size());
         assertTrue(b.droppedByRateLimit() >= 180);
+    }
+
+    // ---- hostile peers and outsiders, over real sockets, each node on its own loopback address ----
+
+    private PeerNetwork startAt(String ip, NodeSigner s, PeerNetwork.MessageHandler handler, PeerLimits limits) throws IOException {
+        PeerNetwork n = new PeerNetwork(s, CHAIN, new InetSocketAddress(ip, 0), limits, handler);
+        n.start();
+        open.add(n);
+        return n;
+    }
+
+    private static PeerNetwork.Peer at(PeerNetwork n, String ip) {
+        return new PeerNetwork.Peer(n.address(), new InetSocketAddress(ip, n.port()));
+    }
+
+    private static List<NodeSigner> sortedSigners(int... indexes) {
+        List<NodeSigner> keys = new ArrayList<>();
+        for (int i : indexes) keys.add(signer(i));
+        keys.sort((x, y) -> x.address().compareTo(y.address()));
+        return keys;
+    }
+
+    private static Socket connectFrom(String localIp, InetSocketAddress to) throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(localIp, 0));
+        s.connect(to, 2_000);
+        return s;
+    }
+
+    /** Writes {@code first}, reads what comes back (up to {@code expect} bytes), then writes {@code second} and waits for the close. */
+    private static void replay(String fromIp, InetSocketAddress to, byte[] first, int expect, byte[] second) {
+        try (Socket s = connectFrom(fromIp, to)) {
+            s.setSoTimeout(2_000);
+            s.getOutputStream().write(first);
+            byte[] reply = s.getInputStream().readNBytes(expect);
+            if (second != null && reply.length == expect) s.getOutputStream().write(second);
+            while (s.getInputStream().read() >= 0) {
+                // until the member closes it
+            }
+        } catch (IOException ignored) {
+            // refused, reset or timed out: all fine for an attacker
+        }
+    }
+
+    @Test
+    void replayedAndRelayedHandshakesNeitherReplaceNorDropALink() throws Exception {
+        List<NodeSigner> keys = sortedSigners(0, 1, 2);
+        String[] ips = {"127.0.0.11", "127.0.0.12", "127.0.0.13"};
+        List<Map<Address, AtomicInteger>> counts = List.of(new ConcurrentHashMap<>(), new ConcurrentHashMap<>(), new ConcurrentHashMap<>());
+        List<PeerNetwork> nodes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Map<Address, AtomicInteger> c = counts.get(i);
+            nodes.add(startAt(ips[i], keys.get(i), (from, m) -> c.computeIfAbsent(from, k -> new AtomicInteger()).incrementAndGet(),
+                    PeerLimits.defaults()));
+        }
+        PeerNetwork low = nodes.get(0), mid = nodes.get(1), high = nodes.get(2);
+        // The outsider sits on the path of low -> mid and records that handshake.
+        TcpRelay tap = new TcpRelay(InetAddress.getByName("127.0.0.50"), new InetSocketAddress(ips[1], mid.port()));
+        open.add(tap);
+        low.setMembers(List.of(new PeerNetwork.Peer(mid.address(), tap.endpoint()), at(high, ips[2])));
+        mid.setMembers(List.of(at(low, ips[0]), at(high, ips[2])));
+        high.setMembers(List.of(at(low, ips[0]), at(mid, ips[1])));
+        await("a full mesh", () -> nodes.stream().allMatch(n -> n.connectedPeers().size() == 2));
+        await("the tapped handshake completed", () -> tap.forwardBytes().length >= SecureChannel.HELLO_BYTES + SecureChannel.FINISH_BYTES
+                && tap.backwardBytes().length >= SecureChannel.REPLY_BYTES);
+        byte[] up = tap.forwardBytes();
+        byte[] hello = Arrays.copyOfRange(up, 0, SecureChannel.HELLO_BYTES);
+        byte[] finish = Arrays.copyOfRange(up, SecureChannel.HELLO_BYTES, SecureChannel.HELLO_BYTES + SecureChannel.FINISH_BYTES);
+        byte[] reply = Arrays.copyOfRange(tap.backwardBytes(), 0, SecureChannel.REPLY_BYTES);
+        long[] opened = nodes.stream().mapToLong(PeerNetwork::linksOpened).toArray();
+
+        // Every member broadcasts every 10 ms while the outsider attacks all of them for 3 s.
+        long until = System.nanoTime() + 3_000_000_000L;
+        AtomicLong sent = new AtomicLong();
+        AtomicLong attempts = new AtomicLong();
+        AtomicInteger shortBroadcasts = new AtomicInteger();
+        Thread sender = Thread.ofVirtual().start(() -> {
+            while (System.nanoTime() < until) {
+                for (PeerNetwork n : nodes) {
+                    if (n.broadcast("tick".getBytes(StandardCharsets.UTF_8)) != 2) shortBroadcasts.incrementAndGet();
+                    sent.incrementAndGet();
+                }
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        List<Thread> attackers = new ArrayList<>();
+        for (int w = 0; w < 3; w++) {
+            attackers.add(Thread.ofVirtual().start(() -> {
+                while (System.nanoTime() < until) {
+                    for (int i = 0; i < 3; i++) {
+                        InetSocketAddress target = new InetSocketAddress(ips[i], nodes.get(i).port());
+                        replay("127.0.0.99", target, hello, SecureChannel.REPLY_BYTES, finish); // replay low's dial, with its finish
+                        replay("127.0.0.99", target, reply, 0, null); // relay mid's reply as an opening message
+                        attempts.addAndGet(2);
+                    }
+                }
+            }));
+        }
+        for (Thread t : attackers) t.join();
+        sender.join();
+
+        long perPeer = sent.get() / 3;
+        await("every tick delivered", () -> counts.stream().allMatch(c -> c.size() == 2
+                && c.values().stream().allMatch(n -> n.get() == perPeer)));
+        assertEquals(0, shortBroadcasts.get(), "every broadcast reached both peers");
+        long refused = 0;
+        for (int i = 0; i < 3; i++) {
+            PeerNetwork n = nodes.get(i);
+            assertEquals(0, n.linksReplaced(), "no link replaced at member " + i);
+            assertEquals(opened[i], n.linksOpened(), "no new link at member " + i);
+            assertEquals(2, n.connectedPeers().size());
+            refused += n.refusedHandshakes() + n.refusedPendingHandshakes();
+        }
+        System.out.printf("replay attack: %d attempts, %d refused (handshake %d, pending cap %d), %d ticks per member delivered%n",
+                attempts.get(), refused, nodes.stream().mapToLong(PeerNetwork::refusedHandshakes).sum(),
+                nodes.stream().mapToLong(PeerNetwork::refusedPendingHandshakes).sum(), perPeer);
+        assertTrue(attempts.get() >= 30, "the outsider kept at it: " + attempts.get());
+        assertTrue(refused >= attempts.get() * 9 / 10, "replays refused and counted: " + refused + " of " + attempts.get());
+    }
+
+    @Test
+    void aMemberThatStopsReadingCannotBlockBroadcasts() throws Exception {
+        List<NodeSigner> keys = sortedSigners(0, 1, 2, 3);
+        PeerLimits limits = PeerLimits.defaults().withQueue(8_192, 16L << 20, Duration.ofSeconds(2));
+        String[] ips = {"127.0.0.21", "127.0.0.22", "127.0.0.23"};
+        List<AtomicInteger> bigReceived = List.of(new AtomicInteger(), new AtomicInteger(), new AtomicInteger());
+        List<PeerNetwork> nodes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            AtomicInteger c = bigReceived.get(i);
+            nodes.add(startAt(ips[i], keys.get(i), (from, m) -> {
+                if (m.length == 256 << 10) c.incrementAndGet();
+            }, limits));
+        }
+        NodeSigner stuck = keys.get(3); // the highest address: everybody waits for it to dial
+        PeerNetwork.Peer stuckPeer = new PeerNetwork.Peer(stuck.address(), new InetSocketAddress("127.0.0.24", 9));
+        for (PeerNetwork n : nodes) {
+            List<PeerNetwork.Peer> view = new ArrayList<>(List.of(stuckPeer));
+            for (int j = 0; j < 3; j++) if (nodes.get(j) != n) view.add(at(nodes.get(j), ips[j]));
+            n.setMembers(view);
+        }
+        await("a mesh of three", () -> nodes.stream().allMatch(n -> n.connectedPeers().size() == 2));
+        // The stuck member completes real handshakes with everybody, then never reads.
+        List<SecureChannel> stuckLinks = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Socket s = new Socket();
+            s.setReceiveBufferSize(4_096);
+            s.bind(new InetSocketAddress("127.0.0.24", 0));
+            s.connect(new InetSocketAddress(ips[i], nodes.get(i).port()));
+            SecureChannel c = SecureChannel.initiate(s, stuck, CHAIN, nodes.get(i).address(), limits, new SecureRandom());
+            stuckLinks.add(c);
+            open.add(c);
+        }
+        await("everyone linked to the stuck member", () -> nodes.stream().allMatch(n -> n.connectedPeers().contains(stuck.address())));
+
+        PeerNetwork a = nodes.get(0);
+        long slowest = 0;
+        long start = System.nanoTime();
+        for (int k = 0; k < 20; k++) {
+            byte[] big = new byte[256 << 10];
+            big[0] = (byte) k;
+            long t = System.nanoTime();
+            a.broadcast(big);
+            slowest = Math.max(slowest, System.nanoTime() - t);
+        }
+        long total = System.nanoTime() - start;
+        await("the stuck member dropped", () -> !a.connectedPeers().contains(stuck.address()));
+        long droppedAfter = System.nanoTime() - start;
+        await("the others received all 20", () -> bigReceived.get(1).get() == 20 && bigReceived.get(2).get() == 20);
+        System.out.printf("20 broadcasts of 256 KiB: %.2f ms in total, slowest %.3f ms; the stuck member dropped after %d ms%n",
+                total / 1e6, slowest / 1e6, droppedAfter / 1_000_000);
+        assertTrue(total < 500_000_000L, "broadcasts never wait for a peer: " + total / 1e6 + " ms");
+        assertTrue(a.slowPeersDropped() >= 1);
+        assertTrue(a.connectedPeers().containsAll(List.of(nodes.get(1).address(), nodes.get(2).address())));
+        // Consensus-sized traffic keeps flowing to the others.
+        assertEquals(2, a.broadcast(new byte[256 << 10]));
+        await("one more", () -> bigReceived.get(1).get() == 21 && bigReceived.get(2).get() == 21);
+    }
+
+    @Test
+    void halfOpenHandshakesAreCappedPerIpAndInTotal() throws Exception {
+        List<NodeSigner> keys = sortedSigners(0, 1);
+        PeerNetwork a = startAt("127.0.0.31", keys.get(0), (f, m) -> { }, PeerLimits.defaults());
+        List<Socket> halfOpen = new ArrayList<>();
+        try {
+            for (int k = 0; k < 20; k++) halfOpen.add(connectFrom("127.0.0.77", new InetSocketAddress("127.0.0.31", a.port())));
+            await("one IP capped at 4", () -> a.refusedPendingHandshakes() == 16);
+            assertEquals(4, a.pendingHandshakes());
+            for (int ip = 100; ip < 140; ip++) {
+                for (int k = 0; k < 3; k++) halfOpen.add(connectFrom("127.0.0." + ip, new InetSocketAddress("127.0.0.31", a.port())));
+            }
+            await("the total capped at 64", () -> a.refusedPendingHandshakes() == 16 + (4 + 120 - 64));
+            assertEquals(64, a.pendingHandshakes());
+            assertEquals(0, a.handshakeReplies(), "nothing generated or signed for connections that sent nothing");
+            System.out.printf("half-open: 140 connections, %d pending, %d closed unread%n", a.pendingHandshakes(), a.refusedPendingHandshakes());
+        } finally {
+            for (Socket s : halfOpen) s.close();
+        }
+        await("pending handshakes released", () -> a.pendingHandshakes() == 0);
+        PeerNetwork b = startAt("127.0.0.32", keys.get(1), (f, m) -> { }, PeerLimits.defaults());
+        a.setMembers(List.of(at(b, "127.0.0.32")));
+        b.setMembers(List.of(at(a, "127.0.0.31")));
+        await("members still get in", () -> a.connectedPeers().contains(b.address()) && b.connectedPeers().contains(a.address()));
+    }
+
+    @Test
+    void aSecondCompletedLinkFollowsTheTieBreak() throws Exception {
+        List<NodeSigner> keys = sortedSigners(0, 1);
+        PeerNetwork low = startAt("127.0.0.41", keys.get(0), (f, m) -> { }, PeerLimits.defaults());
+        PeerNetwork high = startAt("127.0.0.42", keys.get(1), (f, m) -> { }, PeerLimits.defaults());
+        low.setMembers(List.of(at(high, "127.0.0.42")));
+        high.setMembers(List.of(at(low, "127.0.0.41")));
+        await("connected", () -> low.connectedPeers().contains(high.address()) && high.connectedPeers().contains(low.address()));
+        // A link opened by the higher address (a simultaneous dial) loses against the live one opened by the lower.
+        Socket s = connectFrom("127.0.0.42", new InetSocketAddress("127.0.0.41", low.port()));
+        SecureChannel extra = SecureChannel.initiate(s, keys.get(1), CHAIN, low.address(), PeerLimits.defaults(), new SecureRandom());
+        open.add(extra);
+        await("the duplicate refused", () -> low.duplicateLinksRefused() == 1);
+        assertEquals(0, low.linksReplaced());
+        assertTrue(low.send(high.address(), "still".getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class TcpRelay implements AutoCloseable {
     private final ServerSocket server;
     private final ByteArrayOutputStream seen = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream seenForward = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream seenBackward = new ByteArrayOutputStream();
     private final Set<Socket> open = ConcurrentHashMap.newKeySet();
     private volatile boolean corrupt;
     private volatile boolean cut;
@@ -66,6 +68,16 @@ public final class TcpRelay implements AutoCloseable {
         return seen.toByteArray();
     }
 
+    /** What the dialing side sent, over every connection so far. */
+    public synchronized byte[] forwardBytes() {
+        return seenForward.toByteArray();
+    }
+
+    /** What the dialed side sent, over every connection so far. */
+    public synchronized byte[] backwardBytes() {
+        return seenBackward.toByteArray();
+    }
+
     public void corruptNext() {
         corrupt = true;
     }
@@ -88,6 +100,7 @@ public final class TcpRelay implements AutoCloseable {
             while ((n = in.read(buffer)) > 0) {
                 synchronized (this) {
                     seen.write(buffer, 0, n);
+                    (forward ? seenForward : seenBackward).write(buffer, 0, n);
                 }
                 if (forward && corrupt && n > 8) {
                     buffer[n - 1] ^= 0x01;
