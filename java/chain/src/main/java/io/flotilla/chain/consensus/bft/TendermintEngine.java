@@ -126,6 +126,23 @@ public final class TendermintEngine implements ConsensusEngine {
         return (started() ? s.storedBytes : 0) + future.bytes() + last;
     }
 
+    /**
+     * The most {@link #retainedBytes()} can reach while the height is in round {@code round}, whatever anyone sends
+     * (docs/chain.md, "Bounded consensus inputs"), with o = {@value #MESSAGE_OVERHEAD_BYTES}, B = the proposal limit,
+     * W = rounds ahead, H = heights ahead, F = buffered future votes per member:
+     * (round + W + 1) * (2 (B + o) + 6 n o)  [this height: per round two proposals, three values per member and vote type]
+     * + min(n (F o + H (B + o)), total cap (B + o))  [later heights]
+     * + (B + o) + n o  [the last decision, kept for peers that missed it].
+     */
+    public static long retainedBound(BftConfig c, int members, int round) {
+        long o = MESSAGE_OVERHEAD_BYTES;
+        long proposal = c.maxProposalBytes() + o;
+        long thisHeight = ((long) round + c.maxRoundsAhead() + 1) * (RoundLog.MAX_PROPOSALS * proposal + 6L * members * o);
+        long later = Math.min((long) members * (c.maxBufferedPerSigner() * o + (long) c.maxHeightsAhead() * proposal),
+                (long) c.maxBufferedMessages() * proposal);
+        return thisHeight + later + proposal + members * o;
+    }
+
     /** A message's share of memory as accounted here: its block payload plus a fixed overhead. */
     static long accountedSize(SignedMessage sm) {
         return MESSAGE_OVERHEAD_BYTES + (sm.message() instanceof Proposal p ? p.block().size() : 0);
