@@ -23,7 +23,7 @@ final class MessageIntake {
     /** Per peer: queued consensus messages (count and bytes), queued status/block items. */
     static final int CONSENSUS_MESSAGES_PER_PEER = 1024;
     static final long CONSENSUS_BYTES_PER_PEER = 8L << 20;
-    static final int OTHER_PER_PEER = 16;
+    static final int OTHER_PER_PEER = 4;
     private static final int CONSENSUS_PER_OTHER = 8;
 
     private record Item(Runnable task, long bytes) {
