@@ -17,6 +17,8 @@ public enum DropReason {
     DUPLICATE,
     /** Future-height buffer, or the signer's share of it, is full. */
     BUFFER_FULL,
+    /** A proposal whose block exceeds the chain's block size limit. */
+    TOO_LARGE,
     /** Received before the first {@link ConsensusEvent.StartHeight}. */
     NOT_STARTED
 }

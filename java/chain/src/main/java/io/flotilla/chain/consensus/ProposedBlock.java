@@ -24,6 +24,11 @@ public record ProposedBlock(BlockHash hash, byte[] payload) {
         return payload.clone();
     }
 
+    /** The payload's length, without copying it. */
+    public int size() {
+        return payload.length;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ProposedBlock b && b.hash.equals(hash) && Arrays.equals(b.payload, payload);

@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -71,11 +70,13 @@ public final class BftReplica implements AutoCloseable {
     private final BlockSync sync;
     private final Duration blockTime;
     private final Clock clock;
-    private final ExecutorService loop;
+    /** The consensus thread: own work first, then peers' messages from bounded per-peer queues, consensus first. */
+    private final MessageIntake loop;
     /** Admits transactions from peers off the connection's reader thread, so consensus messages never wait behind them. */
     private final java.util.concurrent.ThreadPoolExecutor admission = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
             TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(20_000),
-            r -> Thread.ofPlatform().daemon().name("tx-admission").unstarted(r), new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+            r -> Thread.ofPlatform().daemon().name("tx-admission").priority(Thread.NORM_PRIORITY - 1).unstarted(r),
+            new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
     private final ScheduledExecutorService timers;
     /** Answers block requests on its own thread, at most 4 MiB/s per peer (8 MiB burst). */
     private final BlockServer blockServer;
@@ -84,6 +85,7 @@ public final class BftReplica implements AutoCloseable {
     private long lastStatusAt;
     private Set<Address> networkMembers = Set.of();
     private volatile long height;
+    private volatile long[] retainedPeak = {0, 0};
     private volatile io.flotilla.chain.consensus.ConsensusStatus status;
 
     public BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
@@ -96,10 +98,10 @@ public final class BftReplica implements AutoCloseable {
         for (Peer p : peers) endpoints.put(p.address(), p.consensusEndpoint());
         this.membership = new Membership(chain, MemberSet.sorted(endpoints.keySet()));
         this.application = new ChainApplication(chain, mempool, key.address(), membership, blockTime, heartbeat, clock);
-        this.engine = new ConsensusEngines(List.of(new BftEngineFactory(bft))).create(BftEngineFactory.NAME,
+        this.engine = new ConsensusEngines(List.of(new BftEngineFactory(bft.withMaxProposalBytes(chain.config().maxBlockBytes())))).create(BftEngineFactory.NAME,
                 new EngineContext(chainId, key, application));
         // Deep EVM call stacks execute on the loop thread (proposals and validation): give it a large stack.
-        this.loop = Executors.newSingleThreadExecutor(r -> new Thread(null, r, "bft-loop", 64L << 20));
+        this.loop = new MessageIntake("bft-loop", 64L << 20);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("bft-timers").unstarted(r));
         this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(),
                 (from, bytes) -> onPeerMessage(from, bytes, submission));
@@ -153,6 +155,11 @@ public final class BftReplica implements AutoCloseable {
         return equivocations.get();
     }
 
+    /** The most consensus messages (and their accounted bytes) the engine held at once, and the intake's drops. */
+    long[] consensusRetainedPeak() {
+        return new long[] {retainedPeak[0], retainedPeak[1], loop.dropped()};
+    }
+
     /** Blocks this replica applied by catching up from peers rather than deciding them. */
     public long blocksCaughtUp() {
         return sync.appliedBlocks();
@@ -175,7 +182,7 @@ public final class BftReplica implements AutoCloseable {
                 }); // a full queue drops it: the member that has it still proposes it
                 case CONSENSUS -> {
                     SignedMessage message = MessageCodec.decode(body);
-                    loop.execute(() -> {
+                    loop.offer(from, MessageIntake.Lane.CONSENSUS, body.length + 512L, () -> {
                         // A member already deciding a later height shows we are behind: catch up from it.
                         if (message.message().height() > height + 1) sync.peerIsAt(from, message.message().height() - 1, clock.millis());
                         handle(new ConsensusEvent.MessageReceived(message));
@@ -183,7 +190,7 @@ public final class BftReplica implements AutoCloseable {
                 }
                 case STATUS -> {
                     long peerHead = BlockSync.decodeRange(body)[0];
-                    loop.execute(() -> {
+                    loop.offer(from, MessageIntake.Lane.OTHER, 64, () -> {
                         long head = chain.head().number();
                         boolean stale = application.millisSinceCommit() > 2 * blockTime.toMillis() + 1000;
                         if (peerHead >= head + 2 || (peerHead > head && stale)) sync.peerIsAt(from, peerHead, clock.millis());
@@ -195,7 +202,7 @@ public final class BftReplica implements AutoCloseable {
                 }
                 case BLOCKS -> {
                     List<byte[]> blocks = BlockSync.decodeBlocks(body);
-                    loop.execute(() -> sync.received(from, blocks, clock.millis()));
+                    loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> sync.received(from, blocks, clock.millis()));
                 }
                 default -> LOG.log(System.Logger.Level.DEBUG, "unknown message kind " + kind + " from " + from);
             }
@@ -250,6 +257,9 @@ public final class BftReplica implements AutoCloseable {
         try {
             effects = engine.handle(event);
             status = engine.status();
+            if (engine instanceof io.flotilla.chain.consensus.bft.TendermintEngine t) {
+                retainedPeak = new long[] {Math.max(retainedPeak[0], t.retainedMessages()), Math.max(retainedPeak[1], t.retainedBytes())};
+            }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "consensus engine failed on " + event.getClass().getSimpleName(), e);
             return;

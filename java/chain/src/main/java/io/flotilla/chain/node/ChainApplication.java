@@ -91,19 +91,37 @@ final class ChainApplication implements ConsensusApplication {
 
     @Override
     public boolean isValid(long height, ProposedBlock proposed) {
+        return judge(height, proposed, null) == Verdict.VALID;
+    }
+
+    /**
+     * A block is valid when it is within the size limit, for this height, names one of {@code proposers} (null: any)
+     * in its header, is not stamped more than 15 s ahead of our clock, declares an acceptable member set and
+     * re-executes to its roots. The timestamp and proposer checks answer NOT_YET: the engine asks again later (our
+     * clock moves on; a later round's proposer may re-propose the block), so an early "no" does not stick for the
+     * height.
+     */
+    @Override
+    public Verdict judge(long height, ProposedBlock proposed, java.util.Set<Address> proposers) {
         if (executed.containsKey(proposed.hash())) {
-            return true;
+            return Verdict.VALID;
         }
-        if (proposed.payload().length > chain.config().maxBlockBytes()) {
-            return false; // no honest proposer builds it, and nobody executes it
+        if (proposed.size() > chain.config().maxBlockBytes()) {
+            return Verdict.INVALID; // no honest proposer builds it, and nobody executes it
         }
         try {
             Block block = Block.decode(proposed.payload(), chain.decoder());
-            if (block.number() != height || block.header().timestamp() * 1000 > clock.millis() + 15_000) {
-                return false; // wrong height, or a timestamp too far in our future
+            if (block.number() != height) {
+                return Verdict.INVALID;
+            }
+            if (proposers != null && !proposers.contains(block.header().proposer())) {
+                return Verdict.NOT_YET; // names somebody who did not propose (yet) at this height
+            }
+            if (block.header().timestamp() * 1000 > clock.millis() + 15_000) {
+                return Verdict.NOT_YET; // too far in our future, for now
             }
             if (!membership.acceptable(height, block.header().extraData())) {
-                return false; // declares a member set that is neither the current one nor the one our agent gave us
+                return Verdict.INVALID; // declares a member set that is neither the current one nor the one our agent gave us
             }
             long started = System.nanoTime();
             try {
@@ -111,9 +129,9 @@ final class ChainApplication implements ConsensusApplication {
             } finally {
                 recordExecution(started);
             }
-            return true;
+            return Verdict.VALID;
         } catch (Exception e) {
-            return false;
+            return Verdict.INVALID;
         }
     }
 

@@ -256,4 +256,53 @@ class SimulationTest {
         cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 8), MINUTES_10);
         return cluster.replica(0).commits().values().stream().map(c -> c.certificate().round() + ":" + c.block()).toList();
     }
+
+    @ParameterizedTest(name = "{0} replicas")
+    @ValueSource(ints = {4, 7})
+    void prevotesWithheldToSplitLocksRoundAfterRoundNeverSplitHonestReplicas(int n) {
+        int faulty = (n - 1) / 3;
+        for (long seed = 1; seed <= 8; seed++) {
+            Cluster cluster = new Cluster(n, seed, 5, 300, 0.0);
+            List<Integer> honestIdx = IntStream.range(faulty, n).boxed().toList();
+            // Each round the faulty members' prevotes reach only one of two (rotating) halves of the honest members.
+            List<List<Integer>> sides = List.of(honestIdx.subList(0, honestIdx.size() / 2),
+                    honestIdx.subList(honestIdx.size() / 2, honestIdx.size()), honestIdx.subList(0, 1));
+            for (int b = 0; b < faulty; b++) cluster.replica(b).setBehaviour(new io.flotilla.chain.consensus.sim.LockSplitter(sides));
+            List<Replica> honest = honestIdx.stream().map(cluster::replica).toList();
+
+            cluster.start();
+            boolean live = cluster.runUntil(() -> cluster.allCommitted(honest, 15), MINUTES_10);
+
+            long s = seed;
+            cluster.assertAgreementAndCertificates(honest);
+            assertTrue(live, () -> "seed " + s + " stalled: " + cluster.replicas());
+            for (Replica r : honest) assertTrue(r.evidence().isEmpty(), "withholding is not equivocation");
+        }
+    }
+
+    @Test
+    void membersThatSeeTheMemberSetSwitchAtDifferentTimesStayInAgreement() {
+        for (long seed = 1; seed <= 5; seed++) {
+            Cluster cluster = new Cluster(6, seed, 5, 300, 0.0);
+            MemberSet before = MemberSet.of(Cluster.address(0), Cluster.address(1), Cluster.address(2), Cluster.address(3));
+            MemberSet after = MemberSet.of(Cluster.address(2), Cluster.address(3), Cluster.address(4), Cluster.address(5));
+            long switchHeight = 10;
+            cluster.setMembership(h -> h < switchHeight ? before : after);
+            cluster.replicas().forEach(Replica::enableSync);
+            // Members learn of the switch block at different times: one of the staying members and one joining
+            // member only start the first height of the new set seconds later than the others.
+            cluster.replica(2).setStartDelay(h -> h == switchHeight ? 3_000 : 0);
+            cluster.replica(4).setStartDelay(h -> h == switchHeight ? 6_000 : 0);
+            cluster.replica(5).crash(); // and one joins only after the switch, from the blocks of its peers
+            cluster.start();
+            assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.live(), switchHeight + 2), MINUTES_10),
+                    "seed " + seed + ": " + cluster.replicas());
+            cluster.replica(5).restart();
+
+            long s = seed;
+            assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 25), MINUTES_10),
+                    () -> "seed " + s + " stalled: " + cluster.replicas());
+            cluster.assertAgreementAndCertificates(cluster.replicas());
+        }
+    }
 }

@@ -542,4 +542,190 @@ class TendermintEngineTest {
             assertEquals(0, restarted.status().round());
         }
     }
+
+    /** What a flood of junk can make an engine keep: at most the documented bound, and nothing from outsiders. */
+    @Nested
+    class BoundedInputs {
+        private final int limit = CONFIG.maxProposalBytes();
+
+        private void send(TendermintEngine e, int signer, ConsensusMessage m) {
+            e.handle(new MessageReceived(SignedMessage.sign(CHAIN, m, Cluster.key(signer))));
+        }
+
+        private ProposedBlock big(long height, String tag, int size) {
+            byte[] head = ("h=" + height + ";" + tag + ";").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] payload = java.util.Arrays.copyOf(head, Math.max(size, head.length));
+            return ProposedBlock.of(payload);
+        }
+
+        /** Every kind of junk one faulty member (3, with its real key) and 40 fresh keys can sign. */
+        private void flood(TendermintEngine e) {
+            List<Integer> signers = new java.util.ArrayList<>(List.of(3));
+            for (int k = 100; k < 140; k++) signers.add(k);
+            for (int signer : signers) {
+                boolean member = signer == 3;
+                for (long h = 1; h <= 4; h++) {
+                    for (int r : new int[] {0, 1, 2, 3, 4, 6, 10, 50, 999, 5000}) {
+                        // Large proposals: for our height and later ones, as proposer and not, some over the limit.
+                        int copies = member ? 3 : 1;
+                        for (int c = 0; c < copies; c++) {
+                            int size = (member && r <= 10) ? limit : 1024;
+                            send(e, signer, new Proposal(h, r, big(h, "junk" + signer + "/" + r + "/" + c, size), -1));
+                        }
+                        if (member && r == 2) send(e, signer, new Proposal(h, r, big(h, "huge", limit + 1), -1));
+                        // Votes for many values, nil included.
+                        for (int v = 0; v < (member ? 8 : 2); v++) {
+                            Optional<BlockHash> value = v == 0 ? NIL : Optional.of(SimApplication.block(h, "v" + v).hash());
+                            send(e, signer, new Prevote(h, r, value));
+                            send(e, signer, new Precommit(h, r, value));
+                        }
+                    }
+                }
+            }
+        }
+
+        @Test
+        void aFloodOfJunkFromAMemberAndFreshKeysStaysUnderTheBoundAndTheHeightStillDecides() {
+            TendermintEngine e = engineFor(0, app);
+            e.handle(new StartHeight(1, MEMBERS));
+            flood(e);
+
+            long bound = TendermintEngine.retainedBound(CONFIG, MEMBERS.size(), e.status().round());
+            assertTrue(e.retainedBytes() <= bound, e.retainedBytes() + " bytes retained, bound " + bound);
+            assertTrue(e.retainedBytes() < 40L << 20, "about 34 MiB at most for four members: " + e.retainedBytes());
+            // One faulty member alone cannot pull us into later rounds: f+1 = 2 members must be there.
+            assertEquals(0, e.status().round());
+            Map<DropReason, Long> drops = e.dropCounts();
+            assertTrue(drops.getOrDefault(DropReason.NOT_MEMBER, 0L) > 0, drops::toString);
+            assertTrue(drops.getOrDefault(DropReason.TOO_LARGE, 0L) > 0, drops::toString);
+            assertTrue(drops.getOrDefault(DropReason.NOT_PROPOSER, 0L) > 0, drops::toString);
+
+            // The honest members still decide round 0's proposal (member 1 proposes it).
+            send(e, 1, new Proposal(1, 0, B, -1));
+            send(e, 1, new Prevote(1, 0, id(B)));
+            send(e, 2, new Prevote(1, 0, id(B)));
+            send(e, 1, new Precommit(1, 0, id(B)));
+            List<Effect> effects = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Precommit(1, 0, id(B)), Cluster.key(2))));
+            assertTrue(effects.stream().anyMatch(x -> x instanceof Effect.Commit c && c.block().equals(B)), effects::toString);
+            assertTrue(e.retainedBytes() <= bound, e.retainedBytes() + " bytes retained after the decision, bound " + bound);
+        }
+
+        @Test
+        void junkFromOutsidersAloneLeavesNothingBehind() {
+            TendermintEngine e = engineFor(0, app);
+            e.handle(new StartHeight(1, MEMBERS));
+            for (int k = 200; k < 260; k++) {
+                for (long h = 1; h <= 3; h++) {
+                    send(e, k, new Proposal(h, 0, big(h, "outsider" + k, 4096), -1));
+                    send(e, k, new Prevote(h, 0, NIL));
+                    send(e, k, new Precommit(h, 1, NIL));
+                }
+            }
+            assertEquals(0, e.retainedMessages());
+            assertEquals(0, e.retainedBytes());
+        }
+
+        @Test
+        void aSecondProposalOfTheRoundIsEvidenceButNotStoredUnlessFPlusOneVoteForIt() {
+            TendermintEngine e = engineFor(0, app);
+            e.handle(new StartHeight(1, MEMBERS));
+            send(e, 1, new Proposal(1, 0, B, -1));
+            List<Effect> second = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Proposal(1, 0, B2, -1), Cluster.key(1))));
+            assertTrue(second.stream().anyMatch(x -> x instanceof Effect.ReportEvidence));
+            int before = e.retainedMessages();
+            send(e, 1, new Proposal(1, 0, SimApplication.block(1, "b3"), -1));
+            assertEquals(before, e.retainedMessages(), "a third block is not kept");
+            // Two members (f+1) prevote B2: the re-gossiped B2 is now worth keeping, and it decides.
+            send(e, 2, new Prevote(1, 0, id(B2)));
+            send(e, 3, new Prevote(1, 0, id(B2)));
+            send(e, 1, new Proposal(1, 0, B2, -1));
+            assertEquals(before + 3, e.retainedMessages());
+            send(e, 1, new Precommit(1, 0, id(B2)));
+            send(e, 2, new Precommit(1, 0, id(B2)));
+            List<Effect> effects = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Precommit(1, 0, id(B2)), Cluster.key(3))));
+            assertTrue(effects.stream().anyMatch(x -> x instanceof Effect.Commit c && c.block().equals(B2)), effects::toString);
+        }
+
+        @Test
+        void futureHeightsAreBufferedPerMemberOnly() {
+            TendermintEngine e = engineFor(0, app);
+            e.handle(new StartHeight(1, MEMBERS));
+            for (int r = 0; r < 4; r++) {
+                for (int v = 0; v < 10; v++) send(e, 3, new Prevote(2, r, Optional.of(SimApplication.block(2, "x" + v).hash())));
+            }
+            assertEquals(CONFIG.maxBufferedPerSigner(), e.retainedMessages(), "one member's quota");
+            send(e, 2, new Prevote(2, 0, NIL));
+            assertEquals(CONFIG.maxBufferedPerSigner() + 1, e.retainedMessages(), "the others still get in");
+            send(e, 3, new Prevote(2, CONFIG.maxRoundsAhead() + 1, NIL));
+            assertTrue(dropped(e, DropReason.TOO_FAR_AHEAD) > 0);
+        }
+
+        private long dropped(TendermintEngine e, DropReason reason) {
+            return e.dropCounts().getOrDefault(reason, 0L);
+        }
+    }
+
+    /** An application whose first judgement of every block is "not yet" (a timestamp ahead of our clock). */
+    private static final class LateClockApplication implements ConsensusApplication {
+        private final SimApplication inner = new SimApplication("late");
+        final java.util.Set<BlockHash> asked = new java.util.HashSet<>();
+
+        @Override
+        public Optional<ProposedBlock> proposeBlock(long height) {
+            return inner.proposeBlock(height);
+        }
+
+        @Override
+        public boolean isValid(long height, ProposedBlock block) {
+            return inner.isValid(height, block);
+        }
+
+        @Override
+        public Verdict judge(long height, ProposedBlock block, java.util.Set<Address> proposers) {
+            if (asked.add(block.hash())) return Verdict.NOT_YET;
+            return proposers.contains(Cluster.address(1)) && isValid(height, block) ? Verdict.VALID : Verdict.INVALID;
+        }
+    }
+
+    @Nested
+    class Validity {
+        @Test
+        void aTimestampRejectionDoesNotStickForTheHeight() {
+            LateClockApplication late = new LateClockApplication();
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), late, CONFIG);
+            e.handle(new StartHeight(1, MEMBERS));
+            List<Effect> first = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Proposal(1, 0, B, -1), Cluster.key(1))));
+            assertEquals(List.of(new Prevote(1, 0, NIL)), sent(first), "too early: nil");
+            e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(1, 0, id(B)), Cluster.key(1))));
+            e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(1, 0, id(B)), Cluster.key(2))));
+            List<Effect> later = e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Prevote(1, 0, id(B)), Cluster.key(3))));
+            assertEquals(List.of(new Precommit(1, 0, id(B))), sent(later), "asked again once a quorum prevoted it: valid now");
+        }
+
+        @Test
+        void theEngineTellsTheApplicationWhoMayHaveBuiltTheBlock() {
+            java.util.List<java.util.Set<Address>> seen = new java.util.ArrayList<>();
+            ConsensusApplication recording = new ConsensusApplication() {
+                @Override
+                public Optional<ProposedBlock> proposeBlock(long height) {
+                    return Optional.empty();
+                }
+
+                @Override
+                public boolean isValid(long height, ProposedBlock block) {
+                    return true;
+                }
+
+                @Override
+                public Verdict judge(long height, ProposedBlock block, java.util.Set<Address> proposers) {
+                    seen.add(proposers);
+                    return Verdict.VALID;
+                }
+            };
+            TendermintEngine e = new TendermintEngine(CHAIN, Cluster.key(0), recording, CONFIG);
+            e.handle(new StartHeight(1, MEMBERS));
+            e.handle(new MessageReceived(SignedMessage.sign(CHAIN, new Proposal(1, 0, B, -1), Cluster.key(1))));
+            assertEquals(List.of(java.util.Set.of(Cluster.address(1))), seen, "round 0: only its proposer");
+        }
+    }
 }

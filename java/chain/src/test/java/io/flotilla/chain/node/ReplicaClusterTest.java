@@ -355,6 +355,116 @@ class ReplicaClusterTest {
         assertTrue(honest.stream().allMatch(n -> n.bft.equivocationsSeen() > 0), "every honest member caught it" + describe());
     }
 
+    @Test
+    void aMemberFloodingJunkWithItsOwnAndFreshKeysNeitherStopsTheChainNorGrowsTheOthersMemory() throws Exception {
+        List<Member> set = createMembers(4);
+        List<Node> honest = new ArrayList<>();
+        for (int i = 0; i < 3; i++) honest.add(nodes.get(i).start(set));
+        awaitFinalized(sendTransfers(honest.get(0), 1), honest, Duration.ofSeconds(30));
+        Flooder flooder = new Flooder(set.get(3), set, () -> honest.get(0).head());
+        extras.add(flooder);
+        flooder.start();
+        await("the flood to reach the members", Duration.ofSeconds(10), () -> flooder.sent() > 1_000);
+
+        int maxRound = 0;
+        for (int k = 0; k < 6; k++) {
+            List<String> hashes = sendTransfers(honest.get(k % 3), 1);
+            awaitFinalized(hashes, honest, Duration.ofSeconds(5)); // a transfer is final within 5 s, flood or not
+            for (Node n : honest) maxRound = Math.max(maxRound, n.bft.status().round());
+        }
+        flooder.close();
+        assertSameBlocks(honest);
+        assertTrue(flooder.sent() > 5_000, "it did flood: " + flooder.sent());
+
+        BftConfig config = BftConfig.withTimeouts(Duration.ofMillis(800), Duration.ofMillis(400))
+                .withMaxProposalBytes(ChainConfig.DEFAULT_MAX_BLOCK_BYTES);
+        long bound = io.flotilla.chain.consensus.bft.TendermintEngine.retainedBound(config, 4, maxRound + 2);
+        for (Node n : honest) {
+            long[] peak = n.bft.consensusRetainedPeak();
+            assertTrue(peak[1] <= bound, "member " + n.member.index() + " held " + peak[1] + " bytes, bound " + bound);
+            assertTrue(peak[1] < 64L << 20, "member " + n.member.index() + " held " + peak[1] + " bytes");
+        }
+    }
+
+    /**
+     * A member that floods its peers over the real wire protocol with junk signed with its own key and with fresh
+     * keys: 2 MiB proposals for the next heights and for far rounds, votes for made-up blocks in every round.
+     */
+    private static final class Flooder implements AutoCloseable {
+        private final BigInteger key;
+        private final List<Member> others;
+        private final PeerNetwork network;
+        private final java.util.function.LongSupplier head;
+        private final Thread thread;
+        private volatile boolean stop;
+        private volatile long sent;
+
+        Flooder(Member self, List<Member> all, java.util.function.LongSupplier head) throws Exception {
+            this.key = self.key();
+            this.head = head;
+            this.others = all.stream().filter(m -> m != self).toList();
+            this.network = new PeerNetwork(new NodeSigner(self.key()), CHAIN_ID, self.endpoint(), PeerLimits.defaults(), (from, bytes) -> {});
+            network.setMembers(others.stream().map(m -> new PeerNetwork.Peer(m.address(), m.endpoint())).toList());
+            network.start();
+            this.thread = Thread.ofPlatform().daemon().name("flooder").unstarted(this::run);
+        }
+
+        void start() {
+            thread.start();
+        }
+
+        long sent() {
+            return sent;
+        }
+
+        private void run() {
+            java.util.Random random = new java.util.Random(5);
+            List<NodeKey> keys = new ArrayList<>(List.of(new NodeKey(key)));
+            for (int i = 0; i < 8; i++) keys.add(new NodeKey(BigInteger.valueOf(1_000_003L + i)));
+            byte[] big = new byte[ChainConfig.DEFAULT_MAX_BLOCK_BYTES];
+            random.nextBytes(big);
+            int[] rounds = {0, 1, 2, 3, 4, 7, 50, 999};
+            while (!stop) {
+                long h = head.getAsLong();
+                List<byte[]> batch = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    big[0] = (byte) random.nextInt();
+                    ProposedBlock block = new ProposedBlock(BlockHash.keccakOf(new byte[] {big[0], (byte) i}), big);
+                    NodeKey k = keys.get(random.nextInt(keys.size()));
+                    batch.add(MessageCodec.encode(SignedMessage.sign(CHAIN_ID, new ConsensusMessage.Proposal(h + 1 + random.nextInt(2),
+                            rounds[random.nextInt(rounds.length)], block, -1), k)));
+                }
+                for (int i = 0; i < 150; i++) {
+                    NodeKey k = keys.get(random.nextInt(keys.size()));
+                    long height = h + 1 + random.nextInt(3);
+                    int round = rounds[random.nextInt(rounds.length)];
+                    Optional<BlockHash> value = Optional.of(BlockHash.keccakOf(new byte[] {(byte) i, (byte) round}));
+                    ConsensusMessage m = random.nextBoolean() ? new ConsensusMessage.Prevote(height, round, value)
+                            : new ConsensusMessage.Precommit(height, round, value);
+                    batch.add(MessageCodec.encode(SignedMessage.sign(CHAIN_ID, m, k)));
+                }
+                for (byte[] body : batch) {
+                    byte[] framed = new byte[body.length + 1];
+                    System.arraycopy(body, 0, framed, 1, body.length);
+                    for (Member to : others) network.send(to.address(), framed);
+                    sent += others.size();
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            stop = true;
+            thread.join(5_000);
+            network.close();
+        }
+    }
+
     /**
      * A Byzantine member speaking the real wire protocol: for every round it hears of, it prevotes and precommits
      * the proposed block to some members and nil or a made-up block to others; as proposer it sends one member a

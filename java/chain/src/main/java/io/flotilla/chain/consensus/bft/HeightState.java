@@ -37,7 +37,13 @@ final class HeightState {
     int validRound = -1;
 
     final TreeMap<Integer, RoundLog> rounds = new TreeMap<>();
+    /** Exactly the messages stored in {@link #rounds} (for the duplicate check): nothing unstored is remembered. */
     final Set<SignedMessage> seen = new HashSet<>();
+    /** Stored messages and their accounted size (see {@link TendermintEngine#retainedBytes()}). */
+    int storedCount;
+    long storedBytes;
+    /** Per member, the highest round beyond our window it signed a message in: all that is kept of such messages. */
+    final Map<Address, Integer> roundHints = new HashMap<>();
     final Map<BlockHash, Boolean> validity = new HashMap<>();
     final Set<EvidenceSlot> evidenceReported = new HashSet<>();
 

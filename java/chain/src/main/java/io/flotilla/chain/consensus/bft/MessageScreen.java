@@ -6,7 +6,11 @@ import io.flotilla.chain.consensus.DropReason;
 import io.flotilla.chain.consensus.SignedMessage;
 import java.util.Optional;
 
-/** The checks done before paying for a signature recovery: wrong chain, malformed, stale, too far ahead, repeated. */
+/**
+ * The checks done before paying for a signature recovery: wrong chain, malformed, stale, too far ahead, too large,
+ * repeated. Rounds of the current height beyond the storage window but within the hint horizon pass: the engine
+ * recovers the signer to note its round (for the f+1 round skip) and keeps nothing else.
+ */
 final class MessageScreen {
     private final long chainId;
     private final BftConfig config;
@@ -25,8 +29,11 @@ final class MessageScreen {
         }
         if (m.height() < s.height || (m.height() == s.height && s.decided)) return Optional.of(DropReason.STALE);
         if (m.height() > s.height + config.maxHeightsAhead()) return Optional.of(DropReason.TOO_FAR_AHEAD);
-        int roundBase = m.height() == s.height ? s.round : 0;
-        if (m.round() > roundBase + config.maxRoundsAhead()) return Optional.of(DropReason.TOO_FAR_AHEAD);
+        long roundLimit = m.height() == s.height
+                ? (long) s.round + TendermintEngine.ROUND_HINT_HORIZON
+                : config.maxRoundsAhead(); // a later height: its first rounds only
+        if (m.round() > roundLimit) return Optional.of(DropReason.TOO_FAR_AHEAD);
+        if (m instanceof Proposal p && p.block().size() > config.maxProposalBytes()) return Optional.of(DropReason.TOO_LARGE);
         if (s.seen.contains(sm) || future.contains(sm)) return Optional.of(DropReason.DUPLICATE);
         return Optional.empty();
     }

@@ -14,8 +14,11 @@ import java.util.Set;
 
 /** Everything received for one round of the current height, plus the once-only rule flags. */
 final class RoundLog {
-    /** A faulty proposer can sign any number of blocks; keeping a few is enough to decide any of them. */
-    private static final int MAX_PROPOSALS = 4;
+    /**
+     * A faulty proposer can sign any number of blocks. The first one is kept; a different one only once f+1 members
+     * voted for it in this round (so an honest member vouches that it matters), and never more than two.
+     */
+    static final int MAX_PROPOSALS = 2;
 
     private final Map<BlockHash, SignedMessage> proposals = new LinkedHashMap<>();
     final VoteSet prevotes = new VoteSet();
@@ -25,14 +28,22 @@ final class RoundLog {
     boolean precommitTimeoutArmed;
     boolean lockRuleFired;
 
-    /** Adds a proposal (already checked to come from the round's proposer); returns an earlier conflicting one. */
-    Optional<SignedMessage> addProposal(Address proposer, SignedMessage signed) {
+    /**
+     * Adds a proposal (already checked to come from the round's proposer): whether it was stored, and an earlier
+     * conflicting one. {@code witness} is f+1.
+     */
+    VoteSet.Added addProposal(Address proposer, SignedMessage signed, int witness) {
         senders.add(proposer);
         BlockHash hash = proposal(signed).block().hash();
-        if (proposals.containsKey(hash)) return Optional.empty();
+        if (proposals.containsKey(hash)) return new VoteSet.Added(false, Optional.empty());
         Optional<SignedMessage> earlier = proposals.values().stream().findFirst();
-        if (proposals.size() < MAX_PROPOSALS) proposals.put(hash, signed);
-        return earlier;
+        boolean store = proposals.isEmpty() || (proposals.size() < MAX_PROPOSALS && backers(hash) >= witness);
+        if (store) proposals.put(hash, signed);
+        return new VoteSet.Added(store, earlier);
+    }
+
+    private int backers(BlockHash hash) {
+        return Math.max(prevotes.count(Optional.of(hash)), precommits.count(Optional.of(hash)));
     }
 
     void noteSender(Address member) {

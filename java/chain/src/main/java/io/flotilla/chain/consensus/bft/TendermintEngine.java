@@ -43,6 +43,14 @@ import java.util.Optional;
  * decides from others' messages but never signs anything.
  */
 public final class TendermintEngine implements ConsensusEngine {
+    /**
+     * Rounds of the current height up to this far ahead of ours are signature-checked so that a member's round can
+     * be noted for the f+1 round skip (L55); only those within {@link BftConfig#maxRoundsAhead()} are stored.
+     */
+    public static final int ROUND_HINT_HORIZON = 1000;
+    /** What a message is accounted at beyond its block payload: fields, signature and object headers. */
+    static final int MESSAGE_OVERHEAD_BYTES = 256;
+
     private final long chainId;
     private final MessageSigner signer;
     private final ConsensusApplication app;
@@ -64,7 +72,7 @@ public final class TendermintEngine implements ConsensusEngine {
         this.app = Objects.requireNonNull(app, "app");
         this.config = Objects.requireNonNull(config, "config");
         this.screen = new MessageScreen(chainId, config);
-        this.future = new FutureBuffer(config.maxBufferedMessages(), config.maxBufferedPerSigner());
+        this.future = new FutureBuffer(config.maxBufferedMessages(), config.maxBufferedPerSigner(), config.maxHeightsAhead());
     }
 
     @Override
@@ -107,6 +115,39 @@ public final class TendermintEngine implements ConsensusEngine {
         return Map.copyOf(drops);
     }
 
+    /** Messages this engine holds from others and itself: the current height's, the buffered future ones, the last commit. */
+    public int retainedMessages() {
+        return (started() ? s.storedCount : 0) + future.size() + lastCommit.size();
+    }
+
+    /** The accounted size of {@link #retainedMessages()}: {@link #accountedSize} each. */
+    public long retainedBytes() {
+        long last = lastCommit.stream().mapToLong(TendermintEngine::accountedSize).sum();
+        return (started() ? s.storedBytes : 0) + future.bytes() + last;
+    }
+
+    /**
+     * The most {@link #retainedBytes()} can reach while the height is in round {@code round}, whatever anyone sends
+     * (docs/chain.md, "Bounded consensus inputs"), with o = {@value #MESSAGE_OVERHEAD_BYTES}, B = the proposal limit,
+     * W = rounds ahead, H = heights ahead, F = buffered future votes per member:
+     * (round + W + 1) * (2 (B + o) + 6 n o)  [this height: per round two proposals, three values per member and vote type]
+     * + min(n (F o + H (B + o)), total cap (B + o))  [later heights]
+     * + (B + o) + n o  [the last decision, kept for peers that missed it].
+     */
+    public static long retainedBound(BftConfig c, int members, int round) {
+        long o = MESSAGE_OVERHEAD_BYTES;
+        long proposal = c.maxProposalBytes() + o;
+        long thisHeight = ((long) round + c.maxRoundsAhead() + 1) * (RoundLog.MAX_PROPOSALS * proposal + 6L * members * o);
+        long later = Math.min((long) members * (c.maxBufferedPerSigner() * o + (long) c.maxHeightsAhead() * proposal),
+                (long) c.maxBufferedMessages() * proposal);
+        return thisHeight + later + proposal + members * o;
+    }
+
+    /** A message's share of memory as accounted here: its block payload plus a fixed overhead. */
+    static long accountedSize(SignedMessage sm) {
+        return MESSAGE_OVERHEAD_BYTES + (sm.message() instanceof Proposal p ? p.block().size() : 0);
+    }
+
     // ---- inputs ----
 
     private void startHeight(long height, MemberSet members, Optional<SafetyRecord> resume) {
@@ -146,8 +187,24 @@ public final class TendermintEngine implements ConsensusEngine {
             drop(DropReason.BAD_SIGNATURE);
             return;
         }
-        if (sm.message().height() > s.height) {
-            if (!future.add(sm, from.get())) drop(DropReason.BUFFER_FULL);
+        if (!s.members.contains(from.get())) {
+            drop(DropReason.NOT_MEMBER); // costs nothing to store: not even for a later height
+            return;
+        }
+        ConsensusMessage m = sm.message();
+        if (m.height() > s.height) {
+            if (m instanceof Proposal && !from.get().equals(s.members.proposer(m.height(), m.round()))) {
+                drop(DropReason.NOT_PROPOSER); // judged by today's set; a proposal missed at a switch comes again by gossip
+            } else if (!future.add(sm, from.get())) {
+                drop(DropReason.BUFFER_FULL);
+            }
+            return;
+        }
+        if (m.round() > (long) s.round + config.maxRoundsAhead()) {
+            // Beyond the window: remember only how far this member is, for the f+1 round skip.
+            s.roundHints.merge(from.get(), m.round(), Math::max);
+            drop(DropReason.TOO_FAR_AHEAD);
+            progress();
             return;
         }
         accept(sm, from.get());
@@ -165,25 +222,40 @@ public final class TendermintEngine implements ConsensusEngine {
             drop(DropReason.NOT_MEMBER);
             return;
         }
-        if (!s.seen.add(sm)) return;
-        RoundLog log = s.log(sm.message().round());
+        if (s.seen.contains(sm)) return;
+        if (sm.message().round() > (long) s.round + config.maxRoundsAhead()) { // replayed from the future buffer
+            s.roundHints.merge(from, sm.message().round(), Math::max);
+            drop(DropReason.TOO_FAR_AHEAD);
+            return;
+        }
+        VoteSet.Added added;
         switch (sm.message()) {
             case Proposal p -> {
                 if (!from.equals(s.members.proposer(s.height, p.round()))) {
                     drop(DropReason.NOT_PROPOSER);
                     return;
                 }
+                if (p.block().size() > config.maxProposalBytes()) {
+                    drop(DropReason.TOO_LARGE);
+                    return;
+                }
                 if (!hashMatches(p.block())) {
                     drop(DropReason.MALFORMED);
                     return;
                 }
-                log.addProposal(from, sm).ifPresent(earlier -> reportEquivocation(from, earlier, sm));
+                added = s.log(p.round()).addProposal(from, sm, s.members.honestWitness());
             }
             case Vote v -> {
+                RoundLog log = s.log(v.round());
                 log.noteSender(from);
-                VoteSet set = v instanceof Prevote ? log.prevotes : log.precommits;
-                set.add(from, sm).ifPresent(earlier -> reportEquivocation(from, earlier, sm));
+                added = (v instanceof Prevote ? log.prevotes : log.precommits).add(from, sm);
             }
+        }
+        added.conflicting().ifPresent(earlier -> reportEquivocation(from, earlier, sm));
+        if (added.stored()) {
+            s.seen.add(sm);
+            s.storedCount++;
+            s.storedBytes += accountedSize(sm);
         }
     }
 
@@ -256,7 +328,7 @@ public final class TendermintEngine implements ConsensusEngine {
             RoundLog log = e.getValue();
             for (BlockHash v : log.precommits.valuesWithQuorum(s.members.quorum())) {
                 Optional<Proposal> p = log.proposalFor(v);
-                if (p.isPresent() && valid(p.get().block())) {
+                if (p.isPresent() && valid(p.get())) {
                     decide(e.getKey(), log, p.get().block());
                     return true;
                 }
@@ -276,13 +348,23 @@ public final class TendermintEngine implements ConsensusEngine {
         lastCommit = List.copyOf(bundle);
     }
 
-    /** L55: f+1 members are already in a later round, so at least one honest one is: join it. */
+    /**
+     * L55: f+1 members are already in a later round, so at least one honest one is: join it. Beyond the storage
+     * window only each member's highest round is known: the (f+1)-th highest of those is a round at least one honest
+     * member has reached.
+     */
     private boolean trySkipRound() {
         int target = -1;
         for (Map.Entry<Integer, RoundLog> e : s.rounds.tailMap(s.round, false).entrySet()) {
             if (e.getValue().senderCount() >= s.members.honestWitness()) target = e.getKey();
         }
-        if (target < 0) return false;
+        int witness = s.members.honestWitness();
+        if (s.roundHints.size() >= witness) {
+            int hinted = s.roundHints.values().stream().sorted(java.util.Comparator.reverseOrder()).skip(witness - 1)
+                    .findFirst().orElse(-1);
+            if (hinted > s.round) target = Math.max(target, hinted);
+        }
+        if (target <= s.round) return false;
         startRound(target);
         return true;
     }
@@ -294,7 +376,7 @@ public final class TendermintEngine implements ConsensusEngine {
         if (s.step.compareTo(Step.PREVOTE) >= 0 && !log.lockRuleFired) { // L36
             for (BlockHash hash : log.prevotes.valuesWithQuorum(quorum)) {
                 Optional<Proposal> p = log.proposalFor(hash);
-                if (p.isPresent() && valid(p.get().block())) {
+                if (p.isPresent() && valid(p.get())) {
                     log.lockRuleFired = true;
                     ProposedBlock v = p.get().block();
                     if (s.step == Step.PREVOTE) {
@@ -328,14 +410,14 @@ public final class TendermintEngine implements ConsensusEngine {
         for (Proposal p : log.proposals()) {
             ProposedBlock v = p.block();
             if (p.validRound() == -1) {
-                boolean ok = valid(v) && (s.lockedRound == -1 || s.isLockedOn(v));
+                boolean ok = valid(p) && (s.lockedRound == -1 || s.isLockedOn(v));
                 prevote(ok ? Optional.of(v.hash()) : Optional.empty());
                 return true;
             }
             boolean backed = s.existingLog(p.validRound())
                     .map(l -> l.prevotes.count(Optional.of(v.hash())) >= quorum).orElse(false);
             if (backed) {
-                boolean ok = valid(v) && (s.lockedRound <= p.validRound() || s.isLockedOn(v));
+                boolean ok = valid(p) && (s.lockedRound <= p.validRound() || s.isLockedOn(v));
                 prevote(ok ? Optional.of(v.hash()) : Optional.empty());
                 return true;
             }
@@ -378,14 +460,32 @@ public final class TendermintEngine implements ConsensusEngine {
         if (s.evidenceReported.add(slot)) out.add(new Effect.ReportEvidence(new Equivocation(member, first, second)));
     }
 
-    private boolean valid(ProposedBlock block) {
-        return s.validity.computeIfAbsent(block.hash(), h -> {
-            try {
-                return app.isValid(s.height, block);
-            } catch (RuntimeException e) {
-                return false; // an application that cannot judge a block must not vote for it
-            }
-        });
+    /**
+     * The application's judgement of a proposed block. Final verdicts are remembered for the height; "not yet"
+     * (a timestamp ahead of our clock, a header naming a proposer of a round we have not reached) is asked again
+     * whenever a rule needs it, so a member that said no early can still lock on and decide the block later.
+     */
+    private boolean valid(Proposal p) {
+        ProposedBlock block = p.block();
+        Boolean known = s.validity.get(block.hash());
+        if (known != null) return known;
+        ConsensusApplication.Verdict verdict;
+        try {
+            verdict = app.judge(s.height, block, proposersUpTo(Math.max(s.round, p.round())));
+        } catch (RuntimeException e) {
+            verdict = ConsensusApplication.Verdict.INVALID; // an application that cannot judge a block must not vote for it
+        }
+        if (verdict == ConsensusApplication.Verdict.NOT_YET) return false;
+        boolean ok = verdict == ConsensusApplication.Verdict.VALID;
+        s.validity.put(block.hash(), ok);
+        return ok;
+    }
+
+    /** The proposers of rounds 0..r of this height: who may have built a block proposed or re-proposed by round r. */
+    private java.util.Set<Address> proposersUpTo(int r) {
+        java.util.Set<Address> out = new java.util.HashSet<>();
+        for (int i = 0; i <= r && i < s.members.size(); i++) out.add(s.members.proposer(s.height, i));
+        return out;
     }
 
     private boolean hashMatches(ProposedBlock block) {

@@ -23,17 +23,22 @@ final class VoteSet {
     private final Map<Address, List<SignedMessage>> byMember = new LinkedHashMap<>();
     private final Map<Optional<BlockHash>, Map<Address, SignedMessage>> byValue = new HashMap<>();
 
-    /** The member's earlier vote for another value if this one conflicts with it; empty otherwise. */
-    Optional<SignedMessage> add(Address member, SignedMessage signed) {
+    /** Whether the vote was stored, and the member's earlier vote for another value if this one conflicts with it. */
+    record Added(boolean stored, Optional<SignedMessage> conflicting) {
+    }
+
+    /** Adds a member's vote: at most {@value #MAX_VALUES_PER_MEMBER} per member are kept. */
+    Added add(Address member, SignedMessage signed) {
         Optional<BlockHash> value = value(signed);
         List<SignedMessage> mine = byMember.computeIfAbsent(member, k -> new ArrayList<>());
-        if (mine.stream().anyMatch(m -> value(m).equals(value))) return Optional.empty();
+        if (mine.stream().anyMatch(m -> value(m).equals(value))) return new Added(false, Optional.empty());
         Optional<SignedMessage> earlier = mine.stream().findFirst();
-        if (mine.size() < MAX_VALUES_PER_MEMBER) {
+        boolean stored = mine.size() < MAX_VALUES_PER_MEMBER;
+        if (stored) {
             mine.add(signed);
             byValue.computeIfAbsent(value, k -> new LinkedHashMap<>()).put(member, signed);
         }
-        return earlier;
+        return new Added(stored, earlier);
     }
 
     /** Distinct members that voted, whatever for. */

@@ -30,6 +30,8 @@ public final class Replica {
     private boolean syncEnabled;
     private int epoch; // bumps on restart so the old engine's timers die with it
     private long lastTickHeight = -1;
+    /** How long after deciding height h-1 this node starts height h (it learns of the result late). */
+    private java.util.function.LongUnaryOperator startDelay = h -> 0;
     private final TreeMap<Long, Effect.Commit> commits = new TreeMap<>();
     private final Set<Long> ownDecisions = new HashSet<>();
     private final List<Equivocation> evidence = new ArrayList<>();
@@ -63,6 +65,11 @@ public final class Replica {
 
     public ConsensusEngine engine() {
         return engine;
+    }
+
+    /** Makes the node start height h only {@code delay(h)} ms after deciding h-1, as if it applied the block late. */
+    public void setStartDelay(java.util.function.LongUnaryOperator delay) {
+        this.startDelay = delay;
     }
 
     public void setBehaviour(Behaviour behaviour) {
@@ -159,7 +166,7 @@ public final class Replica {
                     ownDecisions.add(h);
                     int myEpoch = epoch;
                     // The real node applies the block first; here applying is instantaneous.
-                    cluster.scheduler().after(0, () -> {
+                    cluster.scheduler().after(startDelay.applyAsLong(h + 1), () -> {
                         if (!crashed && myEpoch == epoch && engine.status().height() == h) start(h + 1);
                     });
                 }
