@@ -79,6 +79,7 @@ final class BlockSync {
     private final ChainState chain;
     private final Membership membership;
     private final Host host;
+    private final int windowBlocks;
     /** Heads peers claimed (unverified), highest seen per peer. */
     private final Map<Address, Long> claims = new HashMap<>();
     private final Map<Address, Penalty> penalties = new HashMap<>();
@@ -100,8 +101,15 @@ final class BlockSync {
     private long lowest;
     private byte[] lowestParent;
     private long applied;
+    /** The peer whose answer is being processed: credited when it completes a window. */
+    private Address servedBy;
 
     BlockSync(long chainId, ChainState chain, Membership membership, Host host) {
+        this(chainId, chain, membership, host, WINDOW_BLOCKS);
+    }
+
+    BlockSync(long chainId, ChainState chain, Membership membership, Host host, int windowBlocks) {
+        this.windowBlocks = windowBlocks;
         this.chainId = chainId;
         this.chain = chain;
         this.membership = membership;
@@ -158,6 +166,7 @@ final class BlockSync {
     void received(Address from, List<byte[]> encoded, long nowMs) {
         if (!from.equals(peer)) return;
         peer = null;
+        servedBy = from;
         if (chain.head().number() != sessionHead) {
             endSession(); // consensus moved our head meanwhile: start over from the new head
             pump(nowMs);
@@ -217,7 +226,7 @@ final class BlockSync {
             if (b.number() != lowest - 1 || b.number() <= head || !Arrays.equals(b.hash(), lowestParent)) {
                 throw new IllegalArgumentException("block " + b.number() + " is not the parent of block " + lowest);
             }
-            if (!held.isEmpty() && (held.size() >= WINDOW_BLOCKS || heldBytes + sizes.get(i) > WINDOW_BYTES)) {
+            if (!held.isEmpty() && (held.size() >= windowBlocks || heldBytes + sizes.get(i) > WINDOW_BYTES)) {
                 checkpoints.put(b.number(), b.hash()); // the top of the window below; the one above is fetched again later
                 held.clear();
                 heldBytes = 0;
@@ -278,6 +287,8 @@ final class BlockSync {
         }
         held.clear();
         heldBytes = 0;
+        Penalty pen = servedBy == null ? null : penalties.get(servedBy);
+        if (pen != null && pen.strikes > 0) pen.strikes--; // useful work earns back one offence
         long head = chain.head().number();
         checkpoints.headMap(head, true).clear();
         sessionHead = head;
