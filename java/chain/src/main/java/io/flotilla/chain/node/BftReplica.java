@@ -81,6 +81,10 @@ public final class BftReplica implements AutoCloseable {
     /** Answers block requests on its own thread, at most 4 MiB/s per peer (8 MiB burst). */
     private final BlockServer blockServer;
     private final AtomicLong equivocations = new AtomicLong();
+    /** Writes the safety record (tests substitute a failing store). */
+    private final RecordWriter safetyWriter;
+    /** A safety-record write failed: nothing we signed leaves this process until a write succeeds. */
+    private byte[] unsavedSafety;
     private long lastGossipAt;
     private long lastStatusAt;
     private Set<Address> networkMembers = Set.of();
@@ -88,9 +92,21 @@ public final class BftReplica implements AutoCloseable {
     private volatile long[] retainedPeak = {0, 0};
     private volatile io.flotilla.chain.consensus.ConsensusStatus status;
 
+    /** How the safety record is made durable. */
+    interface RecordWriter {
+        void save(String name, byte[] value);
+    }
+
     public BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, chain::saveRecord);
+    }
+
+    BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            RecordWriter safetyWriter) {
         this.chainId = chainId;
+        this.safetyWriter = safetyWriter;
         this.chain = chain;
         this.blockTime = blockTime;
         this.clock = clock;
@@ -240,7 +256,9 @@ public final class BftReplica implements AutoCloseable {
             handle(new ConsensusEvent.BlockAvailable(height));
         }
         boolean busy = work || (status != null && status.round() > 0);
-        if (busy && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
+        if (unsavedSafety != null) retrySafetyWrite();
+        sync.tick(now);
+        if (busy && unsavedSafety == null && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
             lastGossipAt = now;
             for (SignedMessage m : engine.messagesForGossip()) {
                 network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
@@ -266,9 +284,12 @@ public final class BftReplica implements AutoCloseable {
         }
         for (Effect effect : effects) {
             switch (effect) {
-                // Durable before the message it protects leaves this process.
-                case Effect.PersistSafety p -> chain.saveRecord(SAFETY_RECORD, p.record().encode());
-                case Effect.Broadcast b -> network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
+                // Durable before the message it protects leaves this process: when the write fails, nothing we signed
+                // is sent (broadcasts and re-gossip) until a write succeeds.
+                case Effect.PersistSafety p -> persistSafety(p.record().encode());
+                case Effect.Broadcast b -> {
+                    if (unsavedSafety == null) network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
+                }
                 // Members that execute slow blocks wait longer: twice the slowest recent execution (proposer and us).
                 case Effect.ScheduleTimeout t -> timers.schedule(() -> loop.execute(() -> handle(new ConsensusEvent.TimeoutFired(t.timeout()))),
                         t.after().toMillis() + 2 * application.slowestRecentExecutionMillis(), TimeUnit.MILLISECONDS);
@@ -281,10 +302,35 @@ public final class BftReplica implements AutoCloseable {
                 }
                 case Effect.ReportEvidence e -> {
                     equivocations.incrementAndGet();
-                    LOG.log(System.Logger.Level.WARNING, "equivocation: " + e.evidence());
+                    LOG.log(System.Logger.Level.WARNING, "equivocation by " + e.evidence().member() + " at height "
+                            + e.evidence().first().message().height() + " round " + e.evidence().first().message().round());
+                    try {
+                        EvidenceLog.keep(chain, e.evidence());
+                    } catch (RuntimeException ex) {
+                        LOG.log(System.Logger.Level.ERROR, "could not keep equivocation evidence", ex);
+                    }
                 }
             }
         }
+    }
+
+    private void persistSafety(byte[] record) {
+        try {
+            safetyWriter.save(SAFETY_RECORD, record);
+            if (unsavedSafety != null) LOG.log(System.Logger.Level.WARNING, "safety record written again: this member takes part again");
+            unsavedSafety = null;
+        } catch (RuntimeException e) {
+            if (unsavedSafety == null) {
+                LOG.log(System.Logger.Level.ERROR, "SAFETY RECORD WRITE FAILED at height " + height
+                        + ": this member sends no consensus message until a write succeeds", e);
+            }
+            unsavedSafety = record;
+        }
+    }
+
+    /** Retries the last safety record that failed to be written (on the loop thread, every tick). */
+    private void retrySafetyWrite() {
+        persistSafety(unsavedSafety);
     }
 
     private static byte[] framed(byte kind, byte[] body) {

@@ -73,6 +73,8 @@ public final class EthApi {
         m.put("net_listening", p -> true);
         m.put("net_peerCount", p -> "0x0");
         m.put("eth_chainId", p -> quantity(chain.config().chainId()));
+        // Equivocation evidence this member kept (the last 1,000 pieces), for the manager contracts to slash on.
+        m.put("flotilla_equivocations", p -> io.flotilla.chain.node.EvidenceLog.json(chain));
         m.put("eth_syncing", p -> false);
         m.put("eth_mining", p -> false);
         m.put("eth_accounts", p -> List.of());

@@ -86,6 +86,8 @@ class ReplicaClusterTest {
         ChainState chain;
         JsonRpcServer rpc;
         BftReplica bft;
+        /** When set, how this member writes its safety record. */
+        BftReplica.RecordWriter safetyWriter;
 
         Node(Member member) {
             this.member = member;
@@ -101,9 +103,10 @@ class ReplicaClusterTest {
                     new EthApi(chain, mempool, submission, "test").methods()).start();
             List<BftReplica.Peer> peers = configured.stream()
                     .map(m -> new BftReplica.Peer(m.address(), reachAt.getOrDefault(m.address(), m.endpoint()))).toList();
+            ChainState c = chain;
             bft = new BftReplica(CHAIN_ID, member.key(), chain, mempool, submission, member.endpoint(), peers,
                     Duration.ofMillis(100), Duration.ofSeconds(60), BftConfig.withTimeouts(Duration.ofMillis(800), Duration.ofMillis(400)),
-                    Clock.systemUTC());
+                    Clock.systemUTC(), safetyWriter != null ? safetyWriter : c::saveRecord);
             bft.start();
             return this;
         }
@@ -353,6 +356,192 @@ class ReplicaClusterTest {
         assertTrue(liar.conflictingMessagesSent() > 20, "it did lie: " + liar.conflictingMessagesSent());
         assertTrue(liar.conflictingProposalsSent() > 0, "it proposed two blocks at once at least once");
         assertTrue(honest.stream().allMatch(n -> n.bft.equivocationsSeen() > 0), "every honest member caught it" + describe());
+
+        // The evidence is kept and served over JSON-RPC, each piece checkable by anyone.
+        for (Node n : honest) {
+            var evidence = new com.fasterxml.jackson.databind.ObjectMapper().readTree(rpcCall(n, "flotilla_equivocations")).get("result");
+            assertTrue(evidence.size() > 0, "member " + n.member.index() + " serves its evidence");
+            for (var piece : evidence) {
+                assertEquals(set.get(3).address(), Address.fromHex(piece.get("signer").asText()));
+                SignedMessage a = MessageCodec.decode(Numeric.hexStringToByteArray(piece.get("first").asText()));
+                SignedMessage b = MessageCodec.decode(Numeric.hexStringToByteArray(piece.get("second").asText()));
+                assertTrue(io.flotilla.chain.consensus.Equivocation.verify(
+                        new io.flotilla.chain.consensus.Equivocation(set.get(3).address(), a, b), CHAIN_ID));
+                assertEquals(a.message().height(), Long.decode(piece.get("height").asText()));
+                assertTrue(List.of("proposal", "prevote", "precommit").contains(piece.get("kind").asText()));
+            }
+        }
+    }
+
+    private static String rpcCall(Node n, String method) throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        var req = java.net.http.HttpRequest.newBuilder(java.net.URI.create(n.rpc.url())).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"" + method + "\",\"params\":[]}"))
+                .build();
+        return http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void aRestartingMemberCatchesUpDespiteAMemberThatLiesAboutItsHeadAndStalls() throws Exception {
+        restartBehindALiar(4);
+    }
+
+    @Test
+    void sevenMembersARestartingMemberCatchesUpDespiteALiar() throws Exception {
+        restartBehindALiar(7);
+    }
+
+    /**
+     * n members, the last one Byzantine: it votes for what is proposed (so the chain goes on while an honest member
+     * is down), claims a far-ahead head in STATUS and consensus messages, and never answers block requests or
+     * answers garbage. The first honest member is restarted behind: it must catch up from the honest ones.
+     */
+    private void restartBehindALiar(int n) throws Exception {
+        List<Member> set = createMembers(n);
+        List<Node> honest = new ArrayList<>();
+        for (int i = 0; i < n - 1; i++) honest.add(nodes.get(i).start(set));
+        Liar liar = new Liar(set.get(n - 1), set);
+        extras.add(liar);
+        awaitFinalized(sendTransfers(honest.get(1), 3), honest, Duration.ofSeconds(60));
+
+        Node returning = honest.get(0);
+        returning.close();
+        List<Node> others = honest.subList(1, n - 1);
+        for (int batch = 0; batch < 3; batch++) {
+            awaitFinalized(sendTransfers(others.get(batch % others.size()), 3), others, Duration.ofSeconds(60));
+        }
+        long missed = others.get(0).head();
+        returning.start(members.subList(0, n));
+        await("the returning member to catch up", Duration.ofSeconds(30), () -> returning.head() >= missed);
+        assertTrue(returning.bft.blocksCaughtUp() > 0, "it fetched certified blocks rather than deciding them");
+
+        // From now on the liar does not vote: with 4 members the returning one is needed for every block.
+        liar.voting = false;
+        List<String> transfer = sendTransfers(returning, 1);
+        awaitFinalized(transfer, honest, Duration.ofSeconds(5));
+        assertSameBlocks(honest);
+        assertTrue(liar.statusLies.get() > 0, "it did lie");
+    }
+
+    /**
+     * A Byzantine member speaking the wire protocol with its real key: votes for every proposal it hears of while
+     * {@link #voting}, claims a head 1,000 blocks ahead of what it saw (STATUS and a signed vote of that height), and
+     * answers block requests with nothing or garbage.
+     */
+    private static final class Liar implements AutoCloseable {
+        private final NodeKey key;
+        private final List<Member> others;
+        private final PeerNetwork network;
+        private final Set<String> voted = ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.ScheduledExecutorService timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        private final java.util.concurrent.atomic.AtomicLong seenHeight = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicInteger statusLies = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        volatile boolean voting = true;
+
+        Liar(Member self, List<Member> all) throws Exception {
+            this.key = new NodeKey(self.key());
+            this.others = all.stream().filter(m -> m != self).toList();
+            this.network = new PeerNetwork(new NodeSigner(self.key()), CHAIN_ID, self.endpoint(), PeerLimits.defaults(), this::onMessage);
+            network.setMembers(others.stream().map(m -> new PeerNetwork.Peer(m.address(), m.endpoint())).toList());
+            network.start();
+            timer.scheduleWithFixedDelay(this::lie, 300, 700, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        private void lie() {
+            long claimed = seenHeight.get() + 1_000;
+            network.broadcast(framed(2, BlockSync.encodeRange(claimed, 0)));
+            byte[] vote = MessageCodec.encode(SignedMessage.sign(CHAIN_ID, new ConsensusMessage.Prevote(claimed + 1, 0, Optional.empty()), key));
+            network.broadcast(framed(0, vote));
+            statusLies.incrementAndGet();
+        }
+
+        private void onMessage(Address from, byte[] bytes) {
+            if (bytes.length == 0) return;
+            byte[] body = java.util.Arrays.copyOfRange(bytes, 1, bytes.length);
+            if (bytes[0] == 3) { // GET_BLOCKS: nothing, or garbage
+                switch (requests.incrementAndGet() % 3) {
+                    case 0 -> { }
+                    case 1 -> network.send(from, framed(4, new byte[] {(byte) 0xC3, 1, 2, 3}));
+                    default -> network.send(from, framed(4, BlockSync.encodeBlocks(List.of(new byte[] {(byte) 0xC1, 0x42}))));
+                }
+                return;
+            }
+            if (bytes[0] != 0) return;
+            SignedMessage sm;
+            try {
+                sm = MessageCodec.decode(body);
+            } catch (RuntimeException e) {
+                return;
+            }
+            ConsensusMessage m = sm.message();
+            seenHeight.accumulateAndGet(m.height(), Math::max);
+            if (!voting) return;
+            // Votes like the honest members: for a proposal it hears of, or echoing a vote it receives (first one wins).
+            List<ConsensusMessage> votes = switch (m) {
+                case ConsensusMessage.Proposal p -> List.of(new ConsensusMessage.Prevote(p.height(), p.round(), Optional.of(p.block().hash())),
+                        new ConsensusMessage.Precommit(p.height(), p.round(), Optional.of(p.block().hash())));
+                case ConsensusMessage.Prevote v -> List.of(new ConsensusMessage.Prevote(v.height(), v.round(), v.value()));
+                case ConsensusMessage.Precommit v -> List.of(new ConsensusMessage.Precommit(v.height(), v.round(), v.value()));
+            };
+            for (ConsensusMessage vote : votes) {
+                if (!voted.add(vote.height() + "/" + vote.round() + "/" + vote.getClass().getSimpleName())) continue;
+                network.broadcast(framed(0, MessageCodec.encode(SignedMessage.sign(CHAIN_ID, vote, key))));
+            }
+        }
+
+        private static byte[] framed(int kind, byte[] body) {
+            byte[] out = new byte[body.length + 1];
+            out[0] = (byte) kind;
+            System.arraycopy(body, 0, out, 1, body.length);
+            return out;
+        }
+
+        @Override
+        public void close() {
+            timer.shutdownNow();
+            network.close();
+        }
+    }
+
+    @Test
+    void aMemberWhoseSafetyRecordCannotBeWrittenSendsNothingItSigned() throws Exception {
+        List<Member> set = createMembers(4);
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Node broken = nodes.get(0);
+        broken.safetyWriter = (name, value) -> {
+            if (failing.get()) throw new ChainStore.StoreException("disk full", null);
+            broken.chain.saveRecord(name, value);
+        };
+        List<Node> real = new ArrayList<>();
+        for (int i = 0; i < 3; i++) real.add(nodes.get(i).start(set));
+        // Member 3 only listens: it records who signed each consensus message it receives.
+        Map<Address, java.util.concurrent.atomic.AtomicInteger> signedBy = new ConcurrentHashMap<>();
+        PeerNetwork listener = new PeerNetwork(new NodeSigner(set.get(3).key()), CHAIN_ID, set.get(3).endpoint(), PeerLimits.defaults(),
+                (from, bytes) -> {
+                    if (bytes.length == 0 || bytes[0] != 0) return;
+                    try {
+                        MessageCodec.decode(java.util.Arrays.copyOfRange(bytes, 1, bytes.length)).recoverSigner().ifPresent(a ->
+                                signedBy.computeIfAbsent(a, k -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet());
+                    } catch (RuntimeException e) {
+                        // not a consensus message
+                    }
+                });
+        extras.add(listener);
+        listener.setMembers(set.subList(0, 3).stream().map(m -> new PeerNetwork.Peer(m.address(), m.endpoint())).toList());
+        listener.start();
+
+        List<String> pending = sendTransfers(real.get(1), 2);
+        await("the working members to vote", Duration.ofSeconds(30), () -> signedBy.containsKey(set.get(1).address())
+                && signedBy.containsKey(set.get(2).address()));
+        Thread.sleep(3_000);
+        assertFalse(signedBy.containsKey(set.get(0).address()), "nothing signed leaves a member whose safety record was not written");
+        assertTrue(real.stream().allMatch(r -> r.head() == 0), "no quorum without it");
+
+        failing.set(false);
+        awaitFinalized(pending, real, Duration.ofSeconds(60));
+        assertTrue(signedBy.containsKey(set.get(0).address()), "it takes part again once a write succeeds");
+        assertSameBlocks(real);
     }
 
     @Test
