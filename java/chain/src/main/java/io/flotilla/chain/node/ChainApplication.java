@@ -114,6 +114,11 @@ final class ChainApplication implements ConsensusApplication {
             if (block.number() != height) {
                 return Verdict.INVALID;
             }
+            if (block.header().commitCertificate().length != 0) {
+                // A proposal has no certificate yet, and the field is outside the block hash: anything in it would
+                // travel (and be re-gossiped) unchecked.
+                return Verdict.INVALID;
+            }
             if (proposers != null && !proposers.contains(block.header().proposer())) {
                 return Verdict.NOT_YET; // names somebody who did not propose (yet) at this height
             }

@@ -88,6 +88,8 @@ class ReplicaClusterTest {
         BftReplica bft;
         /** When set, how this member writes its safety record. */
         BftReplica.RecordWriter safetyWriter;
+        /** This member's clock (one running ahead stamps its blocks in everybody else's future). */
+        Clock clock = Clock.systemUTC();
 
         Node(Member member) {
             this.member = member;
@@ -106,7 +108,7 @@ class ReplicaClusterTest {
             ChainState c = chain;
             bft = new BftReplica(CHAIN_ID, member.key(), chain, mempool, submission, member.endpoint(), peers,
                     Duration.ofMillis(100), Duration.ofSeconds(60), BftConfig.withTimeouts(Duration.ofMillis(800), Duration.ofMillis(400)),
-                    Clock.systemUTC(), safetyWriter != null ? safetyWriter : c::saveRecord);
+                    clock, safetyWriter != null ? safetyWriter : c::saveRecord);
             bft.start();
             return this;
         }
@@ -221,6 +223,22 @@ class ReplicaClusterTest {
 
     private static MemberSet setOf(List<Member> ms) {
         return MemberSet.sorted(ms.stream().map(Member::address).toList());
+    }
+
+    @Test
+    void aProposerWhoseClockRunsAMinuteAheadCannotStopTheChain() throws Exception {
+        List<Member> set = createMembers(4);
+        nodes.get(2).clock = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(60));
+        for (Node node : nodes.subList(0, 4)) node.start(set);
+        List<Node> chain = List.copyOf(nodes.subList(0, 4));
+        // Eight heights in a row, so the member from the future is the first proposer of some of them.
+        for (int k = 0; k < 8; k++) awaitFinalized(sendTransfers(chain.get(k % 4), 1), chain, Duration.ofSeconds(5));
+        assertSameBlocks(chain);
+        long now = System.currentTimeMillis();
+        for (long h = 1; h <= chain.get(0).head(); h++) {
+            BlockHeader header = chain.get(0).chain.header(h).orElseThrow();
+            assertTrue(header.timestamp() * 1000 <= now + 15_000, "block " + h + " is stamped in the future: " + header.timestamp());
+        }
     }
 
     @Test
