@@ -14,19 +14,10 @@ final class PointEvaluation implements Precompile {
     static final BigInteger BLS_MODULUS =
             new BigInteger("52435875175126190479447740508185965837690552500527637822603658699938581184513");
     private static final byte[] OUTPUT = output();
-    private static final java.util.concurrent.atomic.AtomicBoolean LOADING = new java.util.concurrent.atomic.AtomicBoolean();
 
-    /**
-     * Starts loading the KZG library and setup (about 2 s of CPU, mostly C-KZG's precomputation) on a daemon
-     * thread, once per JVM, so that the first call does not pay for it; a call meanwhile waits for it.
-     */
-    PointEvaluation() {
-        if (LOADING.compareAndSet(false, true)) {
-            Thread t = new Thread(Kzg::init, "kzg-setup");
-            t.setDaemon(true);
-            t.start();
-        }
-    }
+    // The KZG library and trusted setup load on the first call (about 2 s of CPU, mostly C-KZG's precomputation, and
+    // its native memory): most chains never call this precompile, and a node runs up to 128 subnodes. Loading them
+    // eagerly at start-up cost every subnode those 2 s while it was catching up with its first load.
 
     @Override
     public long gas(byte[] input) {
