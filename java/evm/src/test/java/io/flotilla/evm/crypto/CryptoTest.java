@@ -33,5 +33,6 @@ class CryptoTest {
         assertEquals(Address.fromHex("0xceaccac640adf55b2028469bd36ba501f28b699d"), Secp256k1.recover(hash, 0, r, s).orElseThrow());
         assertTrue(Secp256k1.recover(hash, 0, Secp256k1.N, s).isEmpty());
         assertTrue(Secp256k1.recover(hash, 0, r, BigInteger.ZERO).isEmpty());
+        assertEquals(Secp256k1.recover(hash, 0, r, s), Secp256k1.recoverWithLimbs(hash, 0, r, s), "both paths agree");
     }
 }

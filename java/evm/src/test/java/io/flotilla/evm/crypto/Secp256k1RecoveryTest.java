@@ -143,7 +143,7 @@ class Secp256k1RecoveryTest {
 
     private static void same(byte[] hash, int recId, BigInteger r, BigInteger s) {
         Optional<Address> ref = Secp256k1.recoverReference(hash, recId, r, s);
-        Optional<Address> got = Secp256k1.recover(hash, recId, r, s);
+        Optional<Address> got = Secp256k1.recoverWithLimbs(hash, recId, r, s);
         assertEquals(ref, got, () -> "r " + r.toString(16) + " s " + s.toString(16) + " recId " + recId + " hash "
                 + new BigInteger(1, hash).toString(16));
     }
@@ -166,9 +166,9 @@ class Secp256k1RecoveryTest {
             if (s.signum() == 0) continue;
             int recId = rp.getAffineYCoord().toBigInteger().testBit(0) ? 1 : 0;
             Address signer = Secp256k1.addressOf(d);
-            assertEquals(Optional.of(signer), Secp256k1.recover(hash, recId, r, s));
+            assertEquals(Optional.of(signer), Secp256k1.recoverWithLimbs(hash, recId, r, s));
             // the high-s twin with the other parity recovers the same signer
-            assertEquals(Optional.of(signer), Secp256k1.recover(hash, 1 - recId, r, N.subtract(s)));
+            assertEquals(Optional.of(signer), Secp256k1.recoverWithLimbs(hash, 1 - recId, r, N.subtract(s)));
             same(hash, recId, r, s);
             same(hash, 1 - recId, r, s);
         }
@@ -212,7 +212,7 @@ class Secp256k1RecoveryTest {
                     for (int recId = -1; recId <= 2; recId++) {
                         if (r.signum() < 0 || s.signum() < 0) {
                             // negative values: both reject
-                            assertEquals(Optional.empty(), Secp256k1.recover(bytes32(h), recId, r, s));
+                            assertEquals(Optional.empty(), Secp256k1.recoverWithLimbs(bytes32(h), recId, r, s));
                             continue;
                         }
                         same(bytes32(h), recId, r, s);
@@ -245,7 +245,7 @@ class Secp256k1RecoveryTest {
                         BigInteger s = BigInteger.valueOf(u2).multiply(r).mod(N);
                         BigInteger e = BigInteger.valueOf(-u1).multiply(r).mod(N);
                         int total = u1 + u2 * (sign == 0 ? a : -a);
-                        Optional<Address> got = Secp256k1.recover(bytes32(e), recId, r, s);
+                        Optional<Address> got = Secp256k1.recoverWithLimbs(bytes32(e), recId, r, s);
                         if (total == 0) {
                             assertEquals(Optional.empty(), got, "infinity at a " + a + " u1 " + u1 + " u2 " + u2);
                             assertNull(Secp256k1Recovery.recover(bytes32(e), recId, r, s));
