@@ -436,7 +436,9 @@ class ReplicaClusterTest {
         // From now on the liar does not vote: with 4 members the returning one is needed for every block.
         liar.voting = false;
         List<String> transfer = sendTransfers(returning, 1);
-        awaitFinalized(transfer, honest, Duration.ofSeconds(5));
+        // Seven members share this machine's two cores in one JVM; a height whose first proposers are the silent
+        // liar and a member still settling after catch-up can need a few rounds here (seen once at 5 s in a full run).
+        awaitFinalized(transfer, honest, Duration.ofSeconds(n <= 4 ? 5 : 15));
         assertSameBlocks(honest);
         assertTrue(liar.statusLies.get() > 0, "it did lie");
     }
