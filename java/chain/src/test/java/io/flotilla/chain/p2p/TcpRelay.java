@@ -38,6 +38,7 @@ public final class TcpRelay implements AutoCloseable {
                     Socket out = new Socket(target.getAddress(), target.getPort());
                     open.add(in);
                     open.add(out);
+                    corrupt = false; // a new connection is forwarded faithfully
                     connections++;
                     Thread.ofVirtual().start(() -> pump(in, out, true));
                     Thread.ofVirtual().start(() -> pump(out, in, false));
@@ -78,6 +79,7 @@ public final class TcpRelay implements AutoCloseable {
         return seenBackward.toByteArray();
     }
 
+    /** Flips a bit in every chunk sent towards the target from now until the next connection is accepted. */
     public void corruptNext() {
         corrupt = true;
     }
@@ -104,7 +106,6 @@ public final class TcpRelay implements AutoCloseable {
                 }
                 if (forward && corrupt && n > 8) {
                     buffer[n - 1] ^= 0x01;
-                    corrupt = false;
                 }
                 out.write(buffer, 0, n);
                 out.flush();
