@@ -75,11 +75,14 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint8 units;
         bytes32 seed;
         uint256 draws;
-        // 0: distinct validators and no past members; 1: past members allowed; 2: validators may repeat.
+        // 0: distinct validators and no past members; 1: past members allowed; 2: a validator may hold up to
+        // `maxSeats` seats.
         uint8 level;
         bool checkPast;
+        uint256 maxSeats;
         uint256[] members;
         uint256[] usedValidators;
+        uint256[] seatsOf;
         uint256 usedCount;
         uint256[] setAside;
         uint256 setAsideCount;
@@ -128,6 +131,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     error NotPlaced(uint256 chainId, uint256 nodeId);
     error NoFreeSlot(uint256 nodeId);
     error ComplianceUnchanged(uint256 nodeId, bool incompliant);
+    error TooFewValidators(uint256 chainId, uint256 maxSeatsPerValidator, uint256 needed);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -296,6 +300,17 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     ///
     /// Requirements: the caller has PLACEMENT_ROLE; the node is Leaving and serves no chain.
     function completeExit(uint256 nodeId) external onlyRole(PLACEMENT_ROLE) {
+        _completeExit(nodeId);
+    }
+
+    /// @notice Marks node `nodeId` Left if it is Leaving and serves no chain any more; otherwise does nothing.
+    /// @dev Requirements: the caller has PLACEMENT_ROLE.
+    function completeExitIfDone(uint256 nodeId) external onlyRole(PLACEMENT_ROLE) {
+        NodeState storage s = _state[nodeId];
+        if (s.status == NodeStatus.Leaving && s.placementCount == 0) _completeExit(nodeId);
+    }
+
+    function _completeExit(uint256 nodeId) private {
         NodeState storage s = _requireNode(nodeId);
         if (s.status != NodeStatus.Leaving) revert InvalidNodeStatus(nodeId, s.status);
         uint256 chains = s.placementCount;
@@ -363,6 +378,55 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         return _wasMember[chainId][nodeId];
     }
 
+    /// @notice Nodes `nodeIds`, members of chain `chainId`, as peers reach them (slots only when `withSlots`).
+    function memberViews(uint256 chainId, uint256[] calldata nodeIds, bool withSlots)
+        external
+        view
+        returns (MemberView[] memory members)
+    {
+        members = new MemberView[](nodeIds.length);
+        for (uint256 k = 0; k < nodeIds.length; ++k) {
+            uint256 id = nodeIds[k];
+            NodeRecord storage r = _records[id];
+            uint8 slot = 0;
+            if (withSlots) (, slot) = _findPlacement(id, chainId);
+            members[k] = MemberView({
+                nodeId: id,
+                nodeAddress: r.nodeAddress,
+                ip: r.ip,
+                basePort: r.basePort,
+                slot: slot,
+                firstPort: r.basePort + uint16(slot) * PORTS_PER_SLOT,
+                publicKey: r.publicKey,
+                domain: r.domain
+            });
+        }
+    }
+
+    /// @notice How many of `nodeIds` selected by bitmap `mask` (bit k for nodeIds[k]) count, each validator
+    /// counting for at most `cap` of its nodes.
+    function countByValidator(uint256[] calldata nodeIds, uint64 mask, uint256 cap) external view returns (uint256 count) {
+        uint256[] memory seen = new uint256[](nodeIds.length);
+        uint256[] memory seenCount = new uint256[](nodeIds.length);
+        uint256 distinct = 0;
+        for (uint256 k = 0; k < nodeIds.length && k < 64; ++k) {
+            if (mask & (uint64(1) << uint64(k)) == 0) continue;
+            uint256 v = _state[nodeIds[k]].validatorId;
+            uint256 at = 0;
+            while (at < distinct && seen[at] != v) ++at;
+            if (at == distinct) seen[distinct++] = v;
+            if (seenCount[at] < cap) {
+                seenCount[at] += 1;
+                count += 1;
+            }
+        }
+    }
+
+    /// @inheritdoc INodeRegistry
+    function validatorOf(uint256 nodeId) external view returns (uint256) {
+        return _state[nodeId].validatorId;
+    }
+
     /// @notice Number of nodes that could take a chain needing `units` units now (ignoring validator rules).
     function eligibleNodeCount(uint8 units) external view returns (uint256) {
         return units == 0 || units > UNITS_PER_NODE ? 0 : _countAtLeast(units);
@@ -389,6 +453,10 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         sel.checkPast = checkPast;
         sel.members = members;
         sel.usedValidators = new uint256[](validatorSlots);
+        sel.seatsOf = new uint256[](validatorSlots);
+        // At most f = (n-1)/3 seats per validator (at least 1), so that no validator alone is a quorum.
+        uint256 f = validatorSlots == 0 ? 0 : (validatorSlots - 1) / 3;
+        sel.maxSeats = f == 0 ? 1 : f;
         sel.setAside = new uint256[](8);
         sel.parked = new uint256[](members.length + 1);
     }
@@ -400,6 +468,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         while (true) {
             uint256 available = _countAtLeast(sel.units);
             if (available == 0) {
+                if (sel.level == 2 && sel.setAsideCount != 0) {
+                    revert TooFewValidators(sel.chainId, sel.maxSeats, stillNeeded);
+                }
                 if (sel.level == 2 || sel.setAsideCount == 0) {
                     revert NotEnoughEligibleNodes(sel.chainId, sel.units, stillNeeded);
                 }
@@ -416,7 +487,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
                 if (sel.parkedCount == sel.parked.length) sel.parked = _grow(sel.parked);
                 sel.parked[sel.parkedCount++] = nodeId;
             } else if (
-                (sel.level < 2 && _contains(sel.usedValidators, sel.usedCount, s.validatorId))
+                _seats(sel, s.validatorId) >= (sel.level < 2 ? 1 : sel.maxSeats)
                     || (sel.level < 1 && sel.checkPast && _wasMember[sel.chainId][nodeId])
             ) {
                 if (sel.setAsideCount == sel.setAside.length) sel.setAside = _grow(sel.setAside);
@@ -443,9 +514,21 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     }
 
     function _useValidator(Selection memory sel, uint256 validatorId) private pure {
-        if (!_contains(sel.usedValidators, sel.usedCount, validatorId)) {
-            sel.usedValidators[sel.usedCount++] = validatorId;
+        for (uint256 k = 0; k < sel.usedCount; ++k) {
+            if (sel.usedValidators[k] == validatorId) {
+                sel.seatsOf[k] += 1;
+                return;
+            }
         }
+        sel.usedValidators[sel.usedCount] = validatorId;
+        sel.seatsOf[sel.usedCount++] = 1;
+    }
+
+    function _seats(Selection memory sel, uint256 validatorId) private pure returns (uint256) {
+        for (uint256 k = 0; k < sel.usedCount; ++k) {
+            if (sel.usedValidators[k] == validatorId) return sel.seatsOf[k];
+        }
+        return 0;
     }
 
     function _contains(uint256[] memory values, uint256 length, uint256 value) private pure returns (bool) {

@@ -14,9 +14,12 @@ import {IImageRegistry} from "./interfaces/IImageRegistry.sol";
 /// node exits, periodically, and when 2f+1 members report one of them down; the image every subnode runs is
 /// pinned to a version of the image registry.
 ///
-/// Randomness is keccak256(block.prevrandao, chain id, counter). prevrandao is public before the block is
-/// built and the block proposer can bias it by withholding a block, and the caller chooses the block it
-/// lands in; it spreads chains evenly but does not resist a proposer who also runs nodes. See docs/contracts.md.
+/// Every random draw (the members of a new chain, the member a periodic rotation replaces, the node that joins
+/// after an exit, a rotation or a liveness eviction) is made in two steps: a request fixes the block whose hash
+/// will seed the draw (the block the request lands in, unknown when the request is sent), and {finalizeDraw},
+/// callable by anyone from the next block on, draws from that hash. The result depends on neither who finalizes
+/// nor when; declining to finalize only delays. If nobody finalizes within 256 blocks the hash is no longer
+/// readable and the draw is re-armed on a later block. See docs/contracts.md for the bias that remains.
 contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient {
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     /// @notice May withdraw the fees paid for chains.
@@ -28,7 +31,26 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     enum ChainStatus {
         None,
         Active,
-        Removed
+        Removed,
+        // Paid for, its members not drawn yet (see {finalizeDraw}).
+        Pending
+    }
+
+    /// @notice What a pending draw of a chain will do once finalized.
+    enum DrawKind {
+        None,
+        Creation,
+        NodeExit,
+        Periodic,
+        Liveness
+    }
+
+    /// @notice A requested draw: seeded by the hash of block `seedBlock`, for `kind`, replacing `leavingNode`
+    /// (zero for creation and for a periodic rotation, whose leaving member is itself drawn).
+    struct Draw {
+        uint64 seedBlock;
+        uint32 leavingNode;
+        DrawKind kind;
     }
 
     enum RotationReason {
@@ -76,6 +98,7 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         uint8 units;
         uint40 lastRotationAt;
         uint32 epoch;
+        uint8 nodeCount;
         string name;
         string typeName;
         string consensus;
@@ -97,18 +120,6 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         string imageVersion;
         bytes32 imageDigest;
         uint256[] members;
-    }
-
-    /// @notice A member as its peers and users reach it: ports are basePort + slot x 16 + offset.
-    struct MemberView {
-        uint256 nodeId;
-        address nodeAddress;
-        bytes4 ip;
-        uint16 basePort;
-        uint8 slot;
-        uint16 firstPort;
-        bytes publicKey;
-        string domain;
     }
 
     /// @notice A chain served by a node, with the node's slot for it.
@@ -138,7 +149,8 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     mapping(uint256 chainId => Rotation[]) private _rotations;
     mapping(uint256 chainId => mapping(uint256 nodeId => Report)) private _reports;
     uint256 private _chainCount;
-    uint256 private _randomNonce;
+    uint256 private _unusedNonce; // was the nonce of the grindable seed; kept for the storage layout
+    mapping(uint256 chainId => Draw) private _draws;
     uint256 public totalCollected;
     uint256 public totalWithdrawn;
 
@@ -151,6 +163,10 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         uint40 expiresAt,
         string imageVersion
     );
+    event SidechainRequested(uint256 indexed chainId, string name, address indexed owner, string typeName, uint256 paid);
+    event DrawRequested(uint256 indexed chainId, DrawKind kind, uint256 indexed leavingNode, uint256 seedBlock);
+    event DrawRearmed(uint256 indexed chainId, uint256 staleBlock, uint256 seedBlock);
+    event DrawCancelled(uint256 indexed chainId, DrawKind kind);
     event SidechainLifetimeExtended(uint256 indexed chainId, uint40 expiresAt, uint256 paid);
     event SidechainRemoved(uint256 indexed chainId, bool expired);
     event SidechainImageChanged(uint256 indexed chainId, string imageVersion, bytes32 digest);
@@ -189,6 +205,10 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     error AlreadyReported(uint256 chainId, uint256 nodeId, uint256 reporter);
     error ImageNotNewer(uint256 chainId, string current, string requested);
     error InvalidParameters();
+    error NotEnoughNodes(string typeName, uint256 needed, uint256 eligible);
+    error DrawPending(uint256 chainId, DrawKind kind, uint256 seedBlock);
+    error NoPendingDraw(uint256 chainId);
+    error DrawNotReady(uint256 chainId, uint256 seedBlock, uint256 currentBlock);
     error InsufficientFees(uint256 requested, uint256 available);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
@@ -219,10 +239,11 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
 
     // ------------------------------------------------------------------ developers
 
-    /// @notice Creates chain `name` of type `typeName` for `lifetime` seconds and draws its members. The price
-    /// is `pricePerUnitSecond x units x nodes x lifetime`; any value above it is refunded.
+    /// @notice Creates chain `name` of type `typeName` for `lifetime` seconds and requests the draw of its
+    /// members; the chain is Pending until {finalizeDraw} draws them (from the next block on, by anyone). The
+    /// price is `pricePerUnitSecond x units x nodes x lifetime`; any value above it is refunded.
     ///
-    /// Emits a {SidechainCreated} event.
+    /// Emits a {SidechainRequested} and a {DrawRequested} event; {finalizeDraw} emits {SidechainCreated}.
     ///
     /// Requirements:
     /// - `name` is 1 to 64 characters of a-z, 0-9 and '-', does not start with '-', and was never used;
@@ -230,7 +251,8 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     /// - `options.consensus` is an enabled engine and `options.imageVersion` a published, not revoked
     ///   subnode image;
     /// - the value sent covers the price;
-    /// - enough eligible nodes have the free units (reverts with NotEnoughEligibleNodes otherwise).
+    /// - at least as many nodes as the chain needs have the free units (reverts with NotEnoughNodes otherwise;
+    ///   the draw itself may still find too few validators, see {finalizeDraw}).
     function createSidechain(string calldata name, string calldata typeName, uint40 lifetime, Options calldata options)
         external
         payable
@@ -247,10 +269,14 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         uint256 price = _price(kind, lifetime);
         if (msg.value < price) revert InsufficientPayment(msg.value, price);
 
+        uint256 eligible = nodes.eligibleNodeCount(kind.unitsPerNode);
+        if (eligible < kind.nodeCount) revert NotEnoughNodes(typeName, kind.nodeCount, eligible);
+
         chainId = ++_chainCount;
         _chainIdOfName[nameKey] = chainId;
-        uint256[] memory members = nodes.placeChain(chainId, kind.unitsPerNode, kind.nodeCount, _seed(chainId));
-        _storeChain(chainId, name, typeName, kind.unitsPerNode, lifetime, options, members);
+        _storeChain(chainId, name, typeName, kind, lifetime, options);
+        emit SidechainRequested(chainId, name, msg.sender, typeName, price);
+        _requestDraw(chainId, DrawKind.Creation, 0);
         totalCollected += price;
         _refund(msg.value - price);
     }
@@ -271,7 +297,7 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
             revert LifetimeOutOfRange(remaining, 1, _params.maxLifetime);
         }
         // Charged for the chain as it is, even if its type was reconfigured since creation.
-        uint256 price = _params.pricePerUnitSecond * c.units * c.members.length * extra;
+        uint256 price = _params.pricePerUnitSecond * c.units * c.nodeCount * extra;
         if (msg.value < price) revert InsufficientPayment(msg.value, price);
         c.expiresAt += extra;
         totalCollected += price;
@@ -279,23 +305,25 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         _refund(msg.value - price);
     }
 
-    /// @notice Deletes chain `chainId` before its end; nothing is refunded. Its name stays reserved.
+    /// @notice Deletes chain `chainId` before its end; nothing is refunded. Its name stays reserved. A pending
+    /// draw of the chain is cancelled.
     ///
     /// Emits a {SidechainRemoved} event.
     ///
-    /// Requirements: the caller owns the chain and it is active.
+    /// Requirements: the caller owns the chain and it is active or pending.
     function deleteSidechain(uint256 chainId) external {
         _requireOwner(chainId);
         _remove(chainId, false);
     }
 
-    /// @notice Removes chain `chainId` once its lifetime is over; anyone may call it.
+    /// @notice Removes chain `chainId` once its lifetime is over; anyone may call it. It pays its caller
+    /// nothing: the members' agents call it because it frees their units (see docs/contracts.md).
     ///
     /// Emits a {SidechainRemoved} event.
     ///
-    /// Requirements: the chain is active and expired.
+    /// Requirements: the chain is active or pending, and expired.
     function removeExpired(uint256 chainId) external {
-        Chain storage c = _requireActive(chainId);
+        Chain storage c = _requireLive(chainId);
         if (block.timestamp < c.expiresAt) revert ChainNotExpired(chainId, c.expiresAt);
         _remove(chainId, true);
     }
@@ -317,62 +345,74 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
 
     // ------------------------------------------------------------------ rotation and liveness
 
-    /// @notice Replaces one random member of chain `chainId`; anyone may call it once `rotationPeriod` has
-    /// passed since the chain's last rotation. The leaving subnode serves until `finishAt`.
+    /// @notice Requests the periodic rotation of chain `chainId`: once finalized (see {finalizeDraw}), one
+    /// random member is replaced by a random eligible node. Anyone may call it once `rotationPeriod` has passed
+    /// since the chain's last rotation. The leaving subnode serves until the rotation's `finishAt`.
     ///
-    /// Emits a {NodeRotated} event.
+    /// Emits a {DrawRequested} event.
     ///
-    /// Requirements: the chain is active and not expired, its rotation is due and no rotation is in flight.
+    /// Requirements: the chain is active and not expired, its rotation is due, no rotation is in flight and no
+    /// draw is pending.
     function rotate(uint256 chainId) external {
         Chain storage c = _requireActive(chainId);
+        if (block.timestamp >= c.expiresAt) revert ChainExpired(chainId, c.expiresAt);
         uint256 dueAt = uint256(c.lastRotationAt) + _params.rotationPeriod;
         if (block.timestamp < dueAt) revert RotationNotDue(chainId, dueAt);
         Rotation[] storage past = _rotations[chainId];
         if (past.length != 0 && past[past.length - 1].finishAt > block.timestamp) {
             revert RotationInProgress(chainId, past[past.length - 1].finishAt);
         }
-        bytes32 seed = _seed(chainId);
-        uint256 index = uint256(keccak256(abi.encode(seed, "member"))) % c.members.length;
-        _rotateMember(chainId, c, index, RotationReason.Periodic, uint40(block.timestamp) + _params.rotationDelay, seed);
+        _requireNoDraw(chainId);
+        _requestDraw(chainId, DrawKind.Periodic, 0);
     }
 
-    /// @notice Rotates Leaving node `nodeId` out of up to `maxChains` of its chains; when it serves no chain any
-    /// more it becomes Left. Anyone may call it, repeatedly, until the node has left.
+    /// @notice Requests the rotation of Leaving node `nodeId` out of up to `maxChains` of its chains that have
+    /// no pending draw (a chain with a pending draw is skipped, not waited for); an expired chain is removed
+    /// instead. Each rotation completes with {finalizeDraw}; the last one marks the node Left. Anyone may call
+    /// it, repeatedly, until the node has left.
     ///
-    /// Emits a {NodeRotated} event per chain.
+    /// Emits a {DrawRequested} event per chain.
     ///
-    /// Requirements: the node is Leaving; each chain finds a replacement.
+    /// Requirements: the node is Leaving.
     /// @return remaining the number of chains the node still serves.
     function processExit(uint256 nodeId, uint256 maxChains) external returns (uint256 remaining) {
         INodeRegistry.NodeStatus status = nodes.statusOf(nodeId);
         if (status != INodeRegistry.NodeStatus.Leaving) revert NodeNotLeaving(nodeId, status);
         INodeRegistry.Placement[] memory placements = nodes.placementsOf(nodeId);
-        uint256 todo = placements.length < maxChains ? placements.length : maxChains;
-        uint40 finishAt = uint40(block.timestamp) + _params.rotationDelay;
-        for (uint256 k = 0; k < todo; ++k) {
+        uint256 done = 0;
+        for (uint256 k = 0; k < placements.length && done < maxChains; ++k) {
             uint256 chainId = placements[k].chainId;
+            if (_draws[chainId].kind != DrawKind.None) continue;
             Chain storage c = _chains[chainId];
-            _rotateMember(chainId, c, _memberIndex(chainId, c, nodeId), RotationReason.NodeExit, finishAt, _seed(chainId));
+            if (block.timestamp >= c.expiresAt) _remove(chainId, true);
+            else _requestDraw(chainId, DrawKind.NodeExit, nodeId);
+            done += 1;
         }
-        remaining = placements.length - todo;
+        remaining = nodes.placementsOf(nodeId).length;
         if (remaining == 0) nodes.completeExit(nodeId);
     }
 
-    /// @notice The caller, a member node of chain `chainId`, reports member `nodeId` down. When 2f+1 distinct
-    /// members (n = 3f+1) report the same node within `reportWindow`, it is flagged Incompliant and rotated
-    /// out of the chain at once.
+    /// @notice The caller, a member node of chain `chainId`, reports member `nodeId` down. Reports are counted
+    /// per validator: the members of one validator count together for at most f = (n-1)/3 (at least 1). When
+    /// the count reaches the quorum (see {quorumOf}) within `reportWindow`, the node is flagged Incompliant at
+    /// once and its replacement is requested (see {finalizeDraw}).
     ///
-    /// Emits a {NodeReportedDown} event, and a {NodeRotated} event when the quorum is reached.
+    /// Emits a {NodeReportedDown} event, and a {DrawRequested} event when the quorum is reached.
     ///
     /// Requirements:
     /// - the chain is active, the caller's node and `nodeId` are both members and differ;
-    /// - the caller has not reported `nodeId` in the current window.
+    /// - the caller has not reported `nodeId` in the current window;
+    /// - no draw other than a periodic rotation is pending on the chain (a periodic one is superseded).
     function reportDown(uint256 chainId, uint256 nodeId) external {
         Chain storage c = _requireActive(chainId);
         uint256 reporter = nodes.nodeIdOf(msg.sender);
         uint256 reporterIndex = _memberIndex(chainId, c, reporter);
-        uint256 targetIndex = _memberIndex(chainId, c, nodeId);
+        _memberIndex(chainId, c, nodeId);
         if (reporter == nodeId) revert CannotReportSelf(chainId, nodeId);
+        Draw storage pending = _draws[chainId];
+        if (pending.kind != DrawKind.None && pending.kind != DrawKind.Periodic) {
+            revert DrawPending(chainId, pending.kind, pending.seedBlock);
+        }
         Report storage r = _reports[chainId][nodeId];
         if (r.count == 0 || r.epoch != c.epoch || block.timestamp > uint256(r.windowStart) + _params.reportWindow) {
             r.windowStart = uint40(block.timestamp);
@@ -383,14 +423,58 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         uint64 bit = uint64(1) << uint64(reporterIndex);
         if (r.reporters & bit != 0) revert AlreadyReported(chainId, nodeId, reporter);
         r.reporters |= bit;
-        r.count += 1;
+        r.count = uint8(nodes.countByValidator(_membersOf(c), r.reporters, maxSeatsPerValidator(c.members.length)));
         uint8 quorum = quorumOf(c.members.length);
         emit NodeReportedDown(chainId, nodeId, reporter, r.count, quorum);
         if (r.count >= quorum) {
             delete _reports[chainId][nodeId];
             nodes.markIncompliant(nodeId);
-            _rotateMember(chainId, c, targetIndex, RotationReason.Liveness, uint40(block.timestamp), _seed(chainId));
+            if (pending.kind == DrawKind.Periodic) emit DrawCancelled(chainId, DrawKind.Periodic);
+            _requestDraw(chainId, DrawKind.Liveness, nodeId);
         }
+    }
+
+    /// @notice Completes the pending draw of chain `chainId` with the hash of the block fixed by its request:
+    /// draws the members of a new chain, or the leaving member of a periodic rotation and the joining node of
+    /// any rotation. The outcome does not depend on the caller or on the block this call lands in. When the
+    /// seed block is more than 256 blocks old its hash is unreadable and the draw is re-armed on the current
+    /// block instead (to be finalized from the next one). A periodic rotation of a chain that expired meanwhile
+    /// is cancelled. Finalizing a Leaving node's last exit rotation marks it Left.
+    ///
+    /// Emits {SidechainCreated} or {NodeRotated}, or {DrawRearmed}, or {DrawCancelled}.
+    ///
+    /// Requirements: a draw is pending and the current block is after its seed block; the selection finds the
+    /// nodes (NotEnoughEligibleNodes or TooFewValidators otherwise, and the draw stays pending).
+    function finalizeDraw(uint256 chainId) external {
+        Draw memory d = _draws[chainId];
+        if (d.kind == DrawKind.None) revert NoPendingDraw(chainId);
+        if (block.number <= d.seedBlock) revert DrawNotReady(chainId, d.seedBlock, block.number);
+        bytes32 hash = blockhash(d.seedBlock);
+        if (hash == bytes32(0)) {
+            _draws[chainId].seedBlock = uint64(block.number);
+            emit DrawRearmed(chainId, d.seedBlock, block.number);
+            return;
+        }
+        delete _draws[chainId];
+        Chain storage c = _chains[chainId];
+        bytes32 seed = keccak256(abi.encode(hash, chainId, c.epoch, d.kind, d.leavingNode));
+        if (d.kind == DrawKind.Creation) {
+            _placeChain(chainId, c, seed);
+            return;
+        }
+        if (d.kind == DrawKind.Periodic && block.timestamp >= c.expiresAt) {
+            emit DrawCancelled(chainId, d.kind);
+            return;
+        }
+        uint256 index = d.kind == DrawKind.Periodic
+            ? uint256(keccak256(abi.encode(seed, "member"))) % c.members.length
+            : _memberIndex(chainId, c, d.leavingNode);
+        RotationReason reason = d.kind == DrawKind.Periodic
+            ? RotationReason.Periodic
+            : (d.kind == DrawKind.NodeExit ? RotationReason.NodeExit : RotationReason.Liveness);
+        uint40 finishAt = uint40(block.timestamp) + (d.kind == DrawKind.Liveness ? 0 : _params.rotationDelay);
+        _rotateMember(chainId, c, index, reason, finishAt, seed);
+        if (d.kind == DrawKind.NodeExit) nodes.completeExitIfDone(d.leavingNode);
     }
 
     // ------------------------------------------------------------------ administration
@@ -462,23 +546,9 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     }
 
     /// @notice The members of chain `chainId` with what a peer needs to reach them.
-    function membersOf(uint256 chainId) external view returns (MemberView[] memory members) {
+    function membersOf(uint256 chainId) external view returns (INodeRegistry.MemberView[] memory) {
         Chain storage c = _requireChain(chainId);
-        members = new MemberView[](c.members.length);
-        for (uint256 k = 0; k < members.length; ++k) {
-            INodeRegistry.NodeView memory n = nodes.getNode(c.members[k]);
-            uint8 slot = c.status == ChainStatus.Active ? nodes.slotOf(n.id, chainId) : 0;
-            members[k] = MemberView({
-                nodeId: n.id,
-                nodeAddress: n.nodeAddress,
-                ip: n.ip,
-                basePort: n.basePort,
-                slot: slot,
-                firstPort: n.basePort + uint16(slot) * 16,
-                publicKey: n.publicKey,
-                domain: n.domain
-            });
-        }
+        return nodes.memberViews(chainId, _membersOf(c), c.status == ChainStatus.Active);
     }
 
     /// @notice The chains node `nodeId` serves now, with its slot on each.
@@ -495,6 +565,11 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
                 imageVersion: c.imageVersion
             });
         }
+    }
+
+    /// @notice The pending draw of chain `chainId` (kind None when there is none).
+    function pendingDraw(uint256 chainId) external view returns (Draw memory) {
+        return _draws[chainId];
     }
 
     /// @notice Every rotation of chain `chainId`, oldest first; the last one is in flight while finishAt > now.
@@ -544,9 +619,18 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         return _params;
     }
 
-    /// @notice Reports needed to rotate a member out of a chain of `n` nodes: 2f+1 with f = (n-1)/3.
+    /// @notice Reports needed to rotate a member out of a chain of `n` nodes: the smallest q with 2q > n + f,
+    /// f = (n-1)/3 (so any two quorums share more than f members; 2 for n = 2 and 3, 3 for n = 4, 11 for n = 16).
     function quorumOf(uint256 n) public pure returns (uint8) {
-        return uint8(2 * ((n - 1) / 3) + 1);
+        if (n == 0) return 1;
+        uint256 f = (n - 1) / 3;
+        return uint8((n + f) / 2 + 1);
+    }
+
+    /// @notice The most seats one validator may hold in a chain of `n` nodes: f = (n-1)/3, at least 1.
+    function maxSeatsPerValidator(uint256 n) public pure returns (uint256) {
+        uint256 f = n == 0 ? 0 : (n - 1) / 3;
+        return f == 0 ? 1 : f;
     }
 
     // ------------------------------------------------------------------ internals
@@ -581,31 +665,52 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         uint256 chainId,
         string calldata name,
         string calldata typeName,
-        uint8 units,
+        ChainType memory kind,
         uint40 lifetime,
-        Options calldata options,
-        uint256[] memory members
+        Options calldata options
     ) private {
         Chain storage c = _chains[chainId];
         c.owner = msg.sender;
         c.createdAt = uint40(block.timestamp);
         c.expiresAt = uint40(block.timestamp) + lifetime;
-        c.status = ChainStatus.Active;
-        c.units = units;
+        c.status = ChainStatus.Pending;
+        c.units = kind.unitsPerNode;
         c.lastRotationAt = uint40(block.timestamp);
         c.name = name;
         c.typeName = typeName;
         c.consensus = options.consensus;
         c.imageVersion = options.imageVersion;
+        c.nodeCount = kind.nodeCount;
+    }
+
+    function _placeChain(uint256 chainId, Chain storage c, bytes32 seed) private {
+        uint256[] memory members = nodes.placeChain(chainId, c.units, c.nodeCount, seed);
+        c.status = ChainStatus.Active;
+        c.lastRotationAt = uint40(block.timestamp);
         for (uint256 k = 0; k < members.length; ++k) {
             c.members.push(uint32(members[k]));
         }
-        emit SidechainCreated(chainId, name, msg.sender, typeName, members, c.expiresAt, options.imageVersion);
+        emit SidechainCreated(chainId, c.name, c.owner, c.typeName, members, c.expiresAt, c.imageVersion);
+    }
+
+    function _requestDraw(uint256 chainId, DrawKind kind, uint256 leavingNode) private {
+        _draws[chainId] = Draw({seedBlock: uint64(block.number), leavingNode: uint32(leavingNode), kind: kind});
+        emit DrawRequested(chainId, kind, leavingNode, block.number);
+    }
+
+    function _requireNoDraw(uint256 chainId) private view {
+        Draw storage d = _draws[chainId];
+        if (d.kind != DrawKind.None) revert DrawPending(chainId, d.kind, d.seedBlock);
     }
 
     function _remove(uint256 chainId, bool expired) private {
         Chain storage c = _chains[chainId];
         c.status = ChainStatus.Removed;
+        DrawKind pending = _draws[chainId].kind;
+        if (pending != DrawKind.None) {
+            delete _draws[chainId];
+            emit DrawCancelled(chainId, pending);
+        }
         nodes.removeChain(chainId, c.units, _membersOf(c));
         emit SidechainRemoved(chainId, expired);
     }
@@ -624,10 +729,6 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
             if (stored[k] == nodeId) return k;
         }
         revert NotAChainMember(chainId, nodeId);
-    }
-
-    function _seed(uint256 chainId) private returns (bytes32) {
-        return keccak256(abi.encode(block.prevrandao, chainId, ++_randomNonce));
     }
 
     function _price(ChainType memory t, uint256 lifetime) private view returns (uint256) {
@@ -690,8 +791,13 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         if (c.status != ChainStatus.Active) revert ChainNotActive(chainId);
     }
 
+    function _requireLive(uint256 chainId) private view returns (Chain storage c) {
+        c = _requireChain(chainId);
+        if (c.status != ChainStatus.Active && c.status != ChainStatus.Pending) revert ChainNotActive(chainId);
+    }
+
     function _requireOwner(uint256 chainId) private view returns (Chain storage c) {
-        c = _requireActive(chainId);
+        c = _requireLive(chainId);
         if (c.owner != msg.sender) revert NotChainOwner(chainId, msg.sender);
     }
 

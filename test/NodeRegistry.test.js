@@ -107,7 +107,7 @@ describe("NodeRegistry", function () {
       await ctx.nodes.connect(nodes[0].wallet).setMaintenance(nodes[0].id, true);
       expect((await ctx.manager.getChain(chainId)).members).to.include(nodes[0].id);
       await expect(createChain(ctx, ctx.developer, "refused"))
-        .to.be.revertedWithCustomError(ctx.nodes, "NotEnoughEligibleNodes");
+        .to.be.revertedWithCustomError(ctx.manager, "NotEnoughNodes").withArgs("dev4", 4, 3);
     });
 
     it("exits: Leaving, then Left once out of every chain, freeing name and endpoint", async function () {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { anyValue } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
-import { deployFixture, addNetwork, addValidators, addNode, createChain, options, DAY, DIGEST_2, SUBNODE } from "./helpers.js";
+import { deployFixture, addNetwork, addValidators, addNode, createChain, finalize, finalizeNode, options, DAY, DIGEST_2, SUBNODE } from "./helpers.js";
 
 const { ethers, networkHelpers } = await network.getOrCreate();
 
@@ -12,6 +12,7 @@ async function sixNodes() {
 }
 
 const Reason = { NodeExit: 0n, Periodic: 1n, Liveness: 2n };
+const Kind = { None: 0n, Creation: 1n, NodeExit: 2n, Periodic: 3n, Liveness: 4n };
 const LIFETIME = 30 * DAY;
 
 describe("SidechainManager", function () {
@@ -66,15 +67,23 @@ describe("SidechainManager", function () {
   });
 
   describe("createSidechain", function () {
-    it("draws distinct members, takes their space and slots, and refunds the excess", async function () {
+    it("takes the payment and requests the draw; the draw of a later call creates the chain", async function () {
       const price = await ctx.manager.priceOf("dev4", LIFETIME);
       const before = await ethers.provider.getBalance(ctx.developer.address);
       const tx = ctx.manager.connect(ctx.developer).createSidechain("alpha", "dev4", LIFETIME, options(), { value: price + 12345n });
-      await expect(tx).to.emit(ctx.manager, "SidechainCreated").withArgs(1n, "alpha", ctx.developer.address, "dev4", anyValue, anyValue, "1.0.0");
+      await expect(tx).to.emit(ctx.manager, "SidechainRequested").withArgs(1n, "alpha", ctx.developer.address, "dev4", price);
       const receipt = await (await tx).wait();
+      await expect(tx).to.emit(ctx.manager, "DrawRequested").withArgs(1n, Kind.Creation, 0n, receipt.blockNumber);
       const after = await ethers.provider.getBalance(ctx.developer.address);
       expect(before - after - receipt.gasUsed * receipt.gasPrice).to.equal(price);
       expect(await ctx.manager.totalCollected()).to.equal(price);
+      const pending = await ctx.manager.getChain(1n);
+      expect(pending.status).to.equal(3n);
+      expect(pending.members).to.deep.equal([]);
+      // Anyone may finalize, from the next block on; the developer's stranger here does.
+      await expect(ctx.manager.connect(ctx.other).finalizeDraw(1n))
+        .to.emit(ctx.manager, "SidechainCreated").withArgs(1n, "alpha", ctx.developer.address, "dev4", anyValue, anyValue, "1.0.0");
+      await expect(ctx.manager.finalizeDraw(1n)).to.be.revertedWithCustomError(ctx.manager, "NoPendingDraw").withArgs(1n);
 
       const chain = await ctx.manager.getChain(1n);
       expect(chain.name).to.equal("alpha");
@@ -118,7 +127,7 @@ describe("SidechainManager", function () {
         .to.be.revertedWithCustomError(ctx.images, "UnknownImageVersion").withArgs("7.7.7");
       await expect(create("b", "dev4", LIFETIME, options(), price - 1n))
         .to.be.revertedWithCustomError(ctx.manager, "InsufficientPayment").withArgs(price - 1n, price);
-      await expect(create("b", "large", LIFETIME, options(), await ctx.manager.priceOf("large", LIFETIME))).to.be.revertedWithCustomError(ctx.nodes, "NotEnoughEligibleNodes").withArgs(2n, 128, 14);
+      await expect(create("b", "large", LIFETIME, options(), await ctx.manager.priceOf("large", LIFETIME))).to.be.revertedWithCustomError(ctx.manager, "NotEnoughNodes").withArgs("large", 16, 6);
       expect(await ctx.manager.chainCount()).to.equal(1n);
     });
 
@@ -138,12 +147,34 @@ describe("SidechainManager", function () {
       }
     });
 
-    it("falls back to repeating validators when too few have eligible nodes", async function () {
+    it("gives one validator at most f seats, and refuses by name when that cannot be met", async function () {
       const ctx2 = await deployFixture(ethers);
-      const [v] = await addValidators(ctx2, ethers, networkHelpers, 1, ethers.parseEther("100"), "solo");
-      for (let i = 0; i < 4; i++) await addNode(ctx2, ethers, networkHelpers, v, 200 + i);
+      const vs = await addValidators(ctx2, ethers, networkHelpers, 4, ethers.parseEther("100"), "solo");
+      // Validator 0 has 13 nodes, validators 1-3 one each: a 16-node chain (f = 5) cannot be formed...
+      for (let i = 0; i < 13; i++) await addNode(ctx2, ethers, networkHelpers, vs[0], 200 + i);
+      for (let i = 1; i < 4; i++) await addNode(ctx2, ethers, networkHelpers, vs[i], 300 + i);
+      await ctx2.manager.setChainType("wide16", 1, 16, true);
+      const price = await ctx2.manager.priceOf("wide16", LIFETIME);
+      await ctx2.manager.connect(ctx2.developer).createSidechain("wide", "wide16", LIFETIME, options(), { value: price });
+      const id = await ctx2.manager.chainIdOf("wide");
+      await expect(ctx2.manager.finalizeDraw(id)).to.be.revertedWithCustomError(ctx2.nodes, "TooFewValidators").withArgs(id, 5n, anyValue);
+      // ...the request stays pending (and the owner may delete it); a 4-node chain takes 4 distinct validators.
+      expect((await ctx2.manager.pendingDraw(id)).kind).to.equal(Kind.Creation);
+      await expect(ctx2.manager.connect(ctx2.developer).deleteSidechain(id)).to.emit(ctx2.manager, "DrawCancelled").withArgs(id, Kind.Creation);
       const chainId = await createChain(ctx2, ctx2.developer, "solo");
-      expect((await ctx2.manager.getChain(chainId)).members.length).to.equal(4);
+      const owners = await Promise.all((await ctx2.manager.getChain(chainId)).members.map((m) => ctx2.nodes.validatorOf(m)));
+      expect(new Set(owners.map(String)).size).to.equal(4);
+      // Three more validators with 3 nodes each: 16 seats over 7 validators, none above 5.
+      const more = await addValidators(ctx2, ethers, networkHelpers, 3, ethers.parseEther("100"), "more");
+      for (let i = 0; i < 9; i++) await addNode(ctx2, ethers, networkHelpers, more[i % 3], 400 + i);
+      const big = await createChain(ctx2, ctx2.developer, "big", "wide16");
+      const seats = {};
+      for (const m of (await ctx2.manager.getChain(big)).members) {
+        const v = String(await ctx2.nodes.validatorOf(m));
+        seats[v] = (seats[v] ?? 0) + 1;
+      }
+      expect(Math.max(...Object.values(seats))).to.be.at.most(5);
+      expect(Object.values(seats).reduce((a, b) => a + b, 0)).to.equal(16);
     });
   });
 
@@ -226,7 +257,10 @@ describe("SidechainManager", function () {
       await expect(ctx.manager.processExit(leaving.id, 1))
         .to.be.revertedWithCustomError(ctx.manager, "NodeNotLeaving").withArgs(leaving.id, 1n);
       await ctx.nodes.connect(leaving.wallet).initiateExit(leaving.id);
-      const tx = ctx.manager.processExit(leaving.id, 10);
+      await expect(ctx.manager.processExit(leaving.id, 10)).to.emit(ctx.manager, "DrawRequested").withArgs(a, Kind.NodeExit, leaving.id, anyValue);
+      // A second call skips the chain whose draw is pending.
+      await expect(ctx.manager.processExit(leaving.id, 10)).to.not.emit(ctx.manager, "DrawRequested");
+      const tx = ctx.manager.connect(ctx.other).finalizeDraw(a);
       await expect(tx).to.emit(ctx.manager, "NodeRotated").withArgs(a, leaving.id, anyValue, anyValue, anyValue, Reason.NodeExit);
       await expect(tx).to.emit(ctx.nodes, "NodeStatusChanged").withArgs(leaving.id, 4n);
       const after = (await ctx.manager.getChain(a)).members;
@@ -246,10 +280,13 @@ describe("SidechainManager", function () {
       const node = busiest[counts.indexOf(Math.max(...counts))];
       const total = Math.max(...counts);
       await ctx.nodes.connect(node.wallet).initiateExit(node.id);
-      expect(await ctx.manager.processExit.staticCall(node.id, 1)).to.equal(BigInt(total - 1));
       await ctx.manager.processExit(node.id, 1);
-      expect((await ctx.nodes.getNode(node.id)).status).to.equal(total === 1 ? 4n : 3n);
+      const pendingAfterOne = [];
+      for (const p of await ctx.nodes.placementsOf(node.id)) pendingAfterOne.push((await ctx.manager.pendingDraw(p.chainId)).kind);
+      expect(pendingAfterOne.filter((k) => k === Kind.NodeExit).length).to.equal(1);
       await ctx.manager.processExit(node.id, 100);
+      expect((await ctx.nodes.getNode(node.id)).status).to.equal(3n);
+      await finalizeNode(ctx, node.id);
       expect((await ctx.nodes.getNode(node.id)).status).to.equal(4n);
     });
 
@@ -259,6 +296,7 @@ describe("SidechainManager", function () {
       // Rotate periodically until some node has left a chain while staying Active.
       await networkHelpers.time.increase(30 * DAY);
       await ctx.manager.rotate(a);
+      await finalize(ctx, a);
       const [rotation] = await ctx.manager.rotationsOf(a);
       const leaver = rotation.leavingNode;
       expect(members).to.include(leaver);
@@ -279,15 +317,23 @@ describe("SidechainManager", function () {
       const due = lastRotationAt + BigInt(ctx.settings.parameters.rotationPeriod);
       await expect(ctx.manager.connect(ctx.other).rotate(a)).to.be.revertedWithCustomError(ctx.manager, "RotationNotDue").withArgs(a, due);
       await networkHelpers.time.increaseTo(due);
-      await expect(ctx.manager.connect(ctx.other).rotate(a))
+      const before = (await ctx.manager.getChain(a)).members;
+      await expect(ctx.manager.connect(ctx.other).rotate(a)).to.emit(ctx.manager, "DrawRequested").withArgs(a, Kind.Periodic, 0n, anyValue);
+      await expect(ctx.manager.rotate(a)).to.be.revertedWithCustomError(ctx.manager, "DrawPending");
+      await expect(ctx.manager.connect(ctx.other).finalizeDraw(a))
         .to.emit(ctx.manager, "NodeRotated").withArgs(a, anyValue, anyValue, anyValue, anyValue, Reason.Periodic);
       const [r] = await ctx.manager.rotationsOf(a);
-      expect(r.joiningNode).to.not.equal(r.leavingNode);
       const members = (await ctx.manager.getChain(a)).members;
+      // The leaving node was a member and is gone; the joining one was not and now is.
+      expect(before).to.include(r.leavingNode);
+      expect(members).to.not.include(r.leavingNode);
+      expect(before).to.not.include(r.joiningNode);
+      expect(members).to.include(r.joiningNode);
       expect(new Set(members.map(String)).size).to.equal(4);
       await networkHelpers.time.increase(30 * DAY - 60);
       await ctx.manager.setParameters({ ...ctx.settings.parameters, rotationPeriod: 1, rotationDelay: 3600 });
       await ctx.manager.rotate(a);
+      await finalize(ctx, a);
       const rotations = await ctx.manager.rotationsOf(a);
       await expect(ctx.manager.rotate(a))
         .to.be.revertedWithCustomError(ctx.manager, "RotationInProgress").withArgs(a, rotations[1].finishAt);
@@ -303,10 +349,12 @@ describe("SidechainManager", function () {
       const initial = (await ctx2.manager.getChain(a)).members.map(String);
       await networkHelpers.time.increase(10);
       await ctx2.manager.rotate(a);
+      await finalize(ctx2, a);
       const [r1] = await ctx2.manager.rotationsOf(a);
       expect(initial).to.not.include(String(r1.joiningNode));
       await networkHelpers.time.increase(10);
       await ctx2.manager.rotate(a);
+      await finalize(ctx2, a);
       const [, r2] = await ctx2.manager.rotationsOf(a);
       expect(r2.joiningNode).to.equal(r1.leavingNode);
     });
@@ -317,8 +365,10 @@ describe("SidechainManager", function () {
       const a = await createChain(ctx2, ctx2.developer, "alpha");
       const node = net.nodes[0];
       await ctx2.nodes.connect(node.wallet).initiateExit(node.id);
-      await expect(ctx2.manager.processExit(node.id, 10))
+      await ctx2.manager.processExit(node.id, 10);
+      await expect(ctx2.manager.finalizeDraw(a))
         .to.be.revertedWithCustomError(ctx2.nodes, "NotEnoughEligibleNodes").withArgs(a, 8, 1);
+      expect((await ctx2.manager.pendingDraw(a)).kind).to.equal(Kind.NodeExit);
     });
   });
 
@@ -333,9 +383,13 @@ describe("SidechainManager", function () {
       await expect(ctx.manager.connect(r1.wallet).reportDown(a, target.id))
         .to.be.revertedWithCustomError(ctx.manager, "AlreadyReported").withArgs(a, target.id, r1.id);
       await ctx.manager.connect(r2.wallet).reportDown(a, target.id);
-      const tx = ctx.manager.connect(r3.wallet).reportDown(a, target.id);
+      const report = ctx.manager.connect(r3.wallet).reportDown(a, target.id);
+      await expect(report).to.emit(ctx.nodes, "NodeComplianceChanged").withArgs(target.id, true);
+      await expect(report).to.emit(ctx.manager, "DrawRequested").withArgs(a, Kind.Liveness, target.id, anyValue);
+      // While the replacement is pending, further reports wait.
+      await expect(ctx.manager.connect(r1.wallet).reportDown(a, r2.id)).to.be.revertedWithCustomError(ctx.manager, "DrawPending");
+      const tx = ctx.manager.connect(r1.wallet).finalizeDraw(a);
       await expect(tx).to.emit(ctx.manager, "NodeRotated").withArgs(a, target.id, anyValue, anyValue, anyValue, Reason.Liveness);
-      await expect(tx).to.emit(ctx.nodes, "NodeComplianceChanged").withArgs(target.id, true);
       expect((await ctx.manager.getChain(a)).members).to.not.include(target.id);
       expect((await ctx.nodes.getNode(target.id)).incompliant).to.equal(true);
       const [rotation] = await ctx.manager.rotationsOf(a);

@@ -2,7 +2,7 @@
 // and the defensive checks of the contract-to-contract calls.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployFixture, addValidators, addNode, addNetwork, createChain, options, DAY } from "./helpers.js";
+import { deployFixture, addValidators, addNode, addNetwork, createChain, finalize, options, DAY } from "./helpers.js";
 
 const { ethers, networkHelpers } = await network.getOrCreate();
 async function base() {
@@ -27,6 +27,7 @@ describe("Edge cases", function () {
     // The spare takes over one chain; the full node keeps its slot until finishAt but gets one unit back.
     await ctx.nodes.connect(spare.wallet).setMaintenance(spare.id, false);
     await ctx.manager.rotate(1n);
+    await finalize(ctx, 1n);
     expect((await ctx.nodes.getNode(full.id)).freeUnits).to.equal(1n);
     await ctx.nodes.connect(spare.wallet).setMaintenance(spare.id, true);
     await expect(createChain(ctx, ctx.developer, "no-slot", "tiny"))

@@ -76,9 +76,25 @@ export function options(imageVersion = "1.0.0", consensus = "bft") {
   return { consensus, imageVersion };
 }
 
-/** Creates chain `name` of `type` for `lifetime` seconds, paying the exact price. */
-export async function createChain(ctx, signer, name, type = "dev4", lifetime = 30 * DAY) {
+/** Creates chain `name` of `type` for `lifetime` seconds, paying the exact price, and finalizes its draw. */
+export async function createChain(ctx, signer, name, type = "dev4", lifetime = 90 * DAY) {
   const price = await ctx.manager.priceOf(type, lifetime);
   await (await ctx.manager.connect(signer).createSidechain(name, type, lifetime, options(), { value: price })).wait();
-  return ctx.manager.chainIdOf(name);
+  const chainId = await ctx.manager.chainIdOf(name);
+  await finalize(ctx, chainId);
+  return chainId;
+}
+
+/** Finalizes the pending draw of `chainId` (from a later block than its request, as the contract requires). */
+export async function finalize(ctx, chainId, signer = undefined) {
+  const manager = signer ? ctx.manager.connect(signer) : ctx.manager;
+  const receipt = await (await manager.finalizeDraw(chainId)).wait();
+  return receipt;
+}
+
+/** Finalizes every pending draw of the chains node `nodeId` serves. */
+export async function finalizeNode(ctx, nodeId) {
+  for (const p of await ctx.nodes.placementsOf(nodeId)) {
+    if ((await ctx.manager.pendingDraw(p.chainId)).kind !== 0n) await finalize(ctx, p.chainId);
+  }
 }

@@ -83,6 +83,11 @@ describe("Invariants over random operation sequences", function () {
         for (const id of chainIds) if ((await ctx.manager.getChain(id)).status === 1n) out.push(id);
         return out;
       };
+      const finalizePending = async () => {
+        for (const id of chainIds) {
+          if ((await ctx.manager.pendingDraw(id)).kind !== 0n) await attempt("finalize", () => ctx.manager.connect(ctx.other).finalizeDraw(id));
+        }
+      };
       const views = async () => Promise.all(nodes.map((n) => ctx.nodes.getNode(n.id)));
 
       const operations = {
@@ -102,7 +107,8 @@ describe("Invariants over random operation sequences", function () {
             ctx.manager.connect(ctx.developer).createSidechain(name, type, lifetime, options(), { value: price + 7n }),
           );
           const id = await ctx.manager.chainIdOf(name);
-          if (id !== 0n) {
+          if (id !== 0n) await attempt("finalize", () => ctx.manager.connect(ctx.other).finalizeDraw(id));
+          if (id !== 0n && (await ctx.manager.getChain(id)).status === 1n) {
             chainIds.push(id);
             chainSize.set(id, size);
             if (feasible) {
@@ -117,6 +123,7 @@ describe("Invariants over random operation sequences", function () {
           const status = (await ctx.nodes.getNode(node.id)).status;
           if (status === 1n || status === 2n) await attempt("initiateExit", () => ctx.nodes.connect(node.wallet).initiateExit(node.id));
           await attempt("processExit", () => ctx.manager.processExit(node.id, 1 + Math.floor(random() * 3)));
+          await finalizePending();
         },
         maintenance: async () => {
           const node = pick(nodes);
@@ -127,6 +134,7 @@ describe("Invariants over random operation sequences", function () {
           await networkHelpers.time.increase(Math.floor(random() * 2 * DAY));
           const active = await activeChains();
           if (active.length) await attempt("rotate", () => ctx.manager.rotate(pick(active)));
+          await finalizePending();
         },
         report: async () => {
           const active = await activeChains();
@@ -136,6 +144,7 @@ describe("Invariants over random operation sequences", function () {
           const target = pick(members);
           const reporter = nodes.find((n) => n.id === pick(members.filter((m) => m !== target)));
           if (reporter) await attempt("report", () => ctx.manager.connect(reporter.wallet).reportDown(chainId, target));
+          await finalizePending();
         },
         remove: async () => {
           const active = await activeChains();
@@ -167,6 +176,7 @@ describe("Invariants over random operation sequences", function () {
         for (const id of chainIds) {
           const chain = await ctx.manager.getChain(id);
           units.set(String(id), Number(chain.unitsPerNode));
+          if (chain.status === 3n) expect(chain.members.length, "a pending chain has no members yet").to.equal(0);
           if (chain.status !== 1n) continue;
           expect(chain.members.length, "chain keeps its size").to.equal(chainSize.get(id));
           expect(new Set(chain.members.map(String)).size, "no node twice in a chain").to.equal(chain.members.length);

@@ -1,16 +1,17 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployFixture, addNetwork, createChain, DAY } from "./helpers.js";
+import { deployFixture, addNetwork, createChain, finalize, DAY } from "./helpers.js";
 
 const { ethers, networkHelpers } = await network.getOrCreate();
 
 async function populated() {
   const ctx = await deployFixture(ethers);
-  const net = await addNetwork(ctx, ethers, networkHelpers, 6, 3);
+  const net = await addNetwork(ctx, ethers, networkHelpers, 8, 4);
   await createChain(ctx, ctx.developer, "alpha");
   await createChain(ctx, ctx.developer, "beta");
   await networkHelpers.time.increase(30 * DAY);
   await ctx.manager.rotate(1n);
+  await finalize(ctx, 1n);
   return { ...ctx, nodeList: net.nodes, validatorList: net.validators };
 }
 

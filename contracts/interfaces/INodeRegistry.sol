@@ -41,6 +41,23 @@ interface INodeRegistry {
         uint8 slot;
     }
 
+    /// @notice A member as its peers and users reach it: ports are basePort + slot x 16 + offset.
+    struct MemberView {
+        uint256 nodeId;
+        address nodeAddress;
+        bytes4 ip;
+        uint16 basePort;
+        uint8 slot;
+        uint16 firstPort;
+        bytes publicKey;
+        string domain;
+    }
+
+    function memberViews(uint256 chainId, uint256[] calldata nodeIds, bool withSlots)
+        external
+        view
+        returns (MemberView[] memory members);
+
     function placeChain(uint256 chainId, uint8 units, uint256 count, bytes32 seed)
         external
         returns (uint256[] memory nodeIds);
@@ -60,7 +77,15 @@ interface INodeRegistry {
 
     function completeExit(uint256 nodeId) external;
 
+    function completeExitIfDone(uint256 nodeId) external;
+
+    function countByValidator(uint256[] calldata nodeIds, uint64 mask, uint256 cap) external view returns (uint256);
+
     function nodeIdOf(address nodeAddress) external view returns (uint256);
+
+    function validatorOf(uint256 nodeId) external view returns (uint256);
+
+    function eligibleNodeCount(uint8 units) external view returns (uint256);
 
     function getNode(uint256 nodeId) external view returns (NodeView memory);
 
