@@ -4,8 +4,9 @@
 //
 // Registers 16, 256, 1024 and 4096 nodes (4 per validator) on Hardhat's in-process network and measures
 // createSidechain per chain type, a periodic rotation, node exit per chain rotated, and liveness reports.
-// Every figure is the gas used by the transaction, averaged over SAMPLES runs from the same state
-// (each run reverts to a snapshot), with min and max.
+// Every draw takes two transactions (the request, then finalizeDraw from a later block): "gas" is their sum,
+// "request" and "finalize" the parts, averaged over SAMPLES runs from the same state (each run reverts to a
+// snapshot), with min and max of the sum.
 import { network } from "hardhat";
 import { deployFlotilla, defaultSettings } from "./flotilla.js";
 
@@ -49,24 +50,40 @@ async function addNode(i) {
 }
 
 let nameCounter = 0;
+/** Creates a chain of `type` (request and finalize); returns the gas of both and the chain id. */
 async function createChain(type) {
   const name = `bench-${nameCounter++}`;
   const price = await c.manager.priceOf(type, LIFETIME);
-  const receipt = await (await c.manager.connect(developer).createSidechain(name, type, LIFETIME, { consensus: "bft", imageVersion: "1.0.0" }, { value: price })).wait();
-  return { receipt, chainId: await c.manager.chainIdOf(name) };
+  const request = await (await c.manager.connect(developer).createSidechain(name, type, LIFETIME, { consensus: "bft", imageVersion: "1.0.0" }, { value: price })).wait();
+  const chainId = await c.manager.chainIdOf(name);
+  const finalize = await (await c.manager.finalizeDraw(chainId)).wait();
+  return { gas: { request: request.gasUsed, finalize: finalize.gasUsed }, chainId };
 }
 
-/** Runs `fn` SAMPLES times from the same state and returns gas statistics of the values it returns. */
+async function finalizeGas(chainId) {
+  return (await (await c.manager.finalizeDraw(chainId)).wait()).gasUsed;
+}
+
+/**
+ * Runs `fn` SAMPLES times from the same state; `fn` returns { request, finalize } gas (or one number). Returns
+ * the mean of the sum as "gas", its min and max, and the means of the parts.
+ */
 async function sample(fn) {
   const values = [];
+  const requests = [];
+  const finalizes = [];
   for (let k = 0; k < SAMPLES; k++) {
     const snapshot = await networkHelpers.takeSnapshot();
-    await networkHelpers.mine(1 + k); // a different prevrandao for each sample
-    values.push(Number(await fn()));
+    await networkHelpers.mine(1 + k); // a different seed block for each sample
+    const r = await fn();
+    const parts = typeof r === "object" ? r : { request: r, finalize: 0n };
+    requests.push(Number(parts.request));
+    finalizes.push(Number(parts.finalize));
+    values.push(Number(parts.request) + Number(parts.finalize));
     await snapshot.restore();
   }
-  const mean = Math.round(values.reduce((a, b) => a + b, 0) / values.length);
-  return { gas: mean, min: Math.min(...values), max: Math.max(...values), samples: values.length };
+  const mean = (list) => Math.round(list.reduce((a, b) => a + b, 0) / list.length);
+  return { gas: mean(values), min: Math.min(...values), max: Math.max(...values), request: mean(requests), finalize: mean(finalizes), samples: values.length };
 }
 
 function print(record) {
@@ -82,7 +99,9 @@ async function exitCost(chains) {
   const placed = (await c.manager.chainsOfNode(node.id)).length;
   await (await c.nodes.connect(node.wallet).initiateExit(node.id)).wait();
   const receipt = await (await c.manager.processExit(node.id, 1000)).wait();
-  return { gas: receipt.gasUsed, perChain: receipt.gasUsed / BigInt(placed), chainsRotated: placed };
+  let finalize = 0n;
+  for (const p of await c.nodes.placementsOf(node.id)) finalize += await finalizeGas(p.chainId);
+  return { perChain: { request: receipt.gasUsed / BigInt(placed), finalize: finalize / BigInt(placed) }, chainsRotated: placed };
 }
 
 const types = ["small", "medium", "large", "dev4"];
@@ -92,14 +111,15 @@ for (const size of SIZES) {
   for (const type of types) {
     const t = await c.manager.chainType(type);
     if (Number(t.nodeCount) > size) continue;
-    print({ op: "createSidechain", type, chainNodes: Number(t.nodeCount), ...base, ...(await sample(async () => (await createChain(type)).receipt.gasUsed)) });
+    print({ op: "createSidechain", type, chainNodes: Number(t.nodeCount), ...base, ...(await sample(async () => (await createChain(type)).gas)) });
   }
   print({
     op: "rotate", type: "dev4", chainNodes: 4, ...base,
     ...(await sample(async () => {
       const { chainId } = await createChain("dev4");
       await networkHelpers.time.increase(2);
-      return (await (await c.manager.rotate(chainId)).wait()).gasUsed;
+      const request = (await (await c.manager.rotate(chainId)).wait()).gasUsed;
+      return { request, finalize: await finalizeGas(chainId) };
     })),
   });
   let chainsRotated = 0;
@@ -121,7 +141,7 @@ for (const size of SIZES) {
     for (let k = 0; k < (last ? 3 : 1); k++) {
       receipt = await (await c.manager.connect(reporters[k].wallet).reportDown(chainId, members[0])).wait();
     }
-    return receipt.gasUsed;
+    return { request: receipt.gasUsed, finalize: last ? await finalizeGas(chainId) : 0n };
   };
   print({ op: "reportDown", type: "dev4", quorumReached: false, ...base, ...(await sample(() => reportOf(false))) });
   print({ op: "reportDown", type: "dev4", quorumReached: true, ...base, ...(await sample(() => reportOf(true))) });

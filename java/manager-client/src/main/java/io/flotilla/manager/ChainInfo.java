@@ -30,6 +30,8 @@ public record ChainInfo(
     public enum ChainStatus {
         NONE,
         ACTIVE,
-        REMOVED
+        REMOVED,
+        /** Paid for; its members are drawn when its pending draw is finalized. */
+        PENDING
     }
 }

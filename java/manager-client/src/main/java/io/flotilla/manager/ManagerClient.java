@@ -165,6 +165,13 @@ public final class ManagerClient {
         return out;
     }
 
+    /** The draw pending on chain {@code chainId} (kind NONE when there is none). */
+    public PendingDraw pendingDraw(long chainId) {
+        SidechainManager.Draw d = call(() -> manager.pendingDraw(BigInteger.valueOf(chainId)).send());
+        return new PendingDraw(chainId, PendingDraw.Kind.values()[d.kind.intValueExact()], d.seedBlock.longValueExact(),
+                d.leavingNode.longValueExact());
+    }
+
     public List<Rotation> rotationsOf(long chainId) {
         List<?> raw = call(() -> manager.rotationsOf(BigInteger.valueOf(chainId)).send());
         List<Rotation> out = new ArrayList<>();
@@ -266,9 +273,66 @@ public final class ManagerClient {
         return transact(AddressBook.NODE_REGISTRY, new Function("initiateExit", List.of(new Uint256(nodeId)), List.of()), BigInteger.ZERO);
     }
 
+    /**
+     * Requests the exit rotations of Leaving node {@code nodeId} on up to {@code maxChains} of its chains without a
+     * pending draw; each completes with {@link #finalizeDraw}, and the last one marks the node Left.
+     */
     public TransactionReceipt processExit(long nodeId, int maxChains) {
         return transact(AddressBook.SIDECHAIN_MANAGER, new Function("processExit",
                 List.of(new Uint256(nodeId), new Uint256(maxChains)), List.of()), BigInteger.ZERO);
+    }
+
+    /** Completes the pending draw of chain {@code chainId}; refused (DrawNotReady) in the block of its request. */
+    public TransactionReceipt finalizeDraw(long chainId) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("finalizeDraw", List.of(new Uint256(chainId)), List.of()),
+                BigInteger.ZERO);
+    }
+
+    /** Requests the periodic rotation of chain {@code chainId} (once due). */
+    public TransactionReceipt rotate(long chainId) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("rotate", List.of(new Uint256(chainId)), List.of()), BigInteger.ZERO);
+    }
+
+    /** Removes expired chain {@code chainId}, freeing its members' units. */
+    public TransactionReceipt removeExpired(long chainId) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("removeExpired", List.of(new Uint256(chainId)), List.of()),
+                BigInteger.ZERO);
+    }
+
+    /**
+     * Finalizes the pending draw of {@code chainId}, waiting (polling every {@code poll}) while the chain has not
+     * yet passed the draw's seed block, for at most {@code timeout}. Returns false when nothing is pending.
+     */
+    public boolean finalizeDrawWhenReady(long chainId, Duration poll, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        while (true) {
+            PendingDraw draw = pendingDraw(chainId);
+            if (!draw.pending()) {
+                return false;
+            }
+            try {
+                finalizeDraw(chainId);
+                return true;
+            } catch (ManagerException e) {
+                // Another party may have finalized it meanwhile, or the seed block is still the newest; look again.
+                if (!pendingDraw(chainId).pending()) {
+                    return false;
+                }
+                if (!e.getMessage().contains("DrawNotReady")) {
+                    throw e;
+                }
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new ManagerException("the draw of chain " + chainId + " (seed block " + draw.seedBlock()
+                        + ") could not be finalized within " + timeout.toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(poll.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ManagerException("interrupted while waiting to finalize the draw of chain " + chainId, e);
+            }
+        }
     }
 
     public TransactionReceipt reportDown(long chainId, long nodeId) {
@@ -276,8 +340,18 @@ public final class ManagerClient {
                 List.of(new Uint256(chainId), new Uint256(nodeId)), List.of()), BigInteger.ZERO);
     }
 
-    /** Creates a chain paying exactly its price; returns its id. */
+    /**
+     * Creates a chain paying exactly its price, then finalizes the draw of its members from the next block on
+     * (waiting up to two minutes for that block); returns its id.
+     */
     public long createSidechain(String name, String typeName, Duration lifetime, String consensus, String imageVersion) {
+        long chainId = requestSidechain(name, typeName, lifetime, consensus, imageVersion);
+        finalizeDrawWhenReady(chainId, Duration.ofMillis(500), Duration.ofMinutes(2));
+        return chainId;
+    }
+
+    /** Pays for a chain and requests the draw of its members; the chain is PENDING until finalized. */
+    public long requestSidechain(String name, String typeName, Duration lifetime, String consensus, String imageVersion) {
         BigInteger price = priceOf(typeName, lifetime);
         SidechainManager.Options options = new SidechainManager.Options(consensus, imageVersion);
         transact(AddressBook.SIDECHAIN_MANAGER, new Function("createSidechain",
@@ -302,13 +376,16 @@ public final class ManagerClient {
         return send(to, "0x", wei);
     }
 
-    /** Simulates {@code function} on {@code contract}, then sends it and waits for its receipt. */
+    /**
+     * Simulates {@code function} on {@code contract} on top of the pending block (the block it would land in, so a
+     * draw requested in the latest block can be finalized at once), then sends it and waits for its receipt.
+     */
     public TransactionReceipt transact(String contract, Function function, BigInteger value) {
         String to = book.address(contract);
         String data = FunctionEncoder.encode(function);
         EthCall simulation = call(() -> web3j.ethCall(
                 Transaction.createFunctionCallTransaction(account(), null, null, GAS_LIMIT, to, value, data),
-                DefaultBlockParameterName.LATEST).send());
+                DefaultBlockParameterName.PENDING).send());
         if (simulation.hasError() || simulation.isReverted()) {
             String revertData = simulation.hasError() && simulation.getError().getData() != null
                     ? simulation.getError().getData().replace("\"", "")

@@ -30,7 +30,7 @@ public final class ManagerEvents {
     static {
         for (Event e : List.of(SidechainManager.SIDECHAINCREATED_EVENT, SidechainManager.SIDECHAINREMOVED_EVENT,
                 SidechainManager.SIDECHAINLIFETIMEEXTENDED_EVENT, SidechainManager.SIDECHAINIMAGECHANGED_EVENT,
-                SidechainManager.NODEROTATED_EVENT, SidechainManager.NODEREPORTEDDOWN_EVENT,
+                SidechainManager.NODEROTATED_EVENT, SidechainManager.NODEREPORTEDDOWN_EVENT, SidechainManager.DRAWREQUESTED_EVENT,
                 NodeRegistry.NODECREATED_EVENT, NodeRegistry.NODESTATUSCHANGED_EVENT, NodeRegistry.NODECOMPLIANCECHANGED_EVENT,
                 ImageRegistry.IMAGEVERSIONPUBLISHED_EVENT, ImageRegistry.IMAGEVERSIONREVOKED_EVENT)) {
             NAMES.put(EventEncoder.encode(e), e.getName());

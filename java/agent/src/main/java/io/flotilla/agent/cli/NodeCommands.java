@@ -156,8 +156,24 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
         if (me.status() == NodeStatus.ACTIVE || me.status() == NodeStatus.IN_MAINTENANCE) {
             node.initiateExit(me.id());
         }
-        while (node.node(me.id()).status() == NodeStatus.LEAVING) {
-            node.processExit(me.id(), 16);
+        // Each exit rotation is requested, then finalized from a later block (see ChainDuties), as the agent does.
+        io.flotilla.agent.reconcile.ChainDuties duties = new io.flotilla.agent.reconcile.ChainDuties(node);
+        java.time.Instant deadline = java.time.Instant.now().plus(java.time.Duration.ofMinutes(10));
+        NodeInfo current = node.node(me.id());
+        while (current.status() == NodeStatus.LEAVING) {
+            if (duties.perform(current).isEmpty()) {
+                if (java.time.Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("node " + me.id() + " is still leaving after 10 minutes: some chain finds no"
+                            + " replacement (see node status); run ./flotilla node exit again later");
+                }
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            current = node.node(me.id());
         }
         System.out.println("node " + me.id() + ": left; its subnodes serve until each rotation's finishAt");
     }

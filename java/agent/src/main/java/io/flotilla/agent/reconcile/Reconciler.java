@@ -51,6 +51,7 @@ public final class Reconciler {
     private final ManagerClient client;
     private final ContainerRuntime runtime;
     private final DesiredStateReader reader;
+    private final ChainDuties duties;
     private final Planner planner;
     private final ConfigWriter configWriter;
     private final String subnodeUser;
@@ -68,11 +69,12 @@ public final class Reconciler {
     private volatile Long nodeId;
     private long passes;
 
-    public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, Planner planner,
+    public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, ChainDuties duties, Planner planner,
             ConfigWriter configWriter, String subnodeUser, AgentStatus status, MeterRegistry metrics, Clock clock) {
         this.client = client;
         this.runtime = runtime;
         this.reader = reader;
+        this.duties = duties;
         this.planner = planner;
         this.configWriter = configWriter;
         this.subnodeUser = subnodeUser;
@@ -153,6 +155,10 @@ public final class Reconciler {
                 return List.of();
             }
             node = me.get();
+            // Draws of this node's chains, its own exit, its expired chains: before reading what it must run.
+            if (!duties.perform(node).isEmpty()) {
+                node = client.node(node.id());
+            }
         } catch (ManagerException e) {
             status.degraded("manager RPC: " + e.getMessage());
             return List.of();

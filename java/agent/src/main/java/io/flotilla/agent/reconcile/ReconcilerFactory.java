@@ -31,7 +31,7 @@ public final class ReconcilerFactory {
         } catch (IOException e) {
             throw new SettingsException("setting flotilla.agent.keystore: " + e.getMessage());
         }
-        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), planner, writer, settings.subnodeUser(), status,
+        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), new ChainDuties(client), planner, writer, settings.subnodeUser(), status,
                 metrics, clock);
     }
 }

@@ -158,7 +158,13 @@ class AgentIntegrationTest {
         ChainInfo before = developer.chain(alpha);
         SimulatedNode leaving = node(before.members().get(0));
         leaving.client.initiateExit(leaving.id);
+        // The exit rotation is requested; the leaving node's own agent finalizes it (from the next block) and so
+        // completes its exit.
         leaving.client.processExit(leaving.id, 10);
+        assertThat(leaving.client.node(leaving.id).status()).isEqualTo(NodeStatus.LEAVING);
+        assertThat(developer.pendingDraw(alpha).kind()).isEqualTo(io.flotilla.manager.PendingDraw.Kind.NODE_EXIT);
+        leaving.agent.reconcile();
+        assertThat(developer.pendingDraw(alpha).pending()).isFalse();
         assertThat(leaving.client.node(leaving.id).status()).isEqualTo(NodeStatus.LEFT);
         Rotation rotation = developer.rotationsOf(alpha).getLast();
         assertThat(rotation.leavingNode()).isEqualTo(leaving.id);
@@ -220,6 +226,11 @@ class AgentIntegrationTest {
             reported.addAll(probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains()));
         }
         assertThat(reported).containsOnly(dead.id).hasSize(3);
+        // The quorum flagged it and requested its replacement; a member's agent finalizes the draw.
+        assertThat(developer.node(dead.id).incompliant()).isTrue();
+        assertThat(developer.pendingDraw(alpha).kind()).isEqualTo(io.flotilla.manager.PendingDraw.Kind.LIVENESS);
+        survivors.getFirst().agent.reconcile();
+        assertThat(developer.pendingDraw(alpha).pending()).isFalse();
         Rotation rotation = developer.rotationsOf(alpha).getLast();
         assertThat(rotation.reason()).isEqualTo(Rotation.Reason.LIVENESS);
         assertThat(rotation.leavingNode()).isEqualTo(dead.id);

@@ -259,8 +259,9 @@ class EndToEndTest {
         SimulatedNode leaving = node(both.isEmpty() ? developer.chain(demo).members().get(0) : both.iterator().next());
         List<Long> chainsOfLeaving = List.of(demo, second).stream().filter(c -> developer.chain(c).members().contains(leaving.id)).toList();
         leaving.client.initiateExit(leaving.id);
-        leaving.client.processExit(leaving.id, 10);
-        assertThat(leaving.client.node(leaving.id).status()).isEqualTo(NodeStatus.LEFT);
+        // The agents (the leaving node's own among them) request and finalize the exit rotations of its chains.
+        await("the agents to rotate the leaving node out of every chain and mark it Left", Duration.ofSeconds(60),
+                () -> leaving.client.node(leaving.id).status() == NodeStatus.LEFT);
         Instant finishAt = Instant.EPOCH;
         for (long chain : chainsOfLeaving) {
             Rotation r = developer.rotationsOf(chain).getLast();
