@@ -27,6 +27,11 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     string public constant SUBNODE_COMPONENT = "subnode";
     /// @notice Largest number of nodes in a chain (liveness reports keep one bit per member).
     uint8 public constant MAX_CHAIN_NODES = 64;
+    /// @notice Bounds of {setParameters}: lifetimes and rotation period at most 10 years, a leaving subnode
+    /// serves at most 7 days after its rotation, reports are gathered within at most 1 day.
+    uint256 private constant MAX_LIFETIME = 3650 days;
+    uint256 private constant MAX_ROTATION_DELAY = 7 days;
+    uint256 private constant MAX_REPORT_WINDOW = 1 days;
 
     enum ChainStatus {
         None,
@@ -204,7 +209,7 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     error CannotReportSelf(uint256 chainId, uint256 nodeId);
     error AlreadyReported(uint256 chainId, uint256 nodeId, uint256 reporter);
     error ImageNotNewer(uint256 chainId, string current, string requested);
-    error InvalidParameters();
+    error ParameterOutOfRange(string name, uint256 value, uint256 minimum, uint256 maximum);
     error NotEnoughNodes(string typeName, uint256 needed, uint256 eligible);
     error DrawPending(uint256 chainId, DrawKind kind, uint256 seedBlock);
     error NoPendingDraw(uint256 chainId);
@@ -504,7 +509,10 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     ///
     /// Emits a {ParametersChanged} event.
     ///
-    /// Requirements: the caller has DEFAULT_ADMIN_ROLE; 0 < minLifetime <= maxLifetime and reportWindow > 0.
+    /// Requirements: the caller has DEFAULT_ADMIN_ROLE; pricePerUnitSecond > 0 (at most 2^128 - 1);
+    /// 0 < minLifetime <= maxLifetime <= MAX_LIFETIME; rotationDelay <= MAX_ROTATION_DELAY;
+    /// 0 < rotationPeriod <= MAX_LIFETIME; 0 < reportWindow <= MAX_REPORT_WINDOW. Otherwise reverts with
+    /// ParameterOutOfRange(name, value, minimum, maximum).
     function setParameters(Parameters calldata params) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setParameters(params);
     }
@@ -774,11 +782,18 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     }
 
     function _setParameters(Parameters calldata params) private {
-        if (params.minLifetime == 0 || params.minLifetime > params.maxLifetime || params.reportWindow == 0) {
-            revert InvalidParameters();
-        }
+        _checkRange("pricePerUnitSecond", params.pricePerUnitSecond, 1, type(uint128).max);
+        _checkRange("minLifetime", params.minLifetime, 1, params.maxLifetime);
+        _checkRange("maxLifetime", params.maxLifetime, params.minLifetime, MAX_LIFETIME);
+        _checkRange("rotationDelay", params.rotationDelay, 0, MAX_ROTATION_DELAY);
+        _checkRange("rotationPeriod", params.rotationPeriod, 1, MAX_LIFETIME);
+        _checkRange("reportWindow", params.reportWindow, 1, MAX_REPORT_WINDOW);
         _params = params;
         emit ParametersChanged(params);
+    }
+
+    function _checkRange(string memory name, uint256 value, uint256 minimum, uint256 maximum) private pure {
+        if (value < minimum || value > maximum) revert ParameterOutOfRange(name, value, minimum, maximum);
     }
 
     function _requireChain(uint256 chainId) private view returns (Chain storage c) {

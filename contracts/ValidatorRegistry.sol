@@ -23,6 +23,8 @@ contract ValidatorRegistry is
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     bytes32 public constant NODE_REGISTRY_ROLE = keccak256("NODE_REGISTRY_ROLE");
     uint16 public constant MAX_COMMISSION_BPS = 10_000;
+    /// @notice Longest unbonding delay {setUnbondingDelay} accepts.
+    uint256 public constant MAX_UNBONDING_DELAY = 365 days;
 
     struct Validator {
         address owner;
@@ -67,6 +69,7 @@ contract ValidatorRegistry is
     error NodeAddressAlreadyLinked(address nodeAddress, uint256 validatorId);
     error NodeAddressNotLinked(address nodeAddress);
     error NodeAddressInUse(address nodeAddress);
+    error ParameterOutOfRange(string name, uint256 value, uint256 minimum, uint256 maximum);
     error StakeBelowMinimum(uint256 validatorId, uint256 stake, uint256 required);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
@@ -225,16 +228,19 @@ contract ValidatorRegistry is
     /// @notice Sets the minimum stake per node (MSR). Existing nodes are not affected; it applies to new nodes
     /// and to withdrawals.
     ///
-    /// Emits a {MinimumStakePerNodeChanged} event. Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    /// Emits a {MinimumStakePerNodeChanged} event. Requirements: the caller has DEFAULT_ADMIN_ROLE; `amount` > 0.
     function setMinimumStakePerNode(uint256 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (amount == 0) revert ParameterOutOfRange("minimumStakePerNode", amount, 1, type(uint256).max);
         minimumStakePerNode = amount;
         emit MinimumStakePerNodeChanged(amount);
     }
 
     /// @notice Sets the unbonding delay in seconds for future withdrawal requests.
     ///
-    /// Emits an {UnbondingDelayChanged} event. Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    /// Emits an {UnbondingDelayChanged} event. Requirements: the caller has DEFAULT_ADMIN_ROLE;
+    /// 0 < `delay` <= MAX_UNBONDING_DELAY (365 days).
     function setUnbondingDelay(uint256 delay) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (delay == 0 || delay > MAX_UNBONDING_DELAY) revert ParameterOutOfRange("unbondingDelay", delay, 1, MAX_UNBONDING_DELAY);
         unbondingDelay = delay;
         emit UnbondingDelayChanged(delay);
     }

@@ -59,8 +59,20 @@ describe("SidechainManager", function () {
       const p = { ...ctx.settings.parameters, rotationDelay: 5 };
       await expect(ctx.manager.setParameters(p)).to.emit(ctx.manager, "ParametersChanged");
       expect((await ctx.manager.parameters()).rotationDelay).to.equal(5n);
-      await expect(ctx.manager.setParameters({ ...p, minLifetime: 0 })).to.be.revertedWithCustomError(ctx.manager, "InvalidParameters");
-      await expect(ctx.manager.setParameters({ ...p, reportWindow: 0 })).to.be.revertedWithCustomError(ctx.manager, "InvalidParameters");
+      const bad = async (field, value, minimum, maximum) =>
+        expect(ctx.manager.setParameters({ ...p, [field]: value }))
+          .to.be.revertedWithCustomError(ctx.manager, "ParameterOutOfRange").withArgs(field, value, minimum, maximum);
+      const TEN_YEARS = 3650 * DAY;
+      await bad("pricePerUnitSecond", 0, 1, 2n ** 128n - 1n);
+      await bad("minLifetime", 0, 1, p.maxLifetime);
+      await bad("minLifetime", p.maxLifetime + 1, 1, p.maxLifetime);
+      await bad("maxLifetime", TEN_YEARS + 1, p.minLifetime, TEN_YEARS);
+      await bad("rotationPeriod", 0, 1, TEN_YEARS);
+      await bad("rotationDelay", 7 * DAY + 1, 0, 7 * DAY);
+      await bad("reportWindow", 0, 1, DAY);
+      await bad("reportWindow", DAY + 1, 1, DAY);
+      // A refused change changes nothing.
+      expect((await ctx.manager.parameters()).rotationDelay).to.equal(5n);
       await expect(ctx.manager.connect(ctx.other).setParameters(p)).to.be.revertedWithCustomError(ctx.manager, "AccessControlUnauthorizedAccount");
       await expect(ctx.manager.connect(ctx.other).setConsensusEngine("x", true)).to.be.revertedWithCustomError(ctx.manager, "AccessControlUnauthorizedAccount");
     });

@@ -120,6 +120,12 @@ describe("ValidatorRegistry", function () {
     it("sets the MSR and the unbonding delay, admin only", async function () {
       await expect(ctx.validators.setMinimumStakePerNode(5n)).to.emit(ctx.validators, "MinimumStakePerNodeChanged").withArgs(5n);
       await expect(ctx.validators.setUnbondingDelay(9n)).to.emit(ctx.validators, "UnbondingDelayChanged").withArgs(9n);
+      await expect(ctx.validators.setMinimumStakePerNode(0n))
+        .to.be.revertedWithCustomError(ctx.validators, "ParameterOutOfRange").withArgs("minimumStakePerNode", 0n, 1n, 2n ** 256n - 1n);
+      await expect(ctx.validators.setUnbondingDelay(0n))
+        .to.be.revertedWithCustomError(ctx.validators, "ParameterOutOfRange").withArgs("unbondingDelay", 0n, 1n, 365n * 86400n);
+      await expect(ctx.validators.setUnbondingDelay(365n * 86400n + 1n)).to.be.revertedWithCustomError(ctx.validators, "ParameterOutOfRange");
+      expect(await ctx.validators.unbondingDelay()).to.equal(9n);
       expect(await ctx.validators.minimumStakePerNode()).to.equal(5n);
       expect(await ctx.validators.unbondingDelay()).to.equal(9n);
       await expect(ctx.validators.connect(ctx.other).setMinimumStakePerNode(1n))
