@@ -371,6 +371,30 @@ describe("SidechainManager", function () {
       expect(r2.joiningNode).to.equal(r1.leavingNode);
     });
 
+    it("does not let one chain without a replacement hold up the exit from the others", async function () {
+      // 5 nodes: "wide" uses all five (no replacement possible), "alpha" four of them.
+      const ctx2 = await deployFixture(ethers);
+      const net = await addNetwork(ctx2, ethers, networkHelpers, 5, 5);
+      await ctx2.manager.setChainType("all5", 1, 5, true);
+      const wide = await createChain(ctx2, ctx2.developer, "wide", "all5");
+      const alpha = await createChain(ctx2, ctx2.developer, "alpha");
+      const leavingId = (await ctx2.manager.getChain(alpha)).members[0];
+      const leaving = net.nodes.find((n) => n.id === leavingId);
+      expect((await ctx2.nodes.placementsOf(leavingId)).map((p) => p.chainId)).to.deep.equal([wide, alpha]);
+      await ctx2.nodes.connect(leaving.wallet).initiateExit(leavingId);
+      // "wide" comes first among the node's placements; one call requests both.
+      await ctx2.manager.processExit(leavingId, 10);
+      await expect(ctx2.manager.finalizeDraw(wide)).to.be.revertedWithCustomError(ctx2.nodes, "NotEnoughEligibleNodes");
+      await expect(ctx2.manager.finalizeDraw(alpha)).to.emit(ctx2.manager, "NodeRotated").withArgs(alpha, leavingId, anyValue, anyValue, anyValue, Reason.NodeExit);
+      expect((await ctx2.manager.getChain(alpha)).members).to.not.include(leavingId);
+      expect((await ctx2.nodes.getNode(leavingId)).status).to.equal(3n);
+      // A sixth node joins: the pending draw of "wide" now finds it, and the node has left.
+      const [v6] = await addValidators(ctx2, ethers, networkHelpers, 1, ethers.parseEther("100"), "late");
+      const late = await addNode(ctx2, ethers, networkHelpers, v6, 900);
+      await expect(ctx2.manager.finalizeDraw(wide)).to.emit(ctx2.manager, "NodeRotated").withArgs(wide, leavingId, late.id, anyValue, anyValue, Reason.NodeExit);
+      expect((await ctx2.nodes.getNode(leavingId)).status).to.equal(4n);
+    });
+
     it("reverts exit rotation with a named error when no replacement exists", async function () {
       const ctx2 = await deployFixture(ethers);
       const net = await addNetwork(ctx2, ethers, networkHelpers, 4, 4);
@@ -406,6 +430,44 @@ describe("SidechainManager", function () {
       expect((await ctx.nodes.getNode(target.id)).incompliant).to.equal(true);
       const [rotation] = await ctx.manager.rotationsOf(a);
       expect(rotation.finishAt).to.equal(rotation.startedAt);
+    });
+
+    it("needs the smallest q with 2q > n + f reports, so two quorums always share more than f members", async function () {
+      const expected = { 1: 1, 2: 2, 3: 2, 4: 3, 5: 4, 6: 4, 7: 5, 10: 7, 16: 11, 64: 43 };
+      for (const [n, q] of Object.entries(expected)) {
+        expect(await ctx.manager.quorumOf(n), `quorum of ${n}`).to.equal(BigInt(q));
+        const f = Math.floor((Number(n) - 1) / 3);
+        expect(2 * q > Number(n) + f && 2 * (q - 1) <= Number(n) + f, `q = ${q} is the smallest for n = ${n}`).to.equal(true);
+        expect(await ctx.manager.maxSeatsPerValidator(n)).to.equal(BigInt(Math.max(1, f)));
+      }
+    });
+
+    it("counts the reports of one validator's members together, at most f", async function () {
+      // Validator A runs nodes a1..a3, validator B node b: with cap 1 A's three reports count once.
+      const vs = await addValidators(ctx, ethers, networkHelpers, 2, ethers.parseEther("100"), "count");
+      const a = [];
+      for (let i = 0; i < 3; i++) a.push(await addNode(ctx, ethers, networkHelpers, vs[0], 700 + i));
+      const b = await addNode(ctx, ethers, networkHelpers, vs[1], 710);
+      const ids = [...a.map((n) => n.id), b.id];
+      expect(await ctx.nodes.countByValidator(ids, 0b0111, 1)).to.equal(1n);
+      expect(await ctx.nodes.countByValidator(ids, 0b0111, 2)).to.equal(2n);
+      expect(await ctx.nodes.countByValidator(ids, 0b1111, 1)).to.equal(2n);
+      expect(await ctx.nodes.countByValidator(ids, 0b1000, 1)).to.equal(1n);
+    });
+
+    it("lets three members evict a fourth in a 3-node chain only with both others, and never one member of two", async function () {
+      await ctx.manager.setChainType("trio", 8, 3, true);
+      await ctx.manager.setChainType("duo", 8, 2, true);
+      const t = await createChain(ctx, ctx.developer, "trio", "trio");
+      const [target, r1, r2] = (await ctx.manager.getChain(t)).members.map(byId);
+      await expect(ctx.manager.connect(r1.wallet).reportDown(t, target.id)).to.emit(ctx.manager, "NodeReportedDown").withArgs(t, target.id, r1.id, 1, 2);
+      expect((await ctx.manager.pendingDraw(t)).kind).to.equal(Kind.None);
+      await expect(ctx.manager.connect(r2.wallet).reportDown(t, target.id)).to.emit(ctx.manager, "DrawRequested").withArgs(t, Kind.Liveness, target.id, anyValue);
+      const d = await createChain(ctx, ctx.developer, "duo", "duo");
+      const [x, y] = (await ctx.manager.getChain(d)).members.map(byId);
+      await expect(ctx.manager.connect(y.wallet).reportDown(d, x.id)).to.emit(ctx.manager, "NodeReportedDown").withArgs(d, x.id, y.id, 1, 2);
+      expect((await ctx.manager.pendingDraw(d)).kind).to.equal(Kind.None);
+      expect((await ctx.nodes.getNode(x.id)).incompliant).to.equal(false);
     });
 
     it("forgets reports older than the window", async function () {
