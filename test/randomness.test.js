@@ -77,6 +77,26 @@ describe("Randomness", function () {
     console.log(`      attacker: ${gains}/${ROUNDS} favourable rounds, ${(seatSum / ROUNDS).toFixed(2)} seats of 4 on average`);
   });
 
+  it("selects uniformly: chi-square of 1,600 picks over 40 equal nodes stays below the 0.1% critical value", async function () {
+    this.timeout(600000);
+    const ctx = await deployFixture(ethers);
+    const vs = await addValidators(ctx, ethers, networkHelpers, 40, ethers.parseEther("2"), "uniform");
+    const ids = [];
+    for (let i = 0; i < 40; i++) ids.push(String((await addNode(ctx, ethers, networkHelpers, vs[i], 800 + i)).id));
+    const picks = new Map(ids.map((id) => [id, 0]));
+    for (let k = 0; k < 100; k++) {
+      const id = await createChain(ctx, ctx.developer, `u-${k}`, "small", DAY);
+      for (const m of (await ctx.manager.getChain(id)).members) picks.set(String(m), picks.get(String(m)) + 1);
+      await ctx.manager.connect(ctx.developer).deleteSidechain(id);
+    }
+    const expected = (100 * 16) / 40;
+    const chiSquare = [...picks.values()].reduce((s, o) => s + ((o - expected) ** 2) / expected, 0);
+    // 39 degrees of freedom: P(chi2 > 72.05) = 0.001. Drawing within a chain without replacement only lowers it.
+    expect(chiSquare).to.be.below(72.05);
+    expect(Math.min(...picks.values())).to.be.greaterThan(0);
+    console.log(`      chi-square ${chiSquare.toFixed(1)} (39 degrees of freedom) over ${100 * 16} picks`);
+  });
+
   it("re-arms a draw whose seed block left the 256-block window, and then draws from the new block", async function () {
     const ctx = await networkHelpers.loadFixture(attackFixture);
     await networkHelpers.time.increase(2);
