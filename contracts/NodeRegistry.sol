@@ -474,7 +474,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
                 if (sel.level == 2 || sel.setAsideCount == 0) {
                     revert NotEnoughEligibleNodes(sel.chainId, sel.units, stillNeeded);
                 }
-                sel.level += 1;
+                // Level 1 only readmits past members: pointless when the selection does not check them (creation).
+                sel.level += (sel.level == 0 && !sel.checkPast) ? 2 : 1;
                 _reindexSetAside(sel);
                 continue;
             }

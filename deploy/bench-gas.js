@@ -10,7 +10,7 @@
 import { network } from "hardhat";
 import { deployFlotilla, defaultSettings } from "./flotilla.js";
 
-const SIZES = (process.env.FLOTILLA_BENCH_SIZES ?? "16,256,1024,4096").split(",").map(Number);
+const SIZES = (process.env.FLOTILLA_BENCH_SIZES ?? "16,256,1024,4096").split(",").filter(Boolean).map(Number);
 const SAMPLES = Number(process.env.FLOTILLA_BENCH_SAMPLES ?? 5);
 const NODES_PER_VALIDATOR = 4;
 const LIFETIME = 30 * 24 * 3600;
@@ -145,4 +145,88 @@ for (const size of SIZES) {
   };
   print({ op: "reportDown", type: "dev4", quorumReached: false, ...base, ...(await sample(() => reportOf(false))) });
   print({ op: "reportDown", type: "dev4", quorumReached: true, ...base, ...(await sample(() => reportOf(true))) });
+}
+
+// ---------------------------------------------------------------- skewed validators (issue 14)
+//
+// 16 validators: validator 0 runs a single node, validator 1 about 80% of the nodes, validators 2-15 the rest.
+// "skewed-16v-single": create a 16-node chain, the exit of validator 0's node (per chain), and the liveness
+// report that reaches quorum, on a 16-node chain; "skewed-15-eligible": the same after validator 0's node went
+// into maintenance (15 validators with eligible nodes, so a 16-node chain needs repeated validators).
+const SKEWED_SIZES = (process.env.FLOTILLA_BENCH_SKEWED_SIZES ?? "256,1024,4096").split(",").filter(Boolean).map(Number);
+for (const size of SKEWED_SIZES) {
+  const s = await deployFlotilla(ethers, admin, settings);
+  await (await s.images.publish("1.0.0", "0x" + "ab".repeat(32), "subnode")).wait();
+  const owners = [];
+  for (let v = 0; v < 16; v++) {
+    const wallet = new ethers.Wallet(ethers.id(`skew-validator-${size}-${v}`), ethers.provider);
+    await networkHelpers.setBalance(wallet.address, ethers.parseEther("100000"));
+    await (await s.validators.connect(wallet).registerValidator(`s${v}`, 0, { value: ethers.parseEther("5000") })).wait();
+    owners.push({ wallet, id: await s.validators.validatorIdOf(wallet.address) });
+  }
+  const skewNodes = [];
+  for (let i = 0; i < size; i++) {
+    const owner = i === 0 ? owners[0] : i % 5 !== 0 ? owners[1] : owners[2 + (Math.floor(i / 5) % 14)];
+    const wallet = new ethers.Wallet(ethers.id(`skew-node-${size}-${i}`), ethers.provider);
+    await networkHelpers.setBalance(wallet.address, ethers.parseEther("10"));
+    const signature = await wallet.signMessage(ethers.getBytes(await s.validators.linkMessage(owner.id)));
+    await (await s.validators.connect(owner.wallet).linkNodeAddress(wallet.address, signature)).wait();
+    await (await s.nodes.connect(wallet).createNode({
+      name: `s${i}`, ip: ethers.toBeHex(0x7f000000 + 0x20000 + i, 4), basePort: 10000,
+      publicKey: "0x" + wallet.signingKey.publicKey.slice(4), domain: "",
+      capacity: { cpuMillicores: 8000, memoryMiB: 32768, diskGiB: 500 },
+    })).wait();
+    skewNodes.push({ wallet, id: await s.nodes.nodeIdOf(wallet.address) });
+  }
+  const base = { registeredNodes: size, validators: 16, largestValidatorNodes: skewNodes.length - 1 - Math.floor((size - 1) / 5) };
+  let counter = 0;
+  const create = async (type) => {
+    const name = `skew-${counter++}`;
+    const price = await s.manager.priceOf(type, LIFETIME);
+    const request = (await (await s.manager.connect(developer).createSidechain(name, type, LIFETIME, { consensus: "bft", imageVersion: "1.0.0" }, { value: price })).wait()).gasUsed;
+    const chainId = await s.manager.chainIdOf(name);
+    const finalize = (await (await s.manager.finalizeDraw(chainId)).wait()).gasUsed;
+    return { chainId, gas: { request, finalize } };
+  };
+  const attempt = async (fn) => {
+    try {
+      return await fn();
+    } catch (error) {
+      return { error: (error.shortMessage ?? error.message).slice(0, 160) };
+    }
+  };
+  const single = skewNodes[0];
+  const measure = async (scenario) => {
+    const created = await attempt(async () => sample(async () => (await create("small")).gas));
+    print({ scenario, op: "createSidechain", type: "small", chainNodes: 16, ...base, ...created });
+    if (scenario === "skewed-16v-single") {
+      // The exit of validator 0's only node out of the 16-node chains it serves.
+      const exit = await attempt(async () => sample(async () => {
+        for (let k = 0; k < 2; k++) await create("small");
+        const placements = await s.nodes.placementsOf(single.id);
+        await (await s.nodes.connect(single.wallet).initiateExit(single.id)).wait();
+        const request = (await (await s.manager.processExit(single.id, 1000)).wait()).gasUsed;
+        let finalize = 0n;
+        for (const p of placements) finalize += (await (await s.manager.finalizeDraw(p.chainId)).wait()).gasUsed;
+        return { request: request / BigInt(placements.length), finalize: finalize / BigInt(placements.length) };
+      }));
+      print({ scenario, op: "nodeExit", type: "small", ...base, ...exit, unit: "gas per chain rotated" });
+      // The liveness report that reaches quorum on a 16-node chain (11 reports), and its replacement draw.
+      const report = await attempt(async () => sample(async () => {
+        const { chainId } = await create("small");
+        const members = (await s.manager.getChain(chainId)).members;
+        const quorum = Number(await s.manager.quorumOf(16));
+        let last;
+        for (let k = 1; k <= quorum; k++) {
+          const reporter = skewNodes.find((n) => n.id === members[k]);
+          last = await (await s.manager.connect(reporter.wallet).reportDown(chainId, members[0])).wait();
+        }
+        return { request: last.gasUsed, finalize: (await (await s.manager.finalizeDraw(chainId)).wait()).gasUsed };
+      }));
+      print({ scenario, op: "reportDown", type: "small", quorumReached: true, ...base, ...report });
+    }
+  };
+  await measure("skewed-16v-single");
+  await (await s.nodes.connect(single.wallet).setMaintenance(single.id, true)).wait();
+  await measure("skewed-15-eligible");
 }
