@@ -22,6 +22,7 @@ public final class CallTracer implements TxTracer {
     private final TraceLimits limits;
     private final ArrayDeque<Call> stack = new ArrayDeque<>();
     private Call root;
+    private int logIndex;
 
     private static final class Call {
         final int op;
@@ -81,16 +82,18 @@ public final class CallTracer implements TxTracer {
         log.put("topics", t);
         log.put("data", Hex.encode(data));
         log.put("position", "0x" + Integer.toHexString(c.calls.size()));
+        log.put("index", "0x" + Integer.toHexString(logIndex++));
         limits.add(100 + 70L * topics + 2L * data.length);
         c.logs.add(log);
     }
 
     @Override
     public Object result(TxExecution ex, long gasLimit, long gasUsed) {
-        return json(root, gasLimit, gasUsed);
+        return json(root, gasLimit, gasUsed, false);
     }
 
-    private Map<String, Object> json(Call c, long gas, long gasUsed) {
+    /** {@code failedAbove}: a frame between this one and the root failed (its logs were rolled back with it). */
+    private Map<String, Object> json(Call c, long gas, long gasUsed, boolean failedAbove) {
         FrameResult r = c.result;
         boolean ok = r.success();
         Map<String, Object> j = new LinkedHashMap<>();
@@ -100,7 +103,7 @@ public final class CallTracer implements TxTracer {
         if (!(c.m.isCreate() && !ok)) j.put("to", c.m.target().toString());
         j.put("input", Hex.encode(c.m.isCreate() ? c.m.code() : c.m.data()));
         if (ok) {
-            j.put("output", Hex.encode(r.output()));
+            if (r.output().length > 0) j.put("output", Hex.encode(r.output()));
         } else {
             if (r.error() == HaltReason.REVERTED && r.output().length > 0) {
                 j.put("output", Hex.encode(r.output()));
@@ -111,10 +114,12 @@ public final class CallTracer implements TxTracer {
         }
         if (!c.calls.isEmpty()) {
             List<Object> calls = new ArrayList<>();
-            for (Call child : c.calls) calls.add(json(child, child.m.gas(), child.m.gas() - child.result.gasLeft()));
+            boolean failed = c != root && (failedAbove || !ok);
+            for (Call child : c.calls) calls.add(json(child, child.m.gas(), child.m.gas() - child.result.gasLeft(), failed));
             j.put("calls", calls);
         }
-        if (withLog && ok && !c.logs.isEmpty()) j.put("logs", c.logs);
+        // As Hardhat: the transaction's own frame keeps its logs even when it failed; a failed inner frame's are dropped.
+        if (withLog && !c.logs.isEmpty() && (c == root || (ok && !failedAbove))) j.put("logs", c.logs);
         if (c.op != 0xFA && c.op != 0xF4) j.put("value", quantity(c.m.value()));
         j.put("type", OpNames.callType(c.op));
         return j;

@@ -17,9 +17,7 @@ public final class FourByteTracer implements TxTracer {
 
     @Override
     public void enter(int op, Message m) {
-        if (op == 0xF0 || op == 0xF5 || m.data().length < 4) return;
-        int small = m.codeAddress().smallValue();
-        if (small >= 1 && small <= 0x0a) return; // precompiles have no selectors
+        if (op == 0xF0 || op == 0xF5 || op == 0xFF || m.data().length < 4) return;
         String key = "0x" + HexFormat.of().formatHex(m.data(), 0, 4) + "-" + (m.data().length - 4);
         if (ids.merge(key, 1, Integer::sum) == 1) limits.add(key.length() + 10);
     }

@@ -47,6 +47,7 @@ final class OpNames {
             case 0xF4 -> "DELEGATECALL";
             case 0xF5 -> "CREATE2";
             case 0xFA -> "STATICCALL";
+            case 0xFF -> "SELFDESTRUCT";
             default -> "CALL";
         };
     }

@@ -123,7 +123,7 @@ public final class PrestateTracer implements TxTracer {
             if (!postSlots.isEmpty()) p.put("storage", postSlots);
             if (!modified) continue;
             postOut.put(addr.toString(), p);
-            if (before != null) preOut.put(addr.toString(), account(b, preSlots));
+            if (before != null || !created.contains(addr)) preOut.put(addr.toString(), account(b, preSlots));
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("post", postOut);

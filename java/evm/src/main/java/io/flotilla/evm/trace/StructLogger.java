@@ -37,6 +37,7 @@ public final class StructLogger implements TxTracer {
     /** The last step of a frame whose gasCost is not known yet. */
     private static final class FrameState {
         Map<String, Object> last;
+        int lastOp;
         long gasBefore;
         boolean costKnown = true;
     }
@@ -54,7 +55,10 @@ public final class StructLogger implements TxTracer {
     @Override
     public void exit(FrameResult r) {
         FrameState fs = frames.pop();
-        settle(fs, r.success() || r.error() == io.flotilla.evm.vm.HaltReason.REVERTED ? r.gasLeft() : 0);
+        boolean halted = !r.success() && r.error() != io.flotilla.evm.vm.HaltReason.REVERTED;
+        settle(fs, halted ? 0 : r.gasLeft());
+        // The instruction that failed carries the error, as geth marks it.
+        if (halted && fs.last != null) fs.last.put("error", Revert.error(r.error(), fs.lastOp));
     }
 
     @Override
@@ -75,6 +79,7 @@ public final class StructLogger implements TxTracer {
         fs.gasBefore = f.gas();
         fs.costKnown = false;
         fs.last = null;
+        fs.lastOp = op;
         if (options.limit() > 0 && logs.size() >= options.limit()) return;
         Map<String, Object> e = new LinkedHashMap<>();
         long size = 90;
@@ -101,9 +106,9 @@ public final class StructLogger implements TxTracer {
         if (options.memory()) {
             byte[] mem = f.memory();
             List<String> words = new ArrayList<>(mem.length / 32);
-            for (int i = 0; i + 32 <= mem.length; i += 32) words.add(HEX.formatHex(mem, i, i + 32));
+            for (int i = 0; i + 32 <= mem.length; i += 32) words.add("0x" + HEX.formatHex(mem, i, i + 32));
             e.put("memory", words);
-            size += mem.length * 2L + words.size() * 3L;
+            size += mem.length * 2L + words.size() * 5L;
         }
         if (options.returnData()) {
             String rd = Hex.encode(f.returnData());

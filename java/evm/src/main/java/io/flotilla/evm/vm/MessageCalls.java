@@ -126,7 +126,6 @@ final class MessageCalls {
         long cost = Gas.INIT_CODE_WORD * words + (create2 ? Gas.KECCAK256_WORD * words : 0);
         charge(f, cost);
         memory(f, off, len);
-        if (evm.tracer != null) evm.tracer.charged(f.gas);
         if (len > Gas.MAX_INITCODE_SIZE) throw halt(HaltReason.OUT_OF_GAS);
         byte[] init = f.mem.read(off, len);
         Address self = m.target();
@@ -134,6 +133,7 @@ final class MessageCalls {
         evm.access.warm(newAddr);
         long childGas = Gas.allButOne64th(f.gas);
         f.gas -= childGas;
+        if (evm.tracer != null) evm.tracer.charged(f.gas);
         if (m.isStatic()) throw halt(HaltReason.STATIC_STATE_CHANGE);
         f.returnData = FrameResult.NONE;
         int op = create2 ? 0xF5 : 0xF0;
