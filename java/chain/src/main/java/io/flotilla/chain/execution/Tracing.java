@@ -40,9 +40,14 @@ public final class Tracing {
     private final Semaphore permits;
 
     public Tracing(ChainState chain, TraceConfig config) {
+        this(chain, config, new Semaphore(config.concurrency()));
+    }
+
+    /** With the permits given (a test holds one to stand for a trace in progress). */
+    Tracing(ChainState chain, TraceConfig config, Semaphore permits) {
         this.chain = chain;
         this.config = config;
-        this.permits = new Semaphore(config.concurrency());
+        this.permits = permits;
     }
 
     public TraceConfig config() {
