@@ -300,6 +300,21 @@ public final class ChainState {
 
     // ---- recent history (tracing) ----
 
+    /** A read of a recent block's state whose undo records were dropped meanwhile (the block fell out of the window). */
+    public static final class StatePruned extends RuntimeException {
+        StatePruned(long number) {
+            super("the state after block " + number + " is no longer kept", null, false, false);
+        }
+    }
+
+    /** How many recent blocks' states can be rebuilt at most (fewer when their changes are very large). */
+    public static final int HISTORY_BLOCKS = StateHistory.DEFAULT_BLOCKS;
+
+    /** The state after block {@code number} (read-only), if it is the head or within the recent history; else empty. */
+    public Optional<io.flotilla.evm.state.WorldState> stateAt(long number) {
+        return stateAfter(number).map(v -> v);
+    }
+
     /** The oldest block that can be re-executed (its parent's state can be rebuilt); the head's successor when none. */
     public long oldestTraceable() {
         lock.readLock().lock();
@@ -341,7 +356,10 @@ public final class ChainState {
         private <T> T at(Function<io.flotilla.evm.state.WorldState, T> reader) {
             lock.readLock().lock();
             try {
-                if (!history.covers(target, head.number())) lost = true;
+                if (!history.covers(target, head.number())) {
+                    lost = true;
+                    throw new StatePruned(target);
+                }
                 return reader.apply(state);
             } finally {
                 lock.readLock().unlock();

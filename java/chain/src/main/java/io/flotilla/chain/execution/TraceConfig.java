@@ -12,6 +12,6 @@ public record TraceConfig(boolean enabled, int concurrency, Duration maxTimeout,
         if (maxBytes < 1024) throw new IllegalArgumentException("tracing maxBytes must be at least 1024");
     }
 
-    /** On; one trace at a time; 5 s by default (geth's default), at most 30 s; answers up to 32 MiB. */
-    public static final TraceConfig DEFAULT = new TraceConfig(true, 1, Duration.ofSeconds(30), Duration.ofSeconds(5), 32L << 20);
+    /** On; one trace at a time; 5 s by default (geth's default), at most 30 s; answers up to 8 MiB (about 50 MB of heap). */
+    public static final TraceConfig DEFAULT = new TraceConfig(true, 1, Duration.ofSeconds(30), Duration.ofSeconds(5), 8L << 20);
 }

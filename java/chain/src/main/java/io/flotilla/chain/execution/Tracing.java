@@ -100,9 +100,11 @@ public final class Tracing {
             BlockEnv env = chain.executor().blockEnv(h.number() + 1, h.timestamp(), h.proposer(), Word.ZERO, chain::blockHash);
             Transaction tx = new Transaction(0, call.from(), nonce, BigInteger.valueOf(gas), call.gasPrice(), null, null,
                     call.to(), call.value(), call.data(), List.of(), null, List.of());
-            Object result = trace(overlay, base, env, tx, req, limits);
-            if (view.lost()) throw pruned(number);
-            return result;
+            try {
+                return trace(overlay, base, env, tx, req, limits);
+            } finally {
+                if (view.lost()) throw pruned(number);
+            }
         });
     }
 
@@ -180,10 +182,13 @@ public final class Tracing {
 
         Object traced(SignedTransaction tx, TraceRequest req, TraceLimits limits) throws TraceException {
             OverlayWorldState txState = new OverlayWorldState(state);
-            Object result = trace(txState, state, env, tx.toEvm(), req, limits);
-            OverlayWorldState.applyTo(state, txState.diff());
-            if (view.lost()) throw pruned(number - 1);
-            return result;
+            try {
+                Object result = trace(txState, state, env, tx.toEvm(), req, limits);
+                OverlayWorldState.applyTo(state, txState.diff());
+                return result;
+            } finally {
+                if (view.lost()) throw pruned(number - 1);
+            }
         }
     }
 

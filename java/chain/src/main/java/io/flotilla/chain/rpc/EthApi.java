@@ -99,20 +99,17 @@ public final class EthApi {
         m.put("eth_getBlockTransactionCountByHash", p -> txCount(numberOfHash(required(p, 0, "hash"))));
         m.put("eth_getBalance", p -> {
             Address a = Json.parseAddress(required(p, 0, "address"), "address");
-            latestState(param(p, 1));
-            return quantity(chain.account(a).balance().toBigInteger());
+            return pruned(() -> quantity(orEmpty(stateAt(param(p, 1)).account(a)).balance().toBigInteger()));
         });
         m.put("eth_getTransactionCount", this::transactionCount);
         m.put("eth_getCode", p -> {
             Address a = Json.parseAddress(required(p, 0, "address"), "address");
-            latestState(param(p, 1));
-            return data(chain.account(a).code());
+            return pruned(() -> data(orEmpty(stateAt(param(p, 1)).account(a)).code()));
         });
         m.put("eth_getStorageAt", p -> {
             Address a = Json.parseAddress(required(p, 0, "address"), "address");
             Word key = Json.parseSlot(required(p, 1, "slot"));
-            latestState(param(p, 2));
-            return data(chain.storage(a, key).toBytes());
+            return pruned(() -> data(stateAt(param(p, 2)).storage(a, key).toBytes()));
         });
         m.put("eth_call", p -> {
             CallRequest req = callRequest(required(p, 0, "transaction"));
@@ -337,13 +334,42 @@ public final class EthApi {
         return num.orElse(-1L);
     }
 
-    /** State methods only serve the head: refuse anything older rather than answer with the wrong state. */
+    /** Calls only run on the head: refuse anything older rather than answer with the wrong state. */
     private void latestState(JsonNode block) throws RpcException {
         long n = blockNumber(block);
         if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
         if (n != chain.head().number()) {
-            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: this node keeps only the latest state");
+            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: calls run on the latest block only");
         }
+    }
+
+    /**
+     * The state after the given block for balance, nonce, code and storage reads: the head, or one of the recent
+     * blocks whose state the chain can rebuild (the tracing window); older blocks are refused, never answered wrongly.
+     */
+    private io.flotilla.evm.state.WorldState stateAt(JsonNode block) throws RpcException {
+        long n = blockNumber(block);
+        if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+        return chain.stateAt(n).orElseThrow(() -> new RpcException(RpcException.SERVER_ERROR,
+                "historical state not available: this node keeps the state of its last " + ChainState.HISTORY_BLOCKS
+                        + " blocks (oldest: " + (chain.oldestTraceable() - 1) + ")"));
+    }
+
+    /** Runs a state read; a block that left the window while it was read gets the same error as one outside it. */
+    private static Object pruned(StateRead read) throws RpcException {
+        try {
+            return read.get();
+        } catch (ChainState.StatePruned e) {
+            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: " + e.getMessage());
+        }
+    }
+
+    private interface StateRead {
+        Object get() throws RpcException;
+    }
+
+    private static io.flotilla.evm.state.Account orEmpty(io.flotilla.evm.state.Account a) {
+        return a == null ? io.flotilla.evm.state.Account.EMPTY : a;
     }
 
     private static boolean fullTxs(JsonNode p) {
@@ -359,10 +385,10 @@ public final class EthApi {
     private Object transactionCount(JsonNode p) throws RpcException {
         Address a = Json.parseAddress(required(p, 0, "address"), "address");
         JsonNode tag = param(p, 1);
-        long nonce = chain.account(a).nonce();
-        if (tag != null && tag.isTextual() && tag.asText().equals("pending")) return quantity(mempool.pendingNonce(a, nonce));
-        latestState(tag);
-        return quantity(nonce);
+        if (tag != null && tag.isTextual() && tag.asText().equals("pending")) {
+            return quantity(mempool.pendingNonce(a, chain.account(a).nonce()));
+        }
+        return pruned(() -> quantity(orEmpty(stateAt(tag).account(a)).nonce()));
     }
 
     // ---- blocks and transactions ----
