@@ -63,6 +63,29 @@ class PoolUnclesAndDebugRpcTest {
         }
     }
 
+    /** web3j has no typed debug_ API: a generic request, as a web3j user writes it. */
+    public static final class TraceResponse extends org.web3j.protocol.core.Response<java.util.Map<String, Object>> {
+    }
+
+    @Test
+    void web3jReadsACallTraceThroughAGenericRequest() throws Exception {
+        try (DevNode node = start()) {
+            org.web3j.protocol.http.HttpService service = new org.web3j.protocol.http.HttpService(node.url());
+            org.web3j.protocol.Web3j web3 = org.web3j.protocol.Web3j.build(service);
+            String bob = TestTxs.address(TestTxs.BOB).toString();
+            String hash = RpcCalls.send(web3, TestTxs.legacy(OWNER, CHAIN_ID, 0, GWEI, 21_000, bob, BigInteger.TEN, ""));
+            RpcCalls.receipt(web3, hash, java.time.Duration.ofSeconds(15));
+            TraceResponse r = new org.web3j.protocol.core.Request<>("debug_traceTransaction",
+                    java.util.List.of(hash, java.util.Map.of("tracer", "callTracer")), service, TraceResponse.class).send();
+            assertTrue(!r.hasError(), () -> r.getError().getMessage());
+            assertEquals("CALL", r.getResult().get("type"));
+            assertEquals(bob, r.getResult().get("to"));
+            assertEquals("0xa", r.getResult().get("value"));
+            assertEquals("0x5208", r.getResult().get("gasUsed"));
+            web3.shutdown();
+        }
+    }
+
     @Test
     void aChainWithoutUnclesAnswersZeroAndNull() throws Exception {
         try (DevNode node = start()) {

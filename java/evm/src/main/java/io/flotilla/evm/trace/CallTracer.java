@@ -30,6 +30,8 @@ public final class CallTracer implements TxTracer {
         FrameResult result;
         final List<Call> calls = new ArrayList<>();
         final List<Map<String, Object>> logs = new ArrayList<>();
+        int lastOp;
+        long lastGas;
 
         Call(int op, Message m) {
             this.op = op;
@@ -61,6 +63,9 @@ public final class CallTracer implements TxTracer {
 
     @Override
     public void step(int pc, int op, StepContext f) {
+        Call current = stack.peek();
+        current.lastOp = op;
+        current.lastGas = f.gas();
         if (!withLog || op < 0xA0 || op > 0xA4) return;
         if (onlyTopCall && f.depth() > 0) return;
         int topics = op - 0xA0;
@@ -110,7 +115,7 @@ public final class CallTracer implements TxTracer {
                 String reason = Revert.reason(r.output());
                 if (reason != null) j.put("revertReason", reason);
             }
-            j.put("error", Revert.error(r.error(), 0xFE));
+            j.put("error", Revert.sentry(r.error(), c.lastOp, c.lastGas) ? Revert.SENTRY : Revert.error(r.error(), c.lastOp));
         }
         if (!c.calls.isEmpty()) {
             List<Object> calls = new ArrayList<>();

@@ -28,6 +28,8 @@ public final class PrestateTracer implements TxTracer {
     private final TraceLimits limits;
     private final Map<Address, Set<Word>> touched = new LinkedHashMap<>();
     private final Set<Address> created = new LinkedHashSet<>();
+    /** What the last instruction of each frame added (undone if it failed): a new account, a slot's owner and key. */
+    private final java.util.ArrayDeque<Object[]> lastAdded = new java.util.ArrayDeque<>();
 
     public PrestateTracer(WorldState pre, WorldState post, Address coinbase, boolean diffMode, TraceLimits limits) {
         this.pre = pre;
@@ -39,6 +41,7 @@ public final class PrestateTracer implements TxTracer {
 
     private void lookup(Address a) {
         if (touched.putIfAbsent(a, new LinkedHashSet<>()) == null) {
+            if (!lastAdded.isEmpty()) lastAdded.peek()[0] = a;
             Account acc = pre.account(a);
             limits.add(150 + (acc == null ? 0 : 2L * acc.code().length));
         }
@@ -46,7 +49,13 @@ public final class PrestateTracer implements TxTracer {
 
     private void slot(Address a, Word key) {
         lookup(a);
-        if (touched.get(a).add(key)) limits.add(140);
+        if (touched.get(a).add(key)) {
+            if (!lastAdded.isEmpty()) {
+                lastAdded.peek()[1] = a;
+                lastAdded.peek()[2] = key;
+            }
+            limits.add(140);
+        }
     }
 
     @Override
@@ -59,10 +68,24 @@ public final class PrestateTracer implements TxTracer {
         lookup(m.codeAddress());
         lookup(m.target());
         if (m.isCreate()) created.add(m.target());
+        lastAdded.push(new Object[3]);
+    }
+
+    @Override
+    public void exit(io.flotilla.evm.vm.FrameResult r) {
+        Object[] last = lastAdded.pop();
+        if (r.success() || r.error() == io.flotilla.evm.vm.HaltReason.REVERTED) return;
+        // the instruction that failed read nothing: forget what it added (as geth, which skips failed instructions)
+        if (last[2] != null) touched.get((Address) last[1]).remove((Word) last[2]);
+        if (last[0] != null && touched.get((Address) last[0]).isEmpty()) touched.remove((Address) last[0]);
     }
 
     @Override
     public void step(int pc, int op, StepContext f) {
+        if (!lastAdded.isEmpty()) {
+            Object[] last = lastAdded.peek();
+            java.util.Arrays.fill(last, null);
+        }
         if (f.stackSize() < 1) return;
         switch (op) {
             case 0x54, 0x55 -> slot(f.message().target(), f.stackWord(0));

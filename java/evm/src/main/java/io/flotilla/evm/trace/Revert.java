@@ -30,6 +30,14 @@ public final class Revert {
         };
     }
 
+    /** geth's text for an SSTORE refused because the frame held no more than the 2,300-gas stipend (EIP-2200). */
+    public static final String SENTRY = "out of gas: not enough gas for reentrancy sentry";
+
+    /** Whether a frame that ran out of gas on {@code op} with {@code gasBefore} left failed on the SSTORE sentry. */
+    public static boolean sentry(io.flotilla.evm.vm.HaltReason r, int op, long gasBefore) {
+        return r == io.flotilla.evm.vm.HaltReason.OUT_OF_GAS && op == 0x55 && gasBefore <= 2300;
+    }
+
     /** The reason in revert data: Error(string)'s text, Panic(uint256)'s meaning; null for anything else. */
     public static String reason(byte[] data) {
         if (data.length < 36) return null;

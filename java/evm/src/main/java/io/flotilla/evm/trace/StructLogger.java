@@ -39,6 +39,10 @@ public final class StructLogger implements TxTracer {
         Map<String, Object> last;
         int lastOp;
         long gasBefore;
+        /** The slot the last SLOAD/SSTORE step put in the contract's seen storage, and what it held before (null: none). */
+        TreeMap<String, String> seenMap;
+        String seenKey;
+        String seenBefore;
         boolean costKnown = true;
     }
 
@@ -56,9 +60,20 @@ public final class StructLogger implements TxTracer {
     public void exit(FrameResult r) {
         FrameState fs = frames.pop();
         boolean halted = !r.success() && r.error() != io.flotilla.evm.vm.HaltReason.REVERTED;
-        settle(fs, halted ? 0 : r.gasLeft());
-        // The instruction that failed carries the error, as geth marks it.
-        if (halted && fs.last != null) fs.last.put("error", Revert.error(r.error(), fs.lastOp));
+        boolean sentry = halted && Revert.sentry(r.error(), fs.lastOp, fs.gasBefore);
+        settle(fs, halted ? (sentry ? fs.gasBefore : 0) : r.gasLeft()); // the sentry charges nothing
+        // The instruction that failed carries the error, as geth marks it, and no storage (it read or wrote none).
+        if (halted && fs.last != null) {
+            fs.last.put("error", sentry ? Revert.SENTRY : Revert.error(r.error(), fs.lastOp));
+            if (fs.seenMap != null) {
+                // the failed SLOAD/SSTORE read and wrote nothing: its slot is not part of the storage seen
+                if (fs.seenBefore == null) fs.seenMap.remove(fs.seenKey);
+                else fs.seenMap.put(fs.seenKey, fs.seenBefore);
+                Object refund = fs.last.remove("refund");
+                fs.last.put("storage", new TreeMap<>(fs.seenMap));
+                fs.last.put("refund", refund);
+            }
+        }
     }
 
     @Override
@@ -80,6 +95,7 @@ public final class StructLogger implements TxTracer {
         fs.costKnown = false;
         fs.last = null;
         fs.lastOp = op;
+        fs.seenMap = null;
         if (options.limit() > 0 && logs.size() >= options.limit()) return;
         Map<String, Object> e = new LinkedHashMap<>();
         long size = 90;
@@ -119,7 +135,10 @@ public final class StructLogger implements TxTracer {
             Word key = f.stackWord(0);
             Word value = op == 0x54 ? f.storage(key) : f.stackWord(1);
             TreeMap<String, String> seen = storage.computeIfAbsent(f.message().target(), a -> new TreeMap<>());
-            seen.put(Hex.encode(key.toBytes()), Hex.encode(value.toBytes()));
+            String k = Hex.encode(key.toBytes());
+            fs.seenMap = seen;
+            fs.seenKey = k;
+            fs.seenBefore = seen.put(k, Hex.encode(value.toBytes()));
             e.put("storage", new TreeMap<>(seen));
             size += seen.size() * 140L;
         }
