@@ -224,6 +224,7 @@ public final class EthApi {
 
     /** A Go duration as geth takes it ("5s", "500ms", "1m30s"). */
     static java.time.Duration goDuration(String s) throws RpcException {
+        if (s.length() > 32) throw RpcException.invalidParams("timeout: invalid duration (more than 32 characters)");
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|us|µs|ns|s|m|h)").matcher(s);
         int at = 0;
         double nanos = 0;
