@@ -66,7 +66,7 @@ public final class Tracing {
         return run(req, limits -> {
             Block block = chain.block(number).orElseThrow(() -> new TraceException("block " + number + " not found"));
             BlockRun br = startBlock(block);
-            for (int i = 0; i < index; i++) br.apply(block.transactions().get(i), null);
+            for (int i = 0; i < index; i++) br.apply(block.transactions().get(i));
             return br.traced(block.transactions().get(index), req, limits);
         });
     }
@@ -175,7 +175,7 @@ public final class Tracing {
             this.number = number;
         }
 
-        void apply(SignedTransaction tx, Object ignored) throws TraceException {
+        void apply(SignedTransaction tx) throws TraceException {
             processor.process(state, env, tx.toEvm());
             if (view.lost()) throw pruned(number - 1);
         }
