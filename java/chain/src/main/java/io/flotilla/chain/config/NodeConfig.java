@@ -28,7 +28,8 @@ public record NodeConfig(
         Path passwordFile,
         Path dataDir,
         boolean catchUp,
-        List<SyncPeer> syncPeers) {
+        List<SyncPeer> syncPeers,
+        Tracing tracing) {
 
     public NodeConfig {
         members = List.copyOf(members);
@@ -59,6 +60,15 @@ public record NodeConfig(
         public Genesis {
             alloc = Map.copyOf(alloc);
         }
+    }
+
+    /**
+     * debug_trace* limits ("tracing" in config.json, optional): {@code enabled} (default true), {@code concurrency}
+     * (traces at once, default 1), {@code timeoutMs} (the longest a caller may ask for, default 30,000) and
+     * {@code maxMegabytes} (largest trace answer, default 8).
+     */
+    public record Tracing(boolean enabled, int concurrency, long timeoutMs, int maxMegabytes) {
+        public static final Tracing DEFAULT = new Tracing(true, 1, 30_000, 8);
     }
 
     public record SyncPeer(long nodeId, String ip, int catchUpPort) {}

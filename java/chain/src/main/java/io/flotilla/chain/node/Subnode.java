@@ -54,11 +54,16 @@ public final class Subnode implements AutoCloseable {
             ChainState chain = ChainState.open(store, Main.genesis(config));
             Mempool mempool = new Mempool(MempoolConfig.DEFAULT, chain.config().baseFee(), System::currentTimeMillis);
             TxSubmission submission = new TxSubmission(chain, mempool);
+            NodeConfig.Tracing t = config.tracing();
+            // One Tracing for both endpoints: its concurrency limit holds across HTTP and WebSocket callers.
+            io.flotilla.chain.execution.Tracing tracing = new io.flotilla.chain.execution.Tracing(chain,
+                    new io.flotilla.chain.execution.TraceConfig(t.enabled(), t.concurrency(), Duration.ofMillis(t.timeoutMs()),
+                            Duration.ofMillis(Math.min(5_000, t.timeoutMs())), (long) t.maxMegabytes() << 20));
             JsonRpcServer rpc = new JsonRpcServer(new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4),
-                    new EthApi(chain, mempool, submission, CLIENT_VERSION).methods()).start();
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing).methods()).start();
             started.push(rpc);
             WebSocketRpcServer ws = new WebSocketRpcServer(WebSocketConfig.defaults(config.bindIp(), config.ports().rpcWs()),
-                    new EthApi(chain, mempool, submission, CLIENT_VERSION), chain).start();
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing), chain).start();
             started.push(ws);
             List<BftReplica.Peer> peers = config.members().stream()
                     .map(m -> new BftReplica.Peer(Address.fromHex(m.address()), new InetSocketAddress(m.ip(), m.ports().consensus())))
