@@ -69,6 +69,7 @@ public final class BftReplica implements AutoCloseable {
     private final PeerNetwork network;
     private final BlockSync sync;
     private final Duration blockTime;
+    private final Duration heartbeat;
     private final Clock clock;
     /** The consensus thread: own work first, then peers' messages from bounded per-peer queues, consensus first. */
     private final MessageIntake loop;
@@ -81,13 +82,15 @@ public final class BftReplica implements AutoCloseable {
     /** Answers block requests on its own thread, at most 4 MiB/s per peer (8 MiB burst). */
     private final BlockServer blockServer;
     private final AtomicLong equivocations = new AtomicLong();
+    /** Sends our pool to a member whose link just opened (a joining or restarted member), bounded per member. */
+    private final PoolGossip poolGossip;
     /** Writes the safety record (tests substitute a failing store). */
     private final RecordWriter safetyWriter;
     /** A safety-record write failed: nothing we signed leaves this process until a write succeeds. */
     private byte[] unsavedSafety;
     private long lastGossipAt;
     private long lastStatusAt;
-    private Set<Address> networkMembers = Set.of();
+    private Map<Address, InetSocketAddress> networkMembers = Map.of();
     private volatile long height;
     private volatile long[] retainedPeak = {0, 0};
     private volatile io.flotilla.chain.consensus.ConsensusStatus status;
@@ -109,6 +112,7 @@ public final class BftReplica implements AutoCloseable {
         this.safetyWriter = safetyWriter;
         this.chain = chain;
         this.blockTime = blockTime;
+        this.heartbeat = heartbeat;
         this.clock = clock;
         NodeKey key = new NodeKey(nodeKey);
         for (Peer p : peers) endpoints.put(p.address(), p.consensusEndpoint());
@@ -119,8 +123,10 @@ public final class BftReplica implements AutoCloseable {
         // Deep EVM call stacks execute on the loop thread (proposals and validation): give it a large stack.
         this.loop = new MessageIntake("bft-loop", 64L << 20);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("bft-timers").unstarted(r));
+        this.poolGossip = new PoolGossip(mempool::snapshot, this::sendPooled, System::currentTimeMillis, PoolGossip.COOLDOWN,
+                PoolGossip.PER_SECOND);
         this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(),
-                (from, bytes) -> onPeerMessage(from, bytes, submission));
+                (from, bytes) -> onPeerMessage(from, bytes, submission), this::onLinkOpened);
         this.blockServer = new BlockServer(chain, 4L << 20, 8L << 20, network::send);
         this.sync = new BlockSync(chainId, chain, membership, new BlockSync.Host() {
             @Override
@@ -227,6 +233,19 @@ public final class BftReplica implements AutoCloseable {
         }
     }
 
+    private void onLinkOpened(Address peer) {
+        poolGossip.linkOpened(peer);
+    }
+
+    private boolean sendPooled(Address peer, io.flotilla.chain.tx.SignedTransaction tx) {
+        return network.send(peer, framed(TRANSACTION, tx.raw()));
+    }
+
+    /** Pooled transactions sent to members whose link opened, and link openings that got none (within the cooldown). */
+    public long[] poolGossip() {
+        return new long[] {poolGossip.sent(), poolGossip.skipped()};
+    }
+
     private void startHeight(long next) {
         height = next;
         MemberSet members = membership.forHeight(next);
@@ -234,14 +253,97 @@ public final class BftReplica implements AutoCloseable {
         handle(new ConsensusEvent.StartHeight(next, members));
     }
 
-    /** We talk to the members deciding now and to the ones our agent configured (the next set, during a switch). */
+    /**
+     * We talk to the members deciding now and to the ones our agent configured (the next set, during a switch):
+     * links to a joining member open, links to one that is neither deciding nor configured close.
+     */
     private void updateNetworkMembers(MemberSet deciding) {
         Set<Address> wanted = new HashSet<>(deciding.members());
         wanted.addAll(membership.configured().members());
-        if (wanted.equals(networkMembers)) return;
-        networkMembers = wanted;
-        network.setMembers(wanted.stream().filter(endpoints::containsKey)
-                .map(a -> new PeerNetwork.Peer(a, endpoints.get(a))).toList());
+        Map<Address, InetSocketAddress> reach = new HashMap<>();
+        for (Address a : wanted) {
+            if (endpoints.containsKey(a)) reach.put(a, endpoints.get(a));
+        }
+        if (reach.equals(networkMembers)) return;
+        networkMembers = Map.copyOf(reach);
+        network.setMembers(reach.entrySet().stream().map(e -> new PeerNetwork.Peer(e.getKey(), e.getValue())).toList());
+    }
+
+    /**
+     * Applies a new configured member set live (our agent rewrote the config file): the next proposals declare it,
+     * blocks declaring it are accepted, and the network connects to joining members at once. Members of the set
+     * deciding now stay reachable until the chain switches (at the height its headers record). Returns at once; the
+     * change is applied on the consensus thread.
+     */
+    public void reconfigure(List<Peer> peers) {
+        Map<Address, InetSocketAddress> next = new HashMap<>();
+        for (Peer p : peers) next.put(p.address(), p.consensusEndpoint());
+        loop.execute(() -> {
+            // Keep the endpoints of members still deciding (they may be absent from the new config until the switch).
+            Map<Address, InetSocketAddress> merged = new HashMap<>(next);
+            for (Address a : membership.forHeight(chain.head().number() + 1).members()) {
+                if (!merged.containsKey(a) && endpoints.containsKey(a)) merged.put(a, endpoints.get(a));
+            }
+            endpoints.clear();
+            endpoints.putAll(merged);
+            membership.configure(MemberSet.sorted(next.keySet()));
+            updateNetworkMembers(membership.forHeight(chain.head().number() + 1));
+            LOG.log(System.Logger.Level.INFO, "member set configured live: " + membership.configured().members().size() + " members "
+                    + membership.configured().members() + "; the chain switches at the height its headers record");
+        });
+    }
+
+    /** The set our agent configured (the chain switches to it at the height its headers record). */
+    public MemberSet configuredMembers() {
+        return membership.configured();
+    }
+
+    /** The set deciding the height after the head. */
+    public MemberSet decidingMembers() {
+        return membership.forHeight(chain.head().number() + 1);
+    }
+
+    /**
+     * The answer of {@code flotilla_health} (docs/chain.md): the head, how long ago it moved, the members deciding
+     * now and configured, how many of them are connected, and whether consensus is finalizing: a commit within
+     * {@link #finalizingWindowMillis}, or an idle chain (no transaction ready) with a quorum connected and a commit
+     * within the heartbeat plus that window.
+     */
+    public Map<String, Object> health(int pendingTransactions, boolean transactionsReady) {
+        io.flotilla.chain.storage.BlockHeader head = chain.head();
+        MemberSet deciding = membership.forHeight(head.number() + 1);
+        Set<Address> connected = network.connectedPeers();
+        int reachable = (int) deciding.members().stream().filter(a -> a.equals(network.address()) || connected.contains(a)).count();
+        long age = application.millisSinceCommit();
+        long window = finalizingWindowMillis();
+        boolean recent = age <= window;
+        boolean idle = !transactionsReady && reachable >= deciding.quorum() && age <= heartbeat.toMillis() + window;
+        io.flotilla.chain.consensus.ConsensusStatus st = status;
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("head", head.number());
+        out.put("headTimestamp", head.timestamp());
+        out.put("lastCommitAgeMs", age);
+        out.put("height", height);
+        out.put("round", st == null ? 0 : st.round());
+        out.put("member", deciding.members().contains(network.address()));
+        out.put("members", deciding.members().stream().map(Address::toString).toList());
+        out.put("configuredMembers", membership.configured().members().stream().map(Address::toString).toList());
+        out.put("quorum", deciding.quorum());
+        out.put("peersConnected", connected.size());
+        out.put("membersReachable", reachable);
+        out.put("pendingTransactions", pendingTransactions);
+        out.put("finalizing", recent || idle);
+        return out;
+    }
+
+    /** A commit this recent means consensus is finalizing: ten block times, at least 5 s. */
+    long finalizingWindowMillis() {
+        return Math.max(10 * blockTime.toMillis(), 5_000);
+    }
+
+    /** Milliseconds since the head last moved in this process (or since it started). */
+    public long millisSinceCommit() {
+        return application.millisSinceCommit();
     }
 
     /**
@@ -342,6 +444,7 @@ public final class BftReplica implements AutoCloseable {
 
     @Override
     public void close() {
+        poolGossip.close();
         timers.shutdownNow();
         admission.shutdownNow();
         blockServer.close();

@@ -15,7 +15,8 @@ import io.flotilla.chain.storage.BlockHeader;
 final class Membership {
 
     private final ChainState chain;
-    private final MemberSet configured;
+    /** The set our agent configured last: replaced live when the config file changes ({@link #configure}). */
+    private volatile MemberSet configured;
 
     Membership(ChainState chain, MemberSet configured) {
         this.chain = chain;
@@ -24,6 +25,14 @@ final class Membership {
 
     MemberSet configured() {
         return configured;
+    }
+
+    /**
+     * Our agent configured a new set (the config file changed): from now on a proposer declares it and we accept
+     * blocks declaring it; the chain switches at the height after the first block 2f+1 of the current set accepted.
+     */
+    void configure(MemberSet next) {
+        configured = next;
     }
 
     /** The set deciding {@code height}, for 1 <= height <= head + 1. */
@@ -37,7 +46,8 @@ final class Membership {
     /** What a proposer at {@code height} declares for the next height. */
     MemberSet nextDeclaredAt(long height) {
         MemberSet current = forHeight(height);
-        return height >= 2 && !current.equals(configured) ? configured : current;
+        MemberSet wanted = configured;
+        return height >= 2 && !current.equals(wanted) ? wanted : current;
     }
 
     /** Whether a block at {@code height} may declare {@code extraData} as the next set. */
