@@ -42,7 +42,7 @@ import org.web3j.crypto.Wallet;
 import org.web3j.utils.Numeric;
 
 /**
- * Subnodes started from config files the way the agent writes them, on real sockets on loopback (127.0.0.90+i), each
+ * Subnodes started from config files the way the agent writes them, on real sockets on loopback (127.0.0.110+i), each
  * with its own RocksDB: the agent rewrites the config file (temporary file, then rename) and the running subnode
  * applies a new member set live, without a restart, while transfers keep finalizing; a rewrite that is invalid, or
  * that changes what needs a new process, leaves the config in force; a member restarted on its store keeps its
@@ -82,7 +82,7 @@ class LiveRotationTest {
 
     private void createMembers(int n) throws IOException {
         for (int i = 0; i < n; i++) {
-            String ip = "127.0.0." + (90 + i);
+            String ip = "127.0.0." + (110 + i);
             members.add(new Member(i + 1, BigInteger.valueOf(15_485_863L * (i + 2)), ip, freePort(ip), freePort(ip), freePort(ip)));
         }
     }
