@@ -361,6 +361,16 @@ class LiveRotationTest {
         assertEquals(pending.get(4), tx.get("hash").asText());
         assertTrue(tx.get("blockHash").isNull() && tx.get("blockNumber").isNull() && tx.get("transactionIndex").isNull(), tx::toString);
 
+        // Its health tells consensus is not finalizing (transactions wait, no quorum), though its JSON-RPC answers.
+        await("flotilla_health to report no finalization", Duration.ofSeconds(20), () -> {
+            try {
+                JsonNode h = rpc(m.rpcUrl(), "flotilla_health", "[]").get("result");
+                return !h.get("finalizing").asBoolean() && h.get("peersConnected").asInt() == 0 && h.get("pendingTransactions").asInt() == 5;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+
         // Member 1 restarts on its store: its pool is back, and it answers for the pending transfers.
         nodes[0].close();
         nodes[0] = Subnode.start(configPath(m));
