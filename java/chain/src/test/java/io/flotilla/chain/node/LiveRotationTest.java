@@ -317,6 +317,34 @@ class LiveRotationTest {
     }
 
     @Test
+    void aMemberRemovedFromTheConfigIsDisconnectedOnceTheChainSwitched() throws Exception {
+        startChain(4);
+        String warm = sendTransfer(members.get(0));
+        await("a first block", Duration.ofSeconds(60), () -> included(nodes[0], warm));
+        Address leaving = members.get(3).address();
+        assertTrue(nodes[0].replica().network().connectedPeers().contains(leaving));
+
+        // Members 1-3 are configured without member 4, whose subnode keeps running with its old config.
+        List<Member> three = members.subList(0, 3);
+        for (Member m : three) writeConfig(m, three, CHAIN_ID);
+        MemberSet threeSet = MemberSet.sorted(three.stream().map(Member::address).toList());
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!nodes[0].replica().decidingMembers().equals(threeSet) && System.nanoTime() < deadline) {
+            sendTransfer(members.get(0)); // blocks keep coming, so the switch block is made
+            Thread.sleep(300);
+        }
+        assertEquals(threeSet, nodes[0].replica().decidingMembers(), "the chain switched to three members" + describe());
+        await("the links to member 4 closed", Duration.ofSeconds(10),
+                () -> List.of(nodes[0], nodes[1], nodes[2]).stream().noneMatch(n -> n.replica().network().connectedPeers().contains(leaving)));
+        String last = sendTransfer(members.get(1));
+        await("a transfer decided by the three", Duration.ofSeconds(30),
+                () -> List.of(nodes[0], nodes[1], nodes[2]).stream().allMatch(n -> included(n, last)));
+        Thread.sleep(1_000);
+        assertTrue(List.of(nodes[0], nodes[1], nodes[2]).stream().noneMatch(n -> n.replica().network().connectedPeers().contains(leaving)),
+                "member 4 cannot link again: it is no member any more");
+    }
+
+    @Test
     void anInvalidRewriteIsIgnoredAndOneNeedingANewProcessKeepsTheRunningValues() throws Exception {
         startChain(4);
         Member m = members.get(0);
