@@ -290,6 +290,7 @@ class LiveRotationTest {
             timeline.append(String.format("%n  block %d by %s declares %s", h, header.proposer().toString().substring(0, 8),
                     MemberSet.decode(header.extraData()).members().stream().map(a -> a.toString().substring(0, 8)).toList()));
         }
+        System.out.println("{\"test\":\"live-switch\",\"longest_pause_ms\":" + longestPauseMs.get() + ",\"transfers\":" + sent.size() + "}");
         assertTrue(longestPauseMs.get() <= 3_000, "longest pause between blocks during the switch: " + longestPauseMs.get() + " ms" + timeline);
         assertTrue(nodes[4].replica().blocksCaughtUp() > 0, "the new member downloaded the blocks before the switch");
 
