@@ -492,6 +492,7 @@ public final class BftReplica implements AutoCloseable {
 
     private void handle(ConsensusEvent event) {
         List<Effect> effects;
+        io.flotilla.chain.consensus.ConsensusStatus before = status;
         try {
             effects = engine.handle(event);
             status = engine.status();
@@ -539,6 +540,23 @@ public final class BftReplica implements AutoCloseable {
                         LOG.log(System.Logger.Level.ERROR, "could not keep equivocation evidence", ex);
                     }
                 }
+            }
+        }
+        relayVotesAfterRoundChange(before);
+    }
+
+    /**
+     * A round of this height failed: relay the height's votes once (ours and the others'), so that every member sees
+     * what the others were sent. A member that showed different votes to different members (an equivocator) is then
+     * caught by all, and locks cannot be kept apart, even when rounds end at once (a quorum of nil precommits) and the
+     * height never waits long enough for the periodic re-gossip. Votes only (a few hundred bytes each), not proposals.
+     */
+    private void relayVotesAfterRoundChange(io.flotilla.chain.consensus.ConsensusStatus before) {
+        io.flotilla.chain.consensus.ConsensusStatus now = status;
+        if (before == null || now == null || before.height() != now.height() || now.round() <= before.round() || unsavedSafety != null) return;
+        for (SignedMessage m : engine.messagesForGossip()) {
+            if (m.message().height() == now.height() && !(m.message() instanceof io.flotilla.chain.consensus.ConsensusMessage.Proposal)) {
+                network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
             }
         }
     }
