@@ -32,6 +32,16 @@ export default defineConfig({
       chainType: "l1",
       url: process.env.FLOTILLA_RPC_URL ?? "http://127.0.0.1:8545",
     },
+    // The in-process network pinned to Cancun, the EVM of Flotilla chains: `hardhat --network cancun node` is the
+    // reference the differential tracing test (java/chain TracingDifferentialTest) compares a Flotilla member with.
+    cancun: {
+      type: "edr-simulated",
+      chainType: "l1",
+      hardfork: "cancun",
+      // Failed transactions are mined and answered like on any chain, so their traces can be compared.
+      throwOnTransactionFailures: false,
+      throwOnCallFailures: false,
+    },
     // A Flotilla sidechain (a subnode's JSON-RPC): FLOTILLA_CHAIN_RPC_URL and a funded key in
     // FLOTILLA_CHAIN_PRIVATE_KEY (environment or hardhat-keystore); read only when this network is used.
     flotilla: {

@@ -202,6 +202,19 @@ async function main() {
   equal((await ok.wait()).status, 1, "limited(7) status");
   steps.push("reverts");
 
+  // -- why a mined transaction failed: debug_traceTransaction through ethers' provider.send
+  const failed = await contract.limited(12, { gasLimit: 100_000n });
+  const failedReceipt = await provider.waitForTransaction(failed.hash);
+  equal(failedReceipt.status, 0, "limited(12) mined as failed");
+  const trace = await provider.send("debug_traceTransaction", [failed.hash, { tracer: "callTracer" }]);
+  equal(trace.error, "execution reverted", "callTracer error of the failed transaction");
+  equal(contract.interface.parseError(trace.output)?.name, "TooBig", "custom error in the callTracer output");
+  equal(trace.to, address.toLowerCase(), "callTracer recipient");
+  const steps4 = await provider.send("debug_traceTransaction", [failed.hash, { disableStack: true, limit: 5 }]);
+  equal(steps4.failed, true, "struct logger: failed");
+  equal(steps4.structLogs.length, 5, "struct logger: limit option");
+  steps.push("traces");
+
   // -- what the WebSocket subscriptions delivered
   const blockNumber = await newBlock;
   check(blockNumber > startBlock, "block event number");

@@ -65,9 +65,32 @@ public final class ConfigLoader {
                 Path.of(text(root, "passwordFile")),
                 Path.of(text(root, "dataDir")),
                 root.path("catchUp").asBoolean(false),
-                syncPeers);
+                syncPeers,
+                tracing(root.path("tracing")));
         config.self(); // this node must be a member
         return config;
+    }
+
+    /** The optional "tracing" object; absent fields take {@link NodeConfig.Tracing#DEFAULT}'s values. */
+    private static NodeConfig.Tracing tracing(JsonNode t) {
+        NodeConfig.Tracing d = NodeConfig.Tracing.DEFAULT;
+        if (t.isMissingNode() || t.isNull()) return d;
+        if (!t.isObject()) throw new ConfigException("config: tracing must be an object");
+        JsonNode enabled = t.path("enabled");
+        if (!enabled.isMissingNode() && !enabled.isBoolean()) throw new ConfigException("config: tracing.enabled must be true or false");
+        int concurrency = (int) bounded(t, "concurrency", d.concurrency(), 1, 16);
+        long timeoutMs = bounded(t, "timeoutMs", d.timeoutMs(), 100, 600_000);
+        int maxMegabytes = (int) bounded(t, "maxMegabytes", d.maxMegabytes(), 1, 1024);
+        return new NodeConfig.Tracing(enabled.asBoolean(d.enabled()), concurrency, timeoutMs, maxMegabytes);
+    }
+
+    private static long bounded(JsonNode n, String field, long defaultValue, long min, long max) {
+        JsonNode v = n.path(field);
+        if (v.isMissingNode() || v.isNull()) return defaultValue;
+        if (!v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            throw new ConfigException("config: tracing." + field + " must be a whole number from " + min + " to " + max + ": " + v);
+        }
+        return v.asLong();
     }
 
     private static Iterable<JsonNode> array(JsonNode n, String field) {

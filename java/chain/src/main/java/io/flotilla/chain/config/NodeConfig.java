@@ -28,7 +28,8 @@ public record NodeConfig(
         Path passwordFile,
         Path dataDir,
         boolean catchUp,
-        List<SyncPeer> syncPeers) {
+        List<SyncPeer> syncPeers,
+        Tracing tracing) {
 
     public NodeConfig {
         members = List.copyOf(members);
@@ -61,6 +62,15 @@ public record NodeConfig(
         }
     }
 
+    /**
+     * debug_trace* limits ("tracing" in config.json, optional): {@code enabled} (default true), {@code concurrency}
+     * (traces at once, default 1), {@code timeoutMs} (the longest a caller may ask for, default 30,000) and
+     * {@code maxMegabytes} (largest trace answer, default 8).
+     */
+    public record Tracing(boolean enabled, int concurrency, long timeoutMs, int maxMegabytes) {
+        public static final Tracing DEFAULT = new Tracing(true, 1, 30_000, 8);
+    }
+
     public record SyncPeer(long nodeId, String ip, int catchUpPort) {}
 
     /**
@@ -81,6 +91,7 @@ public record NodeConfig(
         if (!keyFile.equals(next.keyFile)) changed.add("keyFile");
         if (!passwordFile.equals(next.passwordFile)) changed.add("passwordFile");
         if (!dataDir.equals(next.dataDir)) changed.add("dataDir");
+        if (!java.util.Objects.equals(tracing, next.tracing)) changed.add("tracing");
         if (!self().address().equals(next.self().address())) changed.add("members[self].address");
         return changed;
     }
@@ -88,7 +99,7 @@ public record NodeConfig(
     /** This config with the live fields (members, catchUp, syncPeers) of {@code next}. */
     public NodeConfig withLiveFields(NodeConfig next) {
         return new NodeConfig(chainId, chainName, evmChainId, nodeId, bindIp, ports, next.members, consensus, genesis, keyFile,
-                passwordFile, dataDir, next.catchUp, next.syncPeers);
+                passwordFile, dataDir, next.catchUp, next.syncPeers, tracing);
     }
 
     /** This node's own entry among the members. */

@@ -4,6 +4,7 @@ import io.flotilla.chain.mempool.Mempool;
 import io.flotilla.chain.tx.SignedTransaction;
 import io.flotilla.evm.types.Address;
 import java.math.BigInteger;
+import io.flotilla.evm.vm.ExecutionInterrupted;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -64,42 +65,60 @@ public final class BlockBuilder {
                 (Cursor c) -> c.head().effectiveGasPrice(baseFee).subtract(baseFee)).reversed());
         for (List<SignedTransaction> run : ready.values()) queue.add(new Cursor(run, 0));
         long bytes = 0;
-        while (!queue.isEmpty() && session.gasRemaining() >= MIN_TX_GAS) {
-            long left = budget - (nanoClock.getAsLong() - started);
-            if (left <= 0) break;
-            Cursor c = queue.poll();
-            SignedTransaction tx = c.head();
-            long size = ChainConfig.bodyBytes(tx);
-            if (bytes + size > config.maxBodyBytes()) continue; // too large for what is left; smaller ones may still fit
+        try (CallDeadline.Alarm alarm = new CallDeadline.Alarm()) {
             // The first transaction may run up to the per-transaction limit; later ones only in what is left of the budget.
-            boolean first = session.transactionCount() == 0;
-            Duration limit = first ? config.maxTxExecution() : Duration.ofNanos(left);
-            TxApplyResult r;
-            try {
-                r = CallDeadline.run(limit, () -> session.apply(tx), () -> null);
-            } catch (RuntimeException | StackOverflowError e) {
-                // The EVM contains its own failures; this is the last line of defence for the rest of the session.
-                LOG.log(System.Logger.Level.ERROR, "transaction " + tx.hashHex() + " failed outside the EVM; dropped", e);
-                mempool.remove(tx);
-                continue;
-            }
-            if (r == null) {
-                // Interrupted, and rolled back: the block is sealed with what it has. A transaction that alone runs
-                // longer than any block may take is never offered again by this member.
-                if (first) {
-                    LOG.log(System.Logger.Level.WARNING, "transaction " + tx.hashHex() + " runs longer than " + limit.toMillis()
-                            + " ms; dropped");
+            boolean armedForFirst = false;
+            boolean armedForRest = false;
+            while (!queue.isEmpty() && session.gasRemaining() >= MIN_TX_GAS) {
+                long left = budget - (nanoClock.getAsLong() - started);
+                if (left <= 0) break;
+                Cursor c = queue.poll();
+                SignedTransaction tx = c.head();
+                long size = ChainConfig.bodyBytes(tx);
+                if (bytes + size > config.maxBodyBytes()) continue; // too large for what is left; smaller ones may still fit
+                boolean first = session.transactionCount() == 0;
+                if (first && !armedForFirst) {
+                    alarm.setIn(config.maxTxExecution());
+                    armedForFirst = true;
+                } else if (!first && !armedForRest) {
+                    alarm.setIn(Duration.ofNanos(left));
+                    armedForRest = true;
+                }
+                Duration limit = first ? config.maxTxExecution() : Duration.ofNanos(left);
+                TxApplyResult r;
+                try {
+                    r = session.apply(tx);
+                } catch (ExecutionInterrupted e) {
+                    Thread.interrupted(); // the alarm's flag, consumed here
+                    r = null;
+                } catch (RuntimeException | StackOverflowError e) {
+                    // The EVM contains its own failures; this is the last line of defence for the rest of the session.
+                    LOG.log(System.Logger.Level.ERROR, "transaction " + tx.hashHex() + " failed outside the EVM; dropped", e);
                     mempool.remove(tx);
                     continue;
                 }
-                break;
-            }
-            if (r instanceof TxApplyResult.Included) {
-                bytes += size;
-                if (c.next() + 1 < c.txs().size()) queue.add(new Cursor(c.txs(), c.next() + 1));
-            } else if (r instanceof TxApplyResult.Rejected rej) {
-                LOG.log(System.Logger.Level.DEBUG, () -> "transaction " + tx.hashHex() + " rejected: " + rej.reason() + " " + rej.detail());
-                mempool.remove(tx);
+                if (r == null) {
+                    // Interrupted, and rolled back: the block is sealed with what it has. A transaction that alone runs
+                    // longer than any block may take is never offered again by this member.
+                    if (first) {
+                        LOG.log(System.Logger.Level.WARNING, "transaction " + tx.hashHex() + " runs longer than " + limit.toMillis()
+                                + " ms; dropped");
+                        mempool.remove(tx);
+                        armedForFirst = false; // the next one gets the full per-transaction limit again
+                        continue;
+                    }
+                    break;
+                }
+                if (r instanceof TxApplyResult.Included) {
+                    bytes += size;
+                    if (c.next() + 1 < c.txs().size()) queue.add(new Cursor(c.txs(), c.next() + 1));
+                } else if (r instanceof TxApplyResult.Rejected rej) {
+                    LOG.log(System.Logger.Level.DEBUG, () -> "transaction " + tx.hashHex() + " rejected: " + rej.reason() + " " + rej.detail());
+                    mempool.remove(tx);
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    break; // the deadline passed just as this transaction finished: it counts, the block is sealed
+                }
             }
         }
         long sealing = nanoClock.getAsLong();

@@ -19,6 +19,35 @@ final class CallDeadline {
     private CallDeadline() {
     }
 
+    /**
+     * An alarm that interrupts the thread that armed it at a deadline, re-armed rather than recreated: block building
+     * arms one for the first transaction and one for the rest of the block, not one per transaction.
+     */
+    static final class Alarm implements AutoCloseable {
+        private final Thread owner = Thread.currentThread();
+        private ScheduledFuture<?> pending;
+        private boolean disarmed;
+
+        /** Interrupts the owner {@code delay} from now (replacing the deadline set before). */
+        synchronized void setIn(Duration delay) {
+            if (pending != null) pending.cancel(false);
+            disarmed = false;
+            pending = TIMER.schedule(this::fire, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+        }
+
+        private synchronized void fire() {
+            if (!disarmed) owner.interrupt();
+        }
+
+        /** No interrupt after this returns, and none left pending on the owner. */
+        @Override
+        public synchronized void close() {
+            disarmed = true;
+            if (pending != null) pending.cancel(false);
+            Thread.interrupted();
+        }
+    }
+
     static <T> T run(Duration limit, Supplier<T> work, Supplier<T> onTimeout) {
         Thread caller = Thread.currentThread();
         Object guard = new Object();

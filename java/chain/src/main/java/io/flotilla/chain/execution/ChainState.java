@@ -50,6 +50,8 @@ public final class ChainState {
     private final BlockHeader genesisHeader;
     private volatile BlockHeader head;
     private volatile StorageRootCache storageRoots = new StorageRootCache();
+    /** Undo records of recent blocks, for re-executing them (tracing); guarded by {@link #lock}. */
+    private final StateHistory history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
 
     private ChainState(ChainStore store, ChainConfig config, TxDecoder decoder, BlockHeader genesisHeader) {
         this.store = store;
@@ -192,6 +194,7 @@ public final class ChainState {
                 throw new IllegalStateException("block " + h.number() + " is not a child of head " + head.number());
             }
             store.commit(executed.block(), executed.receipts(), executed.stateDiff());
+            history.record(h.number(), state, executed.stateDiff());
             OverlayWorldState.applyTo(state, executed.stateDiff());
             storageRoots = storageRoots.next(executed.stateDiff());
             head = h;
@@ -231,7 +234,7 @@ public final class ChainState {
         return executed;
     }
 
-    private Word blockHash(long number) {
+    Word blockHash(long number) {
         if (number < 0 || number >= head.number() + 1) return Word.ZERO;
         return store.header(number).map(h -> Word.fromBytes(h.hash())).orElse(Word.ZERO);
     }
@@ -293,6 +296,120 @@ public final class ChainState {
 
     /** {@code gas} is -1 when the call fails at the cap; {@code outcome} then says why. */
     public record GasEstimate(long gas, CallOutcome outcome) {
+    }
+
+    // ---- recent history (tracing) ----
+
+    /** A read of a recent block's state whose undo records were dropped meanwhile (the block fell out of the window). */
+    public static final class StatePruned extends RuntimeException {
+        StatePruned(long number) {
+            super("the state after block " + number + " is no longer kept", null, false, false);
+        }
+    }
+
+    /** How many recent blocks' states can be rebuilt at most (fewer when their changes are very large). */
+    public static final int HISTORY_BLOCKS = StateHistory.DEFAULT_BLOCKS;
+
+    /** The state after block {@code number} (read-only), if it is the head or within the recent history; else empty. */
+    public Optional<io.flotilla.evm.state.WorldState> stateAt(long number) {
+        return stateAfter(number).map(v -> v);
+    }
+
+    /** The oldest block that can be re-executed (its parent's state can be rebuilt); the head's successor when none. */
+    public long oldestTraceable() {
+        lock.readLock().lock();
+        try {
+            return Math.max(1, history.oldestUndoable(head.number()));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The state after block {@code number}, read through the undo records; empty when they no longer reach back that far. */
+    Optional<HistoricalView> stateAfter(long number) {
+        lock.readLock().lock();
+        try {
+            if (number > head.number() || !history.covers(number, head.number())) return Optional.empty();
+            return Optional.of(new HistoricalView(number));
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * The state after block {@code target}: each read takes the read lock and goes through the undo records of every
+     * later block, so commits that happen meanwhile change nothing it shows. If the records it needs are dropped
+     * meanwhile, {@link #lost()} turns true (its reads are then unreliable and the caller must discard its work).
+     */
+    final class HistoricalView implements io.flotilla.evm.state.WorldState {
+        private final long target;
+        private volatile boolean lost;
+
+        private HistoricalView(long target) {
+            this.target = target;
+        }
+
+        boolean lost() {
+            return lost;
+        }
+
+        private <T> T at(Function<io.flotilla.evm.state.WorldState, T> reader) {
+            lock.readLock().lock();
+            try {
+                if (!history.covers(target, head.number())) {
+                    lost = true;
+                    throw new StatePruned(target);
+                }
+                return reader.apply(state);
+            } finally {
+                lock.readLock().unlock();
+            }
+        }
+
+        @Override
+        public Account account(Address address) {
+            return at(s -> history.account(s, target, address));
+        }
+
+        @Override
+        public Word storage(Address address, Word key) {
+            return at(s -> history.storage(s, target, address, key));
+        }
+
+        @Override
+        public Map<Word, Word> storageOf(Address address) {
+            return at(s -> history.storageOf(s, target, address));
+        }
+
+        @Override
+        public boolean hasStorage(Address address) {
+            return !storageOf(address).isEmpty();
+        }
+
+        @Override
+        public java.util.Set<Address> addresses() {
+            return at(s -> history.addresses(s, target));
+        }
+
+        @Override
+        public void putAccount(Address address, Account account) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
+
+        @Override
+        public void deleteAccount(Address address) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
+
+        @Override
+        public void putStorage(Address address, Word key, Word value) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
+
+        @Override
+        public void replaceStorage(Address address, Map<Word, Word> slots) {
+            throw new UnsupportedOperationException("committed state is read-only");
+        }
     }
 
     /** Read access to the live state for a block session, taken under the read lock per access. */

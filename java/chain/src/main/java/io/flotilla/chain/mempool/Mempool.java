@@ -246,6 +246,17 @@ public final class Mempool {
         return gas;
     }
 
+    /** Every pooled transaction by sender, in nonce order (txpool_content and friends). */
+    public synchronized Map<Address, List<SignedTransaction>> all() {
+        Map<Address, List<SignedTransaction>> out = new LinkedHashMap<>();
+        for (Map.Entry<Address, SenderQueue> e : bySender.entrySet()) {
+            List<SignedTransaction> txs = new ArrayList<>();
+            for (Pooled p : e.getValue().txs.values()) txs.add(p.tx());
+            if (!txs.isEmpty()) out.put(e.getKey(), txs);
+        }
+        return out;
+    }
+
     /** For each sender, the gap-free run of transactions starting at its committed nonce, in nonce order. */
     public synchronized Map<Address, List<SignedTransaction>> ready(ToLongFunction<Address> accountNonce) {
         Map<Address, List<SignedTransaction>> out = new LinkedHashMap<>();

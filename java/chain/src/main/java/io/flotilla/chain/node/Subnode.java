@@ -93,11 +93,16 @@ public final class Subnode implements AutoCloseable {
                 if (r == null) throw new RpcException(RpcException.SERVER_ERROR, "starting");
                 return r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0);
             });
+            NodeConfig.Tracing t = config.tracing();
+            // One Tracing for both endpoints: its concurrency limit holds across HTTP and WebSocket callers.
+            io.flotilla.chain.execution.Tracing tracing = new io.flotilla.chain.execution.Tracing(chain,
+                    new io.flotilla.chain.execution.TraceConfig(t.enabled(), t.concurrency(), Duration.ofMillis(t.timeoutMs()),
+                            Duration.ofMillis(Math.min(5_000, t.timeoutMs())), (long) t.maxMegabytes() << 20));
             JsonRpcServer rpc = new JsonRpcServer(new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4),
-                    new EthApi(chain, mempool, submission, CLIENT_VERSION, extra).methods()).start();
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing, extra).methods()).start();
             started.push(rpc);
             WebSocketRpcServer ws = new WebSocketRpcServer(WebSocketConfig.defaults(config.bindIp(), config.ports().rpcWs()),
-                    new EthApi(chain, mempool, submission, CLIENT_VERSION, extra), chain).start();
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing, extra), chain).start();
             started.push(ws);
             BftReplica replica = new BftReplica(config.evmChainId(), key, chain, mempool, submission,
                     new InetSocketAddress(config.bindIp(), config.ports().consensus()), peers(config),

@@ -11,6 +11,10 @@ import io.flotilla.chain.execution.CallOutcome;
 import io.flotilla.chain.execution.CallRequest;
 import io.flotilla.chain.execution.ChainState;
 import io.flotilla.chain.execution.SubmissionException;
+import io.flotilla.chain.execution.TraceConfig;
+import io.flotilla.chain.execution.TraceRequest;
+import io.flotilla.chain.execution.Tracing;
+import io.flotilla.evm.trace.StructLogger;
 import io.flotilla.chain.execution.TxSubmission;
 import io.flotilla.chain.mempool.Mempool;
 import io.flotilla.chain.storage.Block;
@@ -55,14 +59,22 @@ public final class EthApi {
     private final TxSubmission submission;
     private final String clientVersion;
     private final Filters filters;
+    private final Tracing tracing;
     private final Map<String, RpcMethod> extra;
 
     public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion) {
-        this(chain, mempool, submission, clientVersion, Map.of());
+        this(chain, mempool, submission, clientVersion, new Tracing(chain, TraceConfig.DEFAULT));
+    }
+
+    /** As above, sharing {@code tracing} (its concurrency limit) with the node's other endpoints. */
+    public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion, Tracing tracing) {
+        this(chain, mempool, submission, clientVersion, tracing, Map.of());
     }
 
     /** @param extra methods the node adds to the table (e.g. flotilla_health, which needs the consensus replica) */
-    public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion, Map<String, RpcMethod> extra) {
+    public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion, Tracing tracing,
+            Map<String, RpcMethod> extra) {
+        this.tracing = tracing;
         this.extra = Map.copyOf(extra);
         this.chain = chain;
         this.mempool = mempool;
@@ -95,20 +107,17 @@ public final class EthApi {
         m.put("eth_getBlockTransactionCountByHash", p -> txCount(numberOfHash(required(p, 0, "hash"))));
         m.put("eth_getBalance", p -> {
             Address a = Json.parseAddress(required(p, 0, "address"), "address");
-            latestState(param(p, 1));
-            return quantity(chain.account(a).balance().toBigInteger());
+            return pruned(() -> quantity(orEmpty(stateAt(param(p, 1)).account(a)).balance().toBigInteger()));
         });
         m.put("eth_getTransactionCount", this::transactionCount);
         m.put("eth_getCode", p -> {
             Address a = Json.parseAddress(required(p, 0, "address"), "address");
-            latestState(param(p, 1));
-            return data(chain.account(a).code());
+            return pruned(() -> data(orEmpty(stateAt(param(p, 1)).account(a)).code()));
         });
         m.put("eth_getStorageAt", p -> {
             Address a = Json.parseAddress(required(p, 0, "address"), "address");
             Word key = Json.parseSlot(required(p, 1, "slot"));
-            latestState(param(p, 2));
-            return data(chain.storage(a, key).toBytes());
+            return pruned(() -> data(stateAt(param(p, 2)).storage(a, key).toBytes()));
         });
         m.put("eth_call", p -> {
             CallRequest req = callRequest(required(p, 0, "transaction"));
@@ -144,8 +153,162 @@ public final class EthApi {
                 n -> chain.header(n).map(h -> data(h.hash())).orElse(null)));
         m.put("eth_getFilterLogs", p -> logs(filters.criteria(required(p, 0, "filter id"))));
         m.put("eth_uninstallFilter", p -> filters.uninstall(required(p, 0, "filter id")));
+        // A chain without uncles: counts of zero for known blocks, no uncle ever.
+        m.put("eth_getUncleCountByBlockNumber", p -> txCount(blockNumber(required(p, 0, "block"))) == null ? null : "0x0");
+        m.put("eth_getUncleCountByBlockHash", p -> txCount(numberOfHash(required(p, 0, "hash"))) == null ? null : "0x0");
+        m.put("eth_getUncleByBlockNumberAndIndex", p -> {
+            blockNumber(required(p, 0, "block"));
+            Json.parseLong(required(p, 1, "index"), "index");
+            return null;
+        });
+        m.put("eth_getUncleByBlockHashAndIndex", p -> {
+            Json.parseHash(required(p, 0, "hash"), "hash");
+            Json.parseLong(required(p, 1, "index"), "index");
+            return null;
+        });
+        m.put("txpool_status", p -> txpoolStatus());
+        m.put("txpool_content", p -> txpool(false));
+        m.put("txpool_inspect", p -> txpool(true));
+        m.put("eth_createAccessList", this::createAccessList);
+        m.put("debug_traceTransaction", p -> {
+            byte[] hash = Json.parseHash(required(p, 0, "hash"), "hash");
+            TraceRequest req = traceRequest(param(p, 1));
+            TxLocation loc = chain.txLocation(hash).orElseThrow(() -> new RpcException(RpcException.SERVER_ERROR, "transaction " + data(hash) + " not found"));
+            return traced(() -> tracing.traceTransaction(loc.blockNumber(), loc.index(), req));
+        });
+        m.put("debug_traceCall", p -> {
+            CallRequest call = callRequest(required(p, 0, "transaction"));
+            long n = blockNumber(param(p, 1));
+            if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+            TraceRequest req = traceRequest(param(p, 2));
+            return traced(() -> tracing.traceCall(call, n, req));
+        });
+        m.put("debug_traceBlockByNumber", p -> traceBlock(blockNumber(required(p, 0, "block")), param(p, 1)));
+        m.put("debug_traceBlockByHash", p -> traceBlock(numberOfHash(required(p, 0, "hash")), param(p, 1)));
         m.putAll(extra);
         return m;
+    }
+
+    // ---- tracing ----
+
+    private interface TraceWork {
+        Object run() throws Tracing.TraceException;
+    }
+
+    private static Object traced(TraceWork work) throws RpcException {
+        try {
+            return work.run();
+        } catch (Tracing.TraceException e) {
+            throw new RpcException(RpcException.SERVER_ERROR, e.getMessage());
+        }
+    }
+
+    private Object traceBlock(long number, JsonNode options) throws RpcException {
+        if (number < 0) throw new RpcException(RpcException.SERVER_ERROR, "block not found");
+        TraceRequest req = traceRequest(options);
+        return traced(() -> tracing.traceBlock(number, req));
+    }
+
+    /** geth's trace options object: tracer, tracerConfig, the struct logger's switches, timeout. */
+    static TraceRequest traceRequest(JsonNode o) throws RpcException {
+        if (o == null || o.isNull()) return new TraceRequest(null, StructLogger.Options.DEFAULT, false, false, false, null);
+        if (!o.isObject()) throw RpcException.invalidParams("trace options: expected an object");
+        String tracer = null;
+        if (o.hasNonNull("tracer")) {
+            tracer = o.get("tracer").asText();
+            if (!TraceRequest.TRACERS.contains(tracer)) {
+                throw RpcException.invalidParams("tracer " + (tracer.length() > 40 ? tracer.substring(0, 40) + "..." : tracer)
+                        + " is not supported (supported: the default struct logger, callTracer, prestateTracer, 4byteTracer; no JavaScript tracers)");
+            }
+        }
+        JsonNode cfg = o.path("tracerConfig");
+        long limit = o.hasNonNull("limit") ? Json.parseLong(o.get("limit"), "limit") : 0;
+        StructLogger.Options struct = new StructLogger.Options(!o.path("disableStack").asBoolean(false),
+                !o.path("disableStorage").asBoolean(false), o.path("enableMemory").asBoolean(false),
+                o.path("enableReturnData").asBoolean(false), limit);
+        java.time.Duration timeout = o.hasNonNull("timeout") ? goDuration(o.get("timeout").asText()) : null;
+        return new TraceRequest(tracer, struct, cfg.path("onlyTopCall").asBoolean(false), cfg.path("withLog").asBoolean(false),
+                cfg.path("diffMode").asBoolean(false), timeout);
+    }
+
+    /** A Go duration as geth takes it ("5s", "500ms", "1m30s"). */
+    static java.time.Duration goDuration(String s) throws RpcException {
+        if (s.length() > 32) throw RpcException.invalidParams("timeout: invalid duration (more than 32 characters)");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|us|µs|ns|s|m|h)").matcher(s);
+        int at = 0;
+        double nanos = 0;
+        while (m.find() && m.start() == at) {
+            double v = Double.parseDouble(m.group(1));
+            nanos += v * switch (m.group(2)) {
+                case "h" -> 3.6e12;
+                case "m" -> 6e10;
+                case "s" -> 1e9;
+                case "ms" -> 1e6;
+                case "us", "µs" -> 1e3;
+                default -> 1;
+            };
+            at = m.end();
+        }
+        if (at == 0 || at != s.length() || nanos > 3.6e12) throw RpcException.invalidParams("timeout: invalid duration " + s);
+        return java.time.Duration.ofNanos((long) nanos);
+    }
+
+    private Object createAccessList(JsonNode p) throws RpcException {
+        CallRequest call = callRequest(required(p, 0, "transaction"));
+        long n = blockNumber(param(p, 1));
+        if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+        Tracing.AccessListResult r = (Tracing.AccessListResult) traced(() -> tracing.createAccessList(call, n));
+        Map<String, Object> j = new LinkedHashMap<>();
+        List<Object> list = new ArrayList<>();
+        for (AccessListEntry e : r.accessList()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("address", address(e.address()));
+            entry.put("storageKeys", e.storageKeys().stream().map(k -> data(k.toBytes())).toList());
+            list.add(entry);
+        }
+        j.put("accessList", list);
+        if (r.error() != null) j.put("error", r.error());
+        j.put("gasUsed", quantity(r.gasUsed()));
+        return j;
+    }
+
+    // ---- txpool ----
+
+    private Object txpoolStatus() {
+        Map<Address, List<SignedTransaction>> all = mempool.all();
+        Map<Address, List<SignedTransaction>> ready = mempool.ready(a -> chain.account(a).nonce());
+        long pending = ready.values().stream().mapToLong(List::size).sum();
+        long total = all.values().stream().mapToLong(List::size).sum();
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("pending", quantity(pending));
+        j.put("queued", quantity(total - pending));
+        return j;
+    }
+
+    /** txpool_content (transactions as eth_getTransactionByHash shows them) or txpool_inspect (one summary line each). */
+    private Object txpool(boolean inspect) {
+        Map<Address, List<SignedTransaction>> all = mempool.all();
+        Map<Address, List<SignedTransaction>> ready = mempool.ready(a -> chain.account(a).nonce());
+        Map<String, Object> pending = new java.util.TreeMap<>();
+        Map<String, Object> queued = new java.util.TreeMap<>();
+        for (Map.Entry<Address, List<SignedTransaction>> e : all.entrySet()) {
+            java.util.Set<SignedTransaction> isReady = new java.util.HashSet<>(ready.getOrDefault(e.getKey(), List.of()));
+            Map<String, Object> p = new java.util.TreeMap<>();
+            Map<String, Object> q = new java.util.TreeMap<>();
+            for (SignedTransaction tx : e.getValue()) {
+                Object v = inspect
+                        ? (tx.to() == null ? "contract creation" : address(tx.to())) + ": " + tx.value() + " wei + " + tx.gasLimit() + " gas × "
+                        + tx.feeCap() + " wei"
+                        : txJson(tx, null, 0);
+                (isReady.contains(tx) ? p : q).put(Long.toString(tx.nonce()), v);
+            }
+            if (!p.isEmpty()) pending.put(address(e.getKey()), p);
+            if (!q.isEmpty()) queued.put(address(e.getKey()), q);
+        }
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("pending", pending);
+        j.put("queued", queued);
+        return j;
     }
 
     // ---- block parameters ----
@@ -181,13 +344,42 @@ public final class EthApi {
         return num.orElse(-1L);
     }
 
-    /** State methods only serve the head: refuse anything older rather than answer with the wrong state. */
+    /** Calls only run on the head: refuse anything older rather than answer with the wrong state. */
     private void latestState(JsonNode block) throws RpcException {
         long n = blockNumber(block);
         if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
         if (n != chain.head().number()) {
-            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: this node keeps only the latest state");
+            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: calls run on the latest block only");
         }
+    }
+
+    /**
+     * The state after the given block for balance, nonce, code and storage reads: the head, or one of the recent
+     * blocks whose state the chain can rebuild (the tracing window); older blocks are refused, never answered wrongly.
+     */
+    private io.flotilla.evm.state.WorldState stateAt(JsonNode block) throws RpcException {
+        long n = blockNumber(block);
+        if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+        return chain.stateAt(n).orElseThrow(() -> new RpcException(RpcException.SERVER_ERROR,
+                "historical state not available: this node keeps the state of its last " + ChainState.HISTORY_BLOCKS
+                        + " blocks (oldest: " + (chain.oldestTraceable() - 1) + ")"));
+    }
+
+    /** Runs a state read; a block that left the window while it was read gets the same error as one outside it. */
+    private static Object pruned(StateRead read) throws RpcException {
+        try {
+            return read.get();
+        } catch (ChainState.StatePruned e) {
+            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: " + e.getMessage());
+        }
+    }
+
+    private interface StateRead {
+        Object get() throws RpcException;
+    }
+
+    private static io.flotilla.evm.state.Account orEmpty(io.flotilla.evm.state.Account a) {
+        return a == null ? io.flotilla.evm.state.Account.EMPTY : a;
     }
 
     private static boolean fullTxs(JsonNode p) {
@@ -203,10 +395,10 @@ public final class EthApi {
     private Object transactionCount(JsonNode p) throws RpcException {
         Address a = Json.parseAddress(required(p, 0, "address"), "address");
         JsonNode tag = param(p, 1);
-        long nonce = chain.account(a).nonce();
-        if (tag != null && tag.isTextual() && tag.asText().equals("pending")) return quantity(mempool.pendingNonce(a, nonce));
-        latestState(tag);
-        return quantity(nonce);
+        if (tag != null && tag.isTextual() && tag.asText().equals("pending")) {
+            return quantity(mempool.pendingNonce(a, chain.account(a).nonce()));
+        }
+        return pruned(() -> quantity(orEmpty(stateAt(tag).account(a)).nonce()));
     }
 
     // ---- blocks and transactions ----

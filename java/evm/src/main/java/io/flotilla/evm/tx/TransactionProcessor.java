@@ -18,6 +18,7 @@ import io.flotilla.evm.vm.Gas;
 import io.flotilla.evm.vm.HaltReason;
 import io.flotilla.evm.vm.JumpDestCache;
 import io.flotilla.evm.vm.Message;
+import io.flotilla.evm.vm.Tracer;
 import io.flotilla.evm.vm.TxContext;
 import java.math.BigInteger;
 import java.util.List;
@@ -59,7 +60,7 @@ public final class TransactionProcessor {
     }
 
     public TxOutcome process(WorldState world, BlockEnv block, Transaction tx) {
-        return run(world, block, tx, new FrameResult[1]);
+        return run(world, block, tx, new FrameResult[1], null);
     }
 
     /**
@@ -67,8 +68,13 @@ public final class TransactionProcessor {
      * on failure); JSON-RPC's eth_call needs it and receipts do not carry it.
      */
     public TxExecution processWithOutput(WorldState world, BlockEnv block, Transaction tx) {
+        return processWithOutput(world, block, tx, null);
+    }
+
+    /** As {@link #processWithOutput(WorldState, BlockEnv, Transaction)}, reporting every frame and step to {@code tracer}. */
+    public TxExecution processWithOutput(WorldState world, BlockEnv block, Transaction tx, Tracer tracer) {
         FrameResult[] top = new FrameResult[1];
-        TxOutcome outcome = run(world, block, tx, top);
+        TxOutcome outcome = run(world, block, tx, top, tracer);
         return top[0] == null ? new TxExecution(outcome, new byte[0], null) : new TxExecution(outcome, top[0].output(), top[0].error());
     }
 
@@ -76,10 +82,10 @@ public final class TransactionProcessor {
      * Validation, then execution; whatever is thrown on the way is contained here. The journal records every
      * write to the world state from the nonce increment on, so undoing all of it restores the state exactly.
      */
-    private TxOutcome run(WorldState world, BlockEnv block, Transaction tx, FrameResult[] outputSink) {
+    private TxOutcome run(WorldState world, BlockEnv block, Transaction tx, FrameResult[] outputSink, Tracer tracer) {
         Journal journal = new Journal();
         try {
-            return validateAndExecute(world, block, tx, journal, outputSink);
+            return validateAndExecute(world, block, tx, journal, outputSink, tracer);
         } catch (ExecutionInterrupted e) {
             // Callers use a thread interrupt as a timeout (eth_call) and expect this exception; the state is restored.
             rollBack(journal);
@@ -113,7 +119,7 @@ public final class TransactionProcessor {
     }
 
     private TxOutcome validateAndExecute(WorldState world, BlockEnv block, Transaction tx, Journal journal,
-                                         FrameResult[] outputSink) {
+                                         FrameResult[] outputSink, Tracer tracer) {
         // Every rejection happens here, before the first write (the nonce increment in execute).
         if (tx.type() < 0 || tx.type() > 3) return reject(TxRejection.UNSUPPORTED_TYPE, "type " + tx.type());
         long intrinsic = intrinsicGas(tx);
@@ -172,11 +178,12 @@ public final class TransactionProcessor {
             return reject(TxRejection.INSUFFICIENT_ACCOUNT_FUNDS, "");
         }
         if (peek.code(sender).length != 0) return reject(TxRejection.SENDER_NOT_EOA, "");
-        return execute(world, block, tx, journal, gasLimit, intrinsic, effectivePrice, blobGasFee, outputSink);
+        return execute(world, block, tx, journal, gasLimit, intrinsic, effectivePrice, blobGasFee, outputSink, tracer);
     }
 
     private TxOutcome execute(WorldState world, BlockEnv block, Transaction tx, Journal journal, long gasLimit,
-                              long intrinsic, BigInteger effectivePrice, BigInteger blobGasFee, FrameResult[] outputSink) {
+                              long intrinsic, BigInteger effectivePrice, BigInteger blobGasFee, FrameResult[] outputSink,
+                              Tracer tracer) {
         JournaledState state = new JournaledState(world, journal);
         AccessSets access = new AccessSets(journal);
         TransientStorage transientStorage = new TransientStorage(journal);
@@ -198,19 +205,24 @@ public final class TransactionProcessor {
         }
 
         TxContext ctx = new TxContext(sender, Word.fromBigInteger(effectivePrice), tx.blobVersionedHashes());
-        Evm evm = new Evm(state, access, transientStorage, substate, journal, block, ctx, precompiles, jumpDests);
+        Evm evm = new Evm(state, access, transientStorage, substate, journal, block, ctx, precompiles, jumpDests, tracer);
         long gas = gasLimit - intrinsic;
         Word value = Word.fromBigInteger(tx.value());
         FrameResult result;
+        Message top = tx.isCreate()
+                ? new Message(sender, target, target, value, new byte[0], tx.data(), null, gas, 0, false, true, true)
+                : new Message(sender, target, target, value, tx.data(), state.code(target), state.codeHash(target), gas, 0, false, false, true);
+        if (tracer != null) tracer.enter(tx.isCreate() ? 0xF0 : 0xF1, top);
         if (tx.isCreate()) {
             if (state.hasCodeOrNonce(target) || state.hasStorage(target)) {
                 result = new FrameResult(HaltReason.ADDRESS_COLLISION, 0, new byte[0]);
             } else {
-                result = evm.create(new Message(sender, target, target, value, new byte[0], tx.data(), null, gas, 0, false, true, true));
+                result = evm.create(top);
             }
         } else {
-            result = evm.call(new Message(sender, target, target, value, tx.data(), state.code(target), state.codeHash(target), gas, 0, false, false, true));
+            result = evm.call(top);
         }
+        if (tracer != null) tracer.exit(result);
         if (!result.success()) substate.clearSticky();
         outputSink[0] = result;
 

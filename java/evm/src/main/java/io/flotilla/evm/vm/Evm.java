@@ -25,6 +25,8 @@ public final class Evm {
     final TxContext tx;
     final Precompiles precompiles;
     final JumpDestCache jumpDests;
+    /** Null unless this transaction is traced. */
+    final Tracer tracer;
     private final Interpreter interpreter = new Interpreter();
     /** Words an operand stack starts with; it doubles on demand up to {@link Gas#STACK_LIMIT}. */
     static final int INITIAL_STACK_WORDS = 64;
@@ -36,6 +38,12 @@ public final class Evm {
 
     public Evm(JournaledState state, AccessSets access, TransientStorage transientStorage, Substate substate,
                Journal journal, BlockEnv block, TxContext tx, Precompiles precompiles, JumpDestCache jumpDests) {
+        this(state, access, transientStorage, substate, journal, block, tx, precompiles, jumpDests, null);
+    }
+
+    /** As above, reporting to {@code tracer} (may be null: no tracing). */
+    public Evm(JournaledState state, AccessSets access, TransientStorage transientStorage, Substate substate,
+               Journal journal, BlockEnv block, TxContext tx, Precompiles precompiles, JumpDestCache jumpDests, Tracer tracer) {
         this.state = state;
         this.access = access;
         this.transientStorage = transientStorage;
@@ -45,6 +53,37 @@ public final class Evm {
         this.tx = tx;
         this.precompiles = precompiles;
         this.jumpDests = jumpDests;
+        this.tracer = tracer;
+    }
+
+    /** The tracer of this transaction, or null. */
+    public Tracer tracer() {
+        return tracer;
+    }
+
+    /** The frame a CALL-family instruction makes, reported to the tracer (if any) around it. */
+    FrameResult tracedCall(int op, Message m) {
+        if (tracer == null) return call(m);
+        tracer.enter(op, m);
+        FrameResult r = call(m);
+        tracer.exit(r);
+        return r;
+    }
+
+    /** As {@link #tracedCall} for CREATE and CREATE2. */
+    FrameResult tracedCreate(int op, Message m) {
+        if (tracer == null) return create(m);
+        tracer.enter(op, m);
+        FrameResult r = create(m);
+        tracer.exit(r);
+        return r;
+    }
+
+    /** A child frame that failed before it started (depth, balance, collision): shown to a tracer as entered and left. */
+    void tracedFailure(int op, Message m, HaltReason why, long gasLeft) {
+        if (tracer == null) return;
+        tracer.enter(op, m);
+        tracer.exit(new FrameResult(why, gasLeft, FrameResult.NONE));
     }
 
     long[] stackFor(int depth) {

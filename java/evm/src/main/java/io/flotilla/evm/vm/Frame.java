@@ -7,7 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /** Mutable machine state of one frame (stack, memory, gas) plus the stack/memory helpers opcodes share. */
-final class Frame {
+final class Frame implements Tracer.StepContext {
     final Evm evm;
     final Message m;
     final byte[] code;
@@ -28,6 +28,59 @@ final class Frame {
         this.s = evm.stackFor(m.depth());
         this.jumpDests = evm.jumpDests.analyse(m.code(), m.codeHash());
         this.gas = m.gas();
+    }
+
+    /** Set when the loop returns to grow the stack: the instruction it resumes at was already traced. */
+    boolean traced;
+
+    @Override
+    public Message message() {
+        return m;
+    }
+
+    @Override
+    public long gas() {
+        return gas;
+    }
+
+    @Override
+    public int depth() {
+        return m.depth();
+    }
+
+    @Override
+    public int stackSize() {
+        return sp;
+    }
+
+    @Override
+    public Word stackWord(int i) {
+        return word(s, (sp - 1 - i) << 2);
+    }
+
+    @Override
+    public long memorySize() {
+        return mem.size();
+    }
+
+    @Override
+    public byte[] memory() {
+        return mem.read(0, mem.size());
+    }
+
+    @Override
+    public long refund() {
+        return evm.substate.refund();
+    }
+
+    @Override
+    public Word storage(Word key) {
+        return evm.state.storage(m.target(), key);
+    }
+
+    @Override
+    public byte[] returnData() {
+        return returnData;
     }
 
     /** Makes room for {@code words} stack words (<= STACK_LIMIT); returns the new array, also stored in s. */

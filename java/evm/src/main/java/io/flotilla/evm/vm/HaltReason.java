@@ -15,5 +15,7 @@ public enum HaltReason {
     INITCODE_SIZE_EXCEEDED,
     ADDRESS_COLLISION,
     PRECOMPILE_FAILURE,
-    CALL_DEPTH_EXCEEDED
+    CALL_DEPTH_EXCEEDED,
+    /** A CALL or CREATE with more value than its caller holds (only tracers see it: the caller just gets 0). */
+    INSUFFICIENT_BALANCE
 }

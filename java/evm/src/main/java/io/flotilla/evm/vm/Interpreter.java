@@ -49,11 +49,16 @@ final class Interpreter {
         final int capacity = s.length >>> 2; // words; never above STACK_LIMIT
         final Message m = f.m;
         final Evm evm = f.evm;
+        final Tracer tracer = evm.tracer; // null unless tracing: one predictable branch per instruction
         int pc = startPc;
         while (true) {
             if (pc >= code.length) return FrameResult.ok(f.gas, FrameResult.NONE);
             int op = code[pc] & 0xFF;
             int sp = f.sp;
+            if (tracer != null) {
+                if (f.traced) f.traced = false;
+                else tracer.step(pc, op, f);
+            }
             if (!DEFINED[op]) throw halt(HaltReason.INVALID_OPCODE);
             if (sp < STACK_IN[op]) throw halt(HaltReason.STACK_UNDERFLOW);
             int newSp = sp - STACK_IN[op] + STACK_OUT[op];
@@ -62,6 +67,7 @@ final class Interpreter {
                 if (newSp > Gas.STACK_LIMIT) throw halt(HaltReason.STACK_OVERFLOW);
                 f.growStack(newSp);
                 f.resumePc = pc; // nothing of this instruction has run yet, not even its gas
+                f.traced = tracer != null;
                 return null;
             }
             long g = STATIC_GAS[op];

@@ -57,36 +57,43 @@ final class MessageCalls {
         }
         charge(f, saturatingAdd(cost, memCost));
         if (m.isStatic() && op == 0xF1 && !value.isZero()) throw halt(HaltReason.STATIC_STATE_CHANGE);
+        if (evm.tracer != null) evm.tracer.charged(f.gas);
         if (inLen != 0) f.mem.expand(inOff, inLen);
         if (outLen != 0) f.mem.expand(outOff, outLen);
 
         f.returnData = FrameResult.NONE;
-        if (hasValue && evm.state.balance(m.target()).compareTo(value) < 0) {
-            putLong(s, resultPos, 0);
-            f.gas += callGas + stipend;
-            return;
-        }
-        if (m.depth() + 1 > Gas.DEPTH_LIMIT) {
-            f.gas += callGas + stipend;
-            putLong(s, resultPos, 0);
-            return;
-        }
-        byte[] data = f.mem.read(inOff, inLen);
-        byte[] code = evm.state.code(to);
-        byte[] codeHash = evm.state.codeHash(to);
         long childGas = callGas + stipend;
-        Message child = switch (op) {
-            case 0xF1 -> new Message(m.target(), to, to, value, data, code, codeHash, childGas, m.depth() + 1, m.isStatic(), false, true);
-            case 0xF2 -> new Message(m.target(), m.target(), to, value, data, code, codeHash, childGas, m.depth() + 1, m.isStatic(), false, true);
-            case 0xF4 -> new Message(m.caller(), m.target(), to, m.value(), data, code, codeHash, childGas, m.depth() + 1, m.isStatic(), false, false);
-            default -> new Message(m.target(), to, to, Word.ZERO, data, code, codeHash, childGas, m.depth() + 1, true, false, true);
-        };
-        FrameResult r = evm.call(child);
+        boolean poor = hasValue && evm.state.balance(m.target()).compareTo(value) < 0;
+        if (poor || m.depth() + 1 > Gas.DEPTH_LIMIT) {
+            if (evm.tracer != null) {
+                evm.tracedFailure(op, child(f, op, to, value, inOff, inLen, childGas),
+                        poor ? HaltReason.INSUFFICIENT_BALANCE : HaltReason.CALL_DEPTH_EXCEEDED, childGas);
+            }
+            putLong(s, resultPos, 0);
+            f.gas += childGas;
+            return;
+        }
+        Message child = child(f, op, to, value, inOff, inLen, childGas);
+        FrameResult r = evm.tracedCall(op, child);
         f.gas += r.gasLeft();
         f.returnData = r.output();
         putLong(s, resultPos, r.success() ? 1 : 0);
         int n = (int) Math.min(outLen, r.output().length);
         if (n > 0) f.mem.write(outOff, r.output(), 0, n);
+    }
+
+    private static Message child(Frame f, int op, Address to, Word value, long inOff, long inLen, long childGas) {
+        Evm evm = f.evm;
+        Message m = f.m;
+        byte[] data = f.mem.read(inOff, inLen);
+        byte[] code = evm.state.code(to);
+        byte[] codeHash = evm.state.codeHash(to);
+        return switch (op) {
+            case 0xF1 -> new Message(m.target(), to, to, value, data, code, codeHash, childGas, m.depth() + 1, m.isStatic(), false, true);
+            case 0xF2 -> new Message(m.target(), m.target(), to, value, data, code, codeHash, childGas, m.depth() + 1, m.isStatic(), false, true);
+            case 0xF4 -> new Message(m.caller(), m.target(), to, m.value(), data, code, codeHash, childGas, m.depth() + 1, m.isStatic(), false, false);
+            default -> new Message(m.target(), to, to, Word.ZERO, data, code, codeHash, childGas, m.depth() + 1, true, false, true);
+        };
     }
 
     /** Expansion cost to cover two regions (a zero-size region expands nothing). */
@@ -126,21 +133,26 @@ final class MessageCalls {
         evm.access.warm(newAddr);
         long childGas = Gas.allButOne64th(f.gas);
         f.gas -= childGas;
+        if (evm.tracer != null) evm.tracer.charged(f.gas);
         if (m.isStatic()) throw halt(HaltReason.STATIC_STATE_CHANGE);
         f.returnData = FrameResult.NONE;
-        if (evm.state.balance(self).compareTo(value) < 0 || evm.state.nonce(self) == -1L || m.depth() + 1 > Gas.DEPTH_LIMIT) {
+        int op = create2 ? 0xF5 : 0xF0;
+        Message child = new Message(self, newAddr, newAddr, value, FrameResult.NONE, init, null, childGas, m.depth() + 1, false, true, true);
+        boolean poor = evm.state.balance(self).compareTo(value) < 0;
+        if (poor || evm.state.nonce(self) == -1L || m.depth() + 1 > Gas.DEPTH_LIMIT) {
+            evm.tracedFailure(op, child, poor ? HaltReason.INSUFFICIENT_BALANCE : HaltReason.CALL_DEPTH_EXCEEDED, childGas);
             f.gas += childGas;
             putLong(s, resultPos, 0);
             return;
         }
         if (evm.state.hasCodeOrNonce(newAddr) || evm.state.hasStorage(newAddr)) {
             evm.state.incrementNonce(self);
+            evm.tracedFailure(op, child, HaltReason.ADDRESS_COLLISION, 0);
             putLong(s, resultPos, 0);
             return;
         }
         evm.state.incrementNonce(self);
-        Message child = new Message(self, newAddr, newAddr, value, FrameResult.NONE, init, null, childGas, m.depth() + 1, false, true, true);
-        FrameResult r = evm.create(child);
+        FrameResult r = evm.tracedCreate(op, child);
         f.gas += r.gasLeft();
         if (r.success()) {
             put(s, resultPos, newAddr.toWord());

@@ -49,6 +49,12 @@ final class StateOps {
         charge(f, cost);
         if (f.m.isStatic()) throw halt(HaltReason.STATIC_STATE_CHANGE);
         Word balance = evm.state.balance(self);
+        if (evm.tracer != null) {
+            // Tracers see the transfer as a frame of its own, as geth shows it (type SELFDESTRUCT, no gas).
+            evm.tracer.enter(0xFF, new Message(self, beneficiary, beneficiary, balance, FrameResult.NONE, FrameResult.NONE, null, 0,
+                    f.m.depth() + 1, false, false, true));
+            evm.tracer.exit(new FrameResult(null, 0, FrameResult.NONE));
+        }
         evm.state.transfer(self, beneficiary, balance);
         // EIP-6780: only a contract created in this transaction is really removed.
         if (evm.state.wasCreated(self)) {

@@ -63,10 +63,16 @@ class RlpTest {
     }
 
     private static org.web3j.rlp.RlpType randomItem(java.util.Random rnd, int depth) {
-        if (depth < 4 && rnd.nextInt(3) == 0) {
-            int n = rnd.nextInt(rnd.nextBoolean() ? 4 : 70);
+        return randomItem(rnd, depth, new int[] {120});
+    }
+
+    /** A random item of at most {@code budget[0]} items in all (lists of 0-3 or 0-69 items, nested 4 deep). */
+    private static org.web3j.rlp.RlpType randomItem(java.util.Random rnd, int depth, int[] budget) {
+        budget[0]--;
+        if (depth < 4 && budget[0] > 0 && rnd.nextInt(3) == 0) {
+            int n = Math.min(budget[0], rnd.nextInt(rnd.nextBoolean() ? 4 : 70));
             java.util.List<org.web3j.rlp.RlpType> items = new java.util.ArrayList<>();
-            for (int i = 0; i < n; i++) items.add(randomItem(rnd, depth + 1));
+            for (int i = 0; i < n && budget[0] > 0; i++) items.add(randomItem(rnd, depth + 1, budget));
             return Rlp.list(items);
         }
         switch (rnd.nextInt(4)) {
