@@ -160,7 +160,7 @@ public final class Reconciler {
      * read, the pass falls back to {@link #keepRunning}: subnodes that exist keep being started from the last known
      * desired state, and nothing is created, replaced or removed.
      */
-    public synchronized List<Action> reconcile() {
+    public List<Action> reconcile() {
         long started = System.nanoTime();
         Instant now = clock.instant();
         NodeInfo node;
@@ -176,7 +176,7 @@ public final class Reconciler {
             node = me.get();
         } catch (ManagerException e) {
             metrics.counter("flotilla.rpc.errors", "endpoint", "manager").increment();
-            return keepRunningLocked("manager RPC: " + e.getMessage());
+            return keepRunning("manager RPC: " + e.getMessage());
         }
         try {
             containers = runtime.listContainers(Names.nodeSelector(node.id()));
@@ -192,14 +192,30 @@ public final class Reconciler {
             desired = reader.read(node, present, now);
         } catch (ManagerException e) {
             metrics.counter("flotilla.rpc.errors", "endpoint", "manager").increment();
-            return keepRunningLocked("manager RPC: " + e.getMessage());
+            return keepRunning("manager RPC: " + e.getMessage());
         }
+        // The contracts were read without holding the lock, so Docker-only passes (restarts) never wait for the RPC.
+        synchronized (this) {
+            return applyDesired(node, desired, started, now);
+        }
+    }
+
+    private List<Action> applyDesired(NodeInfo node, DesiredState desired, long started, Instant now) {
         lastDesired = desired;
         nodeAddress = node.address();
         try {
             store.saveDesired(desired, now);
         } catch (RuntimeException e) {
             LOG.warn("{}", e.getMessage()); // the pass goes on: the file only matters for the next outage
+        }
+        List<ObservedContainer> containers;
+        List<ObservedVolume> volumes;
+        try {
+            containers = runtime.listContainers(Names.nodeSelector(node.id()));
+            volumes = runtime.listVolumes(Names.nodeSelector(node.id()));
+        } catch (RuntimeException e) {
+            status.degraded("docker: " + e.getMessage());
+            return List.of();
         }
 
         Set<String> images = new HashSet<>();
@@ -230,11 +246,11 @@ public final class Reconciler {
      * desired state (in memory, else the one saved in the data directory), starts the subnodes that exist and have
      * stopped, with the crash-loop backoff. Creates, replaces and removes nothing. Returns the actions applied.
      */
-    public synchronized List<Action> keepRunning() {
-        return keepRunningLocked(null);
+    public List<Action> keepRunning() {
+        return keepRunning(null);
     }
 
-    private List<Action> keepRunningLocked(String outage) {
+    private synchronized List<Action> keepRunning(String outage) {
         long started = System.nanoTime();
         Instant now = clock.instant();
         DesiredState desired = lastDesired;

@@ -210,14 +210,17 @@ class AgentIntegrationTest {
         ObservedContainer victim = runtime.listContainers(Map.of(Names.LABEL_NODE, Long.toString(dead.id), Names.LABEL_CHAIN, Long.toString(alpha))).getFirst();
         runtime.stopContainer(victim.id(), Duration.ofSeconds(1));
         List<SimulatedNode> survivors = chain.members().stream().filter(m -> m != dead.id).map(this::node).toList();
-        List<PeerProber> probers = survivors.stream().map(n -> new PeerProber(n.client, Duration.ofSeconds(1), Clock.systemUTC())).toList();
+        // Reports are sent on the probing thread here (Runnable::run) so the test can count them.
+        List<PeerProber> probers = survivors.stream().map(n -> n.prober(Duration.ofSeconds(1), Runnable::run)).toList();
         for (int k = 0; k < survivors.size(); k++) {
-            probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains());
+            PeerProber.Round first = probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains());
+            assertThat(first.queued()).as("nobody is reported before the grace period").isEmpty();
+            assertThat(first.chainsJudged()).as("the stand-in subnode answers with a fresh head: it is finalizing").contains(alpha);
         }
         TestNetwork.pause(Duration.ofMillis(1200));
         List<Long> reported = new ArrayList<>();
         for (int k = 0; k < survivors.size(); k++) {
-            reported.addAll(probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains()));
+            reported.addAll(probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains()).queued());
         }
         assertThat(reported).containsOnly(dead.id).hasSize(3);
         Rotation rotation = developer.rotationsOf(alpha).getLast();

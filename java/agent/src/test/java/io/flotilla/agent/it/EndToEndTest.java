@@ -80,6 +80,7 @@ class EndToEndTest {
     private DockerContainerRuntime runtime;
     private final List<SimulatedNode> nodes = new ArrayList<>();
     private final Map<Long, ReconcileLoop> agents = new HashMap<>();
+    private final java.util.concurrent.ExecutorService reporter = java.util.concurrent.Executors.newCachedThreadPool();
     private ManagerClient admin;
     private ManagerClient developer;
     private String imageVersion;
@@ -108,9 +109,7 @@ class EndToEndTest {
 
     /** The agent's production loop for one node: polls contract events, resyncs, probes its chains' peers. */
     private void startAgent(SimulatedNode node) throws IOException {
-        ManagerEvents events = new ManagerEvents(network.web3j, network.book, network.web3j.ethBlockNumber().send().getBlockNumber().longValueExact());
-        ReconcileLoop loop = new ReconcileLoop(node.agent, events, new PeerProber(node.client, node.settings.livenessThreshold(), Clock.systemUTC()),
-                node.status, Duration.ofMillis(300), Duration.ofSeconds(5));
+        ReconcileLoop loop = node.loop(Duration.ofMillis(300), Duration.ofSeconds(5), reporter);
         node.agent.reconcile();
         loop.start();
         agents.put(node.id, loop);
@@ -119,6 +118,7 @@ class EndToEndTest {
     @AfterAll
     void stopNetwork() throws Exception {
         agents.values().forEach(ReconcileLoop::close);
+        reporter.shutdownNow();
         for (SimulatedNode node : nodes) {
             for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(node.id))) {
                 runtime.removeContainer(c.id());
