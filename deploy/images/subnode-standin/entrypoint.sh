@@ -72,7 +72,7 @@ case "$PORT" in
 esac
 [ -n "$IP" ] || fail "bindIp missing in $CONFIG"
 
-mkdir -p "$WWW/cgi-bin" 2>/dev/null || fail "cannot write $WWW (the root filesystem is read-only: mount a tmpfs at /tmp)"
+mkdir -p "$WWW" 2>/dev/null || fail "cannot write $WWW (the root filesystem is read-only: mount a tmpfs at /tmp)"
 cat > "$WWW/page.html" <<PAGE
 <!DOCTYPE html>
 <html><head><title>flotilla subnode stand-in</title></head>
@@ -83,26 +83,11 @@ cat > "$WWW/page.html" <<PAGE
 <p>listening: $IP:$PORT</p>
 </body></html>
 PAGE
-# Without an index.html, busybox httpd runs cgi-bin/index.cgi for "/".
-cat > "$WWW/cgi-bin/index.cgi" <<'CGI'
-#!/bin/sh
-if [ "$REQUEST_METHOD" = "POST" ]; then
-  body="$(head -c 4096)"
-  printf 'Content-Type: application/json\r\n\r\n'
-  case "$body" in
-    *eth_getBlockByNumber*) printf '{"jsonrpc":"2.0","id":1,"result":{"number":"0x1","timestamp":"0x%x"}}' "$(date +%s)" ;;
-    *) printf '{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"method not found"}}' ;;
-  esac
-else
-  printf 'Content-Type: text/html\r\n\r\n'
-  cat /tmp/www/page.html
-fi
-CGI
-chmod 0755 "$WWW/cgi-bin/index.cgi"
 
 echo "subnode-standin: chain '$CHAIN' node '$NODE', status page on http://$IP:$PORT/"
 # httpd runs as a child: as PID 1 it would ignore SIGTERM and every stop would end in a kill.
-httpd -f -p "$IP:$PORT" -h "$WWW" &
+# /www (in the image: /tmp is noexec) has no index.html, so httpd runs /www/cgi-bin/index.cgi for "/".
+httpd -f -p "$IP:$PORT" -h /www &
 HTTPD=$!
 trap 'kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null; echo "subnode-standin: stopped"; exit 0' TERM INT
 set +e

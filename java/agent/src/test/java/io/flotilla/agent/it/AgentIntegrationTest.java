@@ -164,8 +164,14 @@ class AgentIntegrationTest {
         assertThat(rotation.leavingNode()).isEqualTo(leaving.id);
         assertThat(rotation.reason()).isEqualTo(Rotation.Reason.NODE_EXIT);
         SimulatedNode joining = node(rotation.joiningNode());
+        Map<String, String> stayingBefore = containersOf(alpha).stream().filter(c -> !c.labels().get(Names.LABEL_NODE).equals(Long.toString(leaving.id)))
+                .collect(Collectors.toMap(c -> c.labels().get(Names.LABEL_NODE), c -> c.id() + "@" + c.startedAt()));
 
         reconcileAll();
+        // The live switch: the members that stay get the new member set in their config file, and keep running.
+        Map<String, String> stayingAfter = containersOf(alpha).stream().filter(c -> stayingBefore.containsKey(c.labels().get(Names.LABEL_NODE)))
+                .collect(Collectors.toMap(c -> c.labels().get(Names.LABEL_NODE), c -> c.id() + "@" + c.startedAt()));
+        assertThat(stayingAfter).as("same containers, not restarted").isEqualTo(stayingBefore);
         JsonNode joinedConfig = JSON.readTree(Files.readString(joining.configOf("alpha")));
         assertThat(joinedConfig.get("catchUp").asBoolean()).isTrue();
         assertThat(joinedConfig.get("syncPeers")).hasSize(3);

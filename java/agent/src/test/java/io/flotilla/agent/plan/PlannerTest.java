@@ -99,12 +99,12 @@ class PlannerTest {
         ObservedContainer exited = container(s, ContainerState.EXITED, 1);
         // Third attempt done 3 s ago: the next waits 1 s x 2^3 = 8 s.
         ActualState waiting = new ActualState(List.of(exited), List.of(volume(s)), Set.of(IMAGE),
-                Map.of("id-1", new RestartHistory(3, NOW.minusSeconds(3))), Map.of());
+                Map.of("id-1", new RestartHistory(3, NOW.minusSeconds(3))), Map.of(), Map.of(1L, "c1"));
         assertThat(PLANNER.plan(desired(s), waiting, NOW)).isEmpty();
         assertThat(PLANNER.plan(desired(s), waiting, NOW.plusSeconds(5))).containsExactly(new RestartContainer(1, "id-1", 4, 1));
         // The delay is capped.
         ActualState many = new ActualState(List.of(exited), List.of(volume(s)), Set.of(IMAGE),
-                Map.of("id-1", new RestartHistory(30, NOW.minusSeconds(61))), Map.of());
+                Map.of("id-1", new RestartHistory(30, NOW.minusSeconds(61))), Map.of(), Map.of(1L, "c1"));
         assertThat(PLANNER.plan(desired(s), many, NOW)).containsExactly(new RestartContainer(1, "id-1", 31, 1));
     }
 
