@@ -281,8 +281,10 @@ public final class Reconciler {
             return List.of();
         }
         forgetStableRestarts(containers, now);
-        // Only containers matter here: volumes and images are not looked at, so the plan is filtered to starts.
-        ActualState actual = new ActualState(containers, List.of(), Set.of(), restarts, Map.of(), Map.of());
+        // Only containers matter here: volumes, images and config files are not looked at (the containers exist, with
+        // their image), so the plan is filtered to starts.
+        Set<String> images = desired.subnodes().stream().map(DesiredSubnode::imageId).collect(java.util.stream.Collectors.toSet());
+        ActualState actual = new ActualState(containers, List.of(), images, restarts, Map.of(), Map.of());
         DesiredState present = desired;
         List<Action> plan = planner.plan(desired, actual, now).stream()
                 .filter(a -> a instanceof Action.StartContainer || a instanceof Action.RestartContainer)
@@ -322,8 +324,11 @@ public final class Reconciler {
                 }
             } catch (Deferred e) {
                 stopped.add(action.chainId());
-                LOG.info("chain {}: {} deferred: {}", action.chainId(), action.kind(), e.getMessage());
-                status.chainNotice(action.chainId(), action.kind() + " deferred: " + e.getMessage());
+                String notice = action.kind() + " deferred: " + e.getMessage();
+                if (!notice.equals(status.chainNotices().get(action.chainId()))) {
+                    LOG.info("chain {}: {}", action.chainId(), notice);
+                }
+                status.chainNotice(action.chainId(), notice);
             } catch (RuntimeException e) {
                 stopped.add(action.chainId());
                 String message = action.kind() + " failed: " + e.getMessage();

@@ -221,7 +221,7 @@ class AgentIntegrationTest {
         for (int k = 0; k < survivors.size(); k++) {
             PeerProber.Round first = probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains());
             assertThat(first.queued()).as("nobody is reported before the grace period").isEmpty();
-            assertThat(first.chainsJudged()).as("the stand-in subnode answers with a fresh head: it is finalizing").contains(alpha);
+            assertThat(first.chainsJudged()).as("the stand-in subnode answers with a fresh head: it is finalizing (%s)", first).contains(alpha);
         }
         TestNetwork.pause(Duration.ofMillis(1200));
         List<Long> reported = new ArrayList<>();

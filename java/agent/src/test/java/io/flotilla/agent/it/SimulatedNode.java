@@ -66,8 +66,13 @@ public final class SimulatedNode {
 
     /** A fresh agent process: no memory of restarts, orphaned volumes or previous passes. */
     public void restartAgent() {
+        restartAgent(settings);
+    }
+
+    /** A fresh agent process started with other settings (same key and data directory). */
+    public void restartAgent(AgentSettings with) {
         this.status = new AgentStatus();
-        this.agent = ReconcilerFactory.create(settings, client, runtime, status, new SimpleMeterRegistry(), Clock.systemUTC());
+        this.agent = ReconcilerFactory.create(with, client, runtime, status, new SimpleMeterRegistry(), Clock.systemUTC());
     }
 
     /** A liveness prober as the service builds it, sending reports through {@code reporter}. */

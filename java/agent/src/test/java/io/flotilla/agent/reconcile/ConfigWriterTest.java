@@ -44,7 +44,7 @@ class ConfigWriterTest {
             command.addAll(List.of("setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"));
         }
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classes.toString(),
-                NonRootConfigWrite.class.getName(), data.toString()));
+                NonRootConfigWrite.class.getName(), data.toString(), "65533"));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
