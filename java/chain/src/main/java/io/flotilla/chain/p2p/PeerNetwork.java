@@ -53,6 +53,7 @@ public final class PeerNetwork implements AutoCloseable {
     private final InetSocketAddress bind;
     private final PeerLimits limits;
     private final MessageHandler handler;
+    private final java.util.function.Consumer<Address> linkOpened;
     private final SecureRandom random = new SecureRandom();
     private final Map<Address, Peer> members = new ConcurrentHashMap<>();
     private final Map<Address, SecureChannel> connections = new ConcurrentHashMap<>();
@@ -72,6 +73,16 @@ public final class PeerNetwork implements AutoCloseable {
     private ServerSocket server;
 
     public PeerNetwork(NodeSigner self, long chainId, InetSocketAddress bind, PeerLimits limits, MessageHandler handler) {
+        this(self, chainId, bind, limits, handler, peer -> {});
+    }
+
+    /**
+     * @param linkOpened told (on the link's thread, after it is registered) each time a link with a member opens:
+     *     a new member connected, or one came back (e.g. after its restart)
+     */
+    public PeerNetwork(NodeSigner self, long chainId, InetSocketAddress bind, PeerLimits limits, MessageHandler handler,
+            java.util.function.Consumer<Address> linkOpened) {
+        this.linkOpened = linkOpened;
         this.self = self;
         this.chainId = chainId;
         this.bind = bind;
@@ -360,6 +371,11 @@ public final class PeerNetwork implements AutoCloseable {
             previous.close();
         }
         channel.startWriter(() -> drop(peer, channel));
+        try {
+            linkOpened.accept(peer);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "link-opened listener failed for " + peer, e);
+        }
         return true;
     }
 

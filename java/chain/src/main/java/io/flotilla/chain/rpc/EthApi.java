@@ -55,8 +55,15 @@ public final class EthApi {
     private final TxSubmission submission;
     private final String clientVersion;
     private final Filters filters;
+    private final Map<String, RpcMethod> extra;
 
     public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion) {
+        this(chain, mempool, submission, clientVersion, Map.of());
+    }
+
+    /** @param extra methods the node adds to the table (e.g. flotilla_health, which needs the consensus replica) */
+    public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion, Map<String, RpcMethod> extra) {
+        this.extra = Map.copyOf(extra);
         this.chain = chain;
         this.mempool = mempool;
         this.submission = submission;
@@ -137,6 +144,7 @@ public final class EthApi {
                 n -> chain.header(n).map(h -> data(h.hash())).orElse(null)));
         m.put("eth_getFilterLogs", p -> logs(filters.criteria(required(p, 0, "filter id"))));
         m.put("eth_uninstallFilter", p -> filters.uninstall(required(p, 0, "filter id")));
+        m.putAll(extra);
         return m;
     }
 
