@@ -33,7 +33,8 @@ import org.web3j.utils.Numeric;
  */
 final class TransferLoad implements AutoCloseable {
 
-    record Result(int accepted, int included, List<String> lost, Duration longestGap, Instant lastInclusion) {
+    /** {@code gapEnd}: when the longest gap ended (null without inclusions). */
+    record Result(int accepted, int included, List<String> lost, Duration longestGap, Instant gapEnd, Instant lastInclusion) {
 
         String json(double recoverySeconds) {
             return String.format("{\"bench\":\"rotation\",\"accepted\":%d,\"lost\":%d,\"longest_gap_ms\":%d,\"recovery_s\":%.1f}",
@@ -135,11 +136,15 @@ final class TransferLoad implements AutoCloseable {
         }
         times.sort(null);
         Duration gap = Duration.ZERO;
+        Instant gapEnd = times.isEmpty() ? null : times.getFirst();
         for (int i = 1; i < times.size(); i++) {
             Duration d = Duration.between(times.get(i - 1), times.get(i));
-            gap = d.compareTo(gap) > 0 ? d : gap;
+            if (d.compareTo(gap) > 0) {
+                gap = d;
+                gapEnd = times.get(i);
+            }
         }
-        return new Result(acceptedTo.size(), times.size(), lost, gap, times.isEmpty() ? null : times.getLast());
+        return new Result(acceptedTo.size(), times.size(), lost, gap, gapEnd, times.isEmpty() ? null : times.getLast());
     }
 
     @Override
