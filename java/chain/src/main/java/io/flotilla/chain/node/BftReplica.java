@@ -281,8 +281,7 @@ public final class BftReplica implements AutoCloseable {
                 || st.step() != io.flotilla.chain.consensus.Step.PROPOSE) {
             return;
         }
-        long slack = 2 * application.slowestRecentExecutionMillis();
-        if (now - proposeTimeoutSince >= UNREACHABLE_PROPOSER_TIMEOUT.toMillis() + slack && proposerUnreachable(t)) {
+        if (now - proposeTimeoutSince >= UNREACHABLE_PROPOSER_TIMEOUT.toMillis() && proposerUnreachable(t)) {
             proposeTimeout = null;
             handle(new ConsensusEvent.TimeoutFired(t));
         }
@@ -489,7 +488,8 @@ public final class BftReplica implements AutoCloseable {
                     if (t.timeout().step() == io.flotilla.chain.consensus.Step.PROPOSE) {
                         proposeTimeout = t.timeout();
                         proposeTimeoutSince = clock.millis();
-                        if (proposerUnreachable(t.timeout())) after = Math.min(after, UNREACHABLE_PROPOSER_TIMEOUT.toMillis() + slack);
+                        // No slack for execution time: a proposer we cannot reach builds nothing we would wait for.
+                        if (proposerUnreachable(t.timeout())) after = Math.min(after, UNREACHABLE_PROPOSER_TIMEOUT.toMillis());
                     }
                     timers.schedule(() -> loop.execute(() -> handle(new ConsensusEvent.TimeoutFired(t.timeout()))), after, TimeUnit.MILLISECONDS);
                 }

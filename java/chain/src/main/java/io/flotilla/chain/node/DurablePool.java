@@ -76,27 +76,28 @@ final class DurablePool implements AutoCloseable {
      */
     Reloaded reload() {
         Map<byte[], byte[]> kept = store.pooled();
-        List<SignedTransaction> txs = new ArrayList<>();
+        List<Map.Entry<byte[], SignedTransaction>> txs = new ArrayList<>();
         List<Map.Entry<byte[], byte[]>> forget = new ArrayList<>();
         Map<String, Integer> dropped = new TreeMap<>();
         for (Map.Entry<byte[], byte[]> e : kept.entrySet()) {
             try {
-                txs.add(decoder.decode(e.getValue()));
+                txs.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), decoder.decode(e.getValue())));
             } catch (Exception ex) {
                 forget.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), null));
                 dropped.merge("undecodable", 1, Integer::sum);
             }
         }
-        txs.sort(Comparator.comparing((SignedTransaction t) -> t.sender().toString()).thenComparingLong(SignedTransaction::nonce));
+        txs.sort(Comparator.comparing((Map.Entry<byte[], SignedTransaction> t) -> t.getValue().sender().toString())
+                .thenComparingLong(t -> t.getValue().nonce()));
         int pooled = 0;
         reloading = true;
         try {
-            for (SignedTransaction tx : txs) {
+            for (Map.Entry<byte[], SignedTransaction> tx : txs) {
                 try {
-                    submission.submit(tx.raw(), false);
+                    submission.submit(tx.getValue().raw(), false);
                     pooled++;
                 } catch (SubmissionException e) {
-                    forget.add(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), null));
+                    forget.add(new AbstractMap.SimpleImmutableEntry<>(tx.getKey(), null));
                     dropped.merge(e.getMessage().split(":")[0], 1, Integer::sum);
                 }
             }
@@ -129,6 +130,11 @@ final class DurablePool implements AutoCloseable {
     /** Pool writes so far (client transactions written at once, plus batched changes). */
     long written() {
         return written.get();
+    }
+
+    /** Stops the flusher without writing what is queued: what a killed process leaves behind (tests). */
+    void abandon() {
+        flusher.shutdownNow();
     }
 
     /** Stops the flusher and writes what is queued (a graceful stop loses nothing). */

@@ -42,7 +42,7 @@ import org.web3j.crypto.Wallet;
 import org.web3j.utils.Numeric;
 
 /**
- * Subnodes started from config files the way the agent writes them, on real sockets on loopback (127.0.0.90+i), each
+ * Subnodes started from config files the way the agent writes them, on real sockets on loopback (127.0.0.110+i), each
  * with its own RocksDB: the agent rewrites the config file (temporary file, then rename) and the running subnode
  * applies a new member set live, without a restart, while transfers keep finalizing; a rewrite that is invalid, or
  * that changes what needs a new process, leaves the config in force; a member restarted on its store keeps its
@@ -82,7 +82,7 @@ class LiveRotationTest {
 
     private void createMembers(int n) throws IOException {
         for (int i = 0; i < n; i++) {
-            String ip = "127.0.0." + (90 + i);
+            String ip = "127.0.0." + (110 + i);
             members.add(new Member(i + 1, BigInteger.valueOf(15_485_863L * (i + 2)), ip, freePort(ip), freePort(ip), freePort(ip)));
         }
     }
@@ -229,7 +229,10 @@ class LiveRotationTest {
                     Subnode five = nodes[4];
                     timeline.append(String.format("%n  +%d ms: node 1 at %s %s head %d; node 5: %s head %d pool %d, proposer %s", (now - t0) / 1_000_000, key, st.step(), h,
                             five == null ? "-" : five.replica().status(), five == null ? -1 : five.head(), five == null ? -1 : five.mempool().size(),
-                            nodes[0].replica().decidingMembers().proposer(st.height(), st.round()).toString().substring(0, 8)));
+                            nodes[0].replica().decidingMembers().proposer(st.height(), st.round()).toString().substring(0, 8))
+                            + " node 1 links " + nodes[0].replica().network().connectedPeers().stream().map(a -> a.toString().substring(0, 8)).toList()
+                            + " node 2 " + nodes[1].replica().status() + " links " + nodes[1].replica().network().connectedPeers().size() + " pool " + nodes[1].mempool().size()
+                            + " node 3 " + nodes[2].replica().status() + " links " + nodes[2].replica().network().connectedPeers().size() + " pool " + nodes[2].mempool().size());
                     lastStatus = key;
                 }
                 if (measuring.get()) longestPauseMs.accumulateAndGet((now - movedAt) / 1_000_000, Math::max);
@@ -260,6 +263,7 @@ class LiveRotationTest {
         timeline.append(String.format("%n  +%d ms: member 5 started", (System.nanoTime() - t0) / 1_000_000));
         nodes[3].close();
         nodes[3] = null;
+        timeline.append(String.format("%n  +%d ms: member 4 stopped", (System.nanoTime() - t0) / 1_000_000));
         for (int i = 0; i < 3; i++) writeConfig(members.get(i), after, CHAIN_ID);
         timeline.append(String.format("%n  +%d ms: configs rewritten", (System.nanoTime() - t0) / 1_000_000));
         MemberSet afterSet = MemberSet.sorted(after.stream().map(Member::address).toList());
