@@ -138,15 +138,14 @@ public final class PeerProber {
                     state.lastHead = head;
                 }
                 metrics.counter("flotilla.probes", "target", "peer", "result", result).increment();
-                if (healthy) {
+                if (healthy || !ownFinalizing) {
+                    // While this node's own subnode is not finalizing it cannot judge: the clock starts when it can.
                     state.unhealthySince = null;
                 } else {
                     if (state.unhealthySince == null) {
                         state.unhealthySince = now;
                     }
-                    if (ownFinalizing) {
-                        unhealthy.put(peer, m);
-                    }
+                    unhealthy.put(peer, m);
                 }
             }
             if (ownFinalizing) {

@@ -358,10 +358,12 @@ public final class Reconciler {
             case Action.CreateContainer a -> runtime.startContainer(runtime.createContainer(spec(a.subnode())));
             case Action.StartContainer a -> runtime.startContainer(a.containerId());
             case Action.RestartContainer a -> {
+                LOG.info("chain {}: restarting container {} (exit code {}, attempt {})", a.chainId(), a.containerId(), a.exitCode(), a.attempt());
+                // Only a start the engine accepted counts toward the crash-loop backoff: a start refused while dockerd
+                // shuts down or comes back is retried at the next pass, not pushed back by seconds.
+                runtime.startContainer(a.containerId());
                 restarts.put(a.containerId(), new RestartHistory(a.attempt(), now));
                 metrics.counter("flotilla.restarts").increment();
-                LOG.info("chain {}: restarting container {} (exit code {}, attempt {})", a.chainId(), a.containerId(), a.exitCode(), a.attempt());
-                runtime.startContainer(a.containerId());
             }
             case Action.RecreateContainer a -> {
                 if (a.running()) {
