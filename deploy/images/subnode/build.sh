@@ -37,13 +37,20 @@ KZG_JAR=$(ls "$ROOTFS"/opt/flotilla/lib/jc-kzg-4844-*.jar | head -n 1)
 (cd "$WORK" && "$JAVA_HOME/bin/jar" xf "$KZG_JAR" ethereum/ckzg4844/lib/amd64/libckzg4844jni.so)
 mv "$WORK/ethereum/ckzg4844/lib/amd64/libckzg4844jni.so" "$ROOTFS/opt/flotilla/native/"
 
+# libsecp256k1 (senders, votes, handshakes, ECRECOVER): the EVM loads it from java.library.path first, else copies it
+# out of the jar into a private temporary directory.
+log "extracting the libsecp256k1 JNI library"
+SECP_JAR=$(ls "$ROOTFS"/opt/flotilla/lib/secp256k1-kmp-jni-jvm-linux-*.jar | head -n 1)
+(cd "$WORK" && "$JAVA_HOME/bin/jar" xf "$SECP_JAR" fr/acinq/secp256k1/jni/native/linux-x86_64/libsecp256k1-jni.so)
+mv "$WORK/fr/acinq/secp256k1/jni/native/linux-x86_64/libsecp256k1-jni.so" "$ROOTFS/opt/flotilla/native/"
+
 log "linking a minimal Java runtime"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.httpserver,jdk.unsupported,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$ROOTFS/opt/java"
 
 log "copying the C libraries"
 for lib in $(ldd "$ROOTFS/opt/java/bin/java" "$ROOTFS/opt/java/lib/server/libjvm.so" "$ROOTFS/opt/flotilla/native/librocksdbjni-linux64.so" \
-  "$ROOTFS/opt/flotilla/native/libckzg4844jni.so" \
+  "$ROOTFS/opt/flotilla/native/libckzg4844jni.so" "$ROOTFS/opt/flotilla/native/libsecp256k1-jni.so" \
   "$ROOTFS"/opt/java/lib/*.so 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' | sort -u); do
   mkdir -p "$ROOTFS$(dirname "$lib")"
   cp -L "$lib" "$ROOTFS$lib"

@@ -9,7 +9,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -53,7 +52,7 @@ public record CommitCertificate(long height, int round, BlockHash blockHash, Lis
     public byte[] encode() {
         List<RlpType> sigs = new ArrayList<>();
         for (Signature s : signatures) sigs.add(RlpString.create(s.toBytes()));
-        return RlpEncoder.encode(new RlpList(RlpString.create(height),
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(RlpString.create(height),
                 RlpString.create(round), RlpString.create(blockHash.bytes()), new RlpList(sigs)));
     }
 

@@ -28,7 +28,7 @@ public record MemberSet(List<Address> members) {
 
     /** RLP list of the 20-byte addresses, in order: what a block header declares as the next height's set. */
     public byte[] encode() {
-        return org.web3j.rlp.RlpEncoder.encode(new org.web3j.rlp.RlpList(
+        return io.flotilla.evm.rlp.Rlp.encode(new org.web3j.rlp.RlpList(
                 members.stream().map(a -> (org.web3j.rlp.RlpType) org.web3j.rlp.RlpString.create(a.toArray())).toList()));
     }
 

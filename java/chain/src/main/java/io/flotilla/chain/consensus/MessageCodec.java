@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -42,7 +41,7 @@ public final class MessageCodec {
             }
             case ConsensusMessage.Vote v -> items.add(RlpString.create(v.value().map(BlockHash::bytes).orElse(new byte[0])));
         }
-        return RlpEncoder.encode(new RlpList(items));
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(items));
     }
 
     /** Wire form: [chainId, kind, height, round, hashOrEmpty, validRound+1, payload, signature]. */
@@ -54,7 +53,7 @@ public final class MessageCodec {
         };
         long validRoundPlusOne = m instanceof Proposal p ? p.validRound() + 1L : 0;
         byte[] payload = m instanceof Proposal p ? p.block().payload() : new byte[0];
-        return RlpEncoder.encode(new RlpList(uint(sm.chainId()), uint(kind(m)), uint(m.height()), uint(m.round()),
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(uint(sm.chainId()), uint(kind(m)), uint(m.height()), uint(m.round()),
                 RlpString.create(hash), uint(validRoundPlusOne), RlpString.create(payload),
                 RlpString.create(sm.signature().toBytes())));
     }

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -30,7 +29,7 @@ public record SafetyRecord(long height, int round, int lockedRound, Optional<Pro
     public byte[] encode() {
         byte[] hash = lockedValue.map(v -> v.hash().bytes()).orElse(new byte[0]);
         byte[] payload = lockedValue.map(ProposedBlock::payload).orElse(new byte[0]);
-        return RlpEncoder.encode(new RlpList(RlpString.create(height), RlpString.create(round), RlpString.create(lockedRound + 1L),
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(RlpString.create(height), RlpString.create(round), RlpString.create(lockedRound + 1L),
                 RlpString.create(hash), RlpString.create(payload)));
     }
 

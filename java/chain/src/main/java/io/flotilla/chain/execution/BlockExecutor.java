@@ -132,7 +132,7 @@ public final class BlockExecutor {
             // Like geth, the address is reported for every creation, even a failed one.
             Address created = tx.isCreate() ? ContractAddress.create(tx.sender(), tx.nonce()) : null;
             TxReceipt receipt = new TxReceipt(tx.type(), evm.success(), gasUsed, evm.gasUsed(),
-                    tx.effectiveGasPrice(config.baseFee()), created, evm.logs());
+                    tx.effectiveGasPrice(config.baseFee()), created, evm.logs(), evm.bloom());
             included.add(tx);
             receipts.add(receipt);
             return new TxApplyResult.Included(receipt);

@@ -56,6 +56,10 @@ public final class BftReplica implements AutoCloseable {
     private static final byte STATUS = 2;
     private static final byte GET_BLOCKS = 3;
     private static final byte BLOCKS = 4;
+    /** Transactions in a batch ({@link TxGossip}); a single {@link #TRANSACTION} is still understood. */
+    private static final byte TRANSACTIONS = 5;
+    /** Gossiped transactions waiting for admission: beyond this, batches are dropped (the sender still proposes them). */
+    private static final long MAX_ADMISSION_BYTES = 32L << 20;
 
     /** A member as the replica reaches it: its address and its consensus endpoint. */
     public record Peer(io.flotilla.evm.types.Address address, InetSocketAddress consensusEndpoint) {}
@@ -77,7 +81,10 @@ public final class BftReplica implements AutoCloseable {
     private final java.util.concurrent.ThreadPoolExecutor admission = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
             TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(20_000),
             r -> Thread.ofPlatform().daemon().name("tx-admission").priority(Thread.NORM_PRIORITY - 1).unstarted(r),
-            new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+            new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
+    private final AtomicLong admissionBytes = new AtomicLong();
+    private final TxGossip gossip;
+    private final ScheduledExecutorService gossipTimer;
     private final ScheduledExecutorService timers;
     /** Answers block requests on its own thread, at most 4 MiB/s per peer (8 MiB burst). */
     private final BlockServer blockServer;
@@ -161,7 +168,9 @@ public final class BftReplica implements AutoCloseable {
         });
         membership.gateSwitch(this::switchReady);
         // Every transaction a client gives this member is passed on once to every member, so any proposer has it.
-        submission.onAccepted(tx -> network.broadcast(framed(TRANSACTION, tx.raw())));
+        this.gossipTimer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("tx-gossip").unstarted(r));
+        this.gossip = new TxGossip(batch -> network.broadcast(framed(TRANSACTIONS, batch)), gossipTimer, 5, 256 << 10);
+        submission.onAccepted(tx -> gossip.add(tx.raw()));
         updateNetworkMembers(membership.forHeight(chain.head().number() + 1));
     }
 
@@ -214,13 +223,8 @@ public final class BftReplica implements AutoCloseable {
         byte[] body = java.util.Arrays.copyOfRange(bytes, 1, bytes.length);
         try {
             switch (kind) {
-                case TRANSACTION -> admission.execute(() -> {
-                    try {
-                        submission.submit(body, false); // the member that accepted it sent it to every member
-                    } catch (SubmissionException | RuntimeException e) {
-                        LOG.log(System.Logger.Level.TRACE, "gossiped transaction refused: " + e.getMessage());
-                    }
-                }); // a full queue drops it: the member that has it still proposes it
+                case TRANSACTION -> admit(List.of(body), body.length, submission);
+                case TRANSACTIONS -> admit(TxGossip.decode(body), body.length, submission);
                 case CONSENSUS -> {
                     SignedMessage message = MessageCodec.decode(body);
                     lastHeard.merge(from, message.message().height(), Math::max);
@@ -326,6 +330,31 @@ public final class BftReplica implements AutoCloseable {
     /** Pooled transactions sent to members whose link opened, and link openings that got none (within the cooldown). */
     public long[] poolGossip() {
         return new long[] {poolGossip.sent(), poolGossip.skipped()};
+    }
+
+    /** Pools transactions a peer passed on, off the connection's reader thread, within {@link #MAX_ADMISSION_BYTES}. */
+    private void admit(List<byte[]> txs, long bytes, TxSubmission submission) {
+        if (admissionBytes.addAndGet(bytes) > MAX_ADMISSION_BYTES) {
+            admissionBytes.addAndGet(-bytes); // dropped: the member that has them still proposes them
+            return;
+        }
+        try {
+            admission.execute(() -> {
+                try {
+                    for (byte[] tx : txs) {
+                        try {
+                            submission.submit(tx, false); // the member that accepted it sent it to every member
+                        } catch (SubmissionException | RuntimeException e) {
+                            LOG.log(System.Logger.Level.TRACE, "gossiped transaction refused: " + e.getMessage());
+                        }
+                    }
+                } finally {
+                    admissionBytes.addAndGet(-bytes);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException full) {
+            admissionBytes.addAndGet(-bytes);
+        }
     }
 
     private void startHeight(long next) {
@@ -544,6 +573,7 @@ public final class BftReplica implements AutoCloseable {
     public void close() {
         poolGossip.close();
         timers.shutdownNow();
+        gossipTimer.shutdownNow();
         admission.shutdownNow();
         blockServer.close();
         loop.shutdown();

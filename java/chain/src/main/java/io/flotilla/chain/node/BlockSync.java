@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -387,7 +386,7 @@ final class BlockSync {
     }
 
     static byte[] encodeRange(long from, long to) {
-        return RlpEncoder.encode(new RlpList(RlpString.create(from), RlpString.create(to)));
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(RlpString.create(from), RlpString.create(to)));
     }
 
     static long[] decodeRange(byte[] body) {
@@ -398,7 +397,7 @@ final class BlockSync {
     }
 
     static byte[] encodeBlocks(List<byte[]> blocks) {
-        return RlpEncoder.encode(new RlpList(blocks.stream().map(b -> (RlpType) RlpString.create(b)).toList()));
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(blocks.stream().map(b -> (RlpType) RlpString.create(b)).toList()));
     }
 
     static List<byte[]> decodeBlocks(byte[] body) {

@@ -5,7 +5,6 @@ import io.flotilla.chain.config.ConfigLoader;
 import io.flotilla.chain.config.NodeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -81,14 +80,14 @@ final class ConfigWatcher implements AutoCloseable {
         return lastProblem;
     }
 
+    /** The SHA-256 of the file's content (of its size alone when it is over the limit); empty when it cannot be read. */
     private java.util.Optional<byte[]> read() {
         try {
-            if (Files.size(file) > MAX_BYTES) return java.util.Optional.of(("too large " + Files.size(file)).getBytes());
-            return java.util.Optional.of(sha256(Files.readAllBytes(file)));
-        } catch (NoSuchFileException e) {
-            return java.util.Optional.empty();
+            long size = Files.size(file);
+            byte[] content = size > MAX_BYTES ? ("size " + size).getBytes(java.nio.charset.StandardCharsets.UTF_8) : Files.readAllBytes(file);
+            return java.util.Optional.of(sha256(content));
         } catch (IOException e) {
-            return java.util.Optional.empty();
+            return java.util.Optional.empty(); // absent between a delete and a rename, or unreadable for a moment
         }
     }
 

@@ -57,8 +57,14 @@ final class DurablePool implements AutoCloseable {
         submission.onPooled((tx, fromClient) -> {
             if (reloading) return; // already kept
             if (fromClient) {
-                store.putPooled(tx.hash(), tx.raw());
-                written.incrementAndGet();
+                try {
+                    store.putPooled(tx.hash(), tx.raw());
+                    written.incrementAndGet();
+                } catch (RuntimeException e) {
+                    // The transaction is pooled and relayed anyway; the batch writer tries again.
+                    LOG.log(System.Logger.Level.ERROR, "pool: cannot keep " + tx.hashHex() + " now (queued): " + e.getMessage());
+                    changes.add(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), tx.raw()));
+                }
             } else {
                 changes.add(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), tx.raw()));
             }

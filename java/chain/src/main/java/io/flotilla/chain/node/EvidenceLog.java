@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -114,7 +113,7 @@ public final class EvidenceLog {
     }
 
     private static byte[] encode(List<Piece> pieces) {
-        return RlpEncoder.encode(new RlpList(pieces.stream().map(p -> (RlpType) new RlpList(RlpString.create(p.signer().toArray()),
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(pieces.stream().map(p -> (RlpType) new RlpList(RlpString.create(p.signer().toArray()),
                 RlpString.create(p.first()), RlpString.create(p.second()))).toList()));
     }
 

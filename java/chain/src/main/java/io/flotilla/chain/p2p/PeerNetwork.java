@@ -55,6 +55,7 @@ public final class PeerNetwork implements AutoCloseable {
     private final MessageHandler handler;
     private final java.util.function.Consumer<Address> linkOpened;
     private final SecureRandom random = new SecureRandom();
+    private final HelloGuard helloGuard = new HelloGuard(() -> System.currentTimeMillis() / 1000);
     private final Map<Address, Peer> members = new ConcurrentHashMap<>();
     private final Map<Address, SecureChannel> connections = new ConcurrentHashMap<>();
     private final Set<Address> dialing = ConcurrentHashMap.newKeySet();
@@ -289,7 +290,8 @@ public final class PeerNetwork implements AutoCloseable {
     private void accept(Socket socket) {
         SecureChannel channel;
         try {
-            channel = SecureChannel.respond(socket, self, chainId, members::containsKey, limits, random, handshakeReplies::incrementAndGet);
+            channel = SecureChannel.respond(socket, self, chainId, members::containsKey, limits, random, helloGuard,
+                    handshakeReplies::incrementAndGet);
         } catch (IOException e) {
             refusedHandshakes.incrementAndGet();
             LOG.fine(() -> "refused connection from " + socket.getRemoteSocketAddress() + ": " + e.getMessage());

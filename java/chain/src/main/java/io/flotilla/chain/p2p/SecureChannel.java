@@ -37,10 +37,12 @@ import org.bouncycastle.math.ec.ECPoint;
  * <p>Handshake, three messages (ephemeral keys first, then signatures under the new keys, in the spirit of SIGMA-I
  * and Noise XX):
  * <ol>
- * <li>initiator → responder, plaintext: "FLP2" | chainId | initiator address | responder address | e_i | n_i
- * (compressed ephemeral secp256k1 key, 32-byte nonce). The responder checks magic, chain, that the responder
- * address is its own, that the initiator is a current member and that e_i is a curve point before it generates or
- * signs anything.
+ * <li>initiator → responder, plaintext: "FLP3" | chainId | initiator address | responder address | e_i | n_i | t_i
+ * | sig_h (compressed ephemeral secp256k1 key, 32-byte nonce, the initiator's clock in unix seconds, and its node-key
+ * signature of keccak("hello" | domain | all of the above)). The responder checks magic, chain, that the responder
+ * address is its own, that the initiator is a current member, that t_i is within 30 s of its clock, that sig_h is
+ * the initiator's and that this nonce was not used before ({@link HelloGuard}), and that e_i is a curve point, before
+ * it generates or signs anything: a stranger costs it one signature recovery, a recorded opening nothing more.
  * <li>responder → initiator: e_r | n_r | AEAD(k_r, sig_r). Both compute the ECDH secret of e_i and e_r and the
  * transcript hash T = keccak("flotilla-p2p-v2" | chainId | both addresses | e_i | n_i | e_r | n_r); k_r, k_i and
  * the two transport keys are derived from secret and T with distinct labels. sig_r is the responder's node-key
@@ -58,14 +60,14 @@ import org.bouncycastle.math.ec.ECPoint;
  */
 public final class SecureChannel implements AutoCloseable {
 
-    private static final byte[] MAGIC = "FLP2".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] MAGIC = "FLP3".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DOMAIN_TAG = "flotilla-p2p-v2".getBytes(StandardCharsets.US_ASCII);
     private static final X9ECParameters CURVE = CustomNamedCurves.getByName("secp256k1");
     private static final ECDomainParameters DOMAIN = new ECDomainParameters(CURVE.getCurve(), CURVE.getG(), CURVE.getN(), CURVE.getH());
     private static final int TAG_BITS = 128;
     private static final int TAG_BYTES = TAG_BITS / 8;
     /** Sizes of the three handshake messages. */
-    public static final int HELLO_BYTES = 4 + 8 + 20 + 20 + 33 + 32;
+    public static final int HELLO_BYTES = 4 + 8 + 20 + 20 + 33 + 32 + 8 + 65;
     public static final int REPLY_BYTES = 33 + 32 + 65 + TAG_BYTES;
     public static final int FINISH_BYTES = 65 + TAG_BYTES;
     private static final int WRITE_CHUNK = 64 << 10;
@@ -122,8 +124,7 @@ public final class SecureChannel implements AutoCloseable {
             byte[] ei = publicKey(ephemeral);
             byte[] ni = new byte[32];
             random.nextBytes(ni);
-            out.write(ByteBuffer.allocate(HELLO_BYTES).put(MAGIC).putLong(chainId).put(self.address().toArray()).put(expected.toArray())
-                    .put(ei).put(ni).array());
+            out.write(opening(self, chainId, expected, ei, ni, System.currentTimeMillis() / 1000));
             out.flush();
 
             ByteBuffer reply = ByteBuffer.wrap(read(socket, in, REPLY_BYTES, deadline));
@@ -152,7 +153,7 @@ public final class SecureChannel implements AutoCloseable {
      * first message has been read and checked. {@code onReply} runs when our reply is about to be sent (for counting).
      */
     public static SecureChannel respond(Socket socket, NodeSigner self, long chainId, Predicate<Address> isMember, PeerLimits limits,
-            SecureRandom random, Runnable onReply) throws IOException {
+            SecureRandom random, HelloGuard guard, Runnable onReply) throws IOException {
         try {
             long deadline = System.nanoTime() + limits.handshakeTimeout().toNanos();
             socket.setTcpNoDelay(true);
@@ -182,6 +183,20 @@ public final class SecureChannel implements AutoCloseable {
             byte[] ei = new byte[33];
             byte[] ni = new byte[32];
             hello.get(ei).get(ni);
+            String stale = guard.staleness(hello.getLong());
+            if (stale != null) {
+                throw new HandshakeException(stale);
+            }
+            int signedBytes = hello.position();
+            byte[] sigH = new byte[65];
+            hello.get(sigH);
+            Optional<Address> opener = NodeSigner.recover(helloHash(hello.array(), signedBytes), sigH);
+            if (opener.isEmpty() || !opener.get().equals(initiator)) {
+                throw new HandshakeException("the opening message is not signed by " + initiator);
+            }
+            if (!guard.firstUse(initiator, ni)) {
+                throw new HandshakeException("replayed opening message from " + initiator);
+            }
             ECPoint initiatorPoint = point(ei);
 
             onReply.run();
@@ -326,6 +341,24 @@ public final class SecureChannel implements AutoCloseable {
     }
 
     // ---- handshake helpers ----
+
+    /** The initiator's opening message (message 1) with its clock {@code ti} in unix seconds. */
+    static byte[] opening(NodeSigner self, long chainId, Address responder, byte[] ei, byte[] ni, long ti) {
+        ByteBuffer hello = ByteBuffer.allocate(HELLO_BYTES).put(MAGIC).putLong(chainId).put(self.address().toArray())
+                .put(responder.toArray()).put(ei).put(ni).putLong(ti);
+        hello.put(self.sign(helloHash(hello.array(), hello.position())));
+        return hello.array();
+    }
+
+    /** What the initiator signs in the opening message: its first {@code length} bytes under a label of their own. */
+    private static byte[] helloHash(byte[] hello, int length) {
+        byte[] label = "hello".getBytes(StandardCharsets.US_ASCII);
+        byte[] data = new byte[label.length + DOMAIN_TAG.length + length];
+        System.arraycopy(label, 0, data, 0, label.length);
+        System.arraycopy(DOMAIN_TAG, 0, data, label.length, DOMAIN_TAG.length);
+        System.arraycopy(hello, 0, data, label.length + DOMAIN_TAG.length, length);
+        return Keccak.hash(data);
+    }
 
     private record Keys(byte[] transcript, SecretKeySpec responder, SecretKeySpec initiator, byte[] initiatorToResponder,
             byte[] responderToInitiator) {}

@@ -6,7 +6,6 @@ import io.flotilla.chain.tx.TxDecoder;
 import java.util.ArrayList;
 import java.util.List;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -31,7 +30,7 @@ public record Block(BlockHeader header, List<SignedTransaction> transactions) {
     public byte[] encode() {
         List<RlpType> txs = new ArrayList<>();
         for (SignedTransaction tx : transactions) txs.add(RlpString.create(tx.raw()));
-        return RlpEncoder.encode(new RlpList(RlpString.create(header.encode()), new RlpList(txs)));
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(RlpString.create(header.encode()), new RlpList(txs)));
     }
 
     /**

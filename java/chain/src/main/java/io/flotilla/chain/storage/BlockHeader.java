@@ -6,7 +6,6 @@ import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.List;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -32,7 +31,7 @@ public record BlockHeader(
         byte[] commitCertificate) {
 
     public byte[] hash() {
-        return Keccak.hash(RlpEncoder.encode(new RlpList(hashedFields())));
+        return Keccak.hash(io.flotilla.evm.rlp.Rlp.encode(new RlpList(hashedFields())));
     }
 
     /** The same header carrying a (new) commit certificate; the hash does not change. */
@@ -61,7 +60,7 @@ public record BlockHeader(
     public byte[] encode() {
         List<RlpType> all = new java.util.ArrayList<>(hashedFields());
         all.add(RlpString.create(commitCertificate));
-        return RlpEncoder.encode(new RlpList(all));
+        return io.flotilla.evm.rlp.Rlp.encode(new RlpList(all));
     }
 
     public static BlockHeader decode(byte[] encoded) {

@@ -25,7 +25,6 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -220,8 +219,8 @@ public final class ChainStore implements AutoCloseable {
                 body.add(new RlpList(RlpString.create(tx.raw()), RlpString.create(tx.sender().toArray())));
                 batch.put(key(TX_INDEX, tx.hash()), ByteBuffer.allocate(12).putLong(number).putInt(i).array());
             }
-            batch.put(key(BODY, num), RlpEncoder.encode(new RlpList(body)));
-            batch.put(key(RECEIPTS, num), RlpEncoder.encode(new RlpList(receipts.stream().map(ChainStore::encodeReceipt).toList())));
+            batch.put(key(BODY, num), io.flotilla.evm.rlp.Rlp.encode(new RlpList(body)));
+            batch.put(key(RECEIPTS, num), io.flotilla.evm.rlp.Rlp.encode(new RlpList(receipts.stream().map(ChainStore::encodeReceipt).toList())));
             writeState(batch, diff);
             batch.put(HEAD_KEY, num);
             db.write(syncWrites, batch);
@@ -254,7 +253,7 @@ public final class ChainStore implements AutoCloseable {
             }
             byte[] codeHash = acc.code().length == 0 ? new byte[0] : acc.codeHash();
             if (codeHash.length > 0) batch.put(key(CODE, codeHash), acc.code());
-            batch.put(k, RlpEncoder.encode(new RlpList(
+            batch.put(k, io.flotilla.evm.rlp.Rlp.encode(new RlpList(
                     RlpString.create(acc.nonce()), RlpString.create(acc.balance().toMinimalBytes()), RlpString.create(codeHash))));
         }
     }

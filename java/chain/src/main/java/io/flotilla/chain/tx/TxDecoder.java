@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.web3j.rlp.RlpDecoder;
-import org.web3j.rlp.RlpEncoder;
 import org.web3j.rlp.RlpList;
 import org.web3j.rlp.RlpString;
 import org.web3j.rlp.RlpType;
@@ -119,7 +118,7 @@ public final class TxDecoder {
             if (!allowUnprotected) throw new InvalidTransactionException(Reason.UNPROTECTED, "only replay-protected (EIP-155) transactions allowed");
             txChainId = null;
             recId = v.intValue() - 27;
-            signingHash = Keccak.hash(RlpEncoder.encode(new RlpList(f.subList(0, 6))));
+            signingHash = Keccak.hash(io.flotilla.evm.rlp.Rlp.encode(new RlpList(f.subList(0, 6))));
         } else if (v.compareTo(V35) >= 0) {
             BigInteger id = v.subtract(V35).shiftRight(1);
             recId = v.subtract(V35).testBit(0) ? 1 : 0;
@@ -131,7 +130,7 @@ public final class TxDecoder {
             payload.add(RlpString.create(id));
             payload.add(RlpString.create(new byte[0]));
             payload.add(RlpString.create(new byte[0]));
-            signingHash = Keccak.hash(RlpEncoder.encode(new RlpList(payload)));
+            signingHash = Keccak.hash(io.flotilla.evm.rlp.Rlp.encode(new RlpList(payload)));
         } else {
             throw new InvalidTransactionException(Reason.INVALID_SIGNATURE, "invalid sender: bad v " + v);
         }
@@ -169,7 +168,7 @@ public final class TxDecoder {
         BigInteger s = uint256(f.get(i), "s");
         if (yParity.compareTo(BigInteger.ONE) > 0) throw new InvalidTransactionException(Reason.INVALID_SIGNATURE, "invalid sender: bad y parity");
 
-        byte[] payload = RlpEncoder.encode(new RlpList(f.subList(0, expected - 3)));
+        byte[] payload = io.flotilla.evm.rlp.Rlp.encode(new RlpList(f.subList(0, expected - 3)));
         byte[] preimage = new byte[payload.length + 1];
         preimage[0] = (byte) type;
         System.arraycopy(payload, 0, preimage, 1, payload.length);
@@ -200,7 +199,7 @@ public final class TxDecoder {
             throw malformed("rlp: expected exactly one list");
         }
         // The decoder silently tolerates a declared length beyond the input; re-encoding exposes that and trailing junk.
-        byte[] reencoded = RlpEncoder.encode(list);
+        byte[] reencoded = io.flotilla.evm.rlp.Rlp.encode(list);
         if (reencoded.length != raw.length - offset) throw malformed("rlp: non-canonical or truncated encoding");
         return list.getValues();
     }

@@ -290,6 +290,7 @@ class LiveRotationTest {
             timeline.append(String.format("%n  block %d by %s declares %s", h, header.proposer().toString().substring(0, 8),
                     MemberSet.decode(header.extraData()).members().stream().map(a -> a.toString().substring(0, 8)).toList()));
         }
+        System.out.println("{\"test\":\"live-switch\",\"longest_pause_ms\":" + longestPauseMs.get() + ",\"transfers\":" + sent.size() + "}");
         assertTrue(longestPauseMs.get() <= 3_000, "longest pause between blocks during the switch: " + longestPauseMs.get() + " ms" + timeline);
         assertTrue(nodes[4].replica().blocksCaughtUp() > 0, "the new member downloaded the blocks before the switch");
 
@@ -314,6 +315,34 @@ class LiveRotationTest {
         assertEquals(nodes[0].head(), health.get("head").asLong(), 1);
         assertTrue(health.get("lastCommitAgeMs").asLong() < 10_000, health::toString);
         assertEquals(2, health.get("peersConnected").asInt(), health::toString); // members 2 and 5
+    }
+
+    @Test
+    void aMemberRemovedFromTheConfigIsDisconnectedOnceTheChainSwitched() throws Exception {
+        startChain(4);
+        String warm = sendTransfer(members.get(0));
+        await("a first block", Duration.ofSeconds(60), () -> included(nodes[0], warm));
+        Address leaving = members.get(3).address();
+        assertTrue(nodes[0].replica().network().connectedPeers().contains(leaving));
+
+        // Members 1-3 are configured without member 4, whose subnode keeps running with its old config.
+        List<Member> three = members.subList(0, 3);
+        for (Member m : three) writeConfig(m, three, CHAIN_ID);
+        MemberSet threeSet = MemberSet.sorted(three.stream().map(Member::address).toList());
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!nodes[0].replica().decidingMembers().equals(threeSet) && System.nanoTime() < deadline) {
+            sendTransfer(members.get(0)); // blocks keep coming, so the switch block is made
+            Thread.sleep(300);
+        }
+        assertEquals(threeSet, nodes[0].replica().decidingMembers(), "the chain switched to three members" + describe());
+        await("the links to member 4 closed", Duration.ofSeconds(10),
+                () -> List.of(nodes[0], nodes[1], nodes[2]).stream().noneMatch(n -> n.replica().network().connectedPeers().contains(leaving)));
+        String last = sendTransfer(members.get(1));
+        await("a transfer decided by the three", Duration.ofSeconds(30),
+                () -> List.of(nodes[0], nodes[1], nodes[2]).stream().allMatch(n -> included(n, last)));
+        Thread.sleep(1_000);
+        assertTrue(List.of(nodes[0], nodes[1], nodes[2]).stream().noneMatch(n -> n.replica().network().connectedPeers().contains(leaving)),
+                "member 4 cannot link again: it is no member any more");
     }
 
     @Test
@@ -360,6 +389,16 @@ class LiveRotationTest {
         JsonNode tx = rpc(m.rpcUrl(), "eth_getTransactionByHash", "[\"" + pending.get(4) + "\"]").get("result");
         assertEquals(pending.get(4), tx.get("hash").asText());
         assertTrue(tx.get("blockHash").isNull() && tx.get("blockNumber").isNull() && tx.get("transactionIndex").isNull(), tx::toString);
+
+        // Its health tells consensus is not finalizing (transactions wait, no quorum), though its JSON-RPC answers.
+        await("flotilla_health to report no finalization", Duration.ofSeconds(20), () -> {
+            try {
+                JsonNode h = rpc(m.rpcUrl(), "flotilla_health", "[]").get("result");
+                return !h.get("finalizing").asBoolean() && h.get("peersConnected").asInt() == 0 && h.get("pendingTransactions").asInt() == 5;
+            } catch (Exception e) {
+                return false;
+            }
+        });
 
         // Member 1 restarts on its store: its pool is back, and it answers for the pending transfers.
         nodes[0].close();

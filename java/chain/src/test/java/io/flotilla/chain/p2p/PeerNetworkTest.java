@@ -300,7 +300,8 @@ class PeerNetworkTest {
                     for (int i = 0; i < 3; i++) {
                         InetSocketAddress target = new InetSocketAddress(ips[i], nodes.get(i).port());
                         replay("127.0.0.99", target, hello, SecureChannel.REPLY_BYTES, finish); // replay low's dial, with its finish
-                        replay("127.0.0.99", target, reply, 0, null); // relay mid's reply as an opening message
+                        // relay mid's reply as an opening message (padded to an opening's length, which is longer)
+                        replay("127.0.0.99", target, Arrays.copyOf(reply, SecureChannel.HELLO_BYTES), 0, null);
                         attempts.addAndGet(2);
                     }
                 }
@@ -384,6 +385,57 @@ class PeerNetworkTest {
         // Consensus-sized traffic keeps flowing to the others.
         assertEquals(2, a.broadcast(new byte[256 << 10]));
         await("one more", () -> bigReceived.get(1).get() == 21 && bigReceived.get(2).get() == 21);
+    }
+
+    /** Sends an opening message from a raw socket; true when the responder answered it (generated and signed). */
+    private static boolean answered(InetSocketAddress to, byte[] opening) throws IOException {
+        try (Socket s = connectFrom("127.0.0.99", to)) {
+            s.setSoTimeout(3_000);
+            s.getOutputStream().write(opening);
+            try {
+                return s.getInputStream().readNBytes(SecureChannel.REPLY_BYTES).length == SecureChannel.REPLY_BYTES;
+            } catch (java.net.SocketTimeoutException | java.net.SocketException e) {
+                return false;
+            }
+        }
+    }
+
+    @Test
+    void anOpeningMessageMakesTheResponderSignOnlyWhenAMemberSignedItFreshlyAndOnce() throws Exception {
+        List<NodeSigner> keys = sortedSigners(0, 1);
+        PeerNetwork a = startAt("127.0.0.35", keys.get(0), (f, m) -> { }, PeerLimits.defaults());
+        NodeSigner member = keys.get(1);
+        a.setMembers(List.of(new PeerNetwork.Peer(member.address(), new InetSocketAddress("127.0.0.36", 9))));
+        InetSocketAddress target = new InetSocketAddress("127.0.0.35", a.port());
+        java.util.Random rnd = new java.util.Random(9);
+        java.util.function.Supplier<byte[]> ephemeral = () -> org.bouncycastle.crypto.ec.CustomNamedCurves.getByName("secp256k1").getG()
+                .multiply(new java.math.BigInteger(200, rnd).add(java.math.BigInteger.ONE)).normalize().getEncoded(true);
+        java.util.function.Supplier<byte[]> nonce = () -> {
+            byte[] n = new byte[32];
+            rnd.nextBytes(n);
+            return n;
+        };
+        long now = System.currentTimeMillis() / 1000;
+
+        // A stranger names the member but cannot sign for it: one recovery, no key generated, nothing signed.
+        NodeSigner stranger = signer(7);
+        byte[] forged = SecureChannel.opening(stranger, CHAIN, a.address(), ephemeral.get(), nonce.get(), now);
+        System.arraycopy(member.address().toArray(), 0, forged, 12, 20); // the initiator field says "member"
+        assertFalse(answered(target, forged), "a forged opening is refused");
+        assertFalse(answered(target, SecureChannel.opening(stranger, CHAIN, a.address(), ephemeral.get(), nonce.get(), now)),
+                "a stranger in its own name is not a member");
+        // The member's own signature, but stale or from the future.
+        assertFalse(answered(target, SecureChannel.opening(member, CHAIN, a.address(), ephemeral.get(), nonce.get(), now - 120)), "stale");
+        assertFalse(answered(target, SecureChannel.opening(member, CHAIN, a.address(), ephemeral.get(), nonce.get(), now + 120)), "future");
+        assertEquals(0, a.handshakeReplies(), "nothing signed so far");
+
+        // A fresh one is answered once; recorded and replayed, it is refused without a signature.
+        byte[] genuine = SecureChannel.opening(member, CHAIN, a.address(), ephemeral.get(), nonce.get(), now);
+        assertTrue(answered(target, genuine), "a fresh opening by a member is answered");
+        assertEquals(1, a.handshakeReplies());
+        for (int k = 0; k < 20; k++) assertFalse(answered(target, genuine), "replay " + k);
+        assertEquals(1, a.handshakeReplies(), "a replayed opening costs no signature");
+        assertEquals(25, a.refusedHandshakes(), "every refusal counted (the answered one timed out unfinished)");
     }
 
     @Test

@@ -31,17 +31,29 @@ public final class Secp256k1 {
 
     /**
      * Recovers the signer of a 32-byte message hash. {@code recId} is 0 or 1 (y parity). Empty when the signature is
-     * invalid. By Bouncy Castle: what the node uses for transaction senders, votes and handshakes, where it is the
-     * faster of the two until the JIT's optimizing compiler has compiled the limb code (on a busy machine that takes
-     * long, and the limb code is 2x slower before: measured, docs/benchmarks.md).
+     * invalid. By libsecp256k1 ({@link NativeSecp256k1}) where it loads, else by Bouncy Castle: what the node uses for
+     * transaction senders, votes and handshakes.
      */
     public static Optional<Address> recover(byte[] hash, int recId, BigInteger r, BigInteger s) {
-        return recoverReference(hash, recId, r, s);
+        return NativeSecp256k1.available() ? recoverNative(hash, recId, r, s) : recoverReference(hash, recId, r, s);
+    }
+
+    /**
+     * The ECRECOVER precompile's recovery, which an attacker can call in a hot loop: libsecp256k1 where it loads,
+     * else {@link #recoverWithLimbs}.
+     */
+    public static Optional<Address> recoverInEvm(byte[] hash, int recId, BigInteger r, BigInteger s) {
+        return NativeSecp256k1.available() ? recoverNative(hash, recId, r, s) : recoverWithLimbs(hash, recId, r, s);
+    }
+
+    /** Whether {@link #recover} runs libsecp256k1 (else Bouncy Castle). */
+    public static boolean nativeRecovery() {
+        return NativeSecp256k1.available();
     }
 
     /**
      * The same result as {@link #recover}, computed by {@link Secp256k1Recovery} (own limb arithmetic, GLV): about
-     * 30% faster once compiled by C2, for the ECRECOVER precompile, which an attacker can call in a hot loop.
+     * 30% faster than Bouncy Castle once compiled by C2; the precompile's fallback where libsecp256k1 does not load.
      */
     public static Optional<Address> recoverWithLimbs(byte[] hash, int recId, BigInteger r, BigInteger s) {
         if (recId < 0 || recId > 1) return Optional.empty();
@@ -50,6 +62,25 @@ public final class Secp256k1 {
         if (pub == null) return Optional.empty();
         byte[] h = Keccak.hash(pub, 0, 64);
         return Optional.of(Address.of(Arrays.copyOfRange(h, 12, 32)));
+    }
+
+    static Optional<Address> recoverNative(byte[] hash, int recId, BigInteger r, BigInteger s) {
+        if (hash.length != 32) return recoverReference(hash, recId, r, s); // not a hash: callers always pass 32 bytes
+        if (recId < 0 || recId > 1) return Optional.empty();
+        if (r.signum() <= 0 || r.compareTo(N) >= 0 || s.signum() <= 0 || s.compareTo(N) >= 0) return Optional.empty();
+        byte[] rs = new byte[64];
+        putWord(r, rs, 0);
+        putWord(s, rs, 32);
+        byte[] pub = NativeSecp256k1.recover(hash, rs, recId);
+        if (pub == null) return Optional.empty();
+        byte[] h = Keccak.hash(pub, 0, 64);
+        return Optional.of(Address.of(Arrays.copyOfRange(h, 12, 32)));
+    }
+
+    private static void putWord(BigInteger v, byte[] out, int offset) {
+        byte[] b = v.toByteArray(); // at most 33 bytes: v < N < 2^256
+        int copy = Math.min(32, b.length);
+        System.arraycopy(b, b.length - copy, out, offset + 32 - copy, copy);
     }
 
     /** Bouncy Castle's recovery: {@link #recover}, and the reference the limb implementation is tested against. */

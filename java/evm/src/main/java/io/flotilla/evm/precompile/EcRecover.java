@@ -20,7 +20,7 @@ final class EcRecover implements Precompile {
         BigInteger r = new BigInteger(1, Arrays.copyOfRange(in, 64, 96));
         BigInteger s = new BigInteger(1, Arrays.copyOfRange(in, 96, 128));
         if (!v.equals(BigInteger.valueOf(27)) && !v.equals(BigInteger.valueOf(28))) return new byte[0];
-        Optional<Address> a = Secp256k1.recoverWithLimbs(Arrays.copyOf(in, 32), v.intValue() - 27, r, s);
+        Optional<Address> a = Secp256k1.recoverInEvm(Arrays.copyOf(in, 32), v.intValue() - 27, r, s);
         if (a.isEmpty()) return new byte[0];
         byte[] out = new byte[32];
         System.arraycopy(a.get().toArray(), 0, out, 12, 20);

@@ -146,6 +146,17 @@ class Secp256k1RecoveryTest {
         Optional<Address> got = Secp256k1.recoverWithLimbs(hash, recId, r, s);
         assertEquals(ref, got, () -> "r " + r.toString(16) + " s " + s.toString(16) + " recId " + recId + " hash "
                 + new BigInteger(1, hash).toString(16));
+        Optional<Address> lib = Secp256k1.recoverNative(hash, recId, r, s);
+        assertEquals(ref, lib, () -> "libsecp256k1: r " + r.toString(16) + " s " + s.toString(16) + " recId " + recId + " hash "
+                + new BigInteger(1, hash).toString(16));
+    }
+
+    /** The node's senders, votes and the ECRECOVER precompile run libsecp256k1 on the platform the image is built for. */
+    @Test
+    void libsecp256k1IsLoadedOnLinuxAmd64() {
+        if ("amd64".equals(System.getProperty("os.arch")) && System.getProperty("os.name").startsWith("Linux")) {
+            assertTrue(Secp256k1.nativeRecovery(), "libsecp256k1 did not load (see the log): recovery fell back to Bouncy Castle");
+        }
     }
 
     @Test
@@ -169,6 +180,8 @@ class Secp256k1RecoveryTest {
             assertEquals(Optional.of(signer), Secp256k1.recoverWithLimbs(hash, recId, r, s));
             // the high-s twin with the other parity recovers the same signer
             assertEquals(Optional.of(signer), Secp256k1.recoverWithLimbs(hash, 1 - recId, r, N.subtract(s)));
+            assertEquals(Optional.of(signer), Secp256k1.recover(hash, recId, r, s));
+            assertEquals(Optional.of(signer), Secp256k1.recoverInEvm(hash, 1 - recId, r, N.subtract(s)));
             same(hash, recId, r, s);
             same(hash, 1 - recId, r, s);
         }

@@ -48,4 +48,38 @@ class RlpTest {
         byte[] inner = Rlp.encode(Rlp.list(str("cat")));
         assertEquals("0xc5c4836361" + "74", enc(Rlp.list(Rlp.raw(inner))));
     }
+
+    /** The one-pass encoder gives web3j's bytes for every shape: strings at the 1/55/56-byte and 0x7f/0x80 edges, deep and long lists. */
+    @Test
+    void encodesExactlyAsWeb3jForRandomTrees() {
+        java.util.Random rnd = new java.util.Random(11);
+        for (int i = 0; i < 3_000; i++) {
+            org.web3j.rlp.RlpType t = randomItem(rnd, 0);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(org.web3j.rlp.RlpEncoder.encode(t), Rlp.encode(t));
+        }
+        java.util.List<org.web3j.rlp.RlpType> body = new java.util.ArrayList<>();
+        for (int i = 0; i < 2_000; i++) body.add(Rlp.list(Rlp.bytes(new byte[130 + i % 7]), Rlp.uint(i)));
+        org.junit.jupiter.api.Assertions.assertArrayEquals(org.web3j.rlp.RlpEncoder.encode(Rlp.list(body)), Rlp.encode(Rlp.list(body)));
+    }
+
+    private static org.web3j.rlp.RlpType randomItem(java.util.Random rnd, int depth) {
+        if (depth < 4 && rnd.nextInt(3) == 0) {
+            int n = rnd.nextInt(rnd.nextBoolean() ? 4 : 70);
+            java.util.List<org.web3j.rlp.RlpType> items = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) items.add(randomItem(rnd, depth + 1));
+            return Rlp.list(items);
+        }
+        switch (rnd.nextInt(4)) {
+            case 0:
+                return Rlp.uint(rnd.nextInt(4) == 0 ? rnd.nextInt(300) : rnd.nextLong());
+            case 1:
+                return Rlp.uint(new BigInteger(rnd.nextInt(300), rnd));
+            default:
+                int[] sizes = {0, 1, 1, 2, 54, 55, 56, 57, 255, 256, 1000, 70_000};
+                byte[] b = new byte[sizes[rnd.nextInt(sizes.length)]];
+                rnd.nextBytes(b);
+                if (b.length == 1 && rnd.nextBoolean()) b[0] = (byte) (rnd.nextBoolean() ? 0x7f : 0x80);
+                return Rlp.bytes(b);
+        }
+    }
 }
