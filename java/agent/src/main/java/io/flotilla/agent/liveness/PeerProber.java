@@ -44,13 +44,18 @@ public final class PeerProber {
 
     /**
      * @param grace how long a peer must stay unhealthy before it is reported
+     * @param joinGrace how long a member is not judged after this prober first sees it in the chain: a member that just
+     *     joined by rotation starts its subnode and catches up from an empty volume first
      * @param maxReportsPerHour reports sent in any rolling hour at most
      * @param maxGasPerHour gas those reports may use in any rolling hour
      */
-    public record Policy(Duration grace, int maxReportsPerHour, long maxGasPerHour) {
+    public record Policy(Duration grace, Duration joinGrace, int maxReportsPerHour, long maxGasPerHour) {
+
+        /** The default join allowance: long enough for a joining subnode to start and catch up on a small share. */
+        public static final Duration JOIN_GRACE = Duration.ofMinutes(2);
 
         public static Policy withGrace(Duration grace) {
-            return new Policy(grace, 10, 3_000_000);
+            return new Policy(grace, JOIN_GRACE, 10, 3_000_000);
         }
     }
 
@@ -60,9 +65,14 @@ public final class PeerProber {
     private record Peer(long chainId, long nodeId) {}
 
     private static final class PeerState {
+        final Instant firstSeen;
         long lastHead = -1;
         Instant unhealthySince;
         Instant reportedAt;
+
+        PeerState(Instant firstSeen) {
+            this.firstSeen = firstSeen;
+        }
     }
 
     private record Report(Instant at, long gas) {}
@@ -120,7 +130,8 @@ public final class PeerProber {
                 }
                 Peer peer = new Peer(subnode.chainId(), m.nodeId());
                 seen.add(peer);
-                PeerState state = peers.computeIfAbsent(peer, p -> new PeerState());
+                PeerState state = peers.computeIfAbsent(peer, p -> new PeerState(now));
+                boolean settled = !now.isBefore(state.firstSeen.plus(policy.joinGrace()));
                 Optional<SubnodeRpc.Health> health = rpc.health(m.ip(), m.firstPort() + Ports.RPC_HTTP, now);
                 probed++;
                 boolean healthy;
@@ -138,8 +149,9 @@ public final class PeerProber {
                     state.lastHead = head;
                 }
                 metrics.counter("flotilla.probes", "target", "peer", "result", result).increment();
-                if (healthy || !ownFinalizing) {
-                    // While this node's own subnode is not finalizing it cannot judge: the clock starts when it can.
+                if (healthy || !ownFinalizing || !settled) {
+                    // While this node's own subnode is not finalizing it cannot judge, and a member that just joined gets
+                    // time to start and catch up: the clock starts when both are over.
                     state.unhealthySince = null;
                 } else {
                     if (state.unhealthySince == null) {

@@ -216,8 +216,10 @@ class AgentIntegrationTest {
         ObservedContainer victim = runtime.listContainers(Map.of(Names.LABEL_NODE, Long.toString(dead.id), Names.LABEL_CHAIN, Long.toString(alpha))).getFirst();
         runtime.stopContainer(victim.id(), Duration.ofSeconds(1));
         List<SimulatedNode> survivors = chain.members().stream().filter(m -> m != dead.id).map(this::node).toList();
-        // Reports are sent on the probing thread here (Runnable::run) so the test can count them.
-        List<PeerProber> probers = survivors.stream().map(n -> n.prober(Duration.ofSeconds(1), Runnable::run)).toList();
+        // Reports are sent on the probing thread here (Runnable::run) so the test can count them; the probers are new, so
+        // the join allowance (a member first seen) is set to zero.
+        List<PeerProber> probers = survivors.stream()
+                .map(n -> n.prober(new PeerProber.Policy(Duration.ofSeconds(1), Duration.ZERO, 10, 3_000_000), Runnable::run)).toList();
         for (int k = 0; k < survivors.size(); k++) {
             PeerProber.Round first = probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains());
             assertThat(first.queued()).as("nobody is reported before the grace period").isEmpty();

@@ -74,7 +74,9 @@ class AgentResilienceTest {
     }
 
     private void startLoop(SimulatedNode node) {
-        ReconcileLoop loop = node.loop(Duration.ofMillis(300), Duration.ofSeconds(5), Runnable::run);
+        // No join allowance: the chain is created during the test, and its peers must be judged from the start.
+        ReconcileLoop loop = node.loop(Duration.ofMillis(300), Duration.ofSeconds(5),
+                new io.flotilla.agent.liveness.PeerProber.Policy(GRACE, Duration.ZERO, 10, 3_000_000), Runnable::run);
         loop.start();
         loops.put(node.id, loop);
     }
@@ -150,7 +152,8 @@ class AgentResilienceTest {
         var events = new io.flotilla.agent.reconcile.EventWatcher(offlineWeb3j, network.book, offlineClient,
                 new io.flotilla.agent.state.AgentStateStore(offline.dataDir()), 1000);
         var prober = new io.flotilla.agent.liveness.PeerProber(offlineClient, new io.flotilla.agent.liveness.SubnodeRpc(),
-                io.flotilla.agent.liveness.PeerProber.Policy.withGrace(GRACE), Clock.systemUTC(), new SimpleMeterRegistry(), Runnable::run);
+                new io.flotilla.agent.liveness.PeerProber.Policy(GRACE, Duration.ZERO, 10, 3_000_000), Clock.systemUTC(),
+                new SimpleMeterRegistry(), Runnable::run);
         ReconcileLoop loop = new ReconcileLoop(agent, events, runtime, prober, status, new SimpleMeterRegistry(), Duration.ofMillis(300),
                 Duration.ofSeconds(5));
         loop.start();

@@ -109,7 +109,9 @@ class EndToEndTest {
 
     /** The agent's production loop for one node: polls contract events, resyncs, probes its chains' peers. */
     private void startAgent(SimulatedNode node) throws IOException {
-        ReconcileLoop loop = node.loop(Duration.ofMillis(300), Duration.ofSeconds(5), reporter);
+        // A member first seen (joined by rotation) is not judged for 45 s: its subnode starts and catches up first.
+        ReconcileLoop loop = node.loop(Duration.ofMillis(300), Duration.ofSeconds(5),
+                new io.flotilla.agent.liveness.PeerProber.Policy(LIVENESS_THRESHOLD, Duration.ofSeconds(45), 10, 3_000_000), reporter);
         node.agent.reconcile();
         loop.start();
         agents.put(node.id, loop);
