@@ -26,7 +26,7 @@ fi
 
 CONTEXT="$(mktemp -d)"
 trap 'rm -rf "$CONTEXT"' EXIT
-cp "$HERE/Dockerfile" "$HERE/entrypoint.sh" "$HERE/passwd" "$HERE/group" "$CONTEXT/"
+cp "$HERE/Dockerfile" "$HERE/entrypoint.sh" "$HERE/index.cgi" "$HERE/passwd" "$HERE/group" "$CONTEXT/"
 cp "$BUSYBOX" "$CONTEXT/busybox"
 
 # No buildx on these machines and no registry: the legacy builder, never pulling, with no network.

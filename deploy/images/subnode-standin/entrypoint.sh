@@ -1,5 +1,7 @@
 #!/bin/sh
-# Stand-in subnode. Reads the config the agent mounts read-only and serves a status page on bindIp:rpcPort.
+# Stand-in subnode. Reads the config the agent mounts read-only and serves a status page on bindIp:rpcPort. It also
+# answers JSON-RPC eth_getBlockByNumber with a fresh head (an idle chain that is finalizing), so the agent's liveness
+# probes and restart checks can be exercised without the real subnode; any other method is "method not found".
 set -eu
 
 CONFIG="${FLOTILLA_CONFIG:-/config/config.json}"
@@ -71,7 +73,7 @@ esac
 [ -n "$IP" ] || fail "bindIp missing in $CONFIG"
 
 mkdir -p "$WWW" 2>/dev/null || fail "cannot write $WWW (the root filesystem is read-only: mount a tmpfs at /tmp)"
-cat > "$WWW/index.html" <<PAGE
+cat > "$WWW/page.html" <<PAGE
 <!DOCTYPE html>
 <html><head><title>flotilla subnode stand-in</title></head>
 <body>
@@ -84,7 +86,8 @@ PAGE
 
 echo "subnode-standin: chain '$CHAIN' node '$NODE', status page on http://$IP:$PORT/"
 # httpd runs as a child: as PID 1 it would ignore SIGTERM and every stop would end in a kill.
-httpd -f -p "$IP:$PORT" -h "$WWW" &
+# /www (in the image: /tmp is noexec) has no index.html, so httpd runs /www/cgi-bin/index.cgi for "/".
+httpd -f -p "$IP:$PORT" -h /www &
 HTTPD=$!
 trap 'kill "$HTTPD" 2>/dev/null; wait "$HTTPD" 2>/dev/null; echo "subnode-standin: stopped"; exit 0' TERM INT
 set +e

@@ -3,6 +3,11 @@ package io.flotilla.agent;
 import io.flotilla.agent.config.AgentSettings;
 import io.flotilla.agent.config.SettingsValidator;
 import io.flotilla.agent.liveness.PeerProber;
+import io.flotilla.agent.liveness.SubnodeRpc;
+import io.flotilla.agent.reconcile.EventWatcher;
+import io.flotilla.agent.state.AgentStateStore;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import io.flotilla.agent.node.NodeKey;
 import io.flotilla.agent.reconcile.ReconcileLoop;
 import io.flotilla.agent.reconcile.ReconcilerFactory;
@@ -64,19 +69,19 @@ class AgentConfiguration {
         return ReconcilerFactory.create(settings, client, runtime, status, metrics, clock);
     }
 
-    @Bean(initMethod = "start", destroyMethod = "close")
-    ReconcileLoop reconcileLoop(Reconciler reconciler, Web3j web3j, ManagerClient client, AgentStatus status, AgentSettings settings,
-            Clock clock) {
-        ManagerEvents events = new ManagerEvents(web3j, client.addressBook(), Math.max(0, safeBlockNumber(client) - 1));
-        PeerProber prober = new PeerProber(client, settings.livenessThreshold(), clock);
-        return new ReconcileLoop(reconciler, events, prober, status, settings.pollInterval(), settings.resyncInterval());
+    /** Sends liveness reports (each waits for its receipt) off the probing and reconciling threads. */
+    @Bean(destroyMethod = "shutdownNow")
+    ExecutorService livenessReporter() {
+        return Executors.newSingleThreadExecutor(Thread.ofPlatform().name("flotilla-reporter").daemon().factory());
     }
 
-    private static long safeBlockNumber(ManagerClient client) {
-        try {
-            return client.blockNumber();
-        } catch (RuntimeException e) {
-            return 0; // the loop reports the outage and retries
-        }
+    @Bean(initMethod = "start", destroyMethod = "close")
+    ReconcileLoop reconcileLoop(Reconciler reconciler, Web3j web3j, ManagerClient client, ContainerRuntime runtime, AgentStatus status,
+            AgentSettings settings, MeterRegistry metrics, Clock clock, ExecutorService livenessReporter) {
+        EventWatcher events = new EventWatcher(web3j, client.addressBook(), client, new AgentStateStore(settings.dataDir()),
+                ManagerEvents.DEFAULT_MAX_RANGE);
+        PeerProber prober = new PeerProber(client, new SubnodeRpc(), PeerProber.Policy.withGrace(settings.livenessThreshold()), clock,
+                metrics, livenessReporter);
+        return new ReconcileLoop(reconciler, events, runtime, prober, status, metrics, settings.pollInterval(), settings.resyncInterval());
     }
 }

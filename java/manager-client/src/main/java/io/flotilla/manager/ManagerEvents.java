@@ -17,8 +17,9 @@ import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 
 /**
- * The stream of manager events an agent reacts to, read by polling eth_getLogs from the last block seen. Each
- * {@link #poll()} returns the events of the blocks mined since the previous call, oldest first.
+ * The stream of manager events an agent reacts to, read by polling eth_getLogs from the last block processed. Each
+ * {@link #poll()} returns the events of at most {@code maxRange} blocks after the last processed one, oldest first
+ * (providers reject unbounded ranges); a caller that is behind polls again at once ({@link #lag()}).
  */
 public final class ManagerEvents {
 
@@ -37,29 +38,58 @@ public final class ManagerEvents {
         }
     }
 
+    /** Blocks per eth_getLogs request by default: within what public providers accept. */
+    public static final long DEFAULT_MAX_RANGE = 1_000;
+
     private final Web3j web3j;
+    private final long maxRange;
     private final Map<String, String> contractByAddress = new HashMap<>();
-    private long nextBlock;
+    private volatile long nextBlock;
+    private volatile long lag;
 
     /** Starts reading from the block after {@code fromBlockExclusive}. */
     public ManagerEvents(Web3j web3j, AddressBook book, long fromBlockExclusive) {
+        this(web3j, book, fromBlockExclusive, DEFAULT_MAX_RANGE);
+    }
+
+    /** Starts reading from the block after {@code fromBlockExclusive}, {@code maxRange} blocks per request at most. */
+    public ManagerEvents(Web3j web3j, AddressBook book, long fromBlockExclusive, long maxRange) {
+        if (maxRange < 1) {
+            throw new IllegalArgumentException("maxRange must be at least 1, got " + maxRange);
+        }
         this.web3j = web3j;
+        this.maxRange = maxRange;
         for (String name : List.of(AddressBook.SIDECHAIN_MANAGER, AddressBook.NODE_REGISTRY, AddressBook.IMAGE_REGISTRY)) {
             contractByAddress.put(book.address(name).toLowerCase(), name);
         }
         this.nextBlock = fromBlockExclusive + 1;
     }
 
-    /** Events of the blocks mined since the last poll (throws {@link ManagerException} when the RPC fails). */
+    /** The last block whose events were returned. */
+    public long lastProcessedBlock() {
+        return nextBlock - 1;
+    }
+
+    /** Blocks mined but not yet read, as of the last poll. */
+    public long lag() {
+        return lag;
+    }
+
+    /**
+     * Events of the next blocks after the last processed one, at most {@code maxRange} of them (throws
+     * {@link ManagerException} when the RPC fails; nothing is marked processed then).
+     */
     public List<ManagerEvent> poll() {
         try {
             long latest = web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
             if (latest < nextBlock) {
+                lag = 0;
                 return List.of();
             }
+            long to = Math.min(latest, nextBlock + maxRange - 1);
             EthFilter filter = new EthFilter(
                     DefaultBlockParameter.valueOf(BigInteger.valueOf(nextBlock)),
-                    DefaultBlockParameter.valueOf(BigInteger.valueOf(latest)),
+                    DefaultBlockParameter.valueOf(BigInteger.valueOf(to)),
                     new ArrayList<>(contractByAddress.keySet()));
             EthLog response = web3j.ethGetLogs(filter).send();
             if (response.hasError()) {
@@ -74,7 +104,8 @@ public final class ManagerEvents {
                             contractByAddress.get(log.getAddress().toLowerCase()), name, log.getTopics().subList(1, log.getTopics().size())));
                 }
             }
-            nextBlock = latest + 1;
+            nextBlock = to + 1;
+            lag = latest - to;
             return events;
         } catch (ManagerException e) {
             throw e;

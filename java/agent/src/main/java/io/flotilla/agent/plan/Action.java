@@ -23,8 +23,13 @@ public sealed interface Action {
     /** Starts an exited container again; {@code attempt} counts restarts since it last ran stably. */
     record RestartContainer(long chainId, String containerId, int attempt, int exitCode) implements Action {}
 
-    /** Replaces a container whose config or image changed; the data volume is kept. */
-    record RecreateContainer(long chainId, String containerId, DesiredSubnode subnode, String reason) implements Action {}
+    /**
+     * Replaces a container whose image or process config changed; the data volume is kept. When the container runs
+     * ({@code running}), the executor first checks that the chain's other members are finalizing, so no two members
+     * of a chain restart at once.
+     */
+    record RecreateContainer(long chainId, String containerId, DesiredSubnode subnode, String reason, boolean running)
+            implements Action {}
 
     record RemoveContainer(long chainId, String containerId, String reason) implements Action {}
 

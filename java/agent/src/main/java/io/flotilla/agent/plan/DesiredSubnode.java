@@ -8,7 +8,9 @@ import io.flotilla.agent.runtime.ResourceLimits;
  * @param slot this node's port slot for the chain (ports basePort + slot x 16 + offset)
  * @param imageId the pinned image, "sha256:..." from the image registry
  * @param configJson the subnode's config file, rendered
- * @param configHash short hash of {@code configJson}; a change means the subnode must restart with the new config
+ * @param configHash short hash of {@code configJson}: the file on disk must hash to it (a change is written live)
+ * @param processHash short hash of what needs a new process (image, limits, ports, keys, chain id, genesis...); a
+ *     change recreates the container, which is labelled with it
  */
 public record DesiredSubnode(
         long chainId,
@@ -19,7 +21,8 @@ public record DesiredSubnode(
         String imageId,
         ResourceLimits limits,
         String configJson,
-        String configHash) {
+        String configHash,
+        String processHash) {
 
     public String containerName() {
         return Names.container(chainName, nodeId);

@@ -11,7 +11,8 @@ public final class Names {
     public static final String LABEL_CHAIN_NAME = "io.flotilla.chain-name";
     public static final String LABEL_IMAGE_VERSION = "io.flotilla.image-version";
     public static final String LABEL_IMAGE_ID = "io.flotilla.image-id";
-    public static final String LABEL_CONFIG_HASH = "io.flotilla.config-hash";
+    /** Hash of what needs a new process; a member-set change leaves it unchanged (docs/agent.md, "Live switch"). */
+    public static final String LABEL_PROCESS_HASH = "io.flotilla.process-hash";
 
     private Names() {}
 
@@ -36,7 +37,7 @@ public final class Names {
     public static Map<String, String> containerLabels(DesiredSubnode s) {
         return Map.of(LABEL_MANAGED, "true", LABEL_NODE, Long.toString(s.nodeId()), LABEL_CHAIN, Long.toString(s.chainId()),
                 LABEL_CHAIN_NAME, s.chainName(), LABEL_IMAGE_VERSION, s.imageVersion(), LABEL_IMAGE_ID, s.imageId(),
-                LABEL_CONFIG_HASH, s.configHash());
+                LABEL_PROCESS_HASH, s.processHash());
     }
 
     /** The chain id a container or volume is labelled with, -1 when the label is missing or malformed. */

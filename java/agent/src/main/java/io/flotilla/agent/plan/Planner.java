@@ -82,16 +82,21 @@ public final class Planner {
             String reason = changeReason(current, subnode);
             if (reason != null) {
                 actions.add(new WriteConfig(subnode.chainId(), subnode));
-                actions.add(new RecreateContainer(subnode.chainId(), current.id(), subnode, reason));
+                actions.add(new RecreateContainer(subnode.chainId(), current.id(), subnode, reason,
+                        current.state() == ContainerState.RUNNING));
                 continue;
+            }
+            if (!subnode.configHash().equals(actual.configHashes().get(subnode.chainId()))) {
+                // A live field changed (the member set): the running subnode reads the new file, no restart.
+                actions.add(new WriteConfig(subnode.chainId(), subnode));
             }
             planLiveness(current, subnode.chainId(), actual, now, actions);
         }
 
         for (Map.Entry<Long, List<ObservedContainer>> entry : containersByChain.entrySet()) {
             long chainId = entry.getKey();
-            if (desiredByChain.containsKey(chainId)) {
-                continue;
+            if (desiredByChain.containsKey(chainId) || chainId < 0 || desired.strayChains().contains(chainId)) {
+                continue; // a stray container (unknown or malformed chain label) is reported, never touched
             }
             Instant leaveAt = desired.leavingUntil().get(chainId);
             for (ObservedContainer container : entry.getValue()) {
@@ -119,6 +124,9 @@ public final class Planner {
      */
     public static boolean isOrphaned(ObservedVolume volume, DesiredState desired, ActualState actual) {
         long chainId = Names.chainOf(volume.labels());
+        if (chainId < 0 || desired.strayChains().contains(chainId)) {
+            return false;
+        }
         return desired.subnodes().stream().noneMatch(s -> s.chainId() == chainId)
                 && !desired.leavingUntil().containsKey(chainId)
                 && actual.containers().stream().noneMatch(c -> Names.chainOf(c.labels()) == chainId);
@@ -136,8 +144,8 @@ public final class Planner {
         if (!subnode.imageId().equals(current.labels().get(Names.LABEL_IMAGE_ID))) {
             return "image changed to " + subnode.imageVersion();
         }
-        if (!subnode.configHash().equals(current.labels().get(Names.LABEL_CONFIG_HASH))) {
-            return "config changed";
+        if (!subnode.processHash().equals(current.labels().get(Names.LABEL_PROCESS_HASH))) {
+            return "process config changed (limits, ports, keys, chain or genesis)";
         }
         if (!subnode.containerName().equals(current.name())) {
             return "unexpected container name " + current.name();

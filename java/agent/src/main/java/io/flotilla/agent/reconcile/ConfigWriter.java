@@ -20,6 +20,8 @@ import java.util.stream.Stream;
  */
 public final class ConfigWriter {
 
+    public static final String CONFIG_FILE = "config.json";
+
     private final Path root;
     private final byte[] keystore;
     private final byte[] password;
@@ -36,15 +38,26 @@ public final class ConfigWriter {
         return root.resolve(subnode.containerName());
     }
 
+    /** Hash ({@link SubnodeConfig#hash}) of the config file on disk, empty when there is none or it cannot be read. */
+    public java.util.Optional<String> currentHash(DesiredSubnode subnode) {
+        Path file = directoryOf(subnode).resolve(CONFIG_FILE);
+        try {
+            return java.util.Optional.of(SubnodeConfig.hash(Files.readString(file, StandardCharsets.UTF_8)));
+        } catch (IOException | UncheckedIOException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
     /** Writes the files whose content differs; returns the directory. */
     public Path write(DesiredSubnode subnode) {
         Path dir = directoryOf(subnode);
         try {
             Files.createDirectories(dir);
             restrict(dir, "rwxr-x---");
-            writeIfChanged(dir.resolve("config.json"), subnode.configJson().getBytes(StandardCharsets.UTF_8));
             writeIfChanged(dir.resolve(SubnodeConfig.KEY_FILE), keystore);
             writeIfChanged(dir.resolve(SubnodeConfig.PASSWORD_FILE), password);
+            // Last: a subnode watching the directory sees the new config only once everything it names is in place.
+            writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8));
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the config of " + subnode.containerName() + ": " + e.getMessage(), e);
@@ -70,7 +83,9 @@ public final class ConfigWriter {
         if (Files.exists(file) && Arrays.equals(Files.readAllBytes(file), content)) {
             return;
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        // The temporary file is in the same (mounted) directory, so the rename is atomic and the subnode never reads
+        // a half-written file.
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         Files.write(tmp, content);
         restrict(tmp, "rw-r-----");
         try {
@@ -80,13 +95,18 @@ public final class ConfigWriter {
         }
     }
 
+    /** The mode with "other" given the group's read (and, for directories, search) bits: rw-r----- gives rw-r--r--. */
+    static String readableByOthers(String mode) {
+        return mode.substring(0, 6) + mode.substring(3, 6).replace('w', '-');
+    }
+
     private void restrict(Path path, String mode) throws IOException {
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
         try {
             Files.setAttribute(path, "unix:gid", subnodeGid);
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             // Not root (a developer's run): let the subnode user read through "other" instead.
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode.replace("---", mode.startsWith("rwx") ? "r-x" : "r--")));
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(readableByOthers(mode)));
         }
     }
 }

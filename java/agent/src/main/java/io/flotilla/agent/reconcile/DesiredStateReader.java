@@ -39,8 +39,10 @@ public final class DesiredStateReader {
             boolean joinedByRotation = client.rotationsOf(chain.id()).stream().anyMatch(r -> r.joiningNode() == node.id());
             SubnodeConfig.Rendered config = SubnodeConfig.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
                     client.membersOf(chain.id()), joinedByRotation);
+            var subnodeLimits = limits.forUnits(placement.unitsPerNode());
             subnodes.add(new DesiredSubnode(chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
-                    chain.imageDigest(), limits.forUnits(placement.unitsPerNode()), config.json(), config.hash()));
+                    chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
+                    SubnodeConfig.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits)));
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
         Map<Long, Instant> leavingUntil = new HashMap<>();
@@ -48,8 +50,14 @@ public final class DesiredStateReader {
         // blocks) or lag behind it (no block for a while), so chain time is taken as the later of the two.
         Instant latestBlock = runningChains.stream().anyMatch(c -> !placed.contains(c)) ? client.latestBlockTime() : now;
         Instant chainNow = latestBlock.isAfter(now) ? latestBlock : now;
+        Set<Long> stray = new java.util.HashSet<>();
+        long known = runningChains.stream().anyMatch(c -> !placed.contains(c)) ? client.chainCount() : 0;
         for (long chainId : runningChains) {
             if (placed.contains(chainId)) {
+                continue;
+            }
+            if (chainId < 1 || chainId > known) {
+                stray.add(chainId); // chain ids run from 1 to chainCount: the contracts never heard of this one
                 continue;
             }
             if (client.chain(chainId).status() != ChainInfo.ChainStatus.ACTIVE) {
@@ -62,6 +70,6 @@ public final class DesiredStateReader {
                     .filter(finishAt -> finishAt.isAfter(chainNow))
                     .ifPresent(finishAt -> leavingUntil.put(chainId, now.plus(java.time.Duration.between(chainNow, finishAt))));
         }
-        return new DesiredState(node.id(), subnodes, leavingUntil);
+        return new DesiredState(node.id(), subnodes, leavingUntil, stray);
     }
 }

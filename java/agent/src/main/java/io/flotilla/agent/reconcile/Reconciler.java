@@ -13,6 +13,7 @@ import io.flotilla.agent.runtime.ContainerStats;
 import io.flotilla.agent.runtime.ObservedContainer;
 import io.flotilla.agent.runtime.ObservedContainer.ContainerState;
 import io.flotilla.agent.runtime.ObservedVolume;
+import io.flotilla.agent.state.AgentStateStore;
 import io.flotilla.agent.status.AgentStatus;
 import io.flotilla.agent.status.AgentStatus.Health;
 import io.flotilla.agent.status.AgentStatus.SubnodeView;
@@ -47,6 +48,8 @@ public final class Reconciler {
     private static final Logger LOG = LoggerFactory.getLogger(Reconciler.class);
     private static final Duration STABLE_AFTER = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
+    /** Restarts without a stable run (60 s) after which a subnode counts as crash-looping: health DOWN. */
+    static final int CRASH_LOOP_RESTARTS = 3;
 
     private final ManagerClient client;
     private final ContainerRuntime runtime;
@@ -54,6 +57,8 @@ public final class Reconciler {
     private final ChainDuties duties;
     private final Planner planner;
     private final ConfigWriter configWriter;
+    private final AgentStateStore store;
+    private final RestartGate gate;
     private final String subnodeUser;
     private final AgentStatus status;
     private final MeterRegistry metrics;
@@ -64,19 +69,25 @@ public final class Reconciler {
     // Docker 20.10 takes 1-2 s per stats sample, so samples are taken off the reconcile path (see sampleStats).
     private final Map<String, ContainerStats> statsCache = new ConcurrentHashMap<>();
     private final Map<ContainerState, AtomicLong> containersByState = new EnumMap<>(ContainerState.class);
+    private final Map<String, ChainGauge> chainGauges = new ConcurrentHashMap<>();
+    private final Set<String> strayReported = ConcurrentHashMap.newKeySet();
     private volatile DesiredState lastDesired;
+    private volatile String nodeAddress;
     private volatile Set<Long> runningChains = Set.of();
     private volatile Long nodeId;
     private long passes;
 
     public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, ChainDuties duties, Planner planner,
-            ConfigWriter configWriter, String subnodeUser, AgentStatus status, MeterRegistry metrics, Clock clock) {
+            ConfigWriter configWriter, AgentStateStore store, RestartGate gate, String subnodeUser, AgentStatus status,
+            MeterRegistry metrics, Clock clock) {
         this.client = client;
         this.runtime = runtime;
         this.reader = reader;
         this.duties = duties;
         this.planner = planner;
         this.configWriter = configWriter;
+        this.store = store;
+        this.gate = gate;
         this.subnodeUser = subnodeUser;
         this.status = status;
         this.metrics = metrics;
@@ -119,15 +130,21 @@ public final class Reconciler {
         Optional<NodeInfo> me = client.nodeByAddress(client.account());
         if (me.isEmpty()) {
             Set<Long> candidates = new HashSet<>();
-            runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true"))
-                    .forEach(c -> candidates.add(Long.parseLong(c.labels().getOrDefault(Names.LABEL_NODE, "0"))));
-            runtime.listVolumes(Map.of(Names.LABEL_MANAGED, "true"))
-                    .forEach(v -> candidates.add(Long.parseLong(v.labels().getOrDefault(Names.LABEL_NODE, "0"))));
+            runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true")).forEach(c -> candidates.add(nodeOf(c.labels())));
+            runtime.listVolumes(Map.of(Names.LABEL_MANAGED, "true")).forEach(v -> candidates.add(nodeOf(v.labels())));
             candidates.remove(0L);
             me = candidates.stream().map(client::node).filter(n -> n.address().equalsIgnoreCase(client.account())).findFirst();
         }
         me.ifPresent(n -> nodeId = n.id());
         return me;
+    }
+
+    private static long nodeOf(Map<String, String> labels) {
+        try {
+            return Long.parseLong(labels.getOrDefault(Names.LABEL_NODE, "0"));
+        } catch (NumberFormatException e) {
+            return 0; // a malformed label names no node
+        }
     }
 
     /** Chains whose subnode on this node was running at the end of the last pass. */
@@ -140,8 +157,12 @@ public final class Reconciler {
         return lastDesired;
     }
 
-    /** Runs one pass; returns the actions applied (empty when the pass was skipped). */
-    public synchronized List<Action> reconcile() {
+    /**
+     * Runs one full pass: contracts, Docker, plan, apply. Returns the actions applied. When the contracts cannot be
+     * read, the pass falls back to {@link #keepRunning}: subnodes that exist keep being started from the last known
+     * desired state, and nothing is created, replaced or removed.
+     */
+    public List<Action> reconcile() {
         long started = System.nanoTime();
         Instant now = clock.instant();
         NodeInfo node;
@@ -160,8 +181,8 @@ public final class Reconciler {
                 node = client.node(node.id());
             }
         } catch (ManagerException e) {
-            status.degraded("manager RPC: " + e.getMessage());
-            return List.of();
+            metrics.counter("flotilla.rpc.errors", "endpoint", "manager").increment();
+            return keepRunning("manager RPC: " + e.getMessage());
         }
         try {
             containers = runtime.listContainers(Names.nodeSelector(node.id()));
@@ -171,14 +192,37 @@ public final class Reconciler {
             return List.of();
         }
         try {
-            Set<Long> running = new HashSet<>();
-            containers.forEach(c -> running.add(Names.chainOf(c.labels())));
-            desired = reader.read(node, running, now);
+            Set<Long> present = new HashSet<>();
+            containers.forEach(c -> present.add(Names.chainOf(c.labels())));
+            volumes.forEach(v -> present.add(Names.chainOf(v.labels())));
+            desired = reader.read(node, present, now);
         } catch (ManagerException e) {
-            status.degraded("manager RPC: " + e.getMessage());
+            metrics.counter("flotilla.rpc.errors", "endpoint", "manager").increment();
+            return keepRunning("manager RPC: " + e.getMessage());
+        }
+        // The contracts were read without holding the lock, so Docker-only passes (restarts) never wait for the RPC.
+        synchronized (this) {
+            return applyDesired(node, desired, started, now);
+        }
+    }
+
+    private List<Action> applyDesired(NodeInfo node, DesiredState desired, long started, Instant now) {
+        lastDesired = desired;
+        nodeAddress = node.address();
+        try {
+            store.saveDesired(desired, now);
+        } catch (RuntimeException e) {
+            LOG.warn("{}", e.getMessage()); // the pass goes on: the file only matters for the next outage
+        }
+        List<ObservedContainer> containers;
+        List<ObservedVolume> volumes;
+        try {
+            containers = runtime.listContainers(Names.nodeSelector(node.id()));
+            volumes = runtime.listVolumes(Names.nodeSelector(node.id()));
+        } catch (RuntimeException e) {
+            status.degraded("docker: " + e.getMessage());
             return List.of();
         }
-        lastDesired = desired;
 
         Set<String> images = new HashSet<>();
         for (DesiredSubnode s : desired.subnodes()) {
@@ -187,48 +231,164 @@ public final class Reconciler {
             }
         }
         forgetStableRestarts(containers, now);
-        ActualState actual = new ActualState(containers, volumes, images, restarts, trackOrphans(desired, containers, volumes, now));
+        Map<Long, String> onDisk = new HashMap<>();
+        for (DesiredSubnode s : desired.subnodes()) {
+            configWriter.currentHash(s).ifPresent(h -> onDisk.put(s.chainId(), h));
+        }
+        ActualState actual = new ActualState(containers, volumes, images, restarts, trackOrphans(desired, containers, volumes, now), onDisk);
         List<Action> plan = planner.plan(desired, actual, now);
         List<String> problems = new ArrayList<>();
-        for (Action action : plan) {
-            try {
-                apply(action, now);
-                metrics.counter("flotilla.actions", "kind", action.kind()).increment();
-                if (!(action instanceof Action.RefuseImage)) {
-                    status.clearChainError(action.chainId());
-                }
-            } catch (RuntimeException e) {
-                String message = action.kind() + " failed: " + e.getMessage();
-                LOG.warn("chain {}: {}", action.chainId(), message);
-                status.chainError(action.chainId(), message);
-                problems.add("chain " + action.chainId() + ": " + message);
-            }
-        }
+        List<Action> applied = applyAll(plan, now, problems);
         List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(node.id()));
         long millis = (System.nanoTime() - started) / 1_000_000;
         latency.record(Duration.ofMillis(millis));
         passes++;
-        publish(node, desired, after, problems, now, millis);
-        return plan;
+        publish(node.id(), node.address(), desired, after, problems, now, millis);
+        return applied;
+    }
+
+    /**
+     * A Docker-only pass for when a subnode stopped (a Docker event) or the contracts cannot be read: from the last
+     * desired state (in memory, else the one saved in the data directory), starts the subnodes that exist and have
+     * stopped, with the crash-loop backoff. Creates, replaces and removes nothing. Returns the actions applied.
+     */
+    public List<Action> keepRunning() {
+        return keepRunning(null);
+    }
+
+    private synchronized List<Action> keepRunning(String outage) {
+        long started = System.nanoTime();
+        Instant now = clock.instant();
+        DesiredState desired = lastDesired;
+        String from = "the last pass";
+        if (desired == null) {
+            Optional<AgentStateStore.Saved> saved;
+            try {
+                saved = store.loadDesired();
+            } catch (RuntimeException e) {
+                saved = Optional.empty();
+                LOG.warn("{}", e.getMessage());
+            }
+            if (saved.isEmpty()) {
+                if (outage != null) {
+                    status.degraded(outage + "; no desired state known yet, nothing to keep running");
+                }
+                return List.of();
+            }
+            desired = saved.get().desired();
+            lastDesired = desired;
+            from = "the state saved at " + saved.get().savedAt();
+        }
+        List<ObservedContainer> containers;
+        try {
+            containers = runtime.listContainers(Names.nodeSelector(desired.nodeId()));
+        } catch (RuntimeException e) {
+            status.degraded("docker: " + e.getMessage());
+            return List.of();
+        }
+        forgetStableRestarts(containers, now);
+        // Only containers matter here: volumes, images and config files are not looked at (the containers exist, with
+        // their image), so the plan is filtered to starts.
+        Set<String> images = desired.subnodes().stream().map(DesiredSubnode::imageId).collect(java.util.stream.Collectors.toSet());
+        ActualState actual = new ActualState(containers, List.of(), images, restarts, Map.of(), Map.of());
+        DesiredState present = desired;
+        List<Action> plan = planner.plan(desired, actual, now).stream()
+                .filter(a -> a instanceof Action.StartContainer || a instanceof Action.RestartContainer)
+                .filter(a -> present.subnodes().stream().anyMatch(s -> s.chainId() == a.chainId()) || present.leavingUntil().containsKey(a.chainId()))
+                .toList();
+        List<String> problems = new ArrayList<>();
+        if (outage != null) {
+            problems.add(outage + "; keeping the existing subnodes running from " + from);
+        }
+        List<Action> applied = applyAll(plan, now, problems);
+        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(desired.nodeId()));
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        if (outage != null || !applied.isEmpty()) {
+            publish(desired.nodeId(), nodeAddress, desired, after, problems, now, millis);
+        }
+        return applied;
+    }
+
+    /**
+     * Applies a plan chain by chain. The steps of one chain depend on each other (volume, then config, then
+     * container), so the first failure stops the rest of that chain's steps: no container is recreated over a
+     * config that could not be written, and none is created before its labelled volume exists. Other chains go on.
+     */
+    private List<Action> applyAll(List<Action> plan, Instant now, List<String> problems) {
+        List<Action> applied = new ArrayList<>();
+        Set<Long> stopped = new HashSet<>();
+        for (Action action : plan) {
+            if (stopped.contains(action.chainId())) {
+                continue;
+            }
+            try {
+                apply(action, now);
+                applied.add(action);
+                metrics.counter("flotilla.actions", "kind", action.kind()).increment();
+                if (!(action instanceof Action.RefuseImage)) {
+                    status.clearChainError(action.chainId());
+                }
+            } catch (Deferred e) {
+                stopped.add(action.chainId());
+                String notice = action.kind() + " deferred: " + e.getMessage();
+                if (!notice.equals(status.chainNotices().get(action.chainId()))) {
+                    LOG.info("chain {}: {}", action.chainId(), notice);
+                }
+                status.chainNotice(action.chainId(), notice);
+            } catch (RuntimeException e) {
+                stopped.add(action.chainId());
+                String message = action.kind() + " failed: " + e.getMessage();
+                LOG.warn("chain {}: {} (the chain's later steps wait for the next pass)", action.chainId(), message);
+                metrics.counter("flotilla.action.failures", "kind", action.kind()).increment();
+                status.chainError(action.chainId(), message);
+                problems.add("chain " + action.chainId() + ": " + message);
+            }
+        }
+        return applied;
+    }
+
+    /** A step that must wait (another member of the chain is not finalizing); not a failure. */
+    private static final class Deferred extends RuntimeException {
+        Deferred(String message) {
+            super(message, null, false, false);
+        }
     }
 
     private void apply(Action action, Instant now) {
         switch (action) {
             case Action.CreateVolume a -> runtime.createVolume(a.subnode().volumeName(), Names.volumeLabels(a.subnode()));
-            case Action.WriteConfig a -> configWriter.write(a.subnode());
+            case Action.WriteConfig a -> {
+                configWriter.write(a.subnode());
+                status.clearChainNotice(a.chainId());
+            }
             case Action.CreateContainer a -> runtime.startContainer(runtime.createContainer(spec(a.subnode())));
             case Action.StartContainer a -> runtime.startContainer(a.containerId());
             case Action.RestartContainer a -> {
+                LOG.info("chain {}: restarting container {} (exit code {}, attempt {})", a.chainId(), a.containerId(), a.exitCode(), a.attempt());
+                // Only a start the engine accepted counts toward the crash-loop backoff: a start refused while dockerd
+                // shuts down or comes back is retried at the next pass, not pushed back by seconds.
+                runtime.startContainer(a.containerId());
                 restarts.put(a.containerId(), new RestartHistory(a.attempt(), now));
                 metrics.counter("flotilla.restarts").increment();
-                LOG.info("chain {}: restarting container {} (exit code {}, attempt {})", a.chainId(), a.containerId(), a.exitCode(), a.attempt());
-                runtime.startContainer(a.containerId());
             }
             case Action.RecreateContainer a -> {
+                if (a.running()) {
+                    Optional<String> refusal;
+                    try {
+                        refusal = gate.refusal(a.subnode());
+                    } catch (ManagerException e) {
+                        refusal = Optional.of("cannot read the chain's members: " + e.getMessage());
+                    }
+                    if (refusal.isPresent()) {
+                        throw new Deferred(refusal.get());
+                    }
+                }
                 LOG.info("chain {}: recreating container {}: {}", a.chainId(), a.containerId(), a.reason());
                 runtime.stopContainer(a.containerId(), STOP_TIMEOUT);
                 runtime.removeContainer(a.containerId());
                 restarts.remove(a.containerId());
+                metrics.counter("flotilla.recreations").increment();
+                status.clearChainNotice(a.chainId());
                 runtime.startContainer(runtime.createContainer(spec(a.subnode())));
             }
             case Action.RemoveContainer a -> {
@@ -279,15 +439,31 @@ public final class Reconciler {
         return new HashMap<>(orphanedSince);
     }
 
-    private void publish(NodeInfo node, DesiredState desired, List<ObservedContainer> containers, List<String> problems, Instant now, long millis) {
+    private void publish(long nodeId, String address, DesiredState desired, List<ObservedContainer> containers, List<String> problems,
+            Instant now, long millis) {
         containersByState.values().forEach(g -> g.set(0));
         containers.forEach(c -> containersByState.get(c.state()).incrementAndGet());
         runningChains = containers.stream().filter(c -> c.state() == ContainerState.RUNNING)
                 .map(c -> Names.chainOf(c.labels())).collect(java.util.stream.Collectors.toUnmodifiableSet());
         Map<Long, String> errors = status.chainErrors();
         Map<Long, ObservedContainer> byChain = new HashMap<>();
-        containers.forEach(c -> byChain.put(Names.chainOf(c.labels()), c));
+        List<String> notices = new ArrayList<>();
+        for (ObservedContainer c : containers) {
+            long chainId = Names.chainOf(c.labels());
+            if (chainId < 0 || desired.strayChains().contains(chainId)) {
+                String notice = "stray container " + c.name() + " is labelled for node " + nodeId + " but for chain "
+                        + c.labels().get(Names.LABEL_CHAIN) + ", which the contracts do not know: left alone";
+                notices.add(notice);
+                if (strayReported.add(c.id())) {
+                    LOG.warn("{}", notice);
+                }
+                continue;
+            }
+            byChain.put(chainId, c);
+        }
+        status.chainNotices().forEach((chain, notice) -> notices.add("chain " + chain + ": " + notice));
         List<SubnodeView> views = new ArrayList<>();
+        List<String> all = new ArrayList<>(problems);
         for (DesiredSubnode s : desired.subnodes()) {
             ObservedContainer c = byChain.remove(s.chainId());
             views.add(view(s.chainId(), s.chainName(), c, s.imageVersion(), s.imageId(), s.slot(), s.limits().cpuQuotaMicros(),
@@ -299,22 +475,57 @@ public final class Reconciler {
             views.add(view(chainId, c.labels().get(Names.LABEL_CHAIN_NAME), c, c.labels().get(Names.LABEL_IMAGE_VERSION),
                     c.labels().get(Names.LABEL_IMAGE_ID), -1, 0, 0, 0, until == null ? null : until.toString(), errors.get(chainId)));
         }
-        List<String> all = new ArrayList<>(problems);
-        errors.forEach((chain, error) -> all.add("chain " + chain + ": " + error));
-        Health health = problems.isEmpty() ? Health.OK : Health.DEGRADED;
-        status.publish(new AgentStatus.Snapshot(health, List.copyOf(all), node.id(), node.address(), now, millis, passes, views));
+        for (SubnodeView v : views) {
+            if (v.restarts() >= CRASH_LOOP_RESTARTS) {
+                all.add("chain " + v.chainId() + ": subnode " + v.container() + " is crash-looping (" + v.restarts()
+                        + " restarts without running " + STABLE_AFTER.toSeconds() + " s; last exit code " + v.exitCode() + ")");
+            }
+        }
+        errors.forEach((chain, error) -> {
+            String line = "chain " + chain + ": " + error;
+            if (!all.contains(line)) {
+                all.add(line);
+            }
+        });
+        Health health = all.isEmpty() ? Health.OK : Health.DEGRADED;
+        status.publish(new AgentStatus.Snapshot(health, List.copyOf(all), List.copyOf(notices), nodeId, address, now, millis, passes, views));
     }
 
     private SubnodeView view(long chainId, String name, ObservedContainer c, String version, String imageId, int slot, long quota,
             long memory, long pids, String leavingUntil, String error) {
         ContainerStats stats = c != null && c.state() == ContainerState.RUNNING ? statsCache.get(c.id()) : null;
-        if (stats != null) {
-            metrics.gauge("flotilla.subnode.cpu.cores", List.of(io.micrometer.core.instrument.Tag.of("chain", name)), stats.cpuCores());
-            metrics.gauge("flotilla.subnode.memory.bytes", List.of(io.micrometer.core.instrument.Tag.of("chain", name)), stats.memoryBytes());
+        if (stats != null && name != null) {
+            gauge("flotilla.subnode.cpu.cores", name).set(stats.cpuCores());
+            gauge("flotilla.subnode.memory.bytes", name).set(stats.memoryBytes());
         }
         RestartHistory history = c == null ? null : restarts.get(c.id());
         return new SubnodeView(chainId, name, c == null ? null : c.name(), c == null ? "ABSENT" : c.state().name(),
                 c == null ? 0 : c.exitCode(), version, imageId, slot, quota, memory, pids, history == null ? 0 : history.attempts(),
                 leavingUntil, error, stats == null ? null : stats.cpuCores(), stats == null ? null : stats.memoryBytes());
+    }
+
+    /**
+     * A per-chain gauge whose value holder this reconciler keeps (and the registry holds strongly): Micrometer holds
+     * gauge objects weakly by default, so a boxed value would be collected and the gauge would read NaN.
+     */
+    private ChainGauge gauge(String metric, String chain) {
+        return chainGauges.computeIfAbsent(metric + "/" + chain, k -> {
+            ChainGauge g = new ChainGauge();
+            io.micrometer.core.instrument.Gauge.builder(metric, g, ChainGauge::get).tag("chain", chain).strongReference(true).register(metrics);
+            return g;
+        });
+    }
+
+    /** A settable gauge value. */
+    private static final class ChainGauge {
+        private volatile double value;
+
+        void set(double v) {
+            value = v;
+        }
+
+        double get() {
+            return value;
+        }
     }
 }

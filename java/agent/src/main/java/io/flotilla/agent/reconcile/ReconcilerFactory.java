@@ -16,6 +16,9 @@ import java.time.Duration;
 /** Assembles a {@link Reconciler} from the agent settings; shared by the service and its tests. */
 public final class ReconcilerFactory {
 
+    /** Members of a chain replace their containers (a new image, new limits) this far apart at least. */
+    public static final Duration RESTART_STAGGER = Duration.ofSeconds(20);
+
     private ReconcilerFactory() {}
 
     public static Reconciler create(AgentSettings settings, ManagerClient client, ContainerRuntime runtime, AgentStatus status,
@@ -31,7 +34,8 @@ public final class ReconcilerFactory {
         } catch (IOException e) {
             throw new SettingsException("setting flotilla.agent.keystore: " + e.getMessage());
         }
-        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), new ChainDuties(client), planner, writer, settings.subnodeUser(), status,
-                metrics, clock);
+        RestartGate gate = new RestartGate(client, new io.flotilla.agent.liveness.SubnodeRpc(), clock, RESTART_STAGGER);
+        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), new ChainDuties(client), planner, writer,
+                new io.flotilla.agent.state.AgentStateStore(settings.dataDir()), gate, settings.subnodeUser(), status, metrics, clock);
     }
 }

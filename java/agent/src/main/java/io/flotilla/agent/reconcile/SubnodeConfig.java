@@ -38,7 +38,18 @@ public final class SubnodeConfig {
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .enable(SerializationFeature.INDENT_OUTPUT);
 
-    public record Rendered(String json, String hash) {}
+    /**
+     * Fields a running subnode applies live when the file changes (docs/agent.md, "Live switch"); every other field
+     * needs a new process, so only they enter the process hash that labels the container.
+     */
+    public static final java.util.Set<String> LIVE_FIELDS = java.util.Set.of("members", "syncPeers", "catchUp");
+
+    /**
+     * @param json the whole file
+     * @param hash hash of the whole file: what the file on disk must hash to
+     * @param processHash hash of the fields that need a new process (everything but {@link #LIVE_FIELDS})
+     */
+    public record Rendered(String json, String hash, String processHash) {}
 
     private SubnodeConfig() {}
 
@@ -79,7 +90,9 @@ public final class SubnodeConfig {
         root.put("image", Map.of("version", chain.imageVersion(), "id", chain.imageDigest()));
         try {
             String json = JSON.writeValueAsString(root) + "\n";
-            return new Rendered(json, hash(json));
+            Map<String, Object> process = new LinkedHashMap<>(root);
+            LIVE_FIELDS.forEach(process::remove);
+            return new Rendered(json, hash(json), hash(JSON.writeValueAsString(process)));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot render subnode config", e);
         }
@@ -90,7 +103,8 @@ public final class SubnodeConfig {
                 "rpcWs", first + Ports.RPC_WS, "metrics", first + Ports.METRICS);
     }
 
-    static String hash(String json) {
+    /** Short SHA-256 (16 hex digits) of a text. */
+    public static String hash(String json) {
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(json.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 8);

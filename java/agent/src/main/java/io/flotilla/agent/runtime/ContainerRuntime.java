@@ -43,4 +43,15 @@ public interface ContainerRuntime {
 
     /** One sample of a running container's CPU and memory use, empty when it does not run. */
     Optional<ContainerStats> stats(String id);
+
+    /** A container lifecycle event: {@code action} is Docker's word ("die", "start", "destroy", "oom"...). */
+    record Event(String containerId, String action, Map<String, String> attributes) {}
+
+    /**
+     * Subscribes to lifecycle events of the containers whose labels include every entry of {@code labels}.
+     * {@code onEnd} is called once when the stream ends or fails (the engine restarted, the socket broke); the
+     * caller subscribes again. Closing the handle ends the subscription without calling {@code onEnd}.
+     */
+    AutoCloseable watch(Map<String, String> labels, java.util.function.Consumer<Event> onEvent,
+            java.util.function.Consumer<Throwable> onEnd);
 }

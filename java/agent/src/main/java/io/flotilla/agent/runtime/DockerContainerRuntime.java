@@ -279,6 +279,23 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
     }
 
     @Override
+    public AutoCloseable watch(Map<String, String> labels, java.util.function.Consumer<Event> onEvent,
+            java.util.function.Consumer<Throwable> onEnd) {
+        EventStream stream = new EventStream(onEvent, onEnd);
+        var command = docker.eventsCmd().withEventTypeFilter(com.github.dockerjava.api.model.EventType.CONTAINER)
+                .withEventFilter("start", "die", "destroy", "oom", "stop", "kill");
+        if (!labels.isEmpty()) {
+            command = command.withLabelFilter(labels);
+        }
+        try {
+            command.exec(stream);
+        } catch (RuntimeException e) {
+            throw new ContainerRuntimeException("subscribe to events failed: " + e.getMessage(), e);
+        }
+        return stream;
+    }
+
+    @Override
     public void close() throws IOException {
         docker.close();
     }
@@ -452,6 +469,53 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
             throw e;
         } catch (RuntimeException e) {
             throw new ContainerRuntimeException(what + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Forwards container events; reports the end of the stream once, unless the subscriber closed it. */
+    private static final class EventStream extends ResultCallback.Adapter<com.github.dockerjava.api.model.Event> {
+        private final java.util.function.Consumer<Event> onEvent;
+        private final java.util.function.Consumer<Throwable> onEnd;
+        private final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+
+        EventStream(java.util.function.Consumer<Event> onEvent, java.util.function.Consumer<Throwable> onEnd) {
+            this.onEvent = onEvent;
+            this.onEnd = onEnd;
+        }
+
+        @Override
+        public void onNext(com.github.dockerjava.api.model.Event event) {
+            String id = event.getActor() != null ? event.getActor().getId() : event.getId();
+            Map<String, String> attributes = event.getActor() == null ? Map.of() : orEmpty(event.getActor().getAttributes());
+            String action = event.getAction() != null ? event.getAction() : event.getStatus();
+            if (id != null && action != null) {
+                onEvent.accept(new Event(id, action, attributes));
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            if (ended.compareAndSet(false, true)) {
+                onEnd.accept(error);
+            }
+            try {
+                super.close();
+            } catch (IOException ignored) {
+                // ending anyway
+            }
+        }
+
+        @Override
+        public void onComplete() {
+            if (ended.compareAndSet(false, true)) {
+                onEnd.accept(null);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            ended.set(true);
+            super.close();
         }
     }
 

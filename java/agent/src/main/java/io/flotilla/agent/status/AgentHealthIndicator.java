@@ -5,7 +5,11 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
-/** Actuator health: UP when the last pass read the contracts and Docker and applied its plan. */
+/**
+ * Actuator health: UP when the last pass read the contracts and Docker and applied its plan, no subnode is
+ * crash-looping or refused and every task of the agent runs; DOWN (HTTP 503) otherwise, with the reasons in
+ * {@code problems}. Stray containers and deferred restarts show in {@code notices} and do not make it DOWN.
+ */
 @Component
 @ConditionalOnWebApplication
 class AgentHealthIndicator implements HealthIndicator {
@@ -19,11 +23,15 @@ class AgentHealthIndicator implements HealthIndicator {
     @Override
     public Health health() {
         AgentStatus.Snapshot s = status.snapshot();
-        Health.Builder builder = switch (s.health()) {
+        java.util.List<String> problems = new java.util.ArrayList<>(s.problems());
+        status.taskProblems().forEach((task, problem) -> problems.add(task + ": " + problem));
+        // Spring Boot maps only its own statuses to HTTP codes (an unknown "DEGRADED" would be served as 200).
+        Health.Builder builder = !problems.isEmpty() ? Health.down() : switch (s.health()) {
             case OK -> Health.up();
             case STARTING -> Health.unknown();
-            case DEGRADED -> Health.status("DEGRADED");
+            case DEGRADED -> Health.down();
         };
-        return builder.withDetail("problems", s.problems()).withDetail("passes", s.passes()).build();
+        return builder.withDetail("problems", problems).withDetail("notices", s.notices()).withDetail("passes", s.passes())
+                .withDetail("lastReconcileAt", String.valueOf(s.lastReconcileAt())).build();
     }
 }

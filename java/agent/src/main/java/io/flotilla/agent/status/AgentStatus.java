@@ -9,7 +9,10 @@ import java.util.concurrent.atomic.AtomicReference;
 /** What the agent knows about itself, for the REST API and health: thread-safe, replaced after every pass. */
 public final class AgentStatus {
 
-    /** Overall state: OK when the last pass read both the contracts and Docker and applied its plan. */
+    /**
+     * Overall state: OK when the last pass read both the contracts and Docker and applied its plan, and no subnode is
+     * crash-looping or refused; DEGRADED otherwise (served as DOWN, HTTP 503, by /actuator/health).
+     */
     public enum Health {
         STARTING,
         OK,
@@ -39,6 +42,7 @@ public final class AgentStatus {
     public record Snapshot(
             Health health,
             List<String> problems,
+            List<String> notices,
             Long nodeId,
             String nodeAddress,
             Instant lastReconcileAt,
@@ -47,8 +51,10 @@ public final class AgentStatus {
             List<SubnodeView> subnodes) {}
 
     private final AtomicReference<Snapshot> current =
-            new AtomicReference<>(new Snapshot(Health.STARTING, List.of(), null, null, null, 0, 0, List.of()));
+            new AtomicReference<>(new Snapshot(Health.STARTING, List.of(), List.of(), null, null, null, 0, 0, List.of()));
     private final Map<Long, String> errors = new ConcurrentHashMap<>();
+    private final Map<String, String> tasks = new ConcurrentHashMap<>();
+    private final Map<Long, String> notices = new ConcurrentHashMap<>();
 
     public Snapshot snapshot() {
         return current.get();
@@ -60,7 +66,7 @@ public final class AgentStatus {
 
     /** Marks the agent degraded, keeping the last known subnodes. */
     public void degraded(String problem) {
-        current.updateAndGet(s -> new Snapshot(Health.DEGRADED, List.of(problem), s.nodeId(), s.nodeAddress(), s.lastReconcileAt(),
+        current.updateAndGet(s -> new Snapshot(Health.DEGRADED, List.of(problem), s.notices(), s.nodeId(), s.nodeAddress(), s.lastReconcileAt(),
                 s.lastReconcileMillis(), s.passes(), s.subnodes()));
     }
 
@@ -74,5 +80,32 @@ public final class AgentStatus {
 
     public Map<Long, String> chainErrors() {
         return Map.copyOf(errors);
+    }
+
+    /** Something about a chain worth showing that is not a failure (a restart waiting for its turn). */
+    public void chainNotice(long chainId, String notice) {
+        notices.put(chainId, notice);
+    }
+
+    public void clearChainNotice(long chainId) {
+        notices.remove(chainId);
+    }
+
+    public Map<Long, String> chainNotices() {
+        return Map.copyOf(notices);
+    }
+
+    /** One of the agent's independent tasks (events, reconcile, docker events...) keeps failing. */
+    public void taskFailing(String task, String problem) {
+        tasks.put(task, problem);
+    }
+
+    public void taskRecovered(String task) {
+        tasks.remove(task);
+    }
+
+    /** Failing tasks with their last error. */
+    public Map<String, String> taskProblems() {
+        return Map.copyOf(tasks);
     }
 }

@@ -44,9 +44,7 @@ class AgentLatencyBenchmark {
             for (int i = 1; i <= NODES; i++) {
                 SimulatedNode node = new SimulatedNode(network, runtime, 40 + i, TestNetwork.account(i), Duration.ofHours(1));
                 nodes.add(node);
-                ManagerEvents events = new ManagerEvents(network.web3j, network.book, node.client.blockNumber());
-                ReconcileLoop loop = new ReconcileLoop(node.agent, events, new PeerProber(node.client, Duration.ofMinutes(5), Clock.systemUTC()),
-                        node.status, POLL, Duration.ofSeconds(30));
+                ReconcileLoop loop = node.loop(POLL, Duration.ofSeconds(30), Runnable::run);
                 loop.start();
                 loops.add(loop);
             }

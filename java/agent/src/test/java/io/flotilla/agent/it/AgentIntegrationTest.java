@@ -170,8 +170,14 @@ class AgentIntegrationTest {
         assertThat(rotation.leavingNode()).isEqualTo(leaving.id);
         assertThat(rotation.reason()).isEqualTo(Rotation.Reason.NODE_EXIT);
         SimulatedNode joining = node(rotation.joiningNode());
+        Map<String, String> stayingBefore = containersOf(alpha).stream().filter(c -> !c.labels().get(Names.LABEL_NODE).equals(Long.toString(leaving.id)))
+                .collect(Collectors.toMap(c -> c.labels().get(Names.LABEL_NODE), c -> c.id() + "@" + c.startedAt()));
 
         reconcileAll();
+        // The live switch: the members that stay get the new member set in their config file, and keep running.
+        Map<String, String> stayingAfter = containersOf(alpha).stream().filter(c -> stayingBefore.containsKey(c.labels().get(Names.LABEL_NODE)))
+                .collect(Collectors.toMap(c -> c.labels().get(Names.LABEL_NODE), c -> c.id() + "@" + c.startedAt()));
+        assertThat(stayingAfter).as("same containers, not restarted").isEqualTo(stayingBefore);
         JsonNode joinedConfig = JSON.readTree(Files.readString(joining.configOf("alpha")));
         assertThat(joinedConfig.get("catchUp").asBoolean()).isTrue();
         assertThat(joinedConfig.get("syncPeers")).hasSize(3);
@@ -216,14 +222,19 @@ class AgentIntegrationTest {
         ObservedContainer victim = runtime.listContainers(Map.of(Names.LABEL_NODE, Long.toString(dead.id), Names.LABEL_CHAIN, Long.toString(alpha))).getFirst();
         runtime.stopContainer(victim.id(), Duration.ofSeconds(1));
         List<SimulatedNode> survivors = chain.members().stream().filter(m -> m != dead.id).map(this::node).toList();
-        List<PeerProber> probers = survivors.stream().map(n -> new PeerProber(n.client, Duration.ofSeconds(1), Clock.systemUTC())).toList();
+        // Reports are sent on the probing thread here (Runnable::run) so the test can count them; the probers are new, so
+        // the join allowance (a member first seen) is set to zero.
+        List<PeerProber> probers = survivors.stream()
+                .map(n -> n.prober(new PeerProber.Policy(Duration.ofSeconds(1), Duration.ZERO, 10, 3_000_000), Runnable::run)).toList();
         for (int k = 0; k < survivors.size(); k++) {
-            probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains());
+            PeerProber.Round first = probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains());
+            assertThat(first.queued()).as("nobody is reported before the grace period").isEmpty();
+            assertThat(first.chainsJudged()).as("the stand-in subnode answers with a fresh head: it is finalizing (%s)", first).contains(alpha);
         }
         TestNetwork.pause(Duration.ofMillis(1200));
         List<Long> reported = new ArrayList<>();
         for (int k = 0; k < survivors.size(); k++) {
-            reported.addAll(probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains()));
+            reported.addAll(probers.get(k).probe(survivors.get(k).agent.lastDesired(), survivors.get(k).agent.runningChains()).queued());
         }
         assertThat(reported).containsOnly(dead.id).hasSize(3);
         // The quorum flagged it and requested its replacement; a member's agent finalizes the draw.

@@ -66,8 +66,33 @@ public final class SimulatedNode {
 
     /** A fresh agent process: no memory of restarts, orphaned volumes or previous passes. */
     public void restartAgent() {
+        restartAgent(settings);
+    }
+
+    /** A fresh agent process started with other settings (same key and data directory). */
+    public void restartAgent(AgentSettings with) {
         this.status = new AgentStatus();
-        this.agent = ReconcilerFactory.create(settings, client, runtime, status, new SimpleMeterRegistry(), Clock.systemUTC());
+        this.agent = ReconcilerFactory.create(with, client, runtime, status, new SimpleMeterRegistry(), Clock.systemUTC());
+    }
+
+    /** A liveness prober as the service builds it, sending reports through {@code reporter}. */
+    public io.flotilla.agent.liveness.PeerProber prober(io.flotilla.agent.liveness.PeerProber.Policy policy,
+            java.util.concurrent.Executor reporter) {
+        return new io.flotilla.agent.liveness.PeerProber(client, new io.flotilla.agent.liveness.SubnodeRpc(), policy, Clock.systemUTC(),
+                new SimpleMeterRegistry(), reporter);
+    }
+
+    /** The agent's production loop for this node (all its tasks), not started, with the service's liveness policy. */
+    public io.flotilla.agent.reconcile.ReconcileLoop loop(Duration poll, Duration resync, java.util.concurrent.Executor reporter) {
+        return loop(poll, resync, io.flotilla.agent.liveness.PeerProber.Policy.withGrace(settings.livenessThreshold()), reporter);
+    }
+
+    public io.flotilla.agent.reconcile.ReconcileLoop loop(Duration poll, Duration resync, io.flotilla.agent.liveness.PeerProber.Policy policy,
+            java.util.concurrent.Executor reporter) {
+        var events = new io.flotilla.agent.reconcile.EventWatcher(network.web3j, network.book, client,
+                new io.flotilla.agent.state.AgentStateStore(settings.dataDir()), io.flotilla.manager.ManagerEvents.DEFAULT_MAX_RANGE);
+        return new io.flotilla.agent.reconcile.ReconcileLoop(agent, events, runtime, prober(policy, reporter), status,
+                new SimpleMeterRegistry(), poll, resync);
     }
 
     public Path configOf(String chainName) {

@@ -33,9 +33,13 @@ class PlannerTest {
     private static final Instant NOW = Instant.parse("2026-11-26T12:00:00Z");
     private static final Planner PLANNER = new Planner(new Planner.Policy(Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofHours(1)));
 
-    private static DesiredSubnode subnode(long chainId, String configHash) {
+    private static DesiredSubnode subnode(long chainId, String processHash) {
+        return subnode(chainId, processHash, "c1");
+    }
+
+    private static DesiredSubnode subnode(long chainId, String processHash, String configHash) {
         return new DesiredSubnode(chainId, "chain-" + chainId, NODE, 0, "1.0.0", IMAGE,
-                new ResourceLimits(50_000, 100_000, 64, 256L << 20, 256), "{}", configHash);
+                new ResourceLimits(50_000, 100_000, 64, 256L << 20, 256), "{}", configHash, processHash);
     }
 
     private static ObservedContainer container(DesiredSubnode s, ContainerState state, int exitCode) {
@@ -51,8 +55,13 @@ class PlannerTest {
         return new DesiredState(NODE, List.of(subnodes), Map.of());
     }
 
+    /** Every desired config file on disk is current ("c1"). */
     private static ActualState actual(List<ObservedContainer> containers, List<ObservedVolume> volumes) {
-        return new ActualState(containers, volumes, Set.of(IMAGE), Map.of(), Map.of());
+        Map<Long, String> onDisk = new HashMap<>();
+        for (long chain = 1; chain <= 5; chain++) {
+            onDisk.put(chain, "c1");
+        }
+        return new ActualState(containers, volumes, Set.of(IMAGE), Map.of(), Map.of(), onDisk);
     }
 
     @Test
@@ -90,21 +99,44 @@ class PlannerTest {
         ObservedContainer exited = container(s, ContainerState.EXITED, 1);
         // Third attempt done 3 s ago: the next waits 1 s x 2^3 = 8 s.
         ActualState waiting = new ActualState(List.of(exited), List.of(volume(s)), Set.of(IMAGE),
-                Map.of("id-1", new RestartHistory(3, NOW.minusSeconds(3))), Map.of());
+                Map.of("id-1", new RestartHistory(3, NOW.minusSeconds(3))), Map.of(), Map.of(1L, "c1"));
         assertThat(PLANNER.plan(desired(s), waiting, NOW)).isEmpty();
         assertThat(PLANNER.plan(desired(s), waiting, NOW.plusSeconds(5))).containsExactly(new RestartContainer(1, "id-1", 4, 1));
         // The delay is capped.
         ActualState many = new ActualState(List.of(exited), List.of(volume(s)), Set.of(IMAGE),
-                Map.of("id-1", new RestartHistory(30, NOW.minusSeconds(61))), Map.of());
+                Map.of("id-1", new RestartHistory(30, NOW.minusSeconds(61))), Map.of(), Map.of(1L, "c1"));
         assertThat(PLANNER.plan(desired(s), many, NOW)).containsExactly(new RestartContainer(1, "id-1", 31, 1));
     }
 
     @Test
-    void aMembershipChangeRewritesTheConfigAndRecreatesTheContainerKeepingTheVolume() {
-        DesiredSubnode before = subnode(1, "h1");
-        DesiredSubnode after = subnode(1, "h2");
+    void aMembershipChangeRewritesTheConfigAndLeavesTheRunningContainerAlone() {
+        DesiredSubnode before = subnode(1, "h1", "c1");
+        DesiredSubnode after = subnode(1, "h1", "c2"); // same process hash, new member set
         assertThat(PLANNER.plan(desired(after), actual(List.of(container(before, ContainerState.RUNNING, 0)), List.of(volume(before))), NOW))
-                .containsExactly(new WriteConfig(1, after), new RecreateContainer(1, "id-1", after, "config changed"));
+                .containsExactly(new WriteConfig(1, after));
+    }
+
+    @Test
+    void aChangeThatNeedsANewProcessRewritesTheConfigThenRecreatesTheContainerKeepingTheVolume() {
+        DesiredSubnode before = subnode(1, "h1");
+        DesiredSubnode after = subnode(1, "h2", "c2");
+        assertThat(PLANNER.plan(desired(after), actual(List.of(container(before, ContainerState.RUNNING, 0)), List.of(volume(before))), NOW))
+                .containsExactly(new WriteConfig(1, after), new RecreateContainer(1, "id-1", after,
+                        "process config changed (limits, ports, keys, chain or genesis)", true));
+        // A stopped container serves nobody: it is replaced without asking the other members.
+        assertThat(PLANNER.plan(desired(after), actual(List.of(container(before, ContainerState.EXITED, 1)), List.of(volume(before))), NOW))
+                .contains(new RecreateContainer(1, "id-1", after, "process config changed (limits, ports, keys, chain or genesis)", false));
+    }
+
+    @Test
+    void aStrayContainerForAChainTheContractsDoNotKnowIsLeftAlone() {
+        DesiredSubnode known = subnode(1, "h1");
+        DesiredSubnode unknown = subnode(4, "h1");
+        ActualState state = actual(List.of(container(known, ContainerState.RUNNING, 0), container(unknown, ContainerState.EXITED, 1)),
+                List.of(volume(known), volume(unknown)));
+        DesiredState desired = new DesiredState(NODE, List.of(known), Map.of(), Set.of(4L));
+        assertThat(PLANNER.plan(desired, state, NOW)).isEmpty();
+        assertThat(Planner.isOrphaned(volume(unknown), desired, state)).isFalse();
     }
 
     @Test
@@ -156,11 +188,11 @@ class PlannerTest {
     @Test
     void anImageUpgradeRecreatesTheContainer() {
         DesiredSubnode old = subnode(1, "h1");
-        DesiredSubnode upgraded = new DesiredSubnode(1, old.chainName(), NODE, 0, "2.0.0", OTHER_IMAGE, old.limits(), "{}", "h1");
+        DesiredSubnode upgraded = new DesiredSubnode(1, old.chainName(), NODE, 0, "2.0.0", OTHER_IMAGE, old.limits(), "{}", "c1", "h1");
         ActualState state = new ActualState(List.of(container(old, ContainerState.RUNNING, 0)), List.of(volume(old)),
                 Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of());
         assertThat(PLANNER.plan(desired(upgraded), state, NOW))
-                .containsExactly(new WriteConfig(1, upgraded), new RecreateContainer(1, "id-1", upgraded, "image changed to 2.0.0"));
+                .containsExactly(new WriteConfig(1, upgraded), new RecreateContainer(1, "id-1", upgraded, "image changed to 2.0.0", true));
     }
 
     @Test

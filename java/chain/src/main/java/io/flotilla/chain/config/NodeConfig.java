@@ -73,6 +73,35 @@ public record NodeConfig(
 
     public record SyncPeer(long nodeId, String ip, int catchUpPort) {}
 
+    /**
+     * The fields that differ in {@code next} and that only a new process can take (chain identity, genesis, keys,
+     * addresses and ports this node binds, consensus timing, this node's own address); empty when {@code next}
+     * differs at most in what is applied live: the members (addresses and endpoints), catchUp and syncPeers.
+     */
+    public List<String> restartFieldsChanged(NodeConfig next) {
+        List<String> changed = new java.util.ArrayList<>();
+        if (chainId != next.chainId) changed.add("chainId");
+        if (!chainName.equals(next.chainName)) changed.add("chainName");
+        if (evmChainId != next.evmChainId) changed.add("evmChainId");
+        if (nodeId != next.nodeId) changed.add("nodeId");
+        if (!bindIp.equals(next.bindIp)) changed.add("bindIp");
+        if (!ports.equals(next.ports)) changed.add("ports");
+        if (!consensus.equals(next.consensus)) changed.add("consensus");
+        if (!genesis.equals(next.genesis)) changed.add("genesis");
+        if (!keyFile.equals(next.keyFile)) changed.add("keyFile");
+        if (!passwordFile.equals(next.passwordFile)) changed.add("passwordFile");
+        if (!dataDir.equals(next.dataDir)) changed.add("dataDir");
+        if (!java.util.Objects.equals(tracing, next.tracing)) changed.add("tracing");
+        if (!self().address().equals(next.self().address())) changed.add("members[self].address");
+        return changed;
+    }
+
+    /** This config with the live fields (members, catchUp, syncPeers) of {@code next}. */
+    public NodeConfig withLiveFields(NodeConfig next) {
+        return new NodeConfig(chainId, chainName, evmChainId, nodeId, bindIp, ports, next.members, consensus, genesis, keyFile,
+                passwordFile, dataDir, next.catchUp, next.syncPeers, tracing);
+    }
+
     /** This node's own entry among the members. */
     public Member self() {
         return members.stream().filter(m -> m.nodeId() == nodeId).findFirst()

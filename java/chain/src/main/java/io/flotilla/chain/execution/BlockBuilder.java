@@ -69,9 +69,11 @@ public final class BlockBuilder {
             // The first transaction may run up to the per-transaction limit; later ones only in what is left of the budget.
             boolean armedForFirst = false;
             boolean armedForRest = false;
+            boolean attempted = false;
             while (!queue.isEmpty() && session.gasRemaining() >= MIN_TX_GAS) {
                 long left = budget - (nanoClock.getAsLong() - started);
-                if (left <= 0) break;
+                if (left <= 0 && attempted) break; // one transaction is always tried: it has its own limit
+                left = Math.max(left, 1);
                 Cursor c = queue.poll();
                 SignedTransaction tx = c.head();
                 long size = ChainConfig.bodyBytes(tx);
@@ -86,6 +88,7 @@ public final class BlockBuilder {
                 }
                 Duration limit = first ? config.maxTxExecution() : Duration.ofNanos(left);
                 TxApplyResult r;
+                attempted = true;
                 try {
                     r = session.apply(tx);
                 } catch (ExecutionInterrupted e) {

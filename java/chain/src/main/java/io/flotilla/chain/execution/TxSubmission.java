@@ -21,6 +21,7 @@ public final class TxSubmission {
     private final ChainState chain;
     private final Mempool mempool;
     private final List<Consumer<SignedTransaction>> listeners = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.BiConsumer<SignedTransaction, Boolean>> pooledListeners = new CopyOnWriteArrayList<>();
 
     public TxSubmission(ChainState chain, Mempool mempool) {
         this.chain = chain;
@@ -32,6 +33,14 @@ public final class TxSubmission {
     /** Called with every newly pooled transaction, e.g. to wake a block producer. */
     public void onAccepted(Consumer<SignedTransaction> listener) {
         listeners.add(listener);
+    }
+
+    /**
+     * Called with every newly pooled transaction, from a client ({@code true}) or a peer ({@code false}), before
+     * {@link #submit} returns (e.g. to keep it durably before the client gets its hash).
+     */
+    public void onPooled(java.util.function.BiConsumer<SignedTransaction, Boolean> listener) {
+        pooledListeners.add(listener);
     }
 
     public SignedTransaction submit(byte[] raw) throws SubmissionException {
@@ -71,6 +80,7 @@ public final class TxSubmission {
         if (account.code().length != 0) throw new SubmissionException("sender not an eoa");
         AddResult result = mempool.add(tx, account.nonce(), account.balance().toBigInteger());
         if (result instanceof AddResult.Rejected r) throw new SubmissionException(r.message());
+        for (java.util.function.BiConsumer<SignedTransaction, Boolean> l : pooledListeners) l.accept(tx, announce);
         if (announce) {
             for (Consumer<SignedTransaction> l : listeners) l.accept(tx);
         }

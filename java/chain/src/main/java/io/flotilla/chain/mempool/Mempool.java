@@ -35,6 +35,8 @@ public final class Mempool {
     private final Map<Address, SenderQueue> bySender = new LinkedHashMap<>();
     private final Map<String, SignedTransaction> byHash = new HashMap<>();
     private long bytes;
+    /** Told of every transaction leaving the pool (under the pool's lock: listeners must only record it). */
+    private final List<java.util.function.Consumer<SignedTransaction>> removalListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private record Pooled(SignedTransaction tx, long arrivedAt) {
     }
@@ -73,6 +75,23 @@ public final class Mempool {
 
     public MempoolConfig config() {
         return config;
+    }
+
+    /**
+     * Registers a listener told of every transaction that leaves the pool for any reason: included or passed by the
+     * chain's nonce, replaced, evicted, dropped behind a gap, refused by the EVM. Called under the pool's lock.
+     */
+    public void onRemoved(java.util.function.Consumer<SignedTransaction> listener) {
+        removalListeners.add(listener);
+    }
+
+    /** Every pooled transaction, grouped by sender and in nonce order within a sender (re-gossip, re-validation). */
+    public synchronized List<SignedTransaction> snapshot() {
+        List<SignedTransaction> out = new ArrayList<>(byHash.size());
+        for (SenderQueue q : bySender.values()) {
+            for (Pooled p : q.txs.values()) out.add(p.tx());
+        }
+        return out;
     }
 
     /**
@@ -303,5 +322,6 @@ public final class Mempool {
         bytes -= tx.raw().length;
         byHash.remove(tx.hashHex());
         if (queue.txs.isEmpty()) bySender.remove(tx.sender());
+        for (java.util.function.Consumer<SignedTransaction> l : removalListeners) l.accept(tx);
     }
 }

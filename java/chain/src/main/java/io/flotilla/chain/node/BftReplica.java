@@ -73,6 +73,7 @@ public final class BftReplica implements AutoCloseable {
     private final PeerNetwork network;
     private final BlockSync sync;
     private final Duration blockTime;
+    private final Duration heartbeat;
     private final Clock clock;
     /** The consensus thread: own work first, then peers' messages from bounded per-peer queues, consensus first. */
     private final MessageIntake loop;
@@ -88,13 +89,32 @@ public final class BftReplica implements AutoCloseable {
     /** Answers block requests on its own thread, at most 4 MiB/s per peer (8 MiB burst). */
     private final BlockServer blockServer;
     private final AtomicLong equivocations = new AtomicLong();
+    /** A round whose proposer cannot propose ({@link #proposerUnreachable}) times out after this. */
+    static final Duration UNREACHABLE_PROPOSER_TIMEOUT = Duration.ofMillis(500);
+    static final int CAUGHT_UP_HEIGHTS = 3;
+    /** A joining member is ready once it reported a head at most this far behind ours. */
+    static final int SWITCH_CAUGHT_UP = 2;
+    /** The switch goes ahead without joiners that are not ready this long after the configuration changed. */
+    static final Duration JOINER_WAIT = Duration.ofSeconds(20);
+    /** The configured-set fingerprint each peer last told us (STATUS). */
+    private final Map<Address, Long> peerConfigured = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Peers that reported a head close to ours since our configuration last changed. */
+    private final Set<Address> caughtUpPeers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile long configuredAt;
+    /** The highest height of a consensus message received from each member (0: configured, nothing heard yet). */
+    private final Map<Address, Long> lastHeard = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Sends our pool to a member whose link just opened (a joining or restarted member), bounded per member. */
+    private final PoolGossip poolGossip;
     /** Writes the safety record (tests substitute a failing store). */
     private final RecordWriter safetyWriter;
     /** A safety-record write failed: nothing we signed leaves this process until a write succeeds. */
     private byte[] unsavedSafety;
     private long lastGossipAt;
+    /** The last propose timeout scheduled, and when: fired early on a tick if its proposer becomes unreachable. */
+    private io.flotilla.chain.consensus.Timeout proposeTimeout;
+    private long proposeTimeoutSince;
     private long lastStatusAt;
-    private Set<Address> networkMembers = Set.of();
+    private Map<Address, InetSocketAddress> networkMembers = Map.of();
     private volatile long height;
     private volatile long[] retainedPeak = {0, 0};
     private volatile io.flotilla.chain.consensus.ConsensusStatus status;
@@ -116,6 +136,7 @@ public final class BftReplica implements AutoCloseable {
         this.safetyWriter = safetyWriter;
         this.chain = chain;
         this.blockTime = blockTime;
+        this.heartbeat = heartbeat;
         this.clock = clock;
         NodeKey key = new NodeKey(nodeKey);
         for (Peer p : peers) endpoints.put(p.address(), p.consensusEndpoint());
@@ -126,8 +147,10 @@ public final class BftReplica implements AutoCloseable {
         // Deep EVM call stacks execute on the loop thread (proposals and validation): give it a large stack.
         this.loop = new MessageIntake("bft-loop", 64L << 20);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("bft-timers").unstarted(r));
+        this.poolGossip = new PoolGossip(mempool::snapshot, this::sendPooled, System::currentTimeMillis, PoolGossip.COOLDOWN,
+                PoolGossip.PER_SECOND);
         this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(),
-                (from, bytes) -> onPeerMessage(from, bytes, submission));
+                (from, bytes) -> onPeerMessage(from, bytes, submission), this::onLinkOpened);
         this.blockServer = new BlockServer(chain, 4L << 20, 8L << 20, network::send);
         this.sync = new BlockSync(chainId, chain, membership, new BlockSync.Host() {
             @Override
@@ -140,8 +163,10 @@ public final class BftReplica implements AutoCloseable {
                 application.forgetCandidates();
                 application.markCommitted();
                 startHeight(chain.head().number() + 1);
+                network.broadcast(statusMessage()); // a joining member tells the others it is ready to decide
             }
         });
+        membership.gateSwitch(this::switchReady);
         // Every transaction a client gives this member is passed on once to every member, so any proposer has it.
         this.gossipTimer = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("tx-gossip").unstarted(r));
         this.gossip = new TxGossip(batch -> network.broadcast(framed(TRANSACTIONS, batch)), gossipTimer, 5, 256 << 10);
@@ -202,6 +227,7 @@ public final class BftReplica implements AutoCloseable {
                 case TRANSACTIONS -> admit(TxGossip.decode(body), body.length, submission);
                 case CONSENSUS -> {
                     SignedMessage message = MessageCodec.decode(body);
+                    lastHeard.merge(from, message.message().height(), Math::max);
                     loop.offer(from, MessageIntake.Lane.CONSENSUS, body.length + 512L, () -> {
                         // A member already deciding a later height shows we are behind: catch up from it.
                         if (message.message().height() > height + 1) sync.peerIsAt(from, message.message().height() - 1, clock.millis());
@@ -209,9 +235,12 @@ public final class BftReplica implements AutoCloseable {
                     });
                 }
                 case STATUS -> {
-                    long peerHead = BlockSync.decodeRange(body)[0];
+                    long[] st = BlockSync.decodeRange(body);
+                    long peerHead = st[0];
                     loop.offer(from, MessageIntake.Lane.OTHER, 64, () -> {
                         long head = chain.head().number();
+                        peerConfigured.put(from, st[1]);
+                        if (peerHead + SWITCH_CAUGHT_UP >= head) caughtUpPeers.add(from);
                         boolean stale = application.millisSinceCommit() > 2 * blockTime.toMillis() + 1000;
                         if (peerHead >= head + 2 || (peerHead > head && stale)) sync.peerIsAt(from, peerHead, clock.millis());
                     });
@@ -229,6 +258,78 @@ public final class BftReplica implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "undecodable message of kind " + kind + " from " + from);
         }
+    }
+
+    /**
+     * Whether the proposer of the timeout's round cannot propose: we have no link with it (killed, or leaving), or
+     * it has sent no consensus message for the last {@link #CAUGHT_UP_HEIGHTS} heights although we know of it (a
+     * member that joined or restarted and is still catching up). Its round then times out after
+     * {@link #UNREACHABLE_PROPOSER_TIMEOUT} instead of the full propose timeout, so one dead member costs the chain
+     * well under a second at its turns, not seconds. Timeouts only decide how soon a round is given up, never what is
+     * decided, so a wrong guess (a slow but live proposer) costs a round, not safety.
+     */
+    private boolean proposerUnreachable(io.flotilla.chain.consensus.Timeout t) {
+        if (t.height() != chain.head().number() + 1) return false;
+        Address proposer = membership.forHeight(t.height()).proposer(t.height(), t.round());
+        if (proposer.equals(network.address())) return false;
+        if (!network.connectedPeers().contains(proposer)) return true;
+        Long heard = lastHeard.get(proposer);
+        return heard != null && heard < t.height() - CAUGHT_UP_HEIGHTS;
+    }
+
+    /** A proposer that became unreachable after its round's timeout was scheduled (killed meanwhile): time out now. */
+    private void giveUpOnUnreachableProposer(long now) {
+        io.flotilla.chain.consensus.Timeout t = proposeTimeout;
+        io.flotilla.chain.consensus.ConsensusStatus st = status;
+        if (t == null || st == null || st.height() != t.height() || st.round() != t.round()
+                || st.step() != io.flotilla.chain.consensus.Step.PROPOSE) {
+            return;
+        }
+        if (now - proposeTimeoutSince >= UNREACHABLE_PROPOSER_TIMEOUT.toMillis() && proposerUnreachable(t)) {
+            proposeTimeout = null;
+            handle(new ConsensusEvent.TimeoutFired(t));
+        }
+    }
+
+    private void onLinkOpened(Address peer) {
+        network.send(peer, statusMessage());
+        poolGossip.linkOpened(peer);
+    }
+
+    /** Our head and the fingerprint of the set our agent configured. */
+    private byte[] statusMessage() {
+        return framed(STATUS, BlockSync.encodeRange(chain.head().number(), Membership.fingerprint(membership.configured())));
+    }
+
+    /**
+     * Whether a proposer may declare {@code next}: every member of {@code current} needed for a quorum told us it is
+     * configured with the same set (a member not told yet would refuse the block and the round would fail), and
+     * every joining member told us, since the configuration, that its head is within {@link #SWITCH_CAUGHT_UP} of ours
+     * (a joiner still downloading blocks cannot propose or vote; after {@link #JOINER_WAIT} we switch without it,
+     * so a joiner that never comes cannot hold a leaving member in the set forever). A member lying about its
+     * configured set can make a round fail, never decide anything.
+     */
+    private boolean switchReady(MemberSet current, MemberSet next) {
+        long fp = Membership.fingerprint(next);
+        int agreeing = 0;
+        for (Address a : current.members()) {
+            if (a.equals(network.address()) || Long.valueOf(fp).equals(peerConfigured.get(a))) agreeing++;
+        }
+        if (agreeing < current.quorum()) return false;
+        if (clock.millis() - configuredAt >= JOINER_WAIT.toMillis()) return true;
+        for (Address a : next.members()) {
+            if (!current.members().contains(a) && !caughtUpPeers.contains(a)) return false;
+        }
+        return true;
+    }
+
+    private boolean sendPooled(Address peer, io.flotilla.chain.tx.SignedTransaction tx) {
+        return network.send(peer, framed(TRANSACTION, tx.raw()));
+    }
+
+    /** Pooled transactions sent to members whose link opened, and link openings that got none (within the cooldown). */
+    public long[] poolGossip() {
+        return new long[] {poolGossip.sent(), poolGossip.skipped()};
     }
 
     /** Pools transactions a peer passed on, off the connection's reader thread, within {@link #MAX_ADMISSION_BYTES}. */
@@ -263,14 +364,103 @@ public final class BftReplica implements AutoCloseable {
         handle(new ConsensusEvent.StartHeight(next, members));
     }
 
-    /** We talk to the members deciding now and to the ones our agent configured (the next set, during a switch). */
+    /**
+     * We talk to the members deciding now and to the ones our agent configured (the next set, during a switch):
+     * links to a joining member open, links to one that is neither deciding nor configured close.
+     */
     private void updateNetworkMembers(MemberSet deciding) {
         Set<Address> wanted = new HashSet<>(deciding.members());
         wanted.addAll(membership.configured().members());
-        if (wanted.equals(networkMembers)) return;
-        networkMembers = wanted;
-        network.setMembers(wanted.stream().filter(endpoints::containsKey)
-                .map(a -> new PeerNetwork.Peer(a, endpoints.get(a))).toList());
+        Map<Address, InetSocketAddress> reach = new HashMap<>();
+        for (Address a : wanted) {
+            if (endpoints.containsKey(a)) reach.put(a, endpoints.get(a));
+        }
+        if (reach.equals(networkMembers)) return;
+        networkMembers = Map.copyOf(reach);
+        network.setMembers(reach.entrySet().stream().map(e -> new PeerNetwork.Peer(e.getKey(), e.getValue())).toList());
+    }
+
+    /**
+     * Applies a new configured member set live (our agent rewrote the config file): the next proposals declare it,
+     * blocks declaring it are accepted, and the network connects to joining members at once. Members of the set
+     * deciding now stay reachable until the chain switches (at the height its headers record). Returns at once; the
+     * change is applied on the consensus thread.
+     */
+    public void reconfigure(List<Peer> peers) {
+        Map<Address, InetSocketAddress> next = new HashMap<>();
+        for (Peer p : peers) next.put(p.address(), p.consensusEndpoint());
+        loop.execute(() -> {
+            // Keep the endpoints of members still deciding (they may be absent from the new config until the switch).
+            Map<Address, InetSocketAddress> merged = new HashMap<>(next);
+            for (Address a : membership.forHeight(chain.head().number() + 1).members()) {
+                if (!merged.containsKey(a) && endpoints.containsKey(a)) merged.put(a, endpoints.get(a));
+            }
+            for (Address a : next.keySet()) {
+                if (!endpoints.containsKey(a)) lastHeard.putIfAbsent(a, 0L); // joining: not caught up until it votes
+            }
+            endpoints.clear();
+            endpoints.putAll(merged);
+            membership.configure(MemberSet.sorted(next.keySet()));
+            configuredAt = clock.millis();
+            caughtUpPeers.clear();
+            network.broadcast(statusMessage()); // tell the others at once which set our agent configured
+            updateNetworkMembers(membership.forHeight(chain.head().number() + 1));
+            LOG.log(System.Logger.Level.INFO, "member set configured live: " + membership.configured().members().size() + " members "
+                    + membership.configured().members() + "; the chain switches at the height its headers record");
+        });
+    }
+
+    /** The set our agent configured (the chain switches to it at the height its headers record). */
+    public MemberSet configuredMembers() {
+        return membership.configured();
+    }
+
+    /** The set deciding the height after the head. */
+    public MemberSet decidingMembers() {
+        return membership.forHeight(chain.head().number() + 1);
+    }
+
+    /**
+     * The answer of {@code flotilla_health} (docs/chain.md): the head, how long ago it moved, the members deciding
+     * now and configured, how many of them are connected, and whether consensus is finalizing: a commit within
+     * {@link #finalizingWindowMillis}, or an idle chain (no transaction ready) with a quorum connected and a commit
+     * within the heartbeat plus that window.
+     */
+    public Map<String, Object> health(int pendingTransactions, boolean transactionsReady) {
+        io.flotilla.chain.storage.BlockHeader head = chain.head();
+        MemberSet deciding = membership.forHeight(head.number() + 1);
+        Set<Address> connected = network.connectedPeers();
+        int reachable = (int) deciding.members().stream().filter(a -> a.equals(network.address()) || connected.contains(a)).count();
+        long age = application.millisSinceCommit();
+        long window = finalizingWindowMillis();
+        boolean recent = age <= window;
+        boolean idle = !transactionsReady && reachable >= deciding.quorum() && age <= heartbeat.toMillis() + window;
+        io.flotilla.chain.consensus.ConsensusStatus st = status;
+        Map<String, Object> out = new java.util.LinkedHashMap<>();
+        out.put("head", head.number());
+        out.put("headTimestamp", head.timestamp());
+        out.put("lastCommitAgeMs", age);
+        out.put("height", height);
+        out.put("round", st == null ? 0 : st.round());
+        out.put("member", deciding.members().contains(network.address()));
+        out.put("members", deciding.members().stream().map(Address::toString).toList());
+        out.put("configuredMembers", membership.configured().members().stream().map(Address::toString).toList());
+        out.put("quorum", deciding.quorum());
+        out.put("peersConnected", connected.size());
+        out.put("membersReachable", reachable);
+        out.put("pendingTransactions", pendingTransactions);
+        out.put("finalizing", recent || idle);
+        return out;
+    }
+
+    /** A commit this recent means consensus is finalizing: ten block times, at least 5 s. */
+    long finalizingWindowMillis() {
+        return Math.max(10 * blockTime.toMillis(), 5_000);
+    }
+
+    /** Milliseconds since the head last moved in this process (or since it started). */
+    public long millisSinceCommit() {
+        return application.millisSinceCommit();
     }
 
     /**
@@ -284,6 +474,7 @@ public final class BftReplica implements AutoCloseable {
         if (work && (sinceCommit >= blockTime.toMillis() || application.blockFull())) {
             handle(new ConsensusEvent.BlockAvailable(height));
         }
+        giveUpOnUnreachableProposer(now);
         boolean busy = work || (status != null && status.round() > 0);
         if (unsavedSafety != null) retrySafetyWrite();
         sync.tick(now);
@@ -295,12 +486,13 @@ public final class BftReplica implements AutoCloseable {
         }
         if (now - lastStatusAt >= STATUS_EVERY.toMillis()) {
             lastStatusAt = now;
-            network.broadcast(framed(STATUS, BlockSync.encodeRange(chain.head().number(), 0)));
+            network.broadcast(statusMessage());
         }
     }
 
     private void handle(ConsensusEvent event) {
         List<Effect> effects;
+        io.flotilla.chain.consensus.ConsensusStatus before = status;
         try {
             effects = engine.handle(event);
             status = engine.status();
@@ -320,8 +512,17 @@ public final class BftReplica implements AutoCloseable {
                     if (unsavedSafety == null) network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
                 }
                 // Members that execute slow blocks wait longer: twice the slowest recent execution (proposer and us).
-                case Effect.ScheduleTimeout t -> timers.schedule(() -> loop.execute(() -> handle(new ConsensusEvent.TimeoutFired(t.timeout()))),
-                        t.after().toMillis() + 2 * application.slowestRecentExecutionMillis(), TimeUnit.MILLISECONDS);
+                case Effect.ScheduleTimeout t -> {
+                    long slack = 2 * application.slowestRecentExecutionMillis();
+                    long after = t.after().toMillis() + slack;
+                    if (t.timeout().step() == io.flotilla.chain.consensus.Step.PROPOSE) {
+                        proposeTimeout = t.timeout();
+                        proposeTimeoutSince = clock.millis();
+                        // No slack for execution time: a proposer we cannot reach builds nothing we would wait for.
+                        if (proposerUnreachable(t.timeout())) after = Math.min(after, UNREACHABLE_PROPOSER_TIMEOUT.toMillis());
+                    }
+                    timers.schedule(() -> loop.execute(() -> handle(new ConsensusEvent.TimeoutFired(t.timeout()))), after, TimeUnit.MILLISECONDS);
+                }
                 case Effect.Commit c -> {
                     if (c.certificate().height() != chain.head().number() + 1) {
                         continue; // already applied by catch-up
@@ -339,6 +540,23 @@ public final class BftReplica implements AutoCloseable {
                         LOG.log(System.Logger.Level.ERROR, "could not keep equivocation evidence", ex);
                     }
                 }
+            }
+        }
+        relayVotesAfterRoundChange(before);
+    }
+
+    /**
+     * A round of this height failed: relay the height's votes once (ours and the others'), so that every member sees
+     * what the others were sent. A member that showed different votes to different members (an equivocator) is then
+     * caught by all, and locks cannot be kept apart, even when rounds end at once (a quorum of nil precommits) and the
+     * height never waits long enough for the periodic re-gossip. Votes only (a few hundred bytes each), not proposals.
+     */
+    private void relayVotesAfterRoundChange(io.flotilla.chain.consensus.ConsensusStatus before) {
+        io.flotilla.chain.consensus.ConsensusStatus now = status;
+        if (before == null || now == null || before.height() != now.height() || now.round() <= before.round() || unsavedSafety != null) return;
+        for (SignedMessage m : engine.messagesForGossip()) {
+            if (m.message().height() == now.height() && !(m.message() instanceof io.flotilla.chain.consensus.ConsensusMessage.Proposal)) {
+                network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
             }
         }
     }
@@ -371,6 +589,7 @@ public final class BftReplica implements AutoCloseable {
 
     @Override
     public void close() {
+        poolGossip.close();
         timers.shutdownNow();
         gossipTimer.shutdownNow();
         admission.shutdownNow();

@@ -49,7 +49,7 @@ public final class Main {
         System.getProperties().putIfAbsent("jdk.httpserver.maxConnections", "1024");
         Subnode node;
         try {
-            node = Subnode.start(config);
+            node = Subnode.start(config, configFile);
         } catch (ConfigException e) {
             System.err.println("flotilla-node: " + e.getMessage());
             System.exit(2);

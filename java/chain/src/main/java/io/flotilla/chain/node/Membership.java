@@ -15,7 +15,9 @@ import io.flotilla.chain.storage.BlockHeader;
 final class Membership {
 
     private final ChainState chain;
-    private final MemberSet configured;
+    /** The set our agent configured last: replaced live when the config file changes ({@link #configure}). */
+    private volatile MemberSet configured;
+    private volatile java.util.function.BiPredicate<MemberSet, MemberSet> switchReady = (current, next) -> true;
 
     Membership(ChainState chain, MemberSet configured) {
         this.chain = chain;
@@ -26,6 +28,14 @@ final class Membership {
         return configured;
     }
 
+    /**
+     * Our agent configured a new set (the config file changed): from now on a proposer declares it and we accept
+     * blocks declaring it; the chain switches at the height after the first block 2f+1 of the current set accepted.
+     */
+    void configure(MemberSet next) {
+        configured = next;
+    }
+
     /** The set deciding {@code height}, for 1 <= height <= head + 1. */
     MemberSet forHeight(long height) {
         if (height <= 1) {
@@ -34,10 +44,26 @@ final class Membership {
         return declaredBy(chain.header(height - 1).orElseThrow(() -> new IllegalArgumentException("no block " + (height - 1))));
     }
 
-    /** What a proposer at {@code height} declares for the next height. */
+    /**
+     * What a proposer at {@code height} declares for the next height: the configured set once {@code switchReady}
+     * says the switch can pass (the members of the current set that must accept it have the same configured set,
+     * and the joining members caught up), the current set until then.
+     */
     MemberSet nextDeclaredAt(long height) {
         MemberSet current = forHeight(height);
-        return height >= 2 && !current.equals(configured) ? configured : current;
+        MemberSet wanted = configured;
+        return height >= 2 && !current.equals(wanted) && switchReady.test(current, wanted) ? wanted : current;
+    }
+
+    /** Decides whether a proposer may declare the configured set now (default: at once). */
+    void gateSwitch(java.util.function.BiPredicate<MemberSet, MemberSet> ready) {
+        this.switchReady = ready;
+    }
+
+    /** A short fingerprint of a member set (what a member tells its peers it is configured with). */
+    static long fingerprint(MemberSet set) {
+        byte[] h = io.flotilla.evm.crypto.Keccak.hash(set.encode());
+        return java.nio.ByteBuffer.wrap(h).getLong() & Long.MAX_VALUE;
     }
 
     /** Whether a block at {@code height} may declare {@code extraData} as the next set. */

@@ -21,6 +21,12 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.nio.file.Path;
+import io.flotilla.chain.config.ConfigLoader;
+import io.flotilla.chain.rpc.RpcException;
+import io.flotilla.chain.rpc.RpcMethod;
 
 
 /**
@@ -35,15 +41,38 @@ public final class Subnode implements AutoCloseable {
     private final ChainState chain;
     private final JsonRpcServer rpc;
     private final BftReplica replica;
+    private final DurablePool pool;
+    private final Mempool mempool;
     private WebSocketRpcServer ws;
+    private ConfigWatcher watcher;
 
-    private Subnode(ChainStore store, ChainState chain, JsonRpcServer rpc, BftReplica replica) {
+    private Subnode(ChainStore store, ChainState chain, JsonRpcServer rpc, BftReplica replica, DurablePool pool, Mempool mempool) {
         this.store = store;
         this.chain = chain;
         this.rpc = rpc;
         this.replica = replica;
+        this.pool = pool;
+        this.mempool = mempool;
     }
 
+    /** Starts from the config in {@code configFile} and watches it: member changes are applied live ({@link ConfigWatcher}). */
+    public static Subnode start(Path configFile) {
+        return start(ConfigLoader.load(configFile), configFile);
+    }
+
+    /** Starts with {@code config}, which was read from {@code configFile}, and watches that file. */
+    public static Subnode start(NodeConfig config, Path configFile) {
+        Subnode node = start(config);
+        try {
+            node.watcher = new ConfigWatcher(configFile, config, node::applyMembers, ConfigWatcher.POLL_EVERY);
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        return node;
+    }
+
+    /** Starts with {@code config} without watching a file (member changes then need a restart). */
     public static Subnode start(NodeConfig config) {
         BigInteger key = nodeKey(config);
         ChainStore store = ChainStore.open(config.dataDir());
@@ -54,27 +83,35 @@ public final class Subnode implements AutoCloseable {
             ChainState chain = ChainState.open(store, Main.genesis(config));
             Mempool mempool = new Mempool(MempoolConfig.DEFAULT, chain.config().baseFee(), System::currentTimeMillis);
             TxSubmission submission = new TxSubmission(chain, mempool);
+            // The pool is kept in the store; what a previous run kept is re-validated and pooled before anything else.
+            DurablePool pool = new DurablePool(store, chain.decoder(), mempool, submission);
+            started.push(pool);
+            pool.reload();
+            AtomicReference<BftReplica> replicaRef = new AtomicReference<>();
+            Map<String, RpcMethod> extra = Map.of("flotilla_health", p -> {
+                BftReplica r = replicaRef.get();
+                if (r == null) throw new RpcException(RpcException.SERVER_ERROR, "starting");
+                return r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0);
+            });
             NodeConfig.Tracing t = config.tracing();
             // One Tracing for both endpoints: its concurrency limit holds across HTTP and WebSocket callers.
             io.flotilla.chain.execution.Tracing tracing = new io.flotilla.chain.execution.Tracing(chain,
                     new io.flotilla.chain.execution.TraceConfig(t.enabled(), t.concurrency(), Duration.ofMillis(t.timeoutMs()),
                             Duration.ofMillis(Math.min(5_000, t.timeoutMs())), (long) t.maxMegabytes() << 20));
             JsonRpcServer rpc = new JsonRpcServer(new RpcConfig(config.bindIp(), config.ports().rpcHttp(), 5 << 20, 100, 4),
-                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing).methods()).start();
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing, extra).methods()).start();
             started.push(rpc);
             WebSocketRpcServer ws = new WebSocketRpcServer(WebSocketConfig.defaults(config.bindIp(), config.ports().rpcWs()),
-                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing), chain).start();
+                    new EthApi(chain, mempool, submission, CLIENT_VERSION, tracing, extra), chain).start();
             started.push(ws);
-            List<BftReplica.Peer> peers = config.members().stream()
-                    .map(m -> new BftReplica.Peer(Address.fromHex(m.address()), new InetSocketAddress(m.ip(), m.ports().consensus())))
-                    .toList();
             BftReplica replica = new BftReplica(config.evmChainId(), key, chain, mempool, submission,
-                    new InetSocketAddress(config.bindIp(), config.ports().consensus()), peers,
+                    new InetSocketAddress(config.bindIp(), config.ports().consensus()), peers(config),
                     Duration.ofMillis(config.consensus().blockTimeMs()), Duration.ofMillis(config.consensus().heartbeatMs()),
                     BftConfig.defaults(), Clock.systemUTC());
             started.push(replica);
             replica.start();
-            Subnode node = new Subnode(store, chain, rpc, replica);
+            replicaRef.set(replica);
+            Subnode node = new Subnode(store, chain, rpc, replica, pool, mempool);
             node.ws = ws;
             return node;
         } catch (IOException | RuntimeException e) {
@@ -87,6 +124,17 @@ public final class Subnode implements AutoCloseable {
             }
             throw new ConfigException("cannot start: " + e.getMessage());
         }
+    }
+
+    private static List<BftReplica.Peer> peers(NodeConfig config) {
+        return config.members().stream()
+                .map(m -> new BftReplica.Peer(Address.fromHex(m.address()), new InetSocketAddress(m.ip(), m.ports().consensus())))
+                .toList();
+    }
+
+    /** Our agent rewrote the config with other members (or endpoints): the replica takes them live. */
+    private void applyMembers(NodeConfig config) {
+        replica.reconfigure(peers(config));
     }
 
     private static BigInteger nodeKey(NodeConfig config) {
@@ -113,11 +161,45 @@ public final class Subnode implements AutoCloseable {
         return rpc.url();
     }
 
+    /** The consensus replica (tests and diagnostics). */
+    public BftReplica replica() {
+        return replica;
+    }
+
+    public ChainState chain() {
+        return chain;
+    }
+
+    public Mempool mempool() {
+        return mempool;
+    }
+
+    /** The config in force: the starting one, with the member set last applied live. */
+    public NodeConfig configInForce() {
+        return watcher == null ? null : watcher.inForce();
+    }
+
+    /** The last line logged about a config rewrite that was ignored (in part or whole); empty when none. */
+    public String lastConfigProblem() {
+        return watcher == null ? "" : watcher.lastProblem();
+    }
+
+    /** Member set changes applied live from the config file. */
+    public long configChangesApplied() {
+        return watcher == null ? 0 : watcher.applied();
+    }
+
+    /**
+     * Stops everything in order: no more config changes, consensus and RPC stop taking work, the pool's last
+     * changes are written, then the store closes.
+     */
     @Override
     public void close() {
+        if (watcher != null) watcher.close();
         replica.close();
         ws.close();
         rpc.close();
+        pool.close();
         store.close();
     }
 }

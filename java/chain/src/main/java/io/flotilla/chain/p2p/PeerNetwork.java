@@ -53,6 +53,7 @@ public final class PeerNetwork implements AutoCloseable {
     private final InetSocketAddress bind;
     private final PeerLimits limits;
     private final MessageHandler handler;
+    private final java.util.function.Consumer<Address> linkOpened;
     private final SecureRandom random = new SecureRandom();
     private final HelloGuard helloGuard = new HelloGuard(() -> System.currentTimeMillis() / 1000);
     private final Map<Address, Peer> members = new ConcurrentHashMap<>();
@@ -73,6 +74,16 @@ public final class PeerNetwork implements AutoCloseable {
     private ServerSocket server;
 
     public PeerNetwork(NodeSigner self, long chainId, InetSocketAddress bind, PeerLimits limits, MessageHandler handler) {
+        this(self, chainId, bind, limits, handler, peer -> {});
+    }
+
+    /**
+     * @param linkOpened told (on the link's thread, after it is registered) each time a link with a member opens:
+     *     a new member connected, or one came back (e.g. after its restart)
+     */
+    public PeerNetwork(NodeSigner self, long chainId, InetSocketAddress bind, PeerLimits limits, MessageHandler handler,
+            java.util.function.Consumer<Address> linkOpened) {
+        this.linkOpened = linkOpened;
         this.self = self;
         this.chainId = chainId;
         this.bind = bind;
@@ -362,6 +373,11 @@ public final class PeerNetwork implements AutoCloseable {
             previous.close();
         }
         channel.startWriter(() -> drop(peer, channel));
+        try {
+            linkOpened.accept(peer);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "link-opened listener failed for " + peer, e);
+        }
         return true;
     }
 

@@ -60,6 +60,7 @@ public final class EthApi {
     private final String clientVersion;
     private final Filters filters;
     private final Tracing tracing;
+    private final Map<String, RpcMethod> extra;
 
     public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion) {
         this(chain, mempool, submission, clientVersion, new Tracing(chain, TraceConfig.DEFAULT));
@@ -67,7 +68,14 @@ public final class EthApi {
 
     /** As above, sharing {@code tracing} (its concurrency limit) with the node's other endpoints. */
     public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion, Tracing tracing) {
+        this(chain, mempool, submission, clientVersion, tracing, Map.of());
+    }
+
+    /** @param extra methods the node adds to the table (e.g. flotilla_health, which needs the consensus replica) */
+    public EthApi(ChainState chain, Mempool mempool, TxSubmission submission, String clientVersion, Tracing tracing,
+            Map<String, RpcMethod> extra) {
         this.tracing = tracing;
+        this.extra = Map.copyOf(extra);
         this.chain = chain;
         this.mempool = mempool;
         this.submission = submission;
@@ -177,6 +185,7 @@ public final class EthApi {
         });
         m.put("debug_traceBlockByNumber", p -> traceBlock(blockNumber(required(p, 0, "block")), param(p, 1)));
         m.put("debug_traceBlockByHash", p -> traceBlock(numberOfHash(required(p, 0, "hash")), param(p, 1)));
+        m.putAll(extra);
         return m;
     }
 

@@ -41,7 +41,10 @@ import org.web3j.rlp.RlpType;
  *   'a' address           -> rlp([nonce, balance, codeHash])
  *   'c' codeHash          -> code
  *   's' address slotKey   -> value (minimal bytes)
+ *   'p' txHash            -> raw transaction accepted into the pool, not yet included (the durable pool)
  * </pre>
+ * Pool entries are written without fsync (RocksDB's write-ahead log, in the operating system's page cache): they
+ * survive the process being killed, not a power cut (see docs/chain.md, "Durable transaction pool").
  * Everything a block changes is written in one synced WriteBatch, so after a crash the store holds either the
  * whole block or none of it, and the head pointer never gets ahead of the state.
  * eth_getLogs walks block numbers and skips blocks by header bloom, so no separate log index is kept.
@@ -56,6 +59,7 @@ public final class ChainStore implements AutoCloseable {
     private static final byte ACCOUNT = 'a';
     private static final byte CODE = 'c';
     private static final byte STORAGE = 's';
+    private static final byte POOL = 'p';
     private static final byte[] HEAD_KEY = {META, 'h', 'e', 'a', 'd'};
 
     static {
@@ -65,6 +69,8 @@ public final class ChainStore implements AutoCloseable {
     private final Options options;
     private final LRUCache cache;
     private final WriteOptions syncWrites;
+    /** Write-ahead-logged but not fsynced: survives a process kill, not a power cut. */
+    private final WriteOptions logWrites = new WriteOptions();
     private final RocksDB db;
 
     private ChainStore(Options options, LRUCache cache, RocksDB db) {
@@ -164,6 +170,40 @@ public final class ChainStore implements AutoCloseable {
 
     public Optional<byte[]> meta(String name) {
         return Optional.ofNullable(get(key(META, ("x/" + name).getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+    }
+
+    /** Keeps one pooled transaction (write-ahead-logged, not fsynced). */
+    public void putPooled(byte[] txHash, byte[] raw) {
+        try {
+            db.put(logWrites, key(POOL, txHash), raw);
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot keep a pooled transaction", e);
+        }
+    }
+
+    /** Applies pool changes in order in one write batch (write-ahead-logged, not fsynced): raw bytes to keep, or null to forget. */
+    public void writePooled(List<Map.Entry<byte[], byte[]>> changes) {
+        if (changes.isEmpty()) return;
+        try (WriteBatch batch = new WriteBatch()) {
+            for (Map.Entry<byte[], byte[]> c : changes) {
+                if (c.getValue() == null) batch.delete(key(POOL, c.getKey()));
+                else batch.put(key(POOL, c.getKey()), c.getValue());
+            }
+            db.write(logWrites, batch);
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot write pool changes", e);
+        }
+    }
+
+    /** Every pooled transaction kept, as raw bytes by hash. */
+    public Map<byte[], byte[]> pooled() {
+        Map<byte[], byte[]> out = new java.util.LinkedHashMap<>();
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(new byte[] {POOL}); it.isValid() && it.key()[0] == POOL; it.next()) {
+                out.put(Arrays.copyOfRange(it.key(), 1, it.key().length), it.value());
+            }
+        }
+        return out;
     }
 
     /** Atomically writes a block, its receipts, its indices and its state changes, then moves the head. */
@@ -287,6 +327,7 @@ public final class ChainStore implements AutoCloseable {
     @Override
     public void close() {
         syncWrites.close();
+        logWrites.close();
         db.close();
         options.close();
         cache.close();

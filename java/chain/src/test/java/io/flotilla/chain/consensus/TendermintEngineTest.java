@@ -204,6 +204,28 @@ class TendermintEngineTest {
         }
 
         @Test
+        void aQuorumOfNilPrecommitsStartsTheNextRoundWithoutWaitingForTheTimeout() {
+            start();
+            fire(0, Step.PROPOSE);
+            from(1, new Prevote(1, 0, NIL));
+            from(2, new Prevote(1, 0, NIL)); // our nil precommit follows
+            from(1, new Precommit(1, 0, NIL));
+            assertEquals(0, engine.status().round(), "two nil precommits of four are no quorum");
+            from(2, new Precommit(1, 0, NIL));
+            assertEquals(1, engine.status().round(), "a quorum of nil precommits: nothing can be decided in round 0");
+        }
+
+        @Test
+        void aQuorumOfPrecommitsSplitBetweenABlockAndNilWaitsForThePrecommitTimeout() {
+            lockOnBInRound0(); // we precommit B
+            from(1, new Precommit(1, 0, NIL));
+            from(2, new Precommit(1, 0, NIL));
+            assertEquals(0, engine.status().round(), "B could still gather a quorum");
+            fire(0, Step.PRECOMMIT);
+            assertEquals(1, engine.status().round());
+        }
+
+        @Test
         void aQuorumOfPrecommitsCommitsTheBlockWithAVerifiableCertificate() {
             lockOnBInRound0();
             from(1, new Precommit(1, 0, id(B)));

@@ -370,6 +370,12 @@ class ReplicaClusterTest {
         for (int batch = 0; batch < 6; batch++) {
             awaitFinalized(sendTransfers(honest.get(batch % 3), 4), honest, Duration.ofSeconds(90));
         }
+        // Rounds the liar spoils end at once (a quorum of nil precommits), so it may take a few more heights before
+        // each honest member has received two conflicting messages of its own.
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        for (int batch = 0; !honest.stream().allMatch(n -> n.bft.equivocationsSeen() > 0) && System.nanoTime() < deadline; batch++) {
+            awaitFinalized(sendTransfers(honest.get(batch % 3), 2), honest, Duration.ofSeconds(90));
+        }
         assertSameBlocks(honest);
         assertTrue(liar.conflictingMessagesSent() > 20, "it did lie: " + liar.conflictingMessagesSent());
         assertTrue(liar.conflictingProposalsSent() > 0, "it proposed two blocks at once at least once");

@@ -217,4 +217,48 @@ class SubnodeProcessTest {
         assertFalse(committedBeforeKill.isEmpty());
         rpc.forEach(Web3j::shutdown);
     }
+
+    @Test
+    void pendingTransfersSurviveASigkillOfEveryMemberAndAreIncludedAfterTheRestart() throws Exception {
+        List<Member> all = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            String ip = "127.0.0." + (84 + i);
+            all.add(new Member(i + 1, BigInteger.valueOf(104_723L * (i + 2)), ip, freePort(ip), freePort(ip)));
+        }
+        List<Path> configs = new ArrayList<>();
+        for (Member m : all) configs.add(writeConfig(m, all));
+        List<Process> running = new ArrayList<>();
+        for (int i = 0; i < 4; i++) running.add(launch(configs.get(i), i + 1));
+        List<Web3j> rpc = all.stream().map(m -> Web3j.build(new HttpService(m.rpcUrl()))).toList();
+        await("every member to answer JSON-RPC", Duration.ofSeconds(60), () -> rpc.stream().allMatch(w -> blockNumber(w) >= 0));
+        String first = transfer(rpc.get(0), 0);
+        await("a first transfer everywhere", Duration.ofSeconds(60), () -> rpc.stream().allMatch(w -> receipt(w, first).isPresent()));
+
+        // Three members die: no quorum, so what member 1 accepts now stays pending, and only member 1 holds it.
+        for (int i = 1; i < 4; i++) {
+            running.get(i).destroyForcibly();
+            assertTrue(running.get(i).waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        List<String> pending = new ArrayList<>();
+        for (int n = 1; n <= 5; n++) pending.add(transfer(rpc.get(0), n));
+        var seen = rpc.get(0).ethGetTransactionByHash(pending.get(4)).send().getTransaction().orElseThrow();
+        assertEquals(pending.get(4), seen.getHash());
+        assertEquals(null, seen.getBlockNumberRaw(), "pending: no block yet");
+
+        // Member 1 is killed too (SIGKILL: no shutdown hook, no flush), then every member restarts on its data.
+        running.get(0).destroyForcibly();
+        assertTrue(running.get(0).waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        for (int i = 0; i < 4; i++) launch(configs.get(i), i + 1);
+        await("the pending transfers included on every member", Duration.ofSeconds(90),
+                () -> rpc.stream().allMatch(w -> pending.stream().allMatch(h -> receipt(w, h).isPresent())));
+        rpc.forEach(Web3j::shutdown);
+    }
+
+    private static String transfer(Web3j web3, long nonce) throws Exception {
+        RawTransaction tx = RawTransaction.createEtherTransaction(BigInteger.valueOf(nonce), BigInteger.ONE, BigInteger.valueOf(21_000),
+                String.format("0x%040x", 0x6000 + nonce), BigInteger.ONE);
+        var r = web3.ethSendRawTransaction(Numeric.toHexString(TransactionEncoder.signMessage(tx, EVM_CHAIN_ID, OWNER))).send();
+        assertFalse(r.hasError(), () -> r.getError().getMessage());
+        return r.getTransactionHash();
+    }
 }
