@@ -27,6 +27,7 @@ import java.net.http.WebSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.ArrayList;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -168,12 +169,25 @@ class WebSocketEndToEndTest {
             ws.sendText(req(13, "eth_sendRawTransaction", "[\"" + Numeric.toHexString(raw) + "\"]"), true).join();
             assertTrue(next(inbox).has("result"));
 
-            JsonNode headNote = next(notes);
-            JsonNode logNote = next(notes);
+            // Heads of other blocks (an empty heartbeat block) may come first: take the head of the log's block.
+            List<JsonNode> seen = new ArrayList<>();
+            JsonNode logNote = null;
+            JsonNode headNote = null;
+            while (logNote == null || headNote == null) {
+                JsonNode note = next(notes);
+                seen.add(note);
+                String sub = note.get("params").get("subscription").asText();
+                assertTrue(sub.equals(headsId) || sub.equals(logsId), () -> "a notification of another subscription: " + note);
+                if (sub.equals(logsId)) logNote = note;
+                for (JsonNode n : seen) {
+                    if (logNote != null && n.get("params").get("subscription").asText().equals(headsId)
+                            && n.get("params").get("result").get("number").equals(logNote.get("params").get("result").get("blockNumber"))) {
+                        headNote = n;
+                    }
+                }
+            }
             assertEquals("2.0", headNote.get("jsonrpc").asText());
             assertEquals("eth_subscription", headNote.get("method").asText());
-            assertEquals(headsId, headNote.get("params").get("subscription").asText());
-            assertEquals(logsId, logNote.get("params").get("subscription").asText());
             assertFalse(headNote.has("id"));
 
             JsonNode head = headNote.get("params").get("result");
@@ -192,7 +206,7 @@ class WebSocketEndToEndTest {
 
             ws.sendText(req(16, "eth_unsubscribe", "[\"" + noneId + "\"]"), true).join();
             assertTrue(next(inbox).get("result").asBoolean());
-            assertTrue(notes.isEmpty(), () -> "nothing for the non-matching filter: " + notes);
+            assertTrue(notes.stream().noneMatch(n -> n.contains(noneId)), () -> "nothing for the non-matching filter: " + notes);
         } finally {
             ws.sendClose(WebSocket.NORMAL_CLOSURE, "done").get(5, TimeUnit.SECONDS);
         }
