@@ -38,7 +38,6 @@ public final class TcpRelay implements AutoCloseable {
                     Socket out = new Socket(target.getAddress(), target.getPort());
                     open.add(in);
                     open.add(out);
-                    corrupt = false; // a new connection is forwarded faithfully
                     connections++;
                     Thread.ofVirtual().start(() -> pump(in, out, true));
                     Thread.ofVirtual().start(() -> pump(out, in, false));
@@ -79,9 +78,13 @@ public final class TcpRelay implements AutoCloseable {
         return seenBackward.toByteArray();
     }
 
-    /** Flips a bit in every chunk sent towards the target from now until the next connection is accepted. */
+    /** Flips a bit in every chunk sent towards the target, on every connection, until {@link #stopCorrupting()}. */
     public void corruptNext() {
         corrupt = true;
+    }
+
+    public void stopCorrupting() {
+        corrupt = false;
     }
 
     /** Drops the link: open connections are closed, new ones refused until {@link #heal()}. */
