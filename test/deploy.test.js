@@ -80,7 +80,9 @@ describe("deploy/deploy.js against a Hardhat node", function () {
   });
 
   it("as on a real network: requires five distinct role holders and puts admin and upgrades behind timelocks", async function () {
-    const provider = new ethers.JsonRpcProvider(RPC);
+    // No response cache: ethers reuses an answer for 250 ms by default, and a cached pending nonce or block made the
+    // timelock steps below fail now and then ("nonce has already been used", "not ready").
+    const provider = new ethers.JsonRpcProvider(RPC, undefined, { cacheTimeout: -1 });
     const wallets = ["admin", "upgrader", "treasurer", "publisher", "compliance"].map((r) =>
       new ethers.Wallet(ethers.id(`flotilla-deploy-${r}`), provider));
     const env = { ...process.env, FLOTILLA_RPC_URL: RPC, FLOTILLA_ADDRESS_BOOK_DIR: bookDir, FLOTILLA_TIMELOCK: "1" };
