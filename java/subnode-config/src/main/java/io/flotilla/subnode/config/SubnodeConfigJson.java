@@ -62,7 +62,12 @@ public final class SubnodeConfigJson {
         } catch (IOException e) {
             throw new ConfigException("config " + file + ": " + firstLine(e.getMessage()));
         }
-        return read(json);
+        try {
+            return read(json);
+        } catch (ConfigException e) {
+            if (!e.field().isEmpty()) throw e;
+            throw new ConfigException("config " + file + ": " + e.getMessage().substring("config: ".length()));
+        }
     }
 
     /** Reads and checks config JSON. */

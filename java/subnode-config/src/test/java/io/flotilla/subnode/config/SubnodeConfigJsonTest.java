@@ -172,9 +172,9 @@ class SubnodeConfigJsonTest {
         assertEquals("config " + dir.resolve("none.json") + ": no such file",
                 assertThrows(ConfigException.class, () -> SubnodeConfigJson.load(dir.resolve("none.json"))).getMessage());
         Path broken = Files.writeString(dir.resolve("broken.json"), "{\"chainId\": ");
-        assertTrue(assertThrows(ConfigException.class, () -> SubnodeConfigJson.load(broken)).getMessage().startsWith("config: not JSON: "));
+        assertTrue(assertThrows(ConfigException.class, () -> SubnodeConfigJson.load(broken)).getMessage().startsWith("config " + broken + ": not JSON: "));
         Path array = Files.writeString(dir.resolve("array.json"), "[]");
-        assertEquals("config: not a JSON object", assertThrows(ConfigException.class, () -> SubnodeConfigJson.load(array)).getMessage());
+        assertEquals("config " + array + ": not a JSON object", assertThrows(ConfigException.class, () -> SubnodeConfigJson.load(array)).getMessage());
         Path good = Files.writeString(dir.resolve("config.json"), SubnodeConfigJson.write(sample()));
         assertEquals(sample(), SubnodeConfigJson.load(good));
     }
