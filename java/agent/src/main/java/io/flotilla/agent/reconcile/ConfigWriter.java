@@ -38,11 +38,11 @@ public final class ConfigWriter {
         return root.resolve(subnode.containerName());
     }
 
-    /** Hash ({@link SubnodeConfig#hash}) of the config file on disk, empty when there is none or it cannot be read. */
+    /** Hash ({@link SubnodeConfigRenderer#hash}) of the config file on disk, empty when there is none or it cannot be read. */
     public java.util.Optional<String> currentHash(DesiredSubnode subnode) {
         Path file = directoryOf(subnode).resolve(CONFIG_FILE);
         try {
-            return java.util.Optional.of(SubnodeConfig.hash(Files.readString(file, StandardCharsets.UTF_8)));
+            return java.util.Optional.of(SubnodeConfigRenderer.hash(Files.readString(file, StandardCharsets.UTF_8)));
         } catch (IOException | UncheckedIOException e) {
             return java.util.Optional.empty();
         }
@@ -54,8 +54,8 @@ public final class ConfigWriter {
         try {
             Files.createDirectories(dir);
             restrict(dir, "rwxr-x---");
-            writeIfChanged(dir.resolve(SubnodeConfig.KEY_FILE), keystore);
-            writeIfChanged(dir.resolve(SubnodeConfig.PASSWORD_FILE), password);
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.KEY_FILE), keystore);
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.PASSWORD_FILE), password);
             // Last: a subnode watching the directory sees the new config only once everything it names is in place.
             writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8));
             return dir;

@@ -36,13 +36,12 @@ public final class DesiredStateReader {
         List<NodeChain> placements = client.chainsOfNode(node.id());
         for (NodeChain placement : placements) {
             ChainInfo chain = client.chain(placement.chainId());
-            boolean joinedByRotation = client.rotationsOf(chain.id()).stream().anyMatch(r -> r.joiningNode() == node.id());
-            SubnodeConfig.Rendered config = SubnodeConfig.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
-                    client.membersOf(chain.id()), joinedByRotation);
+            SubnodeConfigRenderer.Rendered config = SubnodeConfigRenderer.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
+                    client.membersOf(chain.id()));
             var subnodeLimits = limits.forUnits(placement.unitsPerNode());
             subnodes.add(new DesiredSubnode(chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
                     chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
-                    SubnodeConfig.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits)));
+                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits)));
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
         Map<Long, Instant> leavingUntil = new HashMap<>();

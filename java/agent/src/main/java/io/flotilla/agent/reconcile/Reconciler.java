@@ -411,7 +411,7 @@ public final class Reconciler {
 
     private ContainerSpec spec(DesiredSubnode s) {
         return new ContainerSpec(s.containerName(), s.imageId(), Names.containerLabels(s), List.of(), Map.of(), subnodeUser, s.limits(),
-                s.volumeName(), SubnodeConfig.DATA_MOUNT, configWriter.directoryOf(s).toString(), SubnodeConfig.CONFIG_MOUNT,
+                s.volumeName(), SubnodeConfigRenderer.DATA_MOUNT, configWriter.directoryOf(s).toString(), SubnodeConfigRenderer.CONFIG_MOUNT,
                 Map.of("/tmp", "rw,noexec,nosuid,size=64m"));
     }
 

@@ -400,7 +400,7 @@ class EndToEndTest {
         Map<Long, Web3j> out = new LinkedHashMap<>();
         for (long member : chain.members()) {
             SimulatedNode node = node(member);
-            int rpcPort = JSON.readTree(Files.readString(node.configOf(chain.name()))).get("rpcPort").asInt();
+            int rpcPort = JSON.readTree(Files.readString(node.configOf(chain.name()))).get("ports").get("rpcHttp").asInt();
             out.put(member, Web3j.build(new HttpService("http://" + node.ip + ":" + rpcPort)));
         }
         return out;
