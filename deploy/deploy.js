@@ -66,9 +66,13 @@ if (!useTimelock) {
   console.error("*".repeat(100));
 }
 
+// The block that ends the deployment: its hash goes into the network identity (docs/agent.md, "Network identity"),
+// which tells apart two deployments with equal addresses (same deployer and nonces, e.g. two Hardhat devnets).
+const deployedIn = await ethers.provider.getBlock("latest");
 const book = {
   chainId: Number(chainId),
   deployedAt: new Date().toISOString(),
+  deployment: { blockNumber: deployedIn.number, blockHash: deployedIn.hash },
   admin: assigned.admin,
   roles: Object.fromEntries(roleNames.map((r) => [r, assigned[r]])),
   timelocks: assigned.timelocks,

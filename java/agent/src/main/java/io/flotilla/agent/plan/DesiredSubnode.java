@@ -5,6 +5,7 @@ import io.flotilla.agent.runtime.ResourceLimits;
 /**
  * One subnode this node should run, as the manager contracts say.
  *
+ * @param network the network identity (names and labels carry it, see {@link Names})
  * @param slot this node's port slot for the chain (ports basePort + slot x 16 + offset)
  * @param imageId the pinned image, "sha256:..." from the image registry
  * @param configJson the subnode's config file, rendered
@@ -13,6 +14,7 @@ import io.flotilla.agent.runtime.ResourceLimits;
  *     change recreates the container, which is labelled with it
  */
 public record DesiredSubnode(
+        String network,
         long chainId,
         String chainName,
         long nodeId,
@@ -25,10 +27,10 @@ public record DesiredSubnode(
         String processHash) {
 
     public String containerName() {
-        return Names.container(chainName, nodeId);
+        return Names.container(network, chainName, nodeId);
     }
 
     public String volumeName() {
-        return Names.volume(chainName, nodeId);
+        return Names.volume(network, chainName, nodeId);
     }
 }

@@ -39,7 +39,7 @@ public final class DesiredStateReader {
             SubnodeConfigRenderer.Rendered config = SubnodeConfigRenderer.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
                     client.membersOf(chain.id()));
             var subnodeLimits = limits.forUnits(placement.unitsPerNode());
-            subnodes.add(new DesiredSubnode(chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
+            subnodes.add(new DesiredSubnode(client.addressBook().networkId(), chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
                     chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
                     SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits)));
         }

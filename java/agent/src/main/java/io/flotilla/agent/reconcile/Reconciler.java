@@ -60,6 +60,7 @@ public final class Reconciler {
     private final AgentStateStore store;
     private final RestartGate gate;
     private final String subnodeUser;
+    private final String network;
     private final AgentStatus status;
     private final MeterRegistry metrics;
     private final Clock clock;
@@ -89,6 +90,7 @@ public final class Reconciler {
         this.store = store;
         this.gate = gate;
         this.subnodeUser = subnodeUser;
+        this.network = client.addressBook().networkId();
         this.status = status;
         this.metrics = metrics;
         this.clock = clock;
@@ -110,7 +112,7 @@ public final class Reconciler {
             return;
         }
         Set<String> seen = new HashSet<>();
-        for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(desired.nodeId()))) {
+        for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(network, desired.nodeId()))) {
             if (c.state() == ContainerState.RUNNING) {
                 runtime.stats(c.id()).ifPresent(sample -> statsCache.put(c.id(), sample));
                 seen.add(c.id());
@@ -130,8 +132,8 @@ public final class Reconciler {
         Optional<NodeInfo> me = client.nodeByAddress(client.account());
         if (me.isEmpty()) {
             Set<Long> candidates = new HashSet<>();
-            runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true")).forEach(c -> candidates.add(nodeOf(c.labels())));
-            runtime.listVolumes(Map.of(Names.LABEL_MANAGED, "true")).forEach(v -> candidates.add(nodeOf(v.labels())));
+            runtime.listContainers(Names.networkSelector(network)).forEach(c -> candidates.add(nodeOf(c.labels())));
+            runtime.listVolumes(Names.networkSelector(network)).forEach(v -> candidates.add(nodeOf(v.labels())));
             candidates.remove(0L);
             me = candidates.stream().map(client::node).filter(n -> n.address().equalsIgnoreCase(client.account())).findFirst();
         }
@@ -145,6 +147,11 @@ public final class Reconciler {
         } catch (NumberFormatException e) {
             return 0; // a malformed label names no node
         }
+    }
+
+    /** The network identity this agent's names, labels and selectors carry. */
+    public String network() {
+        return network;
     }
 
     /** Chains whose subnode on this node was running at the end of the last pass. */
@@ -185,8 +192,8 @@ public final class Reconciler {
             return keepRunning("manager RPC: " + e.getMessage());
         }
         try {
-            containers = runtime.listContainers(Names.nodeSelector(node.id()));
-            volumes = runtime.listVolumes(Names.nodeSelector(node.id()));
+            containers = runtime.listContainers(Names.nodeSelector(network, node.id()));
+            volumes = runtime.listVolumes(Names.nodeSelector(network, node.id()));
         } catch (RuntimeException e) {
             status.degraded("docker: " + e.getMessage());
             return List.of();
@@ -217,8 +224,8 @@ public final class Reconciler {
         List<ObservedContainer> containers;
         List<ObservedVolume> volumes;
         try {
-            containers = runtime.listContainers(Names.nodeSelector(node.id()));
-            volumes = runtime.listVolumes(Names.nodeSelector(node.id()));
+            containers = runtime.listContainers(Names.nodeSelector(network, node.id()));
+            volumes = runtime.listVolumes(Names.nodeSelector(network, node.id()));
         } catch (RuntimeException e) {
             status.degraded("docker: " + e.getMessage());
             return List.of();
@@ -239,7 +246,7 @@ public final class Reconciler {
         List<Action> plan = planner.plan(desired, actual, now);
         List<String> problems = new ArrayList<>();
         List<Action> applied = applyAll(plan, now, problems);
-        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(node.id()));
+        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(network, node.id()));
         long millis = (System.nanoTime() - started) / 1_000_000;
         latency.record(Duration.ofMillis(millis));
         passes++;
@@ -281,7 +288,7 @@ public final class Reconciler {
         }
         List<ObservedContainer> containers;
         try {
-            containers = runtime.listContainers(Names.nodeSelector(desired.nodeId()));
+            containers = runtime.listContainers(Names.nodeSelector(network, desired.nodeId()));
         } catch (RuntimeException e) {
             status.degraded("docker: " + e.getMessage());
             return List.of();
@@ -301,7 +308,7 @@ public final class Reconciler {
             problems.add(outage + "; keeping the existing subnodes running from " + from);
         }
         List<Action> applied = applyAll(plan, now, problems);
-        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(desired.nodeId()));
+        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(network, desired.nodeId()));
         long millis = (System.nanoTime() - started) / 1_000_000;
         if (outage != null || !applied.isEmpty()) {
             publish(desired.nodeId(), nodeAddress, desired, after, problems, now, millis);

@@ -75,10 +75,10 @@ class AgentIntegrationTest {
     @AfterAll
     void stopNetwork() throws Exception {
         for (SimulatedNode node : nodes) {
-            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(node.id))) {
+            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))) {
                 runtime.removeContainer(c.id());
             }
-            runtime.listVolumes(Names.nodeSelector(node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
         }
         if (network != null) {
             network.close();
@@ -101,7 +101,7 @@ class AgentIntegrationTest {
 
         for (long member : chain.members()) {
             SimulatedNode node = node(member);
-            String name = "flotilla-alpha-" + member;
+            String name = Names.container(network.book.networkId(), "alpha", member);
             JsonNode inspect = JSON.readTree(TestNetwork.run(network.root, Map.of(), "docker", "inspect", name)).get(0);
             JsonNode host = inspect.get("HostConfig");
             // dev4 = 8 of 128 units of (4000 - 500) millicores and (4096 - 512) MiB.
@@ -194,10 +194,10 @@ class AgentIntegrationTest {
         assertThat(containersOf(alpha)).hasSize(4).noneMatch(c -> c.labels().get(Names.LABEL_NODE).equals(Long.toString(leaving.id)));
         // The grace period starts when the agent first sees the volume without a chain.
         leaving.agent.reconcile();
-        assertThat(runtime.listVolumes(Names.nodeSelector(leaving.id))).as("volume kept during the grace period").hasSize(1);
+        assertThat(runtime.listVolumes(Names.nodeSelector(network.book.networkId(), leaving.id))).as("volume kept during the grace period").hasSize(1);
         TestNetwork.pause(VOLUME_GRACE.plusMillis(200));
         leaving.agent.reconcile();
-        assertThat(runtime.listVolumes(Names.nodeSelector(leaving.id))).isEmpty();
+        assertThat(runtime.listVolumes(Names.nodeSelector(network.book.networkId(), leaving.id))).isEmpty();
     }
 
     @Test
@@ -267,7 +267,7 @@ class AgentIntegrationTest {
     @Order(8)
     void anUnreachableDockerEngineMakesTheAgentDegradedAndTouchesNothing() throws Exception {
         SimulatedNode node = node(developer.chain(alpha).members().getFirst());
-        List<ObservedContainer> before = runtime.listContainers(Names.nodeSelector(node.id));
+        List<ObservedContainer> before = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id));
         io.flotilla.agent.status.AgentStatus status = new io.flotilla.agent.status.AgentStatus();
         try (DockerContainerRuntime dead = new DockerContainerRuntime("unix://" + network.work.resolve("no-docker.sock"), Duration.ofSeconds(2))) {
             io.flotilla.agent.reconcile.Reconciler blind = io.flotilla.agent.reconcile.ReconcilerFactory.create(node.settings, node.client, dead,
@@ -276,7 +276,7 @@ class AgentIntegrationTest {
         }
         assertThat(status.snapshot().health()).isEqualTo(io.flotilla.agent.status.AgentStatus.Health.DEGRADED);
         assertThat(status.snapshot().problems()).singleElement().asString().startsWith("docker: ");
-        assertThat(runtime.listContainers(Names.nodeSelector(node.id))).isEqualTo(before);
+        assertThat(runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))).isEqualTo(before);
     }
 
     @Test
@@ -303,7 +303,7 @@ class AgentIntegrationTest {
                 } catch (java.io.IOException e) {
                     if (Instant.now().isAfter(deadline)) {
                         throw new AssertionError("subnode JSON-RPC did not answer: "
-                                + TestNetwork.run(network.root, Map.of(), "docker", "logs", "flotilla-solo-" + host.id), e);
+                                + TestNetwork.run(network.root, Map.of(), "docker", "logs", Names.container(network.book.networkId(), "solo", host.id)), e);
                     }
                     Thread.sleep(500);
                 }
@@ -326,14 +326,14 @@ class AgentIntegrationTest {
 
     private void reconcileAll() {
         for (SimulatedNode node : nodes) {
-            if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(node.id)).isEmpty()) {
+            if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).isEmpty()) {
                 node.agent.reconcile();
             }
         }
     }
 
     private List<ObservedContainer> containersOf(long chainId) {
-        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_CHAIN, Long.toString(chainId)));
+        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NETWORK, network.book.networkId(), Names.LABEL_CHAIN, Long.toString(chainId)));
     }
 
     private SimulatedNode node(long id) {

@@ -96,7 +96,7 @@ public final class SimulatedNode {
     }
 
     public Path configOf(String chainName) {
-        return settings.dataDir().resolve("subnodes").resolve("flotilla-" + chainName + "-" + id).resolve("config.json");
+        return settings.dataDir().resolve("subnodes").resolve(io.flotilla.agent.plan.Names.container(network.book.networkId(), chainName, id)).resolve("config.json");
     }
 
     public TestNetwork network() {
