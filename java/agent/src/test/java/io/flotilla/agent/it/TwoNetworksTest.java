@@ -47,7 +47,7 @@ class TwoNetworksTest {
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws Exception {
         for (TestNetwork network : new TestNetwork[] {first, second}) {
             if (network == null) continue;
             runtime.listContainers(Names.networkSelector(network.book.networkId())).forEach(c -> runtime.removeContainer(c.id()));
