@@ -397,7 +397,7 @@ class DevnetCommands implements ApplicationRunner {
                 }
                 if (Instant.now().isAfter(deadline)) {
                     throw new IllegalStateException("chain " + name + " has no common first block after " + timeout.toSeconds() + " s ("
-                            + progress.strip() + "); see ./flotilla devnet status and docker logs flotilla-" + name + "-<node id>");
+                            + progress.strip() + "); see ./flotilla devnet status and docker logs flotilla-<network>-" + name + "-<node id>");
                 }
                 Thread.sleep(1000);
             }
