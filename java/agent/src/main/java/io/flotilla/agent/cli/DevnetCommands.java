@@ -124,7 +124,8 @@ class DevnetCommands implements ApplicationRunner {
         String secret = HexFormat.of().formatHex(java.security.SecureRandom.getInstanceStrong().generateSeed(16));
         writeSecret(password, secret + "\n");
         ECKeyPair pair = Keys.createEcKeyPair();
-        WalletFile wallet = Wallet.createLight(secret, pair); // light scrypt: the subnode decrypts it in a small container
+        // Standard V3 scrypt (N = 2^18): the operator key stays in the agent; subnodes get the agent's consensus key.
+        WalletFile wallet = Wallet.createStandard(secret, pair);
         writeSecret(keystore, new ObjectMapper().writeValueAsString(wallet));
         Credentials nodeKey = Credentials.create(pair);
 

@@ -132,8 +132,9 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 java.nio.file.Files.setPosixFilePermissions(passwordFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             }
             org.web3j.crypto.ECKeyPair pair = org.web3j.crypto.Keys.createEcKeyPair();
-            // Light scrypt (N=4096): the subnode decrypts it inside a container of a few hundred MiB.
-            org.web3j.crypto.WalletFile wallet = org.web3j.crypto.Wallet.createLight(password, pair);
+            // The operator key never leaves the agent (subnodes get a consensus key of their own), so its keystore uses
+            // the standard V3 scrypt strength (N = 2^18, 256 MiB to decrypt).
+            org.web3j.crypto.WalletFile wallet = org.web3j.crypto.Wallet.createStandard(password, pair);
             java.nio.file.Files.writeString(keystore, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(wallet));
             java.nio.file.Files.setPosixFilePermissions(keystore, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             System.out.println("node key 0x" + wallet.getAddress() + " written to " + keystore);

@@ -14,9 +14,11 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * Writes a subnode's config directory: config.json, the node keystore and its password. Files are written to a
- * temporary name and moved into place, so a crash never leaves a half-written config. The directory is mounted
- * read-only into the container; files are owned by root with the subnode's group and mode 0640.
+ * Writes a subnode's config directory: config.json, the node's consensus keystore and its password (never the
+ * operator key: docs/agent.md, "Keys"). Files are written to a temporary name and moved into place, so a crash never
+ * leaves a half-written config. The directory is mounted read-only into the container. The key files are the
+ * subnode user's own with mode 0600; config.json and the directory are root's with the subnode's group (0640, 0750).
+ * An agent that is not root (a developer's run) cannot give files away: it makes them readable by others instead.
  */
 public final class ConfigWriter {
 
@@ -25,12 +27,17 @@ public final class ConfigWriter {
     private final Path root;
     private final byte[] keystore;
     private final byte[] password;
+    private final int subnodeUid;
     private final int subnodeGid;
 
-    public ConfigWriter(Path dataDir, byte[] keystore, byte[] password, int subnodeGid) {
+    /** Key files of earlier versions, which held the operator key: removed wherever they are found. */
+    static final java.util.List<String> RETIRED_FILES = java.util.List.of("node-key.json", "node-key.password");
+
+    public ConfigWriter(Path dataDir, byte[] keystore, byte[] password, int subnodeUid, int subnodeGid) {
         this.root = dataDir.resolve("subnodes");
         this.keystore = keystore.clone();
         this.password = password.clone();
+        this.subnodeUid = subnodeUid;
         this.subnodeGid = subnodeGid;
     }
 
@@ -54,10 +61,13 @@ public final class ConfigWriter {
         try {
             Files.createDirectories(dir);
             restrict(dir, "rwxr-x---");
-            writeIfChanged(dir.resolve(SubnodeConfigRenderer.KEY_FILE), keystore);
-            writeIfChanged(dir.resolve(SubnodeConfigRenderer.PASSWORD_FILE), password);
+            for (String retired : RETIRED_FILES) {
+                Files.deleteIfExists(dir.resolve(retired));
+            }
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.KEY_FILE), keystore, true);
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.PASSWORD_FILE), password, true);
             // Last: a subnode watching the directory sees the new config only once everything it names is in place.
-            writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8));
+            writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8), false);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the config of " + subnode.containerName() + ": " + e.getMessage(), e);
@@ -79,15 +89,21 @@ public final class ConfigWriter {
         }
     }
 
-    private void writeIfChanged(Path file, byte[] content) throws IOException {
+    private void writeIfChanged(Path file, byte[] content, boolean secret) throws IOException {
         if (Files.exists(file) && Arrays.equals(Files.readAllBytes(file), content)) {
             return;
         }
         // The temporary file is in the same (mounted) directory, so the rename is atomic and the subnode never reads
         // a half-written file.
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.write(tmp, content);
-        restrict(tmp, "rw-r-----");
+        if (secret) {
+            own(tmp);
+        } else {
+            restrict(tmp, "rw-r-----");
+        }
         try {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
@@ -98,6 +114,17 @@ public final class ConfigWriter {
     /** The mode with "other" given the group's read (and, for directories, search) bits: rw-r----- gives rw-r--r--. */
     static String readableByOthers(String mode) {
         return mode.substring(0, 6) + mode.substring(3, 6).replace('w', '-');
+    }
+
+    /** A secret: 0600, owned by the subnode's user and group. */
+    private void own(Path path) throws IOException {
+        try {
+            Files.setAttribute(path, "unix:uid", subnodeUid);
+            Files.setAttribute(path, "unix:gid", subnodeGid);
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            // Not root (a developer's run): let the subnode user read through "other" instead.
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-r--r--"));
+        }
     }
 
     private void restrict(Path path, String mode) throws IOException {

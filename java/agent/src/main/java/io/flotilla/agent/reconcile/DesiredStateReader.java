@@ -36,12 +36,15 @@ public final class DesiredStateReader {
         List<NodeChain> placements = client.chainsOfNode(node.id());
         for (NodeChain placement : placements) {
             ChainInfo chain = client.chain(placement.chainId());
+            List<io.flotilla.manager.Member> members = client.membersOf(chain.id());
             SubnodeConfigRenderer.Rendered config = SubnodeConfigRenderer.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
-                    client.membersOf(chain.id()));
+                    members);
+            // The member set is applied live, except this node's own signing key: a new one needs a new process.
+            String self = members.stream().filter(m -> m.nodeId() == node.id()).map(SubnodeConfigRenderer::signer).findFirst().orElse("");
             var subnodeLimits = limits.forUnits(placement.unitsPerNode());
             subnodes.add(new DesiredSubnode(client.addressBook().networkId(), chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
                     chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
-                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits)));
+                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits + " " + self)));
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
         Map<Long, Instant> leavingUntil = new HashMap<>();

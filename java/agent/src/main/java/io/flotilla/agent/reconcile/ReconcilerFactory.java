@@ -1,15 +1,13 @@
 package io.flotilla.agent.reconcile;
 
 import io.flotilla.agent.config.AgentSettings;
-import io.flotilla.agent.config.SettingsException;
+import io.flotilla.agent.node.ConsensusKey;
 import io.flotilla.agent.node.HostCapacity;
 import io.flotilla.agent.plan.Planner;
 import io.flotilla.agent.runtime.ContainerRuntime;
 import io.flotilla.agent.status.AgentStatus;
 import io.flotilla.manager.ManagerClient;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -26,16 +24,13 @@ public final class ReconcilerFactory {
         AgentSettings.Capacity capacity = HostCapacity.resolve(settings.capacity(), settings.dataDir());
         LimitsCalculator limits = new LimitsCalculator(capacity, settings.reserve());
         Planner planner = new Planner(new Planner.Policy(Duration.ofSeconds(1), settings.restartMaxDelay(), settings.volumeGracePeriod()));
+        int uid = Integer.parseInt(settings.subnodeUser().split(":")[0]);
         int gid = Integer.parseInt(settings.subnodeUser().split(":")[1]);
-        ConfigWriter writer;
-        try {
-            writer = new ConfigWriter(settings.dataDir(), Files.readAllBytes(settings.keystore()),
-                    Files.readString(settings.passwordFile()).strip().getBytes(), gid);
-        } catch (IOException e) {
-            throw new SettingsException("setting flotilla.agent.keystore: " + e.getMessage());
-        }
+        // Subnodes get the node's consensus key only; the operator key (settings.keystore()) stays in the agent.
+        ConsensusKey key = ConsensusKey.loadOrCreate(settings.dataDir());
+        ConfigWriter writer = new ConfigWriter(settings.dataDir(), key.keystore(), key.password(), uid, gid);
         RestartGate gate = new RestartGate(client, new io.flotilla.agent.liveness.SubnodeRpc(), clock, RESTART_STAGGER);
-        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), new ChainDuties(client), planner, writer,
+        return new Reconciler(client, runtime, new DesiredStateReader(client, limits), new ChainDuties(client, key.address(), key::credentials), planner, writer,
                 new io.flotilla.agent.state.AgentStateStore(settings.dataDir()), gate, settings.subnodeUser(), status, metrics, clock);
     }
 }

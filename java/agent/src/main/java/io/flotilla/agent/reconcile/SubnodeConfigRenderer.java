@@ -29,8 +29,9 @@ public final class SubnodeConfigRenderer {
     /** In-container paths of the mounts. */
     public static final String CONFIG_MOUNT = "/config";
     public static final String DATA_MOUNT = "/data";
-    public static final String KEY_FILE = "node-key.json";
-    public static final String PASSWORD_FILE = "node-key.password";
+    /** The node's consensus keystore and its password (docs/agent.md, "Keys"); never the operator key. */
+    public static final String KEY_FILE = "consensus-key.json";
+    public static final String PASSWORD_FILE = "consensus-key.password";
     /** The chain owner's coin at genesis (10^6 coins): the owner hands it out. */
     static final BigInteger OWNER_ALLOCATION = new BigInteger("1000000000000000000000000");
 
@@ -46,7 +47,7 @@ public final class SubnodeConfigRenderer {
 
     public static Rendered render(ChainInfo chain, long nodeId, String bindIp, int slot, int basePort, List<Member> members) {
         List<io.flotilla.subnode.config.Member> entries = members.stream()
-                .map(m -> new io.flotilla.subnode.config.Member(m.nodeId(), m.address(), m.ip(), m.publicKey(), Ports.from(m.firstPort())))
+                .map(m -> new io.flotilla.subnode.config.Member(m.nodeId(), signer(m), m.ip(), Ports.from(m.firstPort())))
                 .toList();
         // Every chain's minimum gas price is 1 gwei: the owner gets the chain's coin at genesis and hands it out, so
         // every transaction costs its sender something (docs/chain.md, "Admission"). Per-chain prices need a chain
@@ -59,6 +60,15 @@ public final class SubnodeConfigRenderer {
                 new Image(chain.imageVersion(), chain.imageDigest()), Tracing.DEFAULT);
         String json = SubnodeConfigJson.write(config);
         return new Rendered(config, json, hash(json), hash(SubnodeConfigJson.writeProcessView(config)));
+    }
+
+    /**
+     * The address whose signatures count as {@code m}'s votes: its consensus key. A node that has registered none yet
+     * is listed with its operator address, which no subnode holds: it counts as a member that does not vote until
+     * its agent registers its key (the agent does so on its first pass).
+     */
+    static String signer(Member m) {
+        return m.hasConsensusKey() ? m.consensusKey() : m.address();
     }
 
     /** Short SHA-256 (16 hex digits) of a text. */

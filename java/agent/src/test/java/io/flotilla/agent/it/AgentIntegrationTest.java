@@ -324,6 +324,76 @@ class AgentIntegrationTest {
         }
     }
 
+    /**
+     * The operator key (registration, maintenance, exit, reports, gas) never reaches a subnode: not in its mounts,
+     * its environment or any file it can read; it holds its node's consensus key only, which is what the chain's
+     * member set names and what the NodeRegistry records for the node.
+     */
+    @Test
+    @Order(10)
+    void noSubnodeCanReadTheOperatorKeyOrItsPasswordOnlyItsConsensusKey() throws Exception {
+        List<ObservedContainer> running = runtime.listContainers(Names.networkSelector(network.book.networkId())).stream()
+                .filter(c -> c.state() == ContainerState.RUNNING).toList();
+        assertThat(running).isNotEmpty().anyMatch(c -> c.imageId().equals(network.standinImageId));
+        for (ObservedContainer c : running) {
+            SimulatedNode node = node(Long.parseLong(c.labels().get(Names.LABEL_NODE)));
+            String password = Files.readString(node.settings.passwordFile()).strip();
+            JsonNode operatorKeystore = JSON.readTree(Files.readString(node.settings.keystore()));
+            String ciphertext = operatorKeystore.at("/crypto/ciphertext").asText();
+            String privateKey = node.key.getEcKeyPair().getPrivateKey().toString(16);
+            assertThat(ciphertext).isNotEmpty();
+
+            JsonNode inspect = JSON.readTree(TestNetwork.run(network.root, Map.of(), "docker", "inspect", c.id())).get(0);
+            String env = inspect.at("/Config/Env").toString();
+            assertThat(env).doesNotContain(password).doesNotContain(ciphertext).doesNotContain(privateKey);
+            java.nio.file.Path configDir = node.settings.dataDir().resolve("subnodes").resolve(c.name());
+            for (JsonNode mount : inspect.get("Mounts")) {
+                String destination = mount.get("Destination").asText();
+                if (mount.get("Type").asText().equals("bind")) {
+                    assertThat(destination).isEqualTo("/config");
+                    assertThat(mount.get("Source").asText()).isEqualTo(configDir.toString());
+                } else {
+                    assertThat(destination).as("mount %s of %s", mount, c.name()).isIn("/data", "/tmp");
+                }
+            }
+            // /config holds the config and the consensus key, nothing of the operator's.
+            try (var files = Files.list(configDir)) {
+                assertThat(files.map(f -> f.getFileName().toString()).filter(f -> !f.startsWith(".")).collect(Collectors.toSet()))
+                        .isEqualTo(Set.of("config.json", "consensus-key.json", "consensus-key.password"));
+            }
+            for (java.nio.file.Path f : List.of(configDir.resolve("config.json"), configDir.resolve("consensus-key.json"),
+                    configDir.resolve("consensus-key.password"))) {
+                assertThat(Files.readString(f)).doesNotContain(password).doesNotContain(ciphertext).doesNotContain(privateKey);
+            }
+            String consensusKey = "0x" + JSON.readTree(Files.readString(configDir.resolve("consensus-key.json"))).get("address").asText();
+            assertThat(consensusKey).isNotEqualToIgnoringCase(node.key.getAddress());
+            assertThat(node.client.consensusKeyOf(node.id)).isEqualToIgnoringCase(consensusKey);
+            JsonNode config = JSON.readTree(Files.readString(configDir.resolve("config.json")));
+            for (JsonNode m : config.get("members")) {
+                if (m.get("nodeId").asLong() == node.id) assertThat(m.get("address").asText()).isEqualToIgnoringCase(consensusKey);
+            }
+            // Secrets: 0600 and the subnode user's (an agent that is not root cannot give files away: "other" reads).
+            boolean root = "root".equals(System.getProperty("user.name"));
+            for (String secret : List.of("consensus-key.json", "consensus-key.password")) {
+                java.nio.file.Path f = configDir.resolve(secret);
+                int mode = (Integer) Files.getAttribute(f, "unix:mode") & 0777;
+                if (root) {
+                    assertThat(mode).as("mode of %s", f).isEqualTo(0600);
+                    assertThat(Files.getAttribute(f, "unix:uid")).isEqualTo(65534);
+                } else {
+                    assertThat(mode).as("mode of %s", f).isEqualTo(0644);
+                }
+            }
+            if (c.imageId().equals(network.standinImageId)) {
+                // From inside: every file the subnode can read, and its processes' environments.
+                String inside = TestNetwork.run(network.root, Map.of(), "docker", "exec", c.id(), "sh", "-c",
+                        "for f in $(find / -xdev -type f 2>/dev/null) /config/* /data/* /tmp/* /proc/1/environ /proc/self/environ; do"
+                                + " cat \"$f\" 2>/dev/null; done; env; mount");
+                assertThat(inside).contains("consensus-key").doesNotContain(password).doesNotContain(ciphertext).doesNotContain(privateKey);
+            }
+        }
+    }
+
     private void reconcileAll() {
         for (SimulatedNode node : nodes) {
             if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).isEmpty()) {

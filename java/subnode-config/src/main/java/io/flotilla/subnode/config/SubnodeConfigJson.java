@@ -85,7 +85,7 @@ public final class SubnodeConfigJson {
         for (int i = 0; i < list.size(); i++) {
             JsonNode m = list.get(i);
             members.add(nested("members[" + i + "]", m, n -> new Member(number(n, "nodeId"), text(n, "address"), text(n, "ip"),
-                    text(n, "publicKey"), nested("ports", n.path("ports"), SubnodeConfigJson::ports))));
+                    nested("ports", n.path("ports"), SubnodeConfigJson::ports))));
         }
         return build(() -> new SubnodeConfig(
                 number(root, "chainId"),
@@ -121,7 +121,6 @@ public final class SubnodeConfigJson {
             n.put("nodeId", m.nodeId());
             n.put("address", m.address());
             n.put("ip", m.ip());
-            n.put("publicKey", m.publicKey());
             n.set("ports", ports(m.ports()));
         }
         ObjectNode consensus = root.putObject("consensus");
