@@ -141,6 +141,8 @@ class DevnetCommands implements ApplicationRunner {
         ManagerClient node = new ManagerClient(c.web3j, nodeKey, c.book);
         long nodeId = node.createNode(name, ip, BASE_PORT, "", CPU_MILLICORES, MEMORY_MIB, DISK_GIB);
         Path dataDir = Files.createDirectories(nodeDir.resolve("data"));
+        // The node's consensus key, in the agent's data directory, registered before any chain is placed on the node.
+        node.setConsensusKey(nodeId, io.flotilla.agent.node.ConsensusKey.loadOrCreate(dataDir).credentials());
         String statusUrl = "http://" + ip + ":" + STATUS_PORT + "/api/v1/node";
         System.out.printf("  node %d %s on %s:%d (validator %d = account %d %s, node key %s)%n", nodeId, name, ip, BASE_PORT, validatorId, i,
                 validatorKey.getAddress(), nodeKey.getAddress());

@@ -114,6 +114,11 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 capacity.cpuMillicores(), capacity.memoryMiB(), capacity.diskGiB());
         System.out.println("registered node " + nodeId + " (" + name + ", " + settings.ip() + ":" + settings.basePort() + ", "
                 + capacity.cpuMillicores() + " millicores, " + capacity.memoryMiB() + " MiB, " + capacity.diskGiB() + " GiB)");
+        // The key its subnodes sign with: created in the agent's data directory, registered now so that chains placed
+        // on the node name it from the start (the agent would register it on its first pass otherwise).
+        io.flotilla.agent.node.ConsensusKey consensus = io.flotilla.agent.node.ConsensusKey.loadOrCreate(settings.dataDir());
+        node.setConsensusKey(nodeId, consensus.credentials());
+        System.out.println("consensus key " + consensus.address() + " registered (kept in " + settings.dataDir().resolve("keys") + ")");
     }
 
     private void keygen(ApplicationArguments args) {
