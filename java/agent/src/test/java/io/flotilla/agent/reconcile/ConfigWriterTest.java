@@ -34,7 +34,7 @@ class ConfigWriterTest {
      */
     @Test
     void theKeyFilesAreTheConsensusKeysOnlyOwnedByTheSubnodeUserWithMode0600AndOldOperatorKeyFilesGo() throws Exception {
-        Path data = dir.resolve("owned");
+        Path data = tmp.resolve("owned");
         ConfigWriter writer = new ConfigWriter(data, "{\"consensus\":1}".getBytes(), "consensus-pw".getBytes(), 65534, 65534);
         io.flotilla.agent.runtime.ResourceLimits limits = new io.flotilla.agent.runtime.ResourceLimits(50_000, 100_000, 64, 256L << 20, 256);
         io.flotilla.agent.plan.DesiredSubnode s = new io.flotilla.agent.plan.DesiredSubnode("0a0b0c0d", 1, "owned", 3, 0, "1", "sha256:00",
