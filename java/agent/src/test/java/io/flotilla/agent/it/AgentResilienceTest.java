@@ -248,7 +248,7 @@ class AgentResilienceTest {
     void theAgentServiceRunAsAnOrdinaryUserReconcilesItsNode() throws Exception {
         SimulatedNode node = nodes.get(2);
         loops.remove(node.id).close();
-        ObservedContainer subnode = runtime.listContainers(Names.nodeSelector(node.id)).getFirst();
+        ObservedContainer subnode = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).getFirst();
         int apiPort = 18080;
         try (NonRootAgent agent = NonRootAgent.start(network.work, node.settings, apiPort)) {
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
@@ -269,7 +269,7 @@ class AgentResilienceTest {
 
             Instant killed = Instant.now();
             TestNetwork.run(network.root, Map.of(), "docker", "kill", "--signal", "KILL", subnode.id());
-            await("the non-root agent restarts its killed subnode", Duration.ofSeconds(10), () -> runtime.listContainers(Names.nodeSelector(node.id))
+            await("the non-root agent restarts its killed subnode", Duration.ofSeconds(10), () -> runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))
                     .stream().anyMatch(c -> c.state() == ContainerState.RUNNING && c.startedAt() != null && c.startedAt().isAfter(killed)));
 
             Path config = node.settings.dataDir().resolve("subnodes").resolve(subnode.name()).resolve("config.json");
