@@ -16,8 +16,11 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Two Flotilla networks on one Docker engine (two Hardhat chains, each with the contracts from the same deployer, so
@@ -25,6 +28,7 @@ import org.junit.jupiter.api.TestInstance;
  * and neither sees, replaces or removes the other's containers and volumes.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
 class TwoNetworksTest {
 
     private DockerContainerRuntime runtime;
@@ -58,6 +62,7 @@ class TwoNetworksTest {
     }
 
     @Test
+    @Order(1)
     void eachNetworkReconcilesItsOwnSubnodesAndNeverTouchesTheOthers() throws Exception {
         String a = first.book.networkId();
         String b = second.book.networkId();
@@ -104,6 +109,34 @@ class TwoNetworksTest {
         Map<String, String> aNow = snapshot(a);
         for (SimulatedNode n : firstNodes) assertThat(n.agent.reconcile()).isEmpty();
         assertThat(snapshot(a)).isEqualTo(aNow);
+    }
+
+    /**
+     * A node's consensus key is rotated: its agent, given a new key (the old one deleted, as an operator who fears a
+     * leak does), registers it on its next pass, and the other members' configs name the new key.
+     */
+    @Test
+    @Order(2)
+    void anAgentRegistersANewConsensusKeyAndTheMembersTakeIt() throws Exception {
+        SimulatedNode rotating = firstNodes.getFirst();
+        String before = rotating.client.consensusKeyOf(rotating.id);
+        try (var files = java.nio.file.Files.walk(rotating.settings.dataDir().resolve("keys"))) {
+            for (java.nio.file.Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
+        }
+        rotating.restartAgent();
+        rotating.agent.reconcile();
+        String after = rotating.client.consensusKeyOf(rotating.id);
+        assertThat(after).isNotEqualTo(before).isNotEqualTo(io.flotilla.manager.Member.NO_KEY)
+                .isNotEqualToIgnoringCase(rotating.key.getAddress());
+        assertThat(after).isEqualTo(io.flotilla.agent.node.ConsensusKey.loadOrCreate(rotating.settings.dataDir()).address());
+        // The rotating node's own subnode needs a new process for its new key (recreated when its turn comes); the
+        // others take the new address live.
+        for (SimulatedNode n : firstNodes.subList(1, firstNodes.size())) {
+            n.agent.reconcile();
+            var config = io.flotilla.subnode.config.SubnodeConfigJson.load(n.configOf("alpha"));
+            assertThat(config.members()).filteredOn(m -> m.nodeId() == rotating.id).singleElement()
+                    .matches(m -> m.address().equals(after), "names the new key");
+        }
     }
 
     private static ManagerClient developer(TestNetwork network) {
