@@ -113,8 +113,10 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     mapping(uint256 nodeId => mapping(uint256 word => uint256)) private _placementWords;
     mapping(uint256 nodeId => SlotHold[]) private _slotHolds;
     mapping(uint256 chainId => mapping(uint256 nodeId => bool)) private _wasMember;
-    // The indexed nodes of a validator with a given number of free units (position in NodeState.bucketPos).
-    mapping(uint256 validatorId => mapping(uint256 freeUnits => uint32[])) private _buckets;
+    // The indexed nodes of a validator with a given number of free units, eight 32-bit ids per word at key
+    // freeUnits << 32 | position / 8; the bucket's length is its count in the validator's histogram (position of
+    // a node in NodeState.bucketPos; words past the length hold stale ids).
+    mapping(uint256 validatorId => mapping(uint256 key => uint256)) private _buckets;
     // Fenwick tree over validator ids: entry i is the histogram of the validators (i - lowbit(i), i].
     mapping(uint256 index => uint256[9]) private _tree;
     uint256 private _nodeCount;
@@ -207,7 +209,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         _nodeIdOfAddress[msg.sender] = nodeId;
         _nodeIdOfName[nameKey] = nodeId;
         _nodeIdOfEndpoint[endpoint] = nodeId;
-        _index(nodeId, s);
+        _setIndexed(nodeId, s, UNITS_PER_NODE, true);
         emit NodeCreated(nodeId, validatorId, msg.sender, params.name, params.ip, params.basePort);
     }
 
@@ -224,8 +226,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         NodeStatus from = on ? NodeStatus.Active : NodeStatus.InMaintenance;
         if (s.status != from) revert InvalidNodeStatus(nodeId, s.status);
         s.status = on ? NodeStatus.InMaintenance : NodeStatus.Active;
-        if (on) _unindex(s);
-        else if (!s.incompliant) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits, !on && !s.incompliant);
         emit NodeStatusChanged(nodeId, s.status);
     }
 
@@ -243,7 +244,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             revert InvalidNodeStatus(nodeId, s.status);
         }
         s.status = NodeStatus.Leaving;
-        _unindex(s);
+        _setIndexed(nodeId, s, s.freeUnits, false);
         emit NodeStatusChanged(nodeId, NodeStatus.Leaving);
     }
 
@@ -542,7 +543,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             uint256 validatorId = position + 1;
             rank = _skipRanks(sel, validatorId, rank);
             (uint256 freeUnits, uint256 offset) = _locate(_histogramOf[validatorId], rank);
-            nodeId = _buckets[validatorId][freeUnits][offset];
+            nodeId = _memberOfBucket(validatorId, freeUnits, offset);
             NodeState storage s = _state[nodeId];
             if (!_hasFreeSlot(nodeId, s)) {
                 _skip(sel, nodeId, false);
@@ -674,11 +675,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
 
     function _place(uint256 nodeId, uint256 chainId, uint8 units) private {
         NodeState storage s = _state[nodeId];
-        _unindex(s);
-        s.freeUnits -= units;
         uint8 slot = _allocateSlot(nodeId, s);
         _setPlacementAt(nodeId, s.placementCount++, (chainId << 8) | slot);
-        if (_eligible(s)) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits - units, _eligible(s));
     }
 
     function _release(uint256 nodeId, uint256 chainId, uint8 units, uint40 slotHeldUntil) private {
@@ -687,16 +686,13 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint256 last = --s.placementCount;
         if (position != last) _setPlacementAt(nodeId, position, _placementAt(nodeId, last));
         _setPlacementAt(nodeId, last, 0);
-        bool wasIndexed = s.inIndex;
-        if (wasIndexed) _unindex(s);
-        s.freeUnits += units;
         if (slotHeldUntil > block.timestamp) {
             _slotHolds[nodeId].push(SlotHold({slot: slot, until: slotHeldUntil}));
             s.holdCount += 1;
         } else {
             s.slotsInUse &= ~(uint128(1) << slot);
         }
-        if (_eligible(s)) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits + units, _eligible(s));
     }
 
     /// @dev Lowest free port slot; slots held by leaving subnodes are released first once their time is over.
@@ -784,8 +780,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         NodeState storage s = _requireNode(nodeId);
         if (s.incompliant == incompliant) revert ComplianceUnchanged(nodeId, incompliant);
         s.incompliant = incompliant;
-        if (incompliant) _unindex(s);
-        else if (_eligible(s)) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits, _eligible(s));
         emit NodeComplianceChanged(nodeId, incompliant);
     }
 
@@ -807,60 +802,88 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
 
     // ------------------------------------------------------------------ free-space index
 
-    function _index(uint256 nodeId, NodeState storage s) private {
-        uint8 freeUnits = s.freeUnits;
-        if (freeUnits == 0 || s.inIndex) return;
+    /// @dev Sets node `nodeId`'s free units to `freeUnits` and keeps it in the index exactly when `eligible`
+    /// and it has free units: out of its old bucket, into the new one, and its counts moved in one write per
+    /// touched word.
+    function _setIndexed(uint256 nodeId, NodeState storage s, uint256 freeUnits, bool eligible) private {
+        uint256 from = s.inIndex ? s.freeUnits : 0;
+        uint256 to = eligible ? freeUnits : 0;
+        s.freeUnits = uint8(freeUnits);
+        if (from == to) return;
         uint256 validatorId = s.validatorId;
-        uint32[] storage bucket = _buckets[validatorId][freeUnits];
-        s.bucketPos = uint32(bucket.length);
-        s.inIndex = true;
-        bucket.push(uint32(nodeId));
-        _count(validatorId, freeUnits, true);
-    }
-
-    function _unindex(NodeState storage s) private {
-        if (!s.inIndex) return;
-        uint8 freeUnits = s.freeUnits;
-        uint256 validatorId = s.validatorId;
-        uint32[] storage bucket = _buckets[validatorId][freeUnits];
-        uint256 last = bucket.length - 1;
-        uint32 position = s.bucketPos;
-        if (position != last) {
-            uint32 moved = bucket[last];
-            bucket[position] = moved;
-            _state[moved].bucketPos = position;
+        uint256[9] storage h = _histogramOf[validatorId];
+        if (from != 0) {
+            uint256 last = _countOf(h, from) - 1;
+            uint256 position = s.bucketPos;
+            if (position != last) {
+                uint256 moved = _memberOfBucket(validatorId, from, last);
+                _setBucketMember(validatorId, from, position, moved);
+                _state[moved].bucketPos = uint32(position);
+            }
         }
-        bucket.pop();
-        s.inIndex = false;
-        _count(validatorId, freeUnits, false);
+        if (to != 0) {
+            uint256 position = _countOf(h, to);
+            _setBucketMember(validatorId, to, position, nodeId);
+            s.bucketPos = uint32(position);
+        }
+        s.inIndex = to != 0;
+        _recount(validatorId, from, to);
     }
 
-    /// @dev Counts one node of `validatorId` with `freeUnits` free units in or out: its validator's histogram
-    /// and every Fenwick entry above it (growing the tree first when the validator id is beyond it).
-    function _count(uint256 validatorId, uint256 freeUnits, bool increment) private {
+    function _memberOfBucket(uint256 validatorId, uint256 freeUnits, uint256 position) private view returns (uint256) {
+        return uint32(_buckets[validatorId][(freeUnits << 32) | (position >> 3)] >> ((position & 7) << 5));
+    }
+
+    function _setBucketMember(uint256 validatorId, uint256 freeUnits, uint256 position, uint256 nodeId) private {
+        mapping(uint256 => uint256) storage words = _buckets[validatorId];
+        uint256 key = (freeUnits << 32) | (position >> 3);
+        uint256 shift = (position & 7) << 5;
+        words[key] = (words[key] & ~(uint256(type(uint32).max) << shift)) | (nodeId << shift);
+    }
+
+    /// @dev The count of free units `freeUnits` (1..128) in histogram `h`.
+    function _countOf(uint256[9] storage h, uint256 freeUnits) private view returns (uint256) {
+        uint256 b = freeUnits - 1;
+        return uint16(h[b >> 4] >> ((b & 15) << 4));
+    }
+
+    /// @dev Moves one node of `validatorId` from count `from` to count `to` (0: none) in its validator's
+    /// histogram and every Fenwick entry above it (growing the tree first when the validator id is beyond it).
+    function _recount(uint256 validatorId, uint256 from, uint256 to) private {
         uint256 size = _treeSize;
         if (validatorId > size) size = _growTree(size, validatorId);
         unchecked {
-            uint256 b = freeUnits - 1;
-            uint256 word = b >> 4;
-            uint256 lane = uint256(1) << ((b & 15) << 4);
-            uint256 total = uint256(1) << (word << 5);
-            _add(_histogramOf[validatorId], word, lane, total, increment);
+            // Word and lane of each side (an absent side changes nothing: zero lane and total).
+            uint256 fromWord = from == 0 ? 8 : (from - 1) >> 4;
+            uint256 toWord = to == 0 ? 8 : (to - 1) >> 4;
+            uint256 fromLane = from == 0 ? 0 : uint256(1) << (((from - 1) & 15) << 4);
+            uint256 toLane = to == 0 ? 0 : uint256(1) << (((to - 1) & 15) << 4);
+            uint256 fromTotal = from == 0 ? 0 : uint256(1) << (fromWord << 5);
+            uint256 toTotal = to == 0 ? 0 : uint256(1) << (toWord << 5);
+            _move(_histogramOf[validatorId], fromWord, toWord, fromLane, toLane, fromTotal, toTotal);
             for (uint256 i = validatorId; i <= size; i += i & (0 - i)) {
-                _add(_tree[i], word, lane, total, increment);
+                _move(_tree[i], fromWord, toWord, fromLane, toLane, fromTotal, toTotal);
             }
         }
     }
 
-    function _add(uint256[9] storage h, uint256 word, uint256 lane, uint256 total, bool increment) private {
+    function _move(
+        uint256[9] storage h,
+        uint256 fromWord,
+        uint256 toWord,
+        uint256 fromLane,
+        uint256 toLane,
+        uint256 fromTotal,
+        uint256 toTotal
+    ) private {
         unchecked {
-            if (increment) {
-                h[word] += lane;
-                h[8] += total;
-            } else {
-                h[word] -= lane;
-                h[8] -= total;
+            if (fromWord == toWord) {
+                h[fromWord] = h[fromWord] + toLane - fromLane;
+                return;
             }
+            if (fromWord != 8) h[fromWord] -= fromLane;
+            if (toWord != 8) h[toWord] += toLane;
+            h[8] = h[8] + toTotal - fromTotal;
         }
     }
 
