@@ -23,30 +23,55 @@ settings.parameters.rotationDelay = 600;
 const c = await deployFlotilla(ethers, admin, settings);
 await (await c.images.publish("1.0.0", "0x" + "ab".repeat(32), "subnode")).wait();
 
-const nodes = [];
-let validator;
-async function addNode(i) {
-  if (i % NODES_PER_VALIDATOR === 0) {
-    const wallet = new ethers.Wallet(ethers.id(`bench-validator-${i}`), ethers.provider);
-    await networkHelpers.setBalance(wallet.address, ethers.parseEther("1000"));
-    await (await c.validators.connect(wallet).registerValidator(`v${i}`, 0, { value: ethers.parseEther("100") })).wait();
-    validator = { wallet, id: await c.validators.validatorIdOf(wallet.address) };
-  }
-  const wallet = new ethers.Wallet(ethers.id(`bench-node-${i}`), ethers.provider);
-  await networkHelpers.setBalance(wallet.address, ethers.parseEther("10"));
-  const signature = await wallet.signMessage(ethers.getBytes(await c.validators.linkMessage(validator.id)));
-  await (await c.validators.connect(validator.wallet).linkNodeAddress(wallet.address, signature)).wait();
-  await (
-    await c.nodes.connect(wallet).createNode({
-      name: `n${i}`,
-      ip: ethers.toBeHex(0x7f000000 + i + 10, 4),
-      basePort: 10000,
-      publicKey: "0x" + wallet.signingKey.publicKey.slice(4),
-      domain: "",
+// Registration is real (each node signs its link and creates itself from its own address) but pipelined: a
+// batch of nodes is funded, linked (explicit nonces of each validator's key) and created without waiting for each
+// receipt in turn, which keeps 4,096 nodes to minutes.
+const nonces = new Map();
+async function registerNodes(contracts, specs) {
+  const BATCH = 64;
+  const out = [];
+  for (let first = 0; first < specs.length; first += BATCH) {
+    const batch = specs.slice(first, first + BATCH);
+    await Promise.all(batch.map((b) => networkHelpers.setBalance(b.wallet.address, ethers.parseEther("10"))));
+    const links = [];
+    for (const b of batch) {
+      const signature = await b.wallet.signMessage(ethers.getBytes(await contracts.validators.linkMessage(b.owner.id)));
+      const key = b.owner.wallet.address;
+      if (!nonces.has(key)) nonces.set(key, await ethers.provider.getTransactionCount(key));
+      const nonce = nonces.get(key);
+      nonces.set(key, nonce + 1);
+      links.push(await contracts.validators.connect(b.owner.wallet).linkNodeAddress(b.wallet.address, signature, { nonce, gasLimit: 300000 }));
+    }
+    await Promise.all(links.map((t) => t.wait()));
+    const creates = await Promise.all(batch.map((b) => contracts.nodes.connect(b.wallet).createNode({
+      name: b.name, ip: b.ip, basePort: 10000,
+      publicKey: "0x" + b.wallet.signingKey.publicKey.slice(4), domain: "",
       capacity: { cpuMillicores: 8000, memoryMiB: 32768, diskGiB: 500 },
-    })
-  ).wait();
-  nodes.push({ wallet, id: await c.nodes.nodeIdOf(wallet.address) });
+    }, { gasLimit: 1000000 })));
+    const receipts = await Promise.all(creates.map((t) => t.wait()));
+    for (const r of receipts) if (r.status !== 1) throw new Error(`node registration failed in ${r.hash}`);
+    for (const b of batch) out.push({ wallet: b.wallet, id: await contracts.nodes.nodeIdOf(b.wallet.address), owner: b.owner });
+  }
+  return out;
+}
+
+const nodes = [];
+const regularValidators = [];
+async function addNodesUpTo(size) {
+  const specs = [];
+  for (let i = nodes.length; i < size; i++) {
+    if (i % NODES_PER_VALIDATOR === 0) {
+      const wallet = new ethers.Wallet(ethers.id(`bench-validator-${i}`), ethers.provider);
+      await networkHelpers.setBalance(wallet.address, ethers.parseEther("1000"));
+      await (await c.validators.connect(wallet).registerValidator(`v${i}`, 0, { value: ethers.parseEther("100") })).wait();
+      regularValidators.push({ wallet, id: await c.validators.validatorIdOf(wallet.address) });
+    }
+    specs.push({
+      name: `n${i}`, ip: ethers.toBeHex(0x7f000000 + i + 10, 4), owner: regularValidators.at(-1),
+      wallet: new ethers.Wallet(ethers.id(`bench-node-${i}`), ethers.provider),
+    });
+  }
+  nodes.push(...(await registerNodes(c, specs)));
 }
 
 let nameCounter = 0;
@@ -106,7 +131,7 @@ async function exitCost(chains) {
 
 const types = ["small", "medium", "large", "dev4"];
 for (const size of SIZES) {
-  while (nodes.length < size) await addNode(nodes.length);
+  await addNodesUpTo(size);
   const base = { registeredNodes: size };
   for (const type of types) {
     const t = await c.manager.chainType(type);
@@ -165,39 +190,13 @@ for (const size of SKEWED_SIZES) {
     await (await s.validators.connect(wallet).registerValidator(`s${v}`, 0, { value: ethers.parseEther("5000") })).wait();
     owners.push({ wallet, id: await s.validators.validatorIdOf(wallet.address) });
   }
-  // Registration is real (each node signs its link and creates itself from its own address) but pipelined:
-  // a batch of nodes is funded, linked (explicit nonces of the validator's key) and created without waiting for
-  // each receipt in turn, which keeps 4,096 nodes to a few minutes.
-  const skewNodes = [];
-  const nonces = new Map();
-  const BATCH = 64;
   const setupStart = Date.now();
-  for (let first = 0; first < size; first += BATCH) {
-    const batch = [];
-    for (let i = first; i < Math.min(size, first + BATCH); i++) {
-      const owner = i === 0 ? owners[0] : i % 5 !== 0 ? owners[1] : owners[2 + (Math.floor(i / 5) % 14)];
-      batch.push({ i, owner, wallet: new ethers.Wallet(ethers.id(`skew-node-${size}-${i}`), ethers.provider) });
-    }
-    await Promise.all(batch.map((b) => networkHelpers.setBalance(b.wallet.address, ethers.parseEther("10"))));
-    const links = [];
-    for (const b of batch) {
-      const signature = await b.wallet.signMessage(ethers.getBytes(await s.validators.linkMessage(b.owner.id)));
-      const key = b.owner.wallet.address;
-      if (!nonces.has(key)) nonces.set(key, await ethers.provider.getTransactionCount(key));
-      const nonce = nonces.get(key);
-      nonces.set(key, nonce + 1);
-      links.push(await s.validators.connect(b.owner.wallet).linkNodeAddress(b.wallet.address, signature, { nonce, gasLimit: 300000 }));
-    }
-    await Promise.all(links.map((t) => t.wait()));
-    const creates = await Promise.all(batch.map((b) => s.nodes.connect(b.wallet).createNode({
-      name: `s${b.i}`, ip: ethers.toBeHex(0x7f000000 + 0x20000 + b.i, 4), basePort: 10000,
-      publicKey: "0x" + b.wallet.signingKey.publicKey.slice(4), domain: "",
-      capacity: { cpuMillicores: 8000, memoryMiB: 32768, diskGiB: 500 },
-    }, { gasLimit: 1000000 })));
-    const receipts = await Promise.all(creates.map((t) => t.wait()));
-    for (const r of receipts) if (r.status !== 1) throw new Error(`node registration failed in ${r.hash}`);
-    for (const b of batch) skewNodes.push({ wallet: b.wallet, id: await s.nodes.nodeIdOf(b.wallet.address), owner: b.owner });
+  const specs = [];
+  for (let i = 0; i < size; i++) {
+    const owner = i === 0 ? owners[0] : i % 5 !== 0 ? owners[1] : owners[2 + (Math.floor(i / 5) % 14)];
+    specs.push({ name: `s${i}`, ip: ethers.toBeHex(0x7f000000 + 0x20000 + i, 4), owner, wallet: new ethers.Wallet(ethers.id(`skew-node-${size}-${i}`), ethers.provider) });
   }
+  const skewNodes = await registerNodes(s, specs);
   process.stderr.write(`skewed setup of ${size} nodes: ${((Date.now() - setupStart) / 1000).toFixed(0)} s\n`);
   const base = { registeredNodes: size, validators: 16, largestValidatorNodes: skewNodes.length - 1 - Math.floor((size - 1) / 5) };
   let counter = 0;
