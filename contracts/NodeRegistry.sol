@@ -906,16 +906,22 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         return size;
     }
 
-    /// @dev Number of nodes counted in histogram `h` with at least `units` (1..128) free units: two reads.
+    /// @dev Number of nodes counted in histogram `h` with at least `units` (1..128) free units: two reads (one
+    /// when `units` is 1, 17, 33, ...).
     function _countAtLeast(uint256[9] storage h, uint256 units) private view returns (uint256 count) {
         unchecked {
             uint256 b = units - 1;
             uint256 word = b >> 4;
-            for (uint256 lanes = h[word] >> ((b & 15) << 4); lanes != 0; lanes >>= 16) {
-                count += uint16(lanes);
+            // When `units` starts a word, that word's total stands for its lanes: one read instead of two.
+            uint256 firstWhole = word;
+            if (b & 15 != 0) {
+                for (uint256 lanes = h[word] >> ((b & 15) << 4); lanes != 0; lanes >>= 16) {
+                    count += uint16(lanes);
+                }
+                firstWhole = word + 1;
             }
-            if (word < 7) {
-                for (uint256 totals = h[8] >> ((word + 1) << 5); totals != 0; totals >>= 32) {
+            if (firstWhole < 8) {
+                for (uint256 totals = h[8] >> (firstWhole << 5); totals != 0; totals >>= 32) {
                     count += uint32(totals);
                 }
             }
