@@ -11,13 +11,13 @@ import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
 /// @notice Nodes and the placement of chains on them. Every node has 128 space units; a chain of a type
 /// with `u` units per node takes `u` units and one port slot on each of its nodes.
 ///
-/// Selection keeps every eligible node (Active, not Incompliant, some free units) in a two-level index: per
-/// validator, an array of its nodes per number of free units and a histogram counting them (free units 1..128);
-/// over validators, a Fenwick tree whose every entry is the histogram of a range of validators. Drawing a node
-/// uniformly among those with at least `u` free units, skipping whole validators that hold their seats and
-/// single nodes (members, recent past members), is one descent of the tree (O(log V) storage reads, each
-/// skipped validator's count subtracted in memory), then a rank within the validator (O(1) reads). A draw
-/// writes nothing; see docs/contracts.md (Selection).
+/// Selection keeps every eligible node (Active, not Incompliant, some free units) in a two-level index by
+/// class of free units (class k holds 2^k to 2^(k+1) - 1 free units, k = 0..7): per validator, an array of its
+/// nodes per class and one word counting them (eight 32-bit counts); over validators, a Fenwick tree whose every
+/// entry is that word summed over a range of validators. A chain of `u` units draws among the nodes of class
+/// ceil(log2 u) and above (at least `u` free units, exactly `u` when it is a power of two): one descent of the
+/// tree (one read per step, skipped validators' counts subtracted in memory), then a rank within the validator
+/// (one read). A draw writes nothing; see docs/contracts.md (Selection).
 contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeable, INodeRegistry {
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     /// @notice Held by the sidechain manager: places, moves and removes chains, marks nodes incompliant.
@@ -28,8 +28,6 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     uint8 public constant UNITS_PER_NODE = 128;
     uint16 public constant PORTS_PER_SLOT = 16;
     uint16 public constant MIN_BASE_PORT = 1024;
-    /// @notice Most nodes that are not Left at once (counts in the selection index are 16-bit).
-    uint256 public constant MAX_LIVE_NODES = type(uint16).max;
     /// @notice A node rotated out of a chain is not drawn for it again while it is among the chain's last
     /// PAST_MEMBERS_EXCLUDED leavers, unless no other candidate exists (see docs/contracts.md).
     uint256 public constant PAST_MEMBERS_EXCLUDED = 16;
@@ -80,6 +78,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     struct Selection {
         uint256 chainId;
         uint8 units;
+        // Candidates are the nodes of this class of free units and above.
+        uint256 minClass;
         bytes32 seed;
         uint256 draws;
         // 0: one seat per validator, recent past members excluded; 1: up to `maxSeats` seats per validator;
@@ -99,6 +99,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint256[] skipValidator;
         uint256[] skipRank;
         uint256[] skipPast;
+        // 1 + the index of the skipped node's validator in usedValidators (0: not known to be used).
+        uint256[] skipUsed;
         uint256 skipCount;
         bool hasPast;
     }
@@ -113,21 +115,19 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     mapping(uint256 nodeId => mapping(uint256 word => uint256)) private _placementWords;
     mapping(uint256 nodeId => SlotHold[]) private _slotHolds;
     mapping(uint256 chainId => mapping(uint256 nodeId => bool)) private _wasMember;
-    // The indexed nodes of a validator with a given number of free units, eight 32-bit ids per word at key
-    // freeUnits << 32 | position / 8; the bucket's length is its count in the validator's histogram (position of
-    // a node in NodeState.bucketPos; words past the length hold stale ids).
+    // The indexed nodes of a validator in a class of free units, eight 32-bit ids per word at key
+    // class << 32 | position / 8; the bucket's length is its count in the validator's counts word (position of a
+    // node in NodeState.bucketPos; words past the length hold stale ids).
     mapping(uint256 validatorId => mapping(uint256 key => uint256)) private _buckets;
-    // Fenwick tree over validator ids: entry i is the histogram of the validators (i - lowbit(i), i].
-    mapping(uint256 index => uint256[9]) private _tree;
+    // Fenwick tree over validator ids: entry i is the counts word summed over the validators (i - lowbit(i), i].
+    mapping(uint256 index => uint256) private _tree;
     uint256 private _nodeCount;
-    // Histogram of each validator's indexed nodes by free units. A histogram is 8 words of sixteen 16-bit
-    // counts (free units 1..128, word (f-1)/16, lane (f-1)%16) and a ninth word of eight 32-bit word totals.
-    mapping(uint256 validatorId => uint256[9]) private _histogramOf;
+    // Each validator's indexed nodes by class of free units: eight 32-bit counts, class k in bits 32k..32k+31.
+    mapping(uint256 validatorId => uint256) private _countsOf;
     // Size of the Fenwick tree (a power of two, at least the largest indexed validator id).
     uint256 private _treeSize;
     // The last PAST_MEMBERS_EXCLUDED nodes rotated out of a chain, 32 bits each, newest in the low bits.
     mapping(uint256 chainId => uint256[2]) private _recentLeavers;
-    uint256 private _liveNodes;
 
     event NodeCreated(
         uint256 indexed nodeId,
@@ -156,7 +156,6 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     error NoFreeSlot(uint256 nodeId);
     error ComplianceUnchanged(uint256 nodeId, bool incompliant);
     error TooFewValidators(uint256 chainId, uint256 maxSeatsPerValidator, uint256 needed);
-    error TooManyNodes(uint256 maximum);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
     constructor() {
@@ -188,9 +187,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     /// - every capacity figure is positive.
     function createNode(NodeParams calldata params) external returns (uint256 nodeId) {
         (bytes32 nameKey, bytes6 endpoint) = _checkNodeParams(params);
-        if (_liveNodes >= MAX_LIVE_NODES) revert TooManyNodes(MAX_LIVE_NODES);
         uint256 validatorId = validators.onNodeCreated(msg.sender);
-        _liveNodes += 1;
         nodeId = ++_nodeCount;
         _records[nodeId] = NodeRecord({
             name: params.name,
@@ -351,7 +348,6 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint256 chains = s.placementCount;
         if (chains != 0) revert NodeStillPlaced(nodeId, chains);
         s.status = NodeStatus.Left;
-        _liveNodes -= 1;
         NodeRecord storage r = _records[nodeId];
         delete _nodeIdOfAddress[r.nodeAddress];
         delete _nodeIdOfName[keccak256(bytes(r.name))];
@@ -463,10 +459,11 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         return _state[nodeId].validatorId;
     }
 
-    /// @notice Number of nodes that could take a chain needing `units` units now (ignoring validator rules).
+    /// @notice Number of nodes a chain needing `units` units may be drawn from now (ignoring validator rules):
+    /// those with at least `units` free units rounded up to a power of two.
     function eligibleNodeCount(uint8 units) external view returns (uint256) {
         uint256 size = _treeSize;
-        return units == 0 || units > UNITS_PER_NODE || size == 0 ? 0 : _countAtLeast(_tree[size], units);
+        return units == 0 || units > UNITS_PER_NODE || size == 0 ? 0 : _sumFrom(_tree[size], _classAtLeast(units));
     }
 
     /// @notice The last nodes rotated out of chain `chainId` (newest first, at most PAST_MEMBERS_EXCLUDED),
@@ -499,9 +496,10 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     {
         sel.chainId = chainId;
         sel.units = units;
+        sel.minClass = _classAtLeast(units);
         sel.seed = seed;
         uint256 size = _treeSize;
-        sel.total = size == 0 ? 0 : _countAtLeast(_tree[size], units);
+        sel.total = size == 0 ? 0 : _sumFrom(_tree[size], sel.minClass);
         sel.usedValidators = new uint256[](seats);
         sel.seatsOf = new uint256[](seats);
         sel.weightOf = new uint256[](seats);
@@ -512,6 +510,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         sel.skipValidator = new uint256[](skips);
         sel.skipRank = new uint256[](skips);
         sel.skipPast = new uint256[](skips);
+        sel.skipUsed = new uint256[](skips);
     }
 
     /// @dev Draws one node uniformly among the candidates: indexed with enough free units, not skipped one by
@@ -527,23 +526,33 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
                 revert NotEnoughEligibleNodes(sel.chainId, sel.units, stillNeeded);
             }
             uint256 rank = uint256(keccak256(abi.encode(sel.seed, sel.draws++))) % available;
-            // Top level: the validator holding rank `rank`, skipped weights subtracted range by range.
+            // Top level: the validator holding rank `rank`, skipped weights subtracted range by range. The
+            // exclusions kept are those inside the current range (position, position + 2 step], which halves.
             uint256 position = 0;
             for (uint256 step = _treeSize >> 1; step > 0; step >>= 1) {
                 uint256 next = position + step;
-                uint256 weight = _countAtLeast(_tree[next], sel.units);
+                uint256 weight = _sumFrom(_tree[next], sel.minClass);
                 for (uint256 j = 0; j < exCount; ++j) {
-                    if (exValidator[j] > position && exValidator[j] <= next) weight -= exWeight[j];
+                    if (exValidator[j] <= next) weight -= exWeight[j];
                 }
-                if (weight <= rank) {
+                bool right = weight <= rank;
+                if (right) {
                     position = next;
                     rank -= weight;
                 }
+                uint256 kept = 0;
+                for (uint256 j = 0; j < exCount; ++j) {
+                    if ((exValidator[j] > next) == right) {
+                        exValidator[kept] = exValidator[j];
+                        exWeight[kept++] = exWeight[j];
+                    }
+                }
+                exCount = kept;
             }
             uint256 validatorId = position + 1;
             rank = _skipRanks(sel, validatorId, rank);
-            (uint256 freeUnits, uint256 offset) = _locate(_histogramOf[validatorId], rank);
-            nodeId = _memberOfBucket(validatorId, freeUnits, offset);
+            (uint256 class_, uint256 offset) = _locate(_countsOf[validatorId], sel.minClass, rank);
+            nodeId = _memberOfBucket(validatorId, class_, offset);
             NodeState storage s = _state[nodeId];
             if (!_hasFreeSlot(nodeId, s)) {
                 _skip(sel, nodeId, false);
@@ -578,12 +587,17 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         for (uint256 k = 0; k < sel.skipCount; ++k) {
             if (sel.skipPast[k] != 0 && sel.level == 2) continue;
             uint256 v = sel.skipValidator[k];
-            uint256 at = 0;
-            while (at < n && exValidator[at] != v) ++at;
-            if (at < whole) {
+            uint256 used = sel.skipUsed[k];
+            if (used == 0) {
+                used = _usedIndex(sel, v);
+                sel.skipUsed[k] = used;
+            }
+            if (used != 0 && sel.seatsOf[used - 1] >= cap) {
                 refused -= 1;
                 continue;
             }
+            uint256 at = whole;
+            while (at < n && exValidator[at] != v) ++at;
             if (at == n) exValidator[n++] = v;
             exWeight[at] += 1;
             excluded += 1;
@@ -627,8 +641,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     /// @dev Skips node `nodeId` one by one from now on (only if it is a candidate by free units at all).
     function _skip(Selection memory sel, uint256 nodeId, bool past) private view {
         NodeState storage s = _state[nodeId];
-        uint8 freeUnits = s.freeUnits;
-        if (!s.inIndex || freeUnits < sel.units) return;
+        if (!s.inIndex) return;
+        uint256 class_ = _classOf(s.freeUnits);
+        if (class_ < sel.minClass) return;
         for (uint256 k = 0; k < sel.skipCount; ++k) {
             if (sel.skipNode[k] == nodeId) return;
         }
@@ -637,14 +652,15 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             sel.skipValidator = _grow(sel.skipValidator);
             sel.skipRank = _grow(sel.skipRank);
             sel.skipPast = _grow(sel.skipPast);
+            sel.skipUsed = _grow(sel.skipUsed);
         }
         uint256 validatorId = s.validatorId;
         uint256 at = sel.skipCount++;
         sel.skipNode[at] = nodeId;
         sel.skipValidator[at] = validatorId;
-        // Order within a validator: most free units first, then bucket position.
-        sel.skipRank[at] = (freeUnits == UNITS_PER_NODE ? 0 : _countAtLeast(_histogramOf[validatorId], freeUnits + 1))
-            + s.bucketPos;
+        sel.skipUsed[at] = _usedIndex(sel, validatorId);
+        // Order within a validator: highest class first, then bucket position.
+        sel.skipRank[at] = _sumFrom(_countsOf[validatorId], class_ + 1) + s.bucketPos;
         if (past) {
             sel.skipPast[at] = 1;
             sel.hasPast = true;
@@ -661,7 +677,15 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint256 at = sel.usedCount++;
         sel.usedValidators[at] = validatorId;
         sel.seatsOf[at] = 1;
-        sel.weightOf[at] = _countAtLeast(_histogramOf[validatorId], sel.units);
+        sel.weightOf[at] = _sumFrom(_countsOf[validatorId], sel.minClass);
+    }
+
+    /// @dev 1 + the index of `validatorId` among the validators holding seats, 0 if it holds none.
+    function _usedIndex(Selection memory sel, uint256 validatorId) private pure returns (uint256) {
+        for (uint256 k = 0; k < sel.usedCount; ++k) {
+            if (sel.usedValidators[k] == validatorId) return k + 1;
+        }
+        return 0;
     }
 
     function _grow(uint256[] memory values) private pure returns (uint256[] memory grown) {
@@ -803,88 +827,54 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     // ------------------------------------------------------------------ free-space index
 
     /// @dev Sets node `nodeId`'s free units to `freeUnits` and keeps it in the index exactly when `eligible`
-    /// and it has free units: out of its old bucket, into the new one, and its counts moved in one write per
-    /// touched word.
+    /// and it has free units. Only a change of class moves it: out of its old bucket, into the new one, and its
+    /// count moved in one write per touched word.
     function _setIndexed(uint256 nodeId, NodeState storage s, uint256 freeUnits, bool eligible) private {
-        uint256 from = s.inIndex ? s.freeUnits : 0;
-        uint256 to = eligible ? freeUnits : 0;
+        // Classes shifted by one, 0 meaning "not indexed".
+        uint256 from = s.inIndex ? _classOf(s.freeUnits) + 1 : 0;
+        uint256 to = eligible && freeUnits != 0 ? _classOf(freeUnits) + 1 : 0;
         s.freeUnits = uint8(freeUnits);
         if (from == to) return;
         uint256 validatorId = s.validatorId;
-        uint256[9] storage h = _histogramOf[validatorId];
+        uint256 counts = _countsOf[validatorId];
         if (from != 0) {
-            uint256 last = _countOf(h, from) - 1;
+            uint256 last = uint32(counts >> ((from - 1) << 5)) - 1;
             uint256 position = s.bucketPos;
             if (position != last) {
-                uint256 moved = _memberOfBucket(validatorId, from, last);
-                _setBucketMember(validatorId, from, position, moved);
+                uint256 moved = _memberOfBucket(validatorId, from - 1, last);
+                _setBucketMember(validatorId, from - 1, position, moved);
                 _state[moved].bucketPos = uint32(position);
             }
         }
         if (to != 0) {
-            uint256 position = _countOf(h, to);
-            _setBucketMember(validatorId, to, position, nodeId);
+            uint256 position = uint32(counts >> ((to - 1) << 5));
+            _setBucketMember(validatorId, to - 1, position, nodeId);
             s.bucketPos = uint32(position);
         }
         s.inIndex = to != 0;
-        _recount(validatorId, from, to);
-    }
-
-    function _memberOfBucket(uint256 validatorId, uint256 freeUnits, uint256 position) private view returns (uint256) {
-        return uint32(_buckets[validatorId][(freeUnits << 32) | (position >> 3)] >> ((position & 7) << 5));
-    }
-
-    function _setBucketMember(uint256 validatorId, uint256 freeUnits, uint256 position, uint256 nodeId) private {
-        mapping(uint256 => uint256) storage words = _buckets[validatorId];
-        uint256 key = (freeUnits << 32) | (position >> 3);
-        uint256 shift = (position & 7) << 5;
-        words[key] = (words[key] & ~(uint256(type(uint32).max) << shift)) | (nodeId << shift);
-    }
-
-    /// @dev The count of free units `freeUnits` (1..128) in histogram `h`.
-    function _countOf(uint256[9] storage h, uint256 freeUnits) private view returns (uint256) {
-        uint256 b = freeUnits - 1;
-        return uint16(h[b >> 4] >> ((b & 15) << 4));
-    }
-
-    /// @dev Moves one node of `validatorId` from count `from` to count `to` (0: none) in its validator's
-    /// histogram and every Fenwick entry above it (growing the tree first when the validator id is beyond it).
-    function _recount(uint256 validatorId, uint256 from, uint256 to) private {
+        // One node out of class from - 1 and into class to - 1: its validator's word and every Fenwick entry
+        // above it (growing the tree first when the validator id is beyond it).
         uint256 size = _treeSize;
         if (validatorId > size) size = _growTree(size, validatorId);
         unchecked {
-            // Word and lane of each side (an absent side changes nothing: zero lane and total).
-            uint256 fromWord = from == 0 ? 8 : (from - 1) >> 4;
-            uint256 toWord = to == 0 ? 8 : (to - 1) >> 4;
-            uint256 fromLane = from == 0 ? 0 : uint256(1) << (((from - 1) & 15) << 4);
-            uint256 toLane = to == 0 ? 0 : uint256(1) << (((to - 1) & 15) << 4);
-            uint256 fromTotal = from == 0 ? 0 : uint256(1) << (fromWord << 5);
-            uint256 toTotal = to == 0 ? 0 : uint256(1) << (toWord << 5);
-            _move(_histogramOf[validatorId], fromWord, toWord, fromLane, toLane, fromTotal, toTotal);
+            uint256 plus = to == 0 ? 0 : uint256(1) << ((to - 1) << 5);
+            uint256 minus = from == 0 ? 0 : uint256(1) << ((from - 1) << 5);
+            _countsOf[validatorId] = counts + plus - minus;
             for (uint256 i = validatorId; i <= size; i += i & (0 - i)) {
-                _move(_tree[i], fromWord, toWord, fromLane, toLane, fromTotal, toTotal);
+                _tree[i] = _tree[i] + plus - minus;
             }
         }
     }
 
-    function _move(
-        uint256[9] storage h,
-        uint256 fromWord,
-        uint256 toWord,
-        uint256 fromLane,
-        uint256 toLane,
-        uint256 fromTotal,
-        uint256 toTotal
-    ) private {
-        unchecked {
-            if (fromWord == toWord) {
-                h[fromWord] = h[fromWord] + toLane - fromLane;
-                return;
-            }
-            if (fromWord != 8) h[fromWord] -= fromLane;
-            if (toWord != 8) h[toWord] += toLane;
-            h[8] = h[8] + toTotal - fromTotal;
-        }
+    function _memberOfBucket(uint256 validatorId, uint256 class_, uint256 position) private view returns (uint256) {
+        return uint32(_buckets[validatorId][(class_ << 32) | (position >> 3)] >> ((position & 7) << 5));
+    }
+
+    function _setBucketMember(uint256 validatorId, uint256 class_, uint256 position, uint256 nodeId) private {
+        mapping(uint256 => uint256) storage words = _buckets[validatorId];
+        uint256 key = (class_ << 32) | (position >> 3);
+        uint256 shift = (position & 7) << 5;
+        words[key] = (words[key] & ~(uint256(type(uint32).max) << shift)) | (nodeId << shift);
     }
 
     /// @dev Doubles the Fenwick tree until it covers `validatorId`: the new top entry covers everything, so it
@@ -892,63 +882,43 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     function _growTree(uint256 size, uint256 validatorId) private returns (uint256) {
         if (size == 0) size = 1;
         while (size < validatorId) {
-            uint256[9] storage from = _tree[size];
-            if (from[8] != 0) {
-                uint256[9] storage to = _tree[size << 1];
-                for (uint256 w = 0; w < 9; ++w) {
-                    uint256 value = from[w];
-                    if (value != 0) to[w] = value;
-                }
-            }
+            uint256 top = _tree[size];
+            if (top != 0) _tree[size << 1] = top;
             size <<= 1;
         }
         _treeSize = size;
         return size;
     }
 
-    /// @dev Number of nodes counted in histogram `h` with at least `units` (1..128) free units: two reads (one
-    /// when `units` is 1, 17, 33, ...).
-    function _countAtLeast(uint256[9] storage h, uint256 units) private view returns (uint256 count) {
+    /// @dev The class of `freeUnits` (1..128) free units: floor(log2 freeUnits).
+    function _classOf(uint256 freeUnits) private pure returns (uint256 class_) {
+        while ((uint256(2) << class_) <= freeUnits) ++class_;
+    }
+
+    /// @dev The lowest class whose nodes all have at least `units` free units: ceil(log2 units).
+    function _classAtLeast(uint256 units) private pure returns (uint256 class_) {
+        while ((uint256(1) << class_) < units) ++class_;
+    }
+
+    /// @dev Sum of the counts of classes `class_` and above in counts word `counts`.
+    function _sumFrom(uint256 counts, uint256 class_) private pure returns (uint256 sum) {
         unchecked {
-            uint256 b = units - 1;
-            uint256 word = b >> 4;
-            // When `units` starts a word, that word's total stands for its lanes: one read instead of two.
-            uint256 firstWhole = word;
-            if (b & 15 != 0) {
-                for (uint256 lanes = h[word] >> ((b & 15) << 4); lanes != 0; lanes >>= 16) {
-                    count += uint16(lanes);
-                }
-                firstWhole = word + 1;
-            }
-            if (firstWhole < 8) {
-                for (uint256 totals = h[8] >> (firstWhole << 5); totals != 0; totals >>= 32) {
-                    count += uint32(totals);
-                }
+            for (counts = class_ >= 8 ? 0 : counts >> (class_ << 5); counts != 0; counts >>= 32) {
+                sum += uint32(counts);
             }
         }
     }
 
-    /// @dev The free units and bucket offset of the `rank`-th node (0-based, most free units first) counted in
-    /// histogram `h`: three reads at most.
-    function _locate(uint256[9] storage h, uint256 rank) private view returns (uint256 freeUnits, uint256 offset) {
+    /// @dev The class (at least `minClass`) and bucket offset of the `rank`-th node (0-based, highest class first)
+    /// counted in `counts`.
+    function _locate(uint256 counts, uint256 minClass, uint256 rank) private pure returns (uint256 class_, uint256 offset) {
         unchecked {
-            uint256 totals = h[8];
-            uint256 word = 8;
-            while (word > 0) {
-                --word;
-                uint256 inWord = uint32(totals >> (word << 5));
-                if (rank < inWord) break;
-                rank -= inWord;
+            for (class_ = 7; class_ > minClass; --class_) {
+                uint256 inClass = uint32(counts >> (class_ << 5));
+                if (rank < inClass) break;
+                rank -= inClass;
             }
-            uint256 lanes = h[word];
-            uint256 lane = 16;
-            while (lane > 0) {
-                --lane;
-                uint256 inLane = uint16(lanes >> (lane << 4));
-                if (rank < inLane) break;
-                rank -= inLane;
-            }
-            return ((word << 4) + lane + 1, rank);
+            return (class_, rank);
         }
     }
 
