@@ -115,9 +115,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     mapping(uint256 nodeId => mapping(uint256 word => uint256)) private _placementWords;
     mapping(uint256 nodeId => SlotHold[]) private _slotHolds;
     mapping(uint256 chainId => mapping(uint256 nodeId => bool)) private _wasMember;
-    // The indexed nodes of a validator in a class of free units, eight 32-bit ids per word at key
-    // class << 32 | position / 8; the bucket's length is its count in the validator's counts word (position of a
-    // node in NodeState.bucketPos; words past the length hold stale ids).
+    // The indexed nodes of a validator, eight 32-bit ids per word at key position / 8, in segments by class of
+    // free units, highest class first (segment lengths are the validator's counts; position of a node in
+    // NodeState.bucketPos; words past the end hold stale ids).
     mapping(uint256 validatorId => mapping(uint256 key => uint256)) private _buckets;
     // Fenwick tree over validator ids: entry i is the counts word summed over the validators (i - lowbit(i), i].
     mapping(uint256 index => uint256) private _tree;
@@ -551,8 +551,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             }
             uint256 validatorId = position + 1;
             rank = _skipRanks(sel, validatorId, rank);
-            (uint256 class_, uint256 offset) = _locate(_countsOf[validatorId], sel.minClass, rank);
-            nodeId = _memberOfBucket(validatorId, class_, offset);
+            // A validator's array holds its highest classes first: the rank is the position.
+            nodeId = _memberAt(validatorId, rank);
             NodeState storage s = _state[nodeId];
             if (!_hasFreeSlot(nodeId, s)) {
                 _skip(sel, nodeId, false);
@@ -659,8 +659,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         sel.skipNode[at] = nodeId;
         sel.skipValidator[at] = validatorId;
         sel.skipUsed[at] = _usedIndex(sel, validatorId);
-        // Order within a validator: highest class first, then bucket position.
-        sel.skipRank[at] = _sumFrom(_countsOf[validatorId], class_ + 1) + s.bucketPos;
+        // Order within a validator: its array, highest class first.
+        sel.skipRank[at] = s.bucketPos;
         if (past) {
             sel.skipPast[at] = 1;
             sel.hasPast = true;
@@ -827,52 +827,71 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     // ------------------------------------------------------------------ free-space index
 
     /// @dev Sets node `nodeId`'s free units to `freeUnits` and keeps it in the index exactly when `eligible`
-    /// and it has free units. Only a change of class moves it: out of its old bucket, into the new one, and its
-    /// count moved in one write per touched word.
+    /// and it has free units. Only a change of class moves it: across the segments of its validator's array
+    /// between the two classes (one swap per segment crossed, at most 8), and its count moved in its validator's
+    /// word and every Fenwick entry above it.
     function _setIndexed(uint256 nodeId, NodeState storage s, uint256 freeUnits, bool eligible) private {
-        // Classes shifted by one, 0 meaning "not indexed".
+        // Segments: class + 1; 0 means "not indexed", just past the end of the array.
         uint256 from = s.inIndex ? _classOf(s.freeUnits) + 1 : 0;
         uint256 to = eligible && freeUnits != 0 ? _classOf(freeUnits) + 1 : 0;
         s.freeUnits = uint8(freeUnits);
         if (from == to) return;
         uint256 validatorId = s.validatorId;
-        uint256 counts = _countsOf[validatorId];
-        if (from != 0) {
-            uint256 last = uint32(counts >> ((from - 1) << 5)) - 1;
-            uint256 position = s.bucketPos;
-            if (position != last) {
-                uint256 moved = _memberOfBucket(validatorId, from - 1, last);
-                _setBucketMember(validatorId, from - 1, position, moved);
-                _state[moved].bucketPos = uint32(position);
+        uint256 original = _countsOf[validatorId];
+        uint256 counts = original;
+        uint256 position = from == 0 ? _sumFrom(counts, 0) : s.bucketPos;
+        unchecked {
+            // Toward lower classes: swap with the last of the segment, which then ends one earlier.
+            while (from > to) {
+                uint256 last = _sumFrom(counts, from - 1) - 1;
+                if (position != last) _swap(validatorId, nodeId, position, last);
+                position = last;
+                counts -= uint256(1) << ((from - 1) << 5);
+                if (from > 1) counts += uint256(1) << ((from - 2) << 5);
+                --from;
+            }
+            // Toward higher classes: swap with the first of the segment, which then starts one later.
+            while (from < to) {
+                if (from != 0) {
+                    uint256 first = _sumFrom(counts, from);
+                    if (position != first) _swap(validatorId, nodeId, position, first);
+                    position = first;
+                    counts -= uint256(1) << ((from - 1) << 5);
+                }
+                counts += uint256(1) << (from << 5);
+                ++from;
             }
         }
-        if (to != 0) {
-            uint256 position = uint32(counts >> ((to - 1) << 5));
-            _setBucketMember(validatorId, to - 1, position, nodeId);
-            s.bucketPos = uint32(position);
-        }
+        s.bucketPos = uint32(position);
         s.inIndex = to != 0;
-        // One node out of class from - 1 and into class to - 1: its validator's word and every Fenwick entry
-        // above it (growing the tree first when the validator id is beyond it).
+        _countsOf[validatorId] = counts;
+        // The net change (one node from class from - 1 to class to - 1) in every Fenwick entry above the
+        // validator, growing the tree first when the validator id is beyond it.
         uint256 size = _treeSize;
         if (validatorId > size) size = _growTree(size, validatorId);
         unchecked {
-            uint256 plus = to == 0 ? 0 : uint256(1) << ((to - 1) << 5);
-            uint256 minus = from == 0 ? 0 : uint256(1) << ((from - 1) << 5);
-            _countsOf[validatorId] = counts + plus - minus;
+            uint256 delta = counts - original;
             for (uint256 i = validatorId; i <= size; i += i & (0 - i)) {
-                _tree[i] = _tree[i] + plus - minus;
+                _tree[i] += delta;
             }
         }
     }
 
-    function _memberOfBucket(uint256 validatorId, uint256 class_, uint256 position) private view returns (uint256) {
-        return uint32(_buckets[validatorId][(class_ << 32) | (position >> 3)] >> ((position & 7) << 5));
+    /// @dev Swaps node `nodeId` at `position` of its validator's array with the node at `other`.
+    function _swap(uint256 validatorId, uint256 nodeId, uint256 position, uint256 other) private {
+        uint256 moved = _memberAt(validatorId, other);
+        _setMemberAt(validatorId, position, moved);
+        _setMemberAt(validatorId, other, nodeId);
+        _state[moved].bucketPos = uint32(position);
     }
 
-    function _setBucketMember(uint256 validatorId, uint256 class_, uint256 position, uint256 nodeId) private {
+    function _memberAt(uint256 validatorId, uint256 position) private view returns (uint256) {
+        return uint32(_buckets[validatorId][position >> 3] >> ((position & 7) << 5));
+    }
+
+    function _setMemberAt(uint256 validatorId, uint256 position, uint256 nodeId) private {
         mapping(uint256 => uint256) storage words = _buckets[validatorId];
-        uint256 key = (class_ << 32) | (position >> 3);
+        uint256 key = position >> 3;
         uint256 shift = (position & 7) << 5;
         words[key] = (words[key] & ~(uint256(type(uint32).max) << shift)) | (nodeId << shift);
     }
@@ -906,19 +925,6 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             for (counts = class_ >= 8 ? 0 : counts >> (class_ << 5); counts != 0; counts >>= 32) {
                 sum += uint32(counts);
             }
-        }
-    }
-
-    /// @dev The class (at least `minClass`) and bucket offset of the `rank`-th node (0-based, highest class first)
-    /// counted in `counts`.
-    function _locate(uint256 counts, uint256 minClass, uint256 rank) private pure returns (uint256 class_, uint256 offset) {
-        unchecked {
-            for (class_ = 7; class_ > minClass; --class_) {
-                uint256 inClass = uint32(counts >> (class_ << 5));
-                if (rank < inClass) break;
-                rank -= inClass;
-            }
-            return (class_, rank);
         }
     }
 
