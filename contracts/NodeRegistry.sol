@@ -839,7 +839,12 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint256 validatorId = s.validatorId;
         uint256 original = _countsOf[validatorId];
         uint256 counts = original;
-        uint256 position = from == 0 ? _sumFrom(counts, 0) : s.bucketPos;
+        uint256 position = s.bucketPos;
+        if (from == 0) {
+            // A node entering the index starts just past the end of the array.
+            position = _sumFrom(counts, 0);
+            _setMemberAt(validatorId, position, nodeId);
+        }
         unchecked {
             // Toward lower classes: swap with the last of the segment, which then ends one earlier.
             while (from > to) {
