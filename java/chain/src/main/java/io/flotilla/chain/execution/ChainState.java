@@ -49,7 +49,8 @@ public final class ChainState {
     private final List<Consumer<ExecutedBlock>> listeners = new CopyOnWriteArrayList<>();
     private final BlockHeader genesisHeader;
     private volatile BlockHeader head;
-    private volatile StorageRootCache storageRoots = new StorageRootCache();
+    /** The tries of the latest state, updated per block along changed paths; built once at open. */
+    private StateTries tries;
     /** Undo records of recent blocks, for re-executing them (tracing); guarded by {@link #lock}. */
     private final StateHistory history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
 
@@ -78,6 +79,10 @@ public final class ChainState {
         }
         store.loadState(chain.state);
         chain.head = store.header(store.headNumber().getAsLong()).orElseThrow();
+        chain.tries = StateTries.build(chain.state);
+        if (!Arrays.equals(chain.tries.root(), chain.head.stateRoot())) {
+            throw new IllegalStateException("the stored state does not match the state root of block " + chain.head.number());
+        }
         return chain;
     }
 
@@ -171,18 +176,16 @@ public final class ChainState {
     /** Starts building the child of the current head. The caller should hold no lock; see {@link #commit}. */
     public BlockExecutor.Session beginBlock(long timestamp, Address proposer, byte[] extraData) {
         BlockHeader parent;
-        StorageRootCache roots;
         lock.readLock().lock();
         try {
             parent = head;
-            roots = storageRoots; // consistent with parent: both change only under the write lock
         } finally {
             lock.readLock().unlock();
         }
-        // The session reads the live map: only commit() mutates it, and commit() refuses a stale parent.
+        // The session reads the live state and tries: only commit() changes them, and commit() refuses a stale parent.
         LockedView view = new LockedView();
         return executor.begin(parent, view, Math.max(timestamp, parent.timestamp()), proposer, extraData, this::blockHash,
-                a -> roots.get(a, view));
+                tries);
     }
 
     /** Persists a block built on the current head (atomic, synced), then updates memory and notifies listeners. */
@@ -193,10 +196,20 @@ public final class ChainState {
             if (h.number() != head.number() + 1 || !Arrays.equals(h.parentHash(), head.hash())) {
                 throw new IllegalStateException("block " + h.number() + " is not a child of head " + head.number());
             }
+            StateTries.Update update = executed.tries();
+            if (update == null) {
+                // Put together elsewhere: derive the tries from the diff before anything is written.
+                OverlayWorldState after = new OverlayWorldState(state);
+                OverlayWorldState.applyTo(after, executed.stateDiff());
+                update = tries.update(after, executed.stateDiff());
+            }
+            if (!Arrays.equals(update.root(), h.stateRoot())) {
+                throw new IllegalStateException("block " + h.number() + " state root does not match its state changes");
+            }
             store.commit(executed.block(), executed.receipts(), executed.stateDiff());
             history.record(h.number(), state, executed.stateDiff());
             OverlayWorldState.applyTo(state, executed.stateDiff());
-            storageRoots = storageRoots.next(executed.stateDiff());
+            tries.apply(update);
             head = h;
         } finally {
             lock.writeLock().unlock();
@@ -211,8 +224,7 @@ public final class ChainState {
     public ExecutedBlock verify(Block block) throws InvalidBlockException {
         lock.readLock().lock();
         try {
-            StorageRootCache roots = storageRoots;
-            return executor.verify(head, state, block, this::blockHash, a -> roots.get(a, state));
+            return executor.verify(head, state, block, this::blockHash, tries);
         } finally {
             lock.readLock().unlock();
         }
