@@ -262,14 +262,29 @@ public final class ChainState {
     public CallOutcome call(CallRequest req) {
         long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
         LockedView view = new LockedView();
-        return CallDeadline.run(CALL_TIMEOUT, () -> simulate(view, req, gas), CallOutcome.TimedOut::new);
+        BlockHeader h = head;
+        return CallDeadline.run(CALL_TIMEOUT, () -> simulate(view, h, req, gas), CallOutcome.TimedOut::new);
     }
 
-    private CallOutcome simulate(io.flotilla.evm.state.WorldState s, CallRequest req, long gas) {
+    /**
+     * As {@link #call(CallRequest)}, on the state after block {@code number} (the head or one of the recent blocks
+     * whose state is kept), in the context of the block after it. Empty when that state is not kept; throws
+     * {@link StatePruned} when it left the window while the call ran.
+     */
+    public Optional<CallOutcome> call(CallRequest req, long number) {
+        Optional<HistoricalView> view = stateAfter(number);
+        Optional<BlockHeader> h = header(number);
+        if (view.isEmpty() || h.isEmpty()) return Optional.empty();
+        long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
+        CallOutcome out = CallDeadline.run(CALL_TIMEOUT, () -> simulate(view.get(), h.get(), req, gas), CallOutcome.TimedOut::new);
+        if (view.get().lost()) throw new StatePruned(number);
+        return Optional.of(out);
+    }
+
+    private CallOutcome simulate(io.flotilla.evm.state.WorldState s, BlockHeader h, CallRequest req, long gas) {
         OverlayWorldState overlay = new OverlayWorldState(s);
         Account from = overlay.account(req.from());
         long nonce = from == null ? 0 : from.nonce();
-        BlockHeader h = head;
         BlockEnv env = executor.blockEnv(h.number() + 1, h.timestamp(), h.proposer(), Word.ZERO, this::blockHash);
         Transaction tx = new Transaction(0, req.from(), nonce, BigInteger.valueOf(gas), req.gasPrice(), null, null,
                 req.to(), req.value(), req.data(), List.of(), null, List.of());
@@ -289,17 +304,18 @@ public final class ChainState {
     public GasEstimate estimateGas(CallRequest req) {
         long cap = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
         LockedView s = new LockedView();
+        BlockHeader h = head;
         return CallDeadline.run(CALL_TIMEOUT, () -> {
-            CallOutcome atCap = simulate(s, req, cap);
+            CallOutcome atCap = simulate(s, h, req, cap);
             if (!(atCap instanceof CallOutcome.Success)) return new GasEstimate(-1, atCap);
             long lo = atCap.gasUsed() - 1; // fails (or is below intrinsic gas)
             long hi = cap;                 // succeeds
             // Most calls need little more than they use: try that first to skip most of the search.
             long guess = Math.min(hi, atCap.gasUsed() * 64 / 63 + 3000);
-            if (guess < hi && simulate(s, req, guess) instanceof CallOutcome.Success) hi = guess;
+            if (guess < hi && simulate(s, h, req, guess) instanceof CallOutcome.Success) hi = guess;
             while (hi - lo > 1) {
                 long mid = lo + (hi - lo) / 2;
-                if (simulate(s, req, mid) instanceof CallOutcome.Success) hi = mid;
+                if (simulate(s, h, req, mid) instanceof CallOutcome.Success) hi = mid;
                 else lo = mid;
             }
             return new GasEstimate(hi, atCap);
@@ -335,6 +351,84 @@ public final class ChainState {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** One storage slot of an {@link AccountProof}: its value (zero when absent) and the storage-trie nodes proving it. */
+    public record SlotProof(Word key, Word value, List<byte[]> proof) {
+    }
+
+    /**
+     * EIP-1186's answer: the account's fields after a block (zero nonce and balance, the empty code hash and storage
+     * root when it does not exist), the account-trie nodes proving them against the block's state root (or proving
+     * absence), and the requested slots with their storage-trie proofs.
+     */
+    public record AccountProof(Address address, long nonce, Word balance, byte[] codeHash, byte[] storageHash,
+                               List<byte[]> accountProof, List<SlotProof> storage) {
+    }
+
+    /**
+     * Proofs of {@code address} and its slots {@code keys} in the state after block {@code number} (the head or a
+     * block of the recent history). The tries of an older block are the latest tries with the paths that later blocks
+     * changed set back through the undo records (cost: what those blocks changed × log of the state; nothing is kept
+     * per block), and their root is checked against the block's header. Empty when that state is not kept; throws
+     * {@link StatePruned} when it left the window meanwhile.
+     */
+    public Optional<AccountProof> proof(long number, Address address, List<Word> keys) {
+        io.flotilla.evm.trie.PatriciaTrie accounts;
+        Map<Address, java.util.Set<Word>> touched = new java.util.HashMap<>();
+        java.util.Set<Address> cleared = new java.util.HashSet<>();
+        Map<Address, io.flotilla.evm.trie.PatriciaTrie> storage = new java.util.HashMap<>();
+        BlockHeader target;
+        lock.readLock().lock();
+        try {
+            if (number > head.number() || !history.covers(number, head.number())) return Optional.empty();
+            target = store.header(number).orElseThrow();
+            accounts = tries.accounts();
+            history.changesAfter(number, touched, cleared);
+            for (Address a : touched.keySet()) storage.put(a, tries.storage(a));
+            storage.putIfAbsent(address, tries.storage(address));
+        } finally {
+            lock.readLock().unlock();
+        }
+        if (!touched.isEmpty()) {
+            HistoricalView view = new HistoricalView(number);
+            for (Map.Entry<Address, java.util.Set<Word>> e : touched.entrySet()) {
+                Address a = e.getKey();
+                io.flotilla.evm.trie.PatriciaTrie st;
+                if (cleared.contains(a)) {
+                    st = StateRoot.storageTrie(view.storageOf(a));
+                } else {
+                    st = storage.get(a);
+                    for (Word k : e.getValue()) st = st.put(StateRoot.slotKey(k), StateRoot.slotValue(view.storage(a, k)));
+                }
+                storage.put(a, st);
+                Account acc = view.account(a);
+                accounts = acc == null ? accounts.delete(StateRoot.accountKey(a))
+                        : accounts.put(StateRoot.accountKey(a), StateRoot.accountValue(acc, st.rootHash()));
+            }
+        }
+        if (!Arrays.equals(accounts.rootHash(), target.stateRoot())) {
+            throw new IllegalStateException("the rebuilt state root of block " + number + " does not match its header");
+        }
+        byte[] leaf = accounts.get(StateRoot.accountKey(address));
+        long nonce = 0;
+        Word balance = Word.ZERO;
+        byte[] codeHash = io.flotilla.evm.crypto.Keccak.EMPTY.clone();
+        if (leaf != null) {
+            List<org.web3j.rlp.RlpType> f = io.flotilla.evm.rlp.Rlp.decodeList(leaf);
+            nonce = ((org.web3j.rlp.RlpString) f.get(0)).asPositiveBigInteger().longValueExact();
+            balance = Word.fromBigInteger(((org.web3j.rlp.RlpString) f.get(1)).asPositiveBigInteger());
+            codeHash = ((org.web3j.rlp.RlpString) f.get(3)).getBytes();
+        }
+        io.flotilla.evm.trie.PatriciaTrie st = storage.get(address);
+        List<SlotProof> slots = new java.util.ArrayList<>();
+        for (Word k : keys) {
+            byte[] v = st.get(StateRoot.slotKey(k));
+            Word value = v == null ? Word.ZERO : Word.fromBytes(((org.web3j.rlp.RlpString) io.flotilla.evm.rlp.Rlp.raw(v)).getBytes());
+            slots.add(new SlotProof(k, value, st.proof(StateRoot.slotKey(k))));
+        }
+        byte[] storageHash = leaf == null ? MerklePatriciaTrie.EMPTY_ROOT.clone() : st.rootHash();
+        return Optional.of(new AccountProof(address, nonce, balance, codeHash, storageHash, accounts.proof(StateRoot.accountKey(address)), slots));
     }
 
     /** The state after block {@code number}, read through the undo records; empty when they no longer reach back that far. */
