@@ -121,6 +121,11 @@ public final class ChainState {
         return genesisHeader;
     }
 
+    /** The tries of the latest state (read them under {@link #read} for a view consistent with the state). */
+    public StateTries stateTries() {
+        return tries;
+    }
+
     /** Called after each commit (on the committing thread), e.g. to prune the mempool or wake RPC waiters. */
     public void onCommit(Consumer<ExecutedBlock> listener) {
         listeners.add(listener);

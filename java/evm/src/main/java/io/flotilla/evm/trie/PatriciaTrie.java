@@ -102,11 +102,15 @@ public final class PatriciaTrie {
     /**
      * The nodes on the path to {@code key}, root first, as EIP-1186 lists them: the encoding of the root and of every
      * node referenced by hash on the way (nodes shorter than 32 bytes sit inside their parent). A proof of absence
-     * ends at the node where the path leaves the trie.
+     * ends at the node where the path leaves the trie; the proof of the empty trie is its root node, the empty string
+     * (as Hardhat answers).
      */
     public List<byte[]> proof(byte[] key) {
         List<byte[]> out = new ArrayList<>();
-        if (root == null) return out;
+        if (root == null) {
+            out.add(EMPTY_STRING.clone());
+            return out;
+        }
         byte[] nib = nibbles(key);
         Node n = root;
         int pos = 0;

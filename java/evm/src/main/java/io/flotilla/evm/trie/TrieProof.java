@@ -26,7 +26,8 @@ public final class TrieProof {
 
     /**
      * The value that {@code proof} shows under {@code key} in the trie with root {@code rootHash}: present, or
-     * empty when the proof shows the key is absent.
+     * empty when the proof shows the key is absent. The empty trie's proof is its root node (the empty string) or,
+     * as some clients send it, no node at all.
      */
     public static Optional<byte[]> verify(byte[] rootHash, byte[] key, List<byte[]> proof) throws InvalidProofException {
         if (proof.isEmpty()) {
@@ -49,6 +50,7 @@ public final class TrieProof {
                     throw new InvalidProofException("proof node " + (next - 1) + " is not RLP");
                 }
             }
+            if (node instanceof RlpString empty && empty.getBytes().length == 0 && next == 1) return Optional.empty(); // the empty trie
             if (!(node instanceof RlpList l)) throw new InvalidProofException("a proof node is not a list");
             List<RlpType> items = l.getValues();
             RlpType child;

@@ -147,7 +147,10 @@ class PatriciaTrieTest {
         last[last.length - 1] ^= 1;
         tampered.set(tampered.size() - 1, last);
         assertThrows(TrieProof.InvalidProofException.class, () -> TrieProof.verify(root, k, tampered));
+        assertEquals(List.of("0x80"), PatriciaTrie.empty().proof(k).stream().map(Hex::encode).toList(), "the empty trie's root node");
         assertTrue(TrieProof.verify(PatriciaTrie.EMPTY_ROOT, k, PatriciaTrie.empty().proof(k)).isEmpty());
+        assertTrue(TrieProof.verify(PatriciaTrie.EMPTY_ROOT, k, List.of()).isEmpty());
+        assertThrows(TrieProof.InvalidProofException.class, () -> TrieProof.verify(root, k, List.of(new byte[] {(byte) 0x80})));
     }
 
     @Test
