@@ -379,6 +379,33 @@ public final class ChainState {
      * {@link StatePruned} when it left the window meanwhile.
      */
     public Optional<AccountProof> proof(long number, Address address, List<Word> keys) {
+        if (number >= head.number()) return proofAfter(number, address, keys);
+        // Rebuilding an older block's tries costs up to the whole window's changes: one at a time per node, others
+        // refused at once (a flood costs one core at most, the other stays with consensus).
+        if (!historicalProofs.tryAcquire()) throw new ProofBusy();
+        try {
+            return proofAfter(number, address, keys);
+        } finally {
+            historicalProofs.release();
+        }
+    }
+
+    /** Permits for rebuilding the tries of an older block (one at a time). */
+    private final java.util.concurrent.Semaphore historicalProofs = new java.util.concurrent.Semaphore(1);
+
+    /** Holds the permit of historical proofs, as a proof in progress would (for tests). */
+    java.util.concurrent.Semaphore historicalProofPermits() {
+        return historicalProofs;
+    }
+
+    /** A proof at an older block asked for while another one is being rebuilt. */
+    public static final class ProofBusy extends RuntimeException {
+        ProofBusy() {
+            super("too many historical proofs running (this node rebuilds one older block's tries at a time); retry later", null, false, false);
+        }
+    }
+
+    private Optional<AccountProof> proofAfter(long number, Address address, List<Word> keys) {
         io.flotilla.evm.trie.PatriciaTrie accounts;
         Map<Address, java.util.Set<Word>> touched = new java.util.HashMap<>();
         java.util.Set<Address> cleared = new java.util.HashSet<>();

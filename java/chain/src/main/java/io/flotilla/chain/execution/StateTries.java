@@ -80,6 +80,10 @@ public final class StateTries {
             changed.put(a, t);
             touched.add(a);
         });
+        // A deleted account loses its storage, whatever the diff wrote to it (applied last, as the state applies it).
+        diff.accounts().forEach((a, acc) -> {
+            if (acc == null) changed.put(a, PatriciaTrie.empty());
+        });
         PatriciaTrie acc = accounts;
         for (Address a : touched) {
             Account account = after.account(a);

@@ -382,7 +382,12 @@ public final class EthApi {
         }
         long n = blockNumber(param(p, 2));
         if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
-        ChainState.AccountProof proof = (ChainState.AccountProof) pruned(() -> chain.proof(n, a, keys).orElseThrow(this::notKept));
+        ChainState.AccountProof proof;
+        try {
+            proof = (ChainState.AccountProof) pruned(() -> chain.proof(n, a, keys).orElseThrow(this::notKept));
+        } catch (ChainState.ProofBusy e) {
+            throw new RpcException(RpcException.SERVER_ERROR, e.getMessage());
+        }
         Map<String, Object> j = new LinkedHashMap<>();
         j.put("address", address(a));
         j.put("accountProof", proof.accountProof().stream().map(Json::data).toList());
