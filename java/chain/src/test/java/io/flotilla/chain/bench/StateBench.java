@@ -43,7 +43,8 @@ import org.web3j.crypto.Credentials;
  * are not part of it (they do not depend on the state's size).
  * <p>Per size, one JSON line: block time p50/p95 (execution + root + commit), the state root's share p95 (the
  * incremental update), the same root computed the way it was before the incremental trie (account trie rebuilt from
- * every account, the token's storage trie from every slot) p95, RSS and the store's size on disk.
+ * every account, the token's storage trie from every slot) p95, RSS, the live heap after a full GC (RSS keeps what the
+ * JVM once took, the full rebuilds' garbage included) and the store's size on disk.
  */
 public final class StateBench {
     private static final long CHAIN_ID = 31_337_015L;
@@ -148,13 +149,14 @@ public final class StateBench {
                 if (b - warmup < oldRootBlocks) oldRootMs.add(fullRebuildNanos(chain, executed.stateDiff()) / 1e6);
             }
             System.gc();
+            long live = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
             long rss = rssKib();
             long storeBytes = size(dir);
             return String.format(Locale.ROOT,
                     "{\"bench\":\"state\",\"accounts\":%d,\"holders\":%d,\"txs_per_block\":%d,\"blocks\":%d,\"block_ms_p50\":%.1f,"
-                            + "\"block_ms_p95\":%.1f,\"root_ms_p95\":%.1f,\"root_ms_p95_full_rebuild\":%.1f,\"rss_mib\":%d,\"store_mib\":%d}",
+                            + "\"block_ms_p95\":%.1f,\"root_ms_p95\":%.1f,\"root_ms_p95_full_rebuild\":%.1f,\"rss_mib\":%d,\"heap_live_mib\":%d,\"store_mib\":%d}",
                     n + txs + 1, n + txs, txs, blocks, pct(blockMs, 50), pct(blockMs, 95), pct(rootMs, 95),
-                    oldRootMs.isEmpty() ? Double.NaN : pct(oldRootMs, 95), rss / 1024, storeBytes >> 20);
+                    oldRootMs.isEmpty() ? Double.NaN : pct(oldRootMs, 95), rss / 1024, live >> 20, storeBytes >> 20);
         } finally {
             store.close();
         }
