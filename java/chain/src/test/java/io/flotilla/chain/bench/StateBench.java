@@ -150,6 +150,7 @@ public final class StateBench {
             }
             System.gc();
             long live = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+            java.lang.ref.Reference.reachabilityFence(chain); // the chain (state, tries, history) is what is measured
             long rss = rssKib();
             long storeBytes = size(dir);
             return String.format(Locale.ROOT,
