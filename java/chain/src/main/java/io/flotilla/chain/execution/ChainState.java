@@ -307,9 +307,24 @@ public final class ChainState {
      * whole search shares one {@link #CALL_TIMEOUT}.
      */
     public GasEstimate estimateGas(CallRequest req) {
+        return estimate(new LockedView(), head, req);
+    }
+
+    /**
+     * As {@link #estimateGas(CallRequest)}, on the state after block {@code number} (the head or a block of the kept
+     * history). Empty when that state is not kept; throws {@link StatePruned} when it left the window meanwhile.
+     */
+    public Optional<GasEstimate> estimateGas(CallRequest req, long number) {
+        Optional<HistoricalView> view = stateAfter(number);
+        Optional<BlockHeader> h = header(number);
+        if (view.isEmpty() || h.isEmpty()) return Optional.empty();
+        GasEstimate est = estimate(view.get(), h.get(), req);
+        if (view.get().lost()) throw new StatePruned(number);
+        return Optional.of(est);
+    }
+
+    private GasEstimate estimate(io.flotilla.evm.state.WorldState s, BlockHeader h, CallRequest req) {
         long cap = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
-        LockedView s = new LockedView();
-        BlockHeader h = head;
         return CallDeadline.run(CALL_TIMEOUT, () -> {
             CallOutcome atCap = simulate(s, h, req, cap);
             if (!(atCap instanceof CallOutcome.Success)) return new GasEstimate(-1, atCap);

@@ -40,7 +40,7 @@ import java.util.Optional;
 
 /**
  * The eth_/net_/web3_ methods over a {@link ChainState}, a {@link Mempool} and a {@link TxSubmission}.
- * State queries (balance, nonce, code, storage, eth_call, eth_getProof) are answered at the head or at any block of
+ * State queries (balance, nonce, code, storage, eth_call, eth_estimateGas, eth_getProof) are answered at the head or at any block of
  * the recent history the chain keeps ({@link ChainState#HISTORY_BLOCKS}); older blocks are refused, never answered
  * wrongly. "latest", "pending", "safe" and "finalized" all mean the head (BFT blocks are final when committed).
  */
@@ -131,8 +131,10 @@ public final class EthApi {
         m.put("eth_getProof", this::proof);
         m.put("eth_estimateGas", p -> {
             CallRequest req = callRequest(required(p, 0, "transaction"));
-            latestState(param(p, 1));
-            ChainState.GasEstimate est = chain.estimateGas(req);
+            long n = blockNumber(param(p, 1));
+            if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+            ChainState.GasEstimate est = n == chain.head().number() ? chain.estimateGas(req)
+                    : (ChainState.GasEstimate) pruned(() -> chain.estimateGas(req, n).orElseThrow(this::notKept));
             if (est.gas() < 0) throw callError(est.outcome());
             return quantity(est.gas());
         });
@@ -345,15 +347,6 @@ public final class EthApi {
         byte[] hash = Json.parseHash(n, "block hash");
         var num = chain.header(hash).map(BlockHeader::number);
         return num.orElse(-1L);
-    }
-
-    /** Calls only run on the head: refuse anything older rather than answer with the wrong state. */
-    private void latestState(JsonNode block) throws RpcException {
-        long n = blockNumber(block);
-        if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
-        if (n != chain.head().number()) {
-            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: calls run on the latest block only");
-        }
     }
 
     /** The error for a block whose state this node no longer keeps. */

@@ -102,6 +102,10 @@ class HistoricalStateRpcTest {
                 assertEquals(hex(paid), result(url, "eth_getBalance", "[\"" + ALICE.getAddress() + "\"," + at + "]").asText());
                 assertEquals(hex(2L * i + 1), result(url, "eth_getTransactionCount", "[\"" + owner + "\"," + at + "]").asText());
                 assertTrue(result(url, "eth_getCode", "[\"" + contract + "\"," + at + "]").asText().length() > 2);
+                // estimating a transfer larger than the balance then fails, one the balance covers succeeds
+                String fromAlice = "{\"from\":\"" + ALICE.getAddress() + "\",\"to\":\"" + STRANGER + "\",\"value\":\"";
+                assertEquals("0x5208", result(url, "eth_estimateGas", "[" + fromAlice + hex(paid) + "\"}," + at + "]").asText());
+                assertEquals(-32000, rpc(url, "eth_estimateGas", "[" + fromAlice + hex(paid + 1) + "\"}," + at + "]").path("error").path("code").asInt());
 
                 // eth_getProof: the account and its slots, verified against the state root of that block's header
                 byte[] stateRoot = Hex.decode(result(url, "eth_getBlockByNumber", "[" + at + ",false]").get("stateRoot").asText());
@@ -150,6 +154,7 @@ class HistoricalStateRpcTest {
             String old = "\"" + hex(blocks.get(0)) + "\"";
             for (String[] call : List.of(
                     new String[] {"eth_call", "[{\"to\":\"" + contract + "\",\"data\":\"0x\"}," + old + "]"},
+                    new String[] {"eth_estimateGas", "[{\"to\":\"" + contract + "\",\"data\":\"0x\"}," + old + "]"},
                     new String[] {"eth_getBalance", "[\"" + owner + "\"," + old + "]"},
                     new String[] {"eth_getStorageAt", "[\"" + contract + "\",\"0x0\"," + old + "]"},
                     new String[] {"eth_getCode", "[\"" + contract + "\"," + old + "]"},
