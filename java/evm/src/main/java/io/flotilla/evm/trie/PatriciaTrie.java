@@ -164,10 +164,13 @@ public final class PatriciaTrie {
     // ---- nodes ----
 
     private abstract static sealed class Node permits Leaf, Extension, Branch, HashRef {
-        /** The node's reference in its parent: keccak(rlp) when rlp has 32 bytes or more, else rlp itself. */
-        byte[] ref;
+        /**
+         * The node's reference in its parent: keccak(rlp) when rlp has 32 bytes or more, else rlp itself. Computed on
+         * first use by whichever thread needs it; volatile so a thread never sees the array before its contents.
+         */
+        volatile byte[] ref;
         /** Whether {@link #commit} wrote it (and so everything below it). */
-        boolean stored;
+        volatile boolean stored;
     }
 
     private static final class Leaf extends Node {
