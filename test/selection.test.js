@@ -3,7 +3,7 @@
 // join, and the draw stays uniform over the nodes it may pick.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { deployFixture, addValidators, addNode, createChain, finalize, DAY } from "./helpers.js";
+import { deployFixture, addValidators, addNode, addNetwork, createChain, finalize, DAY } from "./helpers.js";
 
 const { ethers, networkHelpers } = await network.getOrCreate();
 const CREATE_GAS_BOUND = 2_500_000n;
@@ -145,6 +145,25 @@ describe("Selection", function () {
       expect(joined3).to.equal(first);
       expect(await ctx.nodes.recentLeaversOf(ctx.chainId)).to.deep.equal([third, second, first]);
     });
+  });
+
+  it("remembers a chain's last 16 leavers, newest first, and never draws them while 20 other nodes are free", async function () {
+    const ctx = await deployFixture(ethers);
+    await addNetwork(ctx, ethers, networkHelpers, 40, 40);
+    await ctx.manager.setParameters({ ...ctx.settings.parameters, rotationPeriod: 1, rotationDelay: 1 });
+    const chainId = await createChain(ctx, ctx.developer, "window");
+    for (let k = 0; k < 18; k++) {
+      await networkHelpers.time.increase(2);
+      await (await ctx.manager.rotate(chainId)).wait();
+      await finalize(ctx, chainId);
+      const rotations = await ctx.manager.rotationsOf(chainId);
+      const last = rotations.at(-1);
+      // The joiner is never one of the leavers still remembered before this rotation.
+      const rememberedBefore = rotations.slice(-17, -1).map((r) => r.leavingNode);
+      expect(rememberedBefore).to.not.include(last.joiningNode);
+      const leavers = rotations.map((r) => r.leavingNode).reverse().slice(0, 16);
+      expect(await ctx.nodes.recentLeaversOf(chainId)).to.deep.equal(leavers);
+    }
   });
 
   it("stays uniform over the nodes it may pick under skew: chi-square of 640 picks over 35 nodes of 4 validators", async function () {
