@@ -1,5 +1,6 @@
 package io.flotilla.agent.reconcile;
 
+import io.flotilla.agent.isolation.Isolation;
 import io.flotilla.agent.plan.Action;
 import io.flotilla.agent.plan.ActualState;
 import io.flotilla.agent.plan.ActualState.RestartHistory;
@@ -59,7 +60,7 @@ public final class Reconciler {
     private final ConfigWriter configWriter;
     private final AgentStateStore store;
     private final RestartGate gate;
-    private final String subnodeUser;
+    private final Isolation isolation;
     private final AgentStatus status;
     private final MeterRegistry metrics;
     private final Clock clock;
@@ -78,7 +79,7 @@ public final class Reconciler {
     private long passes;
 
     public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, ChainDuties duties, Planner planner,
-            ConfigWriter configWriter, AgentStateStore store, RestartGate gate, String subnodeUser, AgentStatus status,
+            ConfigWriter configWriter, AgentStateStore store, RestartGate gate, Isolation isolation, AgentStatus status,
             MeterRegistry metrics, Clock clock) {
         this.client = client;
         this.runtime = runtime;
@@ -88,7 +89,7 @@ public final class Reconciler {
         this.configWriter = configWriter;
         this.store = store;
         this.gate = gate;
-        this.subnodeUser = subnodeUser;
+        this.isolation = isolation;
         this.status = status;
         this.metrics = metrics;
         this.clock = clock;
@@ -236,7 +237,10 @@ public final class Reconciler {
             configWriter.currentHash(s).ifPresent(h -> onDisk.put(s.chainId(), h));
         }
         ActualState actual = new ActualState(containers, volumes, images, restarts, trackOrphans(desired, containers, volumes, now), onDisk);
-        List<Action> plan = planner.plan(desired, actual, now);
+        Set<Long> withContainers = new HashSet<>();
+        containers.forEach(c -> withContainers.add(Names.chainOf(c.labels())));
+        // Firewall steps wrap the container plan: rules before a chain's containers, removals once its container is gone.
+        List<Action> plan = isolation.plan(desired, withContainers, planner.plan(desired, actual, now));
         List<String> problems = new ArrayList<>();
         List<Action> applied = applyAll(plan, now, problems);
         List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(node.id()));
@@ -356,17 +360,27 @@ public final class Reconciler {
 
     private void apply(Action action, Instant now) {
         switch (action) {
-            case Action.CreateVolume a -> runtime.createVolume(a.subnode().volumeName(), Names.volumeLabels(a.subnode()));
+            case Action.CreateVolume a -> runtime.createVolume(a.subnode().volumeName(), Names.volumeLabels(a.subnode()),
+                    isolation.createVolume(a.subnode()));
+            case Action.ApplyFirewall a -> isolation.applyFirewall(a);
+            case Action.RemoveFirewall a -> isolation.removeFirewall(a);
             case Action.WriteConfig a -> {
                 configWriter.write(a.subnode());
                 status.clearChainNotice(a.chainId());
             }
-            case Action.CreateContainer a -> runtime.startContainer(runtime.createContainer(spec(a.subnode())));
-            case Action.StartContainer a -> runtime.startContainer(a.containerId());
+            case Action.CreateContainer a -> {
+                isolation.beforeStart();
+                runtime.startContainer(runtime.createContainer(spec(a.subnode())));
+            }
+            case Action.StartContainer a -> {
+                isolation.beforeStart();
+                runtime.startContainer(a.containerId());
+            }
             case Action.RestartContainer a -> {
                 LOG.info("chain {}: restarting container {} (exit code {}, attempt {})", a.chainId(), a.containerId(), a.exitCode(), a.attempt());
                 // Only a start the engine accepted counts toward the crash-loop backoff: a start refused while dockerd
                 // shuts down or comes back is retried at the next pass, not pushed back by seconds.
+                isolation.beforeStart();
                 runtime.startContainer(a.containerId());
                 restarts.put(a.containerId(), new RestartHistory(a.attempt(), now));
                 metrics.counter("flotilla.restarts").increment();
@@ -389,6 +403,7 @@ public final class Reconciler {
                 restarts.remove(a.containerId());
                 metrics.counter("flotilla.recreations").increment();
                 status.clearChainNotice(a.chainId());
+                isolation.beforeStart();
                 runtime.startContainer(runtime.createContainer(spec(a.subnode())));
             }
             case Action.RemoveContainer a -> {
@@ -399,6 +414,7 @@ public final class Reconciler {
             }
             case Action.RemoveVolume a -> {
                 runtime.removeVolume(a.volume());
+                isolation.removeVolume(a.volume());
                 configWriter.delete(a.volume().substring(0, a.volume().length() - "-data".length()));
                 orphanedSince.remove(a.volume());
             }
@@ -410,7 +426,12 @@ public final class Reconciler {
     }
 
     private ContainerSpec spec(DesiredSubnode s) {
-        return new ContainerSpec(s.containerName(), s.imageId(), Names.containerLabels(s), List.of(), Map.of(), subnodeUser, s.limits(),
+        if (s.isolation() == null) {
+            throw new IllegalStateException("chain " + s.chainId() + " has no uid: the desired state was read without isolation data");
+        }
+        // Its own uid and gid (base + slot): no other subnode and no host user shares them.
+        String user = s.isolation().uid() + ":" + s.isolation().uid();
+        return new ContainerSpec(s.containerName(), s.imageId(), Names.containerLabels(s), List.of(), Map.of(), user, s.limits(),
                 s.volumeName(), SubnodeConfig.DATA_MOUNT, configWriter.directoryOf(s).toString(), SubnodeConfig.CONFIG_MOUNT,
                 Map.of("/tmp", "rw,noexec,nosuid,size=64m"));
     }
@@ -462,8 +483,20 @@ public final class Reconciler {
             byChain.put(chainId, c);
         }
         status.chainNotices().forEach((chain, notice) -> notices.add("chain " + chain + ": " + notice));
+        notices.addAll(isolation.notices());
         List<SubnodeView> views = new ArrayList<>();
         List<String> all = new ArrayList<>(problems);
+        all.addAll(isolation.problems());
+        for (DesiredSubnode s : desired.subnodes()) {
+            isolation.usage(s.volumeName()).ifPresent(u -> {
+                gauge("flotilla.subnode.disk.used.bytes", s.chainName()).set(u.usedBytes());
+                gauge("flotilla.subnode.disk.limit.bytes", s.chainName()).set(u.totalBytes());
+                if (u.full()) {
+                    all.add("chain " + s.chainId() + ": data volume " + s.volumeName() + " is full (" + u.usedBytes() + " of "
+                            + u.totalBytes() + " bytes used): the subnode cannot store new blocks");
+                }
+            });
+        }
         for (DesiredSubnode s : desired.subnodes()) {
             ObservedContainer c = byChain.remove(s.chainId());
             views.add(view(s.chainId(), s.chainName(), c, s.imageVersion(), s.imageId(), s.slot(), s.limits().cpuQuotaMicros(),

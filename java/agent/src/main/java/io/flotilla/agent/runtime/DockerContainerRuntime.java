@@ -12,6 +12,7 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.CpuStatsConfig;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.MemoryStatsConfig;
 import com.github.dockerjava.api.model.Mount;
 import com.github.dockerjava.api.model.MountType;
@@ -127,8 +128,17 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
         });
     }
 
+    /** Log rotation of every subnode container: at most {@value #LOG_MAX_FILES} files of {@value #LOG_MAX_SIZE}. */
+    public static final String LOG_MAX_SIZE = "10m";
+    public static final String LOG_MAX_FILES = "3";
+
     @Override
     public void createVolume(String name, Map<String, String> labels) {
+        createVolume(name, labels, Map.of());
+    }
+
+    @Override
+    public void createVolume(String name, Map<String, String> labels, Map<String, String> driverOptions) {
         call("create volume " + name, () -> {
             try {
                 docker.inspectVolumeCmd(name).exec();
@@ -137,7 +147,11 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 // created below
             }
             try {
-                docker.createVolumeCmd().withName(name).withLabels(Map.copyOf(labels)).exec();
+                var command = docker.createVolumeCmd().withName(name).withLabels(Map.copyOf(labels));
+                if (!driverOptions.isEmpty()) {
+                    command = command.withDriver("local").withDriverOpts(Map.copyOf(driverOptions));
+                }
+                command.exec();
             } catch (ConflictException createdMeanwhile) {
                 // another caller won the race: the volume exists, which is all we want
             }
@@ -163,6 +177,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 // Memory + swap equal to memory: no swap at all.
                 .withMemorySwap(limits.memoryBytes())
                 .withPidsLimit(limits.pidsLimit())
+                // Logs capped: a chatty or hostile subnode cannot fill the node's disk through Docker's log files.
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of("max-size", LOG_MAX_SIZE, "max-file", LOG_MAX_FILES)))
                 .withMounts(mounts(spec));
         if (!spec.tmpfs().isEmpty()) {
             host = host.withTmpFs(spec.tmpfs());
