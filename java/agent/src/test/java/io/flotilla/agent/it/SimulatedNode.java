@@ -33,6 +33,8 @@ public final class SimulatedNode {
     private final ContainerRuntime runtime;
     public AgentStatus status;
     public Reconciler agent;
+    /** The current agent's metrics. */
+    public SimpleMeterRegistry metrics;
 
     public SimulatedNode(TestNetwork network, ContainerRuntime runtime, int index, Credentials validatorKey, Duration volumeGrace)
             throws Exception {
@@ -89,7 +91,8 @@ public final class SimulatedNode {
     /** A fresh agent process started with other settings (same key and data directory). */
     public void restartAgent(AgentSettings with) {
         this.status = new AgentStatus();
-        this.agent = ReconcilerFactory.create(with, client, runtime, status, new SimpleMeterRegistry(), Clock.systemUTC());
+        this.metrics = new SimpleMeterRegistry();
+        this.agent = ReconcilerFactory.create(with, client, runtime, status, metrics, Clock.systemUTC());
     }
 
     /** A liveness prober as the service builds it, sending reports through {@code reporter}. */
