@@ -86,7 +86,10 @@ public final class FirewallRules {
         // direction: a connection it opens from one of its ports is an original-direction packet and falls through.
         s.append("add rule ").append(t).append(' ').append(chain).append(" ct direction reply ip saddr ")
                 .append(ip(isolation.bindIp())).append(" tcp sport ").append(ownRange).append(" accept\n");
-        String peers = isolation.peers().stream().map(FirewallRules::element).collect(Collectors.joining(", "));
+        // Its own ports are one range; a set of intervals refuses overlapping elements, so its own member entry goes.
+        String peers = isolation.peers().stream()
+                .filter(e -> !(e.ip().equals(isolation.bindIp()) && e.port() >= isolation.firstPort() && e.port() <= last))
+                .map(FirewallRules::element).collect(Collectors.joining(", "));
         String targets = ip(isolation.bindIp()) + " . " + ownRange + (peers.isEmpty() ? "" : ", " + peers);
         s.append("add rule ").append(t).append(' ').append(chain).append(" ct direction original ip daddr . tcp dport { ")
                 .append(targets).append(" } accept\n");
