@@ -50,5 +50,11 @@ class SettingsValidatorTest {
                 .hasMessageStartingWith("setting flotilla.agent.poll-interval: ");
         assertThatThrownBy(() -> SettingsValidator.validateAgent(settings("http://h", key, "127.0.0.10", 20000, Duration.ofSeconds(1), 65_000)))
                 .hasMessage("setting flotilla.agent.subnode-uid-base: must be between 100000 and 2147483519, got 65000");
+        AgentSettings valid = settings("http://h", key, "127.0.0.10", 20000, Duration.ofSeconds(1), 200_000);
+        AgentSettings badTable = new AgentSettings(valid.managerRpcUrl(), valid.addressBook(), valid.keystore(), valid.passwordFile(),
+                valid.ip(), valid.basePort(), valid.capacity(), valid.reserve(), valid.dockerHost(), valid.dataDir(), valid.pollInterval(),
+                valid.resyncInterval(), valid.volumeGracePeriod(), valid.restartMaxDelay(), valid.livenessThreshold(), 200_000, "x; flush ruleset");
+        assertThatThrownBy(() -> SettingsValidator.validateAgent(badTable)).hasMessage(
+                "setting flotilla.agent.firewall-table: must be \"off\" or an nft table name (a-z, 0-9, _; at most 31), got x; flush ruleset");
     }
 }
