@@ -91,6 +91,28 @@ public final class Isolation {
         return quotas.dockerOptions(s.volumeName());
     }
 
+    /**
+     * A volume made before subnodes had their own uids (a plain Docker volume whose files belong to another uid, 65534
+     * by default) is handed to the subnode's uid before its container is made, so the subnode can still write its
+     * data. Volumes with a quota file system are made for their uid and left alone.
+     *
+     * @param mountpoint where the engine keeps the volume's files on the host
+     */
+    public void adoptVolume(DesiredSubnode s, java.nio.file.Path mountpoint) {
+        if (s.isolation() == null || (quotas != null && quotas.hasImage(s.volumeName()))) {
+            return;
+        }
+        int uid = s.isolation().uid();
+        try {
+            if (java.nio.file.Files.isDirectory(mountpoint) && !Integer.valueOf(uid).equals(java.nio.file.Files.getAttribute(mountpoint, "unix:uid"))) {
+                LOG.info("chain {}: handing volume {} to uid {}", s.chainId(), s.volumeName(), uid);
+                VolumeQuota.exec("chown", "-R", uid + ":" + uid, mountpoint.toString());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot hand volume " + s.volumeName() + " to uid " + uid + ": " + e.getMessage(), e);
+        }
+    }
+
     public void removeVolume(String volume) {
         if (quotas != null) {
             quotas.remove(volume);

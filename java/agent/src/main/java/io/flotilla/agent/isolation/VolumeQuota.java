@@ -143,6 +143,11 @@ public final class VolumeQuota {
         exec("mount", "-t", "ext4", "-o", "loop,nodev,nosuid,noexec", image(volume).toString(), dir.toString());
     }
 
+    /** Whether the volume has a quota file system image here (mounted or not). */
+    public boolean hasImage(String volume) {
+        return Files.exists(image(volume));
+    }
+
     /** Whether the volume is a mounted quota file system. */
     public boolean isMounted(String volume) {
         return mountedPaths().contains(mountPoint(volume).toAbsolutePath().toString());
@@ -222,7 +227,7 @@ public final class VolumeQuota {
         return volume;
     }
 
-    private static void exec(String... command) {
+    static void exec(String... command) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
             p.getOutputStream().close();

@@ -370,6 +370,7 @@ public final class Reconciler {
             }
             case Action.CreateContainer a -> {
                 isolation.beforeStart();
+                adoptVolume(a.subnode());
                 runtime.startContainer(runtime.createContainer(spec(a.subnode())));
             }
             case Action.StartContainer a -> {
@@ -404,6 +405,7 @@ public final class Reconciler {
                 metrics.counter("flotilla.recreations").increment();
                 status.clearChainNotice(a.chainId());
                 isolation.beforeStart();
+                adoptVolume(a.subnode());
                 runtime.startContainer(runtime.createContainer(spec(a.subnode())));
             }
             case Action.RemoveContainer a -> {
@@ -423,6 +425,11 @@ public final class Reconciler {
                 status.chainError(a.chainId(), "refused: " + a.reason());
             }
         }
+    }
+
+    /** A volume from before per-subnode uids is given to the subnode's uid (Isolation.adoptVolume). */
+    private void adoptVolume(DesiredSubnode s) {
+        runtime.volumeMountpoint(s.volumeName()).ifPresent(mp -> isolation.adoptVolume(s, java.nio.file.Path.of(mp)));
     }
 
     private ContainerSpec spec(DesiredSubnode s) {

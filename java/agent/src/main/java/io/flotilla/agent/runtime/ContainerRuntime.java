@@ -46,6 +46,11 @@ public interface ContainerRuntime {
     /** Removes a container (forcing a running one); does nothing when it is gone. */
     void removeContainer(String id);
 
+    /** Where the engine keeps a volume's files on the host, empty when the volume is gone or the engine does not say. */
+    default Optional<String> volumeMountpoint(String name) {
+        return Optional.empty();
+    }
+
     /** Removes a volume; does nothing when it is gone. */
     void removeVolume(String name);
 

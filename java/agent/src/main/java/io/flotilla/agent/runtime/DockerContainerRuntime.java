@@ -17,6 +17,7 @@ import com.github.dockerjava.api.model.MemoryStatsConfig;
 import com.github.dockerjava.api.model.Mount;
 import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.RestartPolicy;
+import com.github.dockerjava.api.model.VolumeOptions;
 import com.github.dockerjava.api.model.Statistics;
 import com.github.dockerjava.api.model.StatsConfig;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -244,6 +245,17 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
     }
 
     @Override
+    public Optional<String> volumeMountpoint(String name) {
+        return call("inspect volume " + name, () -> {
+            try {
+                return Optional.ofNullable(docker.inspectVolumeCmd(name).exec().getMountpoint());
+            } catch (NotFoundException gone) {
+                return Optional.empty();
+            }
+        });
+    }
+
+    @Override
     public void removeVolume(String name) {
         call("remove volume " + name, () -> {
             try {
@@ -404,6 +416,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                     .withType(MountType.VOLUME)
                     .withSource(spec.dataVolume())
                     .withTarget(Objects.requireNonNull(spec.dataMountPath(), "dataMountPath"))
+                    // No copy of the image's /data (and its owner) into an empty volume: the agent gives the volume
+                    // to the subnode's own uid before the container is made.
+                    .withVolumeOptions(new VolumeOptions().withNoCopy(true))
                     .withReadOnly(false));
         }
         if (spec.configHostPath() != null) {

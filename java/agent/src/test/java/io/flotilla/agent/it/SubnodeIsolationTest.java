@@ -244,6 +244,33 @@ class SubnodeIsolationTest {
         assertThat(nftTable(shared)).contains("chain slot_" + slotA + " ");
     }
 
+    @Test
+    @Order(6)
+    void aVolumeFromBeforePerSubnodeUidsIsHandedToTheSubnodesUid() throws Exception {
+        long chainC = developer.createSidechain("iso-c", "dev4", Duration.ofDays(30), "bft", TestNetwork.STANDIN_VERSION);
+        // An older agent made plain volumes whose files belong to 65534 (the image's user then).
+        for (long member : developer.chain(chainC).members()) {
+            String volume = "flotilla-iso-c-" + member + "-data";
+            runtime.createVolume(volume, Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NODE, Long.toString(member),
+                    Names.LABEL_CHAIN, Long.toString(chainC), Names.LABEL_CHAIN_NAME, "iso-c"));
+            Path data = Path.of(runtime.volumeMountpoint(volume).orElseThrow());
+            Files.writeString(data.resolve("old-block"), "written by uid 65534");
+            TestNetwork.run(Path.of("/"), Map.of(), "chown", "-R", "65534:65534", data.toString());
+        }
+        for (SimulatedNode node : nodes) {
+            node.agent.reconcile();
+        }
+        for (long member : developer.chain(chainC).members()) {
+            SimulatedNode node = node(member);
+            String name = "flotilla-iso-c-" + member;
+            int uid = node.uidOf(JSON.readTree(Files.readString(node.configOf("iso-c"))).get("slot").asInt());
+            assertThat(exec(name, "stat", "-c", "%u", "/data/old-block").output().strip()).isEqualTo(Integer.toString(uid));
+            assertThat(exec(name, "cat", "/data/old-block").output()).isEqualTo("written by uid 65534");
+            assertThat(exec(name, "touch", "/data/new-block").exit()).isZero();
+        }
+        developer.deleteSidechain(chainC);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     record Endpoint(String ip, int port) {}
