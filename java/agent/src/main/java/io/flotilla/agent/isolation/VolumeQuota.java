@@ -169,10 +169,18 @@ public final class VolumeQuota {
 
     /** Bytes used and the file system's size. */
     public record Usage(long usedBytes, long totalBytes) {
-        /** Full: less than 1% (and less than 4 MiB) left, too little for the store to write a block. */
+        /**
+         * Full: less than 2% of the volume (at most 64 MiB, a RocksDB memtable flush) left; the store's next flush or
+         * compaction may not fit.
+         */
         public boolean full() {
             long free = totalBytes - usedBytes;
-            return free < Math.min(totalBytes / 100, 4L << 20) + 1;
+            return free < Math.min(totalBytes / 50, 64L << 20) + 1;
+        }
+
+        /** Nearly full: more than 90% used (a notice, before it becomes a problem). */
+        public boolean nearlyFull() {
+            return usedBytes > totalBytes / 10 * 9;
         }
     }
 

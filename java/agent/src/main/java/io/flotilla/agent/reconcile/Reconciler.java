@@ -501,6 +501,9 @@ public final class Reconciler {
                 if (u.full()) {
                     all.add("chain " + s.chainId() + ": data volume " + s.volumeName() + " is full (" + u.usedBytes() + " of "
                             + u.totalBytes() + " bytes used): the subnode cannot store new blocks");
+                } else if (u.nearlyFull()) {
+                    notices.add("chain " + s.chainId() + ": data volume " + s.volumeName() + " is more than 90% full (" + u.usedBytes()
+                            + " of " + u.totalBytes() + " bytes used)");
                 }
             });
         }
