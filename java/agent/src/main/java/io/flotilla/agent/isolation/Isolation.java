@@ -133,22 +133,25 @@ public final class Isolation {
         return quotas == null ? Optional.empty() : quotas.usage(volume);
     }
 
-    /** What makes health DOWN: a firewall that should work and does not, or no quotas. */
+    /** What makes health DOWN: a firewall that should work and does not. */
     public List<String> problems() {
-        List<String> problems = new java.util.ArrayList<>();
         String f = firewallProblem;
-        if (f != null) {
-            problems.add(f);
-        }
-        if (quotasUnusable != null && quotas == null) {
-            problems.add("disk quotas unavailable: " + quotasUnusable + ": subnode volumes have no size limit");
-        }
-        return problems;
+        return f == null ? List.of() : List.of(f);
     }
 
-    /** What is worth knowing but chosen by the operator. */
+    /**
+     * What health shows without going DOWN: the firewall turned off by the operator, and volumes without a size limit
+     * where this machine cannot make them (an agent that is not root, no mkfs.ext4 or loop devices).
+     */
     public List<String> notices() {
-        return firewallOff == null ? List.of() : List.of(firewallOff);
+        List<String> notices = new java.util.ArrayList<>();
+        if (firewallOff != null) {
+            notices.add(firewallOff);
+        }
+        if (quotasUnusable != null && quotas == null) {
+            notices.add("disk quotas unavailable: " + quotasUnusable + ": new subnode volumes have no size limit");
+        }
+        return notices;
     }
 
     /** Removes this node's table and volume images: for tests and a node taken down for good. */
