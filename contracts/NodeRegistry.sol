@@ -11,10 +11,13 @@ import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
 /// @notice Nodes and the placement of chains on them. Every node has 128 space units; a chain of a type
 /// with `u` units per node takes `u` units and one port slot on each of its nodes.
 ///
-/// Selection keeps every eligible node (Active, not Incompliant, some free space) in a bucket by its free
-/// units, and a Fenwick tree over the 128 buckets counts nodes per bucket. Drawing a node uniformly among
-/// those with at least `u` free units is one prefix descent over the tree (8 steps) plus one array read,
-/// so a pick costs O(log 128) storage accesses whatever the number of registered nodes.
+/// Selection keeps every eligible node (Active, not Incompliant, some free units) in a two-level index by
+/// class of free units (class k holds 2^k to 2^(k+1) - 1 free units, k = 0..7): per validator, an array of its
+/// nodes per class and one word counting them (eight 32-bit counts); over validators, a Fenwick tree whose every
+/// entry is that word summed over a range of validators. A chain of `u` units draws among the nodes of class
+/// ceil(log2 u) and above (at least `u` free units, exactly `u` when it is a power of two): one descent of the
+/// tree (one read per step, skipped validators' counts subtracted in memory), then a rank within the validator
+/// (one read). A draw writes nothing; see docs/contracts.md (Selection).
 contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeable, INodeRegistry {
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     /// @notice Held by the sidechain manager: places, moves and removes chains, marks nodes incompliant.
@@ -25,7 +28,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     uint8 public constant UNITS_PER_NODE = 128;
     uint16 public constant PORTS_PER_SLOT = 16;
     uint16 public constant MIN_BASE_PORT = 1024;
-    uint256 private constant TREE_SIZE = 128;
+    /// @notice A node rotated out of a chain is not drawn for it again while it is among the chain's last
+    /// PAST_MEMBERS_EXCLUDED leavers, unless no other candidate exists (see docs/contracts.md).
+    uint256 public constant PAST_MEMBERS_EXCLUDED = 16;
 
     /// @dev The part of a node that selection reads and writes, packed in one storage slot.
     struct NodeState {
@@ -68,26 +73,36 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint40 until;
     }
 
-    /// @dev Working memory of one selection. Candidates that are drawn but rejected leave the index until the
-    /// selection ends, so every draw is uniform over the candidates not yet rejected.
+    /// @dev Working memory of one selection. Nothing is written while drawing: candidates that break a rule
+    /// are skipped by subtracting their counts, a whole validator at once or one node at a time.
     struct Selection {
         uint256 chainId;
         uint8 units;
+        // Candidates are the nodes of this class of free units and above.
+        uint256 minClass;
         bytes32 seed;
         uint256 draws;
-        // 0: distinct validators and no past members; 1: past members allowed; 2: a validator may hold up to
-        // `maxSeats` seats.
+        // 0: one seat per validator, recent past members excluded; 1: up to `maxSeats` seats per validator;
+        // 2: recent past members allowed too (last resort).
         uint8 level;
-        bool checkPast;
         uint256 maxSeats;
-        uint256[] members;
+        // Indexed nodes with at least `units` free units.
+        uint256 total;
+        // Validators holding seats, their seats and their indexed nodes with at least `units` free units.
         uint256[] usedValidators;
         uint256[] seatsOf;
+        uint256[] weightOf;
         uint256 usedCount;
-        uint256[] setAside;
-        uint256 setAsideCount;
-        uint256[] parked;
-        uint256 parkedCount;
+        // Indexed nodes with at least `units` free units skipped one by one (drawn, members, no free slot,
+        // recent past members), with their validator and rank within it.
+        uint256[] skipNode;
+        uint256[] skipValidator;
+        uint256[] skipRank;
+        uint256[] skipPast;
+        // 1 + the index of the skipped node's validator in usedValidators (0: not known to be used).
+        uint256[] skipUsed;
+        uint256 skipCount;
+        bool hasPast;
     }
 
     IValidatorRegistry public validators;
@@ -100,10 +115,19 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     mapping(uint256 nodeId => mapping(uint256 word => uint256)) private _placementWords;
     mapping(uint256 nodeId => SlotHold[]) private _slotHolds;
     mapping(uint256 chainId => mapping(uint256 nodeId => bool)) private _wasMember;
-    mapping(uint256 freeUnits => uint32[]) private _buckets;
-    // Fenwick tree over index 129 - freeUnits (1..128), counting indexed nodes.
+    // The indexed nodes of a validator, eight 32-bit ids per word at key position / 8, in segments by class of
+    // free units, highest class first (segment lengths are the validator's counts; position of a node in
+    // NodeState.bucketPos; words past the end hold stale ids).
+    mapping(uint256 validatorId => mapping(uint256 key => uint256)) private _buckets;
+    // Fenwick tree over validator ids: entry i is the counts word summed over the validators (i - lowbit(i), i].
     mapping(uint256 index => uint256) private _tree;
     uint256 private _nodeCount;
+    // Each validator's indexed nodes by class of free units: eight 32-bit counts, class k in bits 32k..32k+31.
+    mapping(uint256 validatorId => uint256) private _countsOf;
+    // Size of the Fenwick tree (a power of two, at least the largest indexed validator id).
+    uint256 private _treeSize;
+    // The last PAST_MEMBERS_EXCLUDED nodes rotated out of a chain, 32 bits each, newest in the low bits.
+    mapping(uint256 chainId => uint256[2]) private _recentLeavers;
 
     event NodeCreated(
         uint256 indexed nodeId,
@@ -182,7 +206,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         _nodeIdOfAddress[msg.sender] = nodeId;
         _nodeIdOfName[nameKey] = nodeId;
         _nodeIdOfEndpoint[endpoint] = nodeId;
-        _index(nodeId, s);
+        _setIndexed(nodeId, s, UNITS_PER_NODE, true);
         emit NodeCreated(nodeId, validatorId, msg.sender, params.name, params.ip, params.basePort);
     }
 
@@ -199,8 +223,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         NodeStatus from = on ? NodeStatus.Active : NodeStatus.InMaintenance;
         if (s.status != from) revert InvalidNodeStatus(nodeId, s.status);
         s.status = on ? NodeStatus.InMaintenance : NodeStatus.Active;
-        if (on) _unindex(s);
-        else if (!s.incompliant) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits, !on && !s.incompliant);
         emit NodeStatusChanged(nodeId, s.status);
     }
 
@@ -218,7 +241,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             revert InvalidNodeStatus(nodeId, s.status);
         }
         s.status = NodeStatus.Leaving;
-        _unindex(s);
+        _setIndexed(nodeId, s, s.freeUnits, false);
         emit NodeStatusChanged(nodeId, NodeStatus.Leaving);
     }
 
@@ -242,20 +265,20 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         onlyRole(PLACEMENT_ROLE)
         returns (uint256[] memory nodeIds)
     {
-        Selection memory sel = _newSelection(chainId, units, seed, new uint256[](0), count, false);
+        Selection memory sel = _newSelection(chainId, units, seed, count, count);
         nodeIds = new uint256[](count);
         for (uint256 k = 0; k < count; ++k) {
             nodeIds[k] = _draw(sel, count - k);
         }
-        _endSelection(sel);
         for (uint256 k = 0; k < count; ++k) {
             _place(nodeIds[k], chainId, units);
         }
     }
 
     /// @notice Replaces `leavingNode` in chain `chainId` (current members `members`) by a node drawn by the
-    /// same rules as at creation, preferring nodes that never served the chain. The leaving node's units are
-    /// freed now; its port slot stays reserved until `slotHeldUntil`, while its subnode still serves.
+    /// same rules as at creation, excluding the chain's last PAST_MEMBERS_EXCLUDED leavers unless nobody else
+    /// can join. The leaving node's units are freed now; its port slot stays reserved until `slotHeldUntil`,
+    /// while its subnode still serves.
     /// @dev Requirements: the caller has PLACEMENT_ROLE; a replacement exists.
     function replaceMember(
         uint256 chainId,
@@ -265,14 +288,23 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         bytes32 seed,
         uint40 slotHeldUntil
     ) external onlyRole(PLACEMENT_ROLE) returns (uint256 joiningNode) {
-        Selection memory sel = _newSelection(chainId, units, seed, members, members.length, true);
+        Selection memory sel = _newSelection(chainId, units, seed, members.length, members.length + PAST_MEMBERS_EXCLUDED + 1);
         for (uint256 k = 0; k < members.length; ++k) {
             if (members[k] != leavingNode) _useValidator(sel, _state[members[k]].validatorId);
+            _skip(sel, members[k], false);
+        }
+        uint256[2] storage recent = _recentLeavers[chainId];
+        for (uint256 w = 0; w < 2; ++w) {
+            uint256 word = recent[w];
+            for (; word != 0; word >>= 32) {
+                if (uint32(word) != 0) _skip(sel, uint32(word), true);
+            }
         }
         joiningNode = _draw(sel, 1);
-        _endSelection(sel);
         _release(leavingNode, chainId, units, slotHeldUntil);
         _wasMember[chainId][leavingNode] = true;
+        recent[1] = (recent[1] << 32) | (recent[0] >> 224);
+        recent[0] = (recent[0] << 32) | uint32(leavingNode);
         _place(joiningNode, chainId, units);
     }
 
@@ -427,9 +459,27 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         return _state[nodeId].validatorId;
     }
 
-    /// @notice Number of nodes that could take a chain needing `units` units now (ignoring validator rules).
+    /// @notice Number of nodes a chain needing `units` units may be drawn from now (ignoring validator rules):
+    /// those with at least `units` free units rounded up to a power of two.
     function eligibleNodeCount(uint8 units) external view returns (uint256) {
-        return units == 0 || units > UNITS_PER_NODE ? 0 : _countAtLeast(units);
+        uint256 size = _treeSize;
+        return units == 0 || units > UNITS_PER_NODE || size == 0 ? 0 : _sumFrom(_tree[size], _classAtLeast(units));
+    }
+
+    /// @notice The last nodes rotated out of chain `chainId` (newest first, at most PAST_MEMBERS_EXCLUDED),
+    /// which its draws exclude unless nobody else can join.
+    function recentLeaversOf(uint256 chainId) external view returns (uint256[] memory leavers) {
+        uint256[2] storage recent = _recentLeavers[chainId];
+        leavers = new uint256[](PAST_MEMBERS_EXCLUDED);
+        uint256 n = 0;
+        for (uint256 w = 0; w < 2; ++w) {
+            for (uint256 word = recent[w]; word != 0; word >>= 32) {
+                if (uint32(word) != 0) leavers[n++] = uint32(word);
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(leavers, n)
+        }
     }
 
     /// @notice Number of nodes ever created (ids run from 1 to this number).
@@ -439,108 +489,207 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
 
     // ------------------------------------------------------------------ selection
 
-    function _newSelection(
-        uint256 chainId,
-        uint8 units,
-        bytes32 seed,
-        uint256[] memory members,
-        uint256 validatorSlots,
-        bool checkPast
-    ) private pure returns (Selection memory sel) {
+    function _newSelection(uint256 chainId, uint8 units, bytes32 seed, uint256 seats, uint256 skips)
+        private
+        view
+        returns (Selection memory sel)
+    {
         sel.chainId = chainId;
         sel.units = units;
+        sel.minClass = _classAtLeast(units);
         sel.seed = seed;
-        sel.checkPast = checkPast;
-        sel.members = members;
-        sel.usedValidators = new uint256[](validatorSlots);
-        sel.seatsOf = new uint256[](validatorSlots);
+        uint256 size = _treeSize;
+        sel.total = size == 0 ? 0 : _sumFrom(_tree[size], sel.minClass);
+        sel.usedValidators = new uint256[](seats);
+        sel.seatsOf = new uint256[](seats);
+        sel.weightOf = new uint256[](seats);
         // At most f = (n-1)/3 seats per validator (at least 1), so that no validator alone is a quorum.
-        uint256 f = validatorSlots == 0 ? 0 : (validatorSlots - 1) / 3;
+        uint256 f = seats == 0 ? 0 : (seats - 1) / 3;
         sel.maxSeats = f == 0 ? 1 : f;
-        sel.setAside = new uint256[](8);
-        sel.parked = new uint256[](members.length + 1);
+        sel.skipNode = new uint256[](skips);
+        sel.skipValidator = new uint256[](skips);
+        sel.skipRank = new uint256[](skips);
+        sel.skipPast = new uint256[](skips);
+        sel.skipUsed = new uint256[](skips);
     }
 
-    /// @dev Draws one node. Rejected candidates (members, repeated validators, past members) leave the
-    /// index until {_endSelection}; when no candidate is left the rules relax one level (past members
-    /// allowed, then repeated validators) and the set-aside candidates return.
+    /// @dev Draws one node uniformly among the candidates: indexed with enough free units, not skipped one by
+    /// one, of a validator below its seat limit. When there is none the rules relax one level (up to f seats
+    /// per validator, then recent past members allowed); when even that finds nobody it reverts.
     function _draw(Selection memory sel, uint256 stillNeeded) private returns (uint256 nodeId) {
         while (true) {
-            uint256 available = _countAtLeast(sel.units);
+            (uint256[] memory exValidator, uint256[] memory exWeight, uint256 exCount, uint256 available, uint256 refused) =
+                _exclusions(sel);
             if (available == 0) {
-                if (sel.level == 2 && sel.setAsideCount != 0) {
-                    revert TooFewValidators(sel.chainId, sel.maxSeats, stillNeeded);
+                if (_relax(sel)) continue;
+                if (refused != 0) revert TooFewValidators(sel.chainId, sel.maxSeats, stillNeeded);
+                revert NotEnoughEligibleNodes(sel.chainId, sel.units, stillNeeded);
+            }
+            uint256 rank = uint256(keccak256(abi.encode(sel.seed, sel.draws++))) % available;
+            // Top level: the validator holding rank `rank`, skipped weights subtracted range by range. The
+            // exclusions kept are those inside the current range (position, position + 2 step], which halves.
+            uint256 position = 0;
+            for (uint256 step = _treeSize >> 1; step > 0; step >>= 1) {
+                uint256 next = position + step;
+                uint256 weight = _sumFrom(_tree[next], sel.minClass);
+                for (uint256 j = 0; j < exCount; ++j) {
+                    if (exValidator[j] <= next) weight -= exWeight[j];
                 }
-                if (sel.level == 2 || sel.setAsideCount == 0) {
-                    revert NotEnoughEligibleNodes(sel.chainId, sel.units, stillNeeded);
+                bool right = weight <= rank;
+                if (right) {
+                    position = next;
+                    rank -= weight;
                 }
-                // Level 1 only readmits past members: pointless when the selection does not check them (creation).
-                sel.level += (sel.level == 0 && !sel.checkPast) ? 2 : 1;
-                _reindexSetAside(sel);
+                uint256 kept = 0;
+                for (uint256 j = 0; j < exCount; ++j) {
+                    if ((exValidator[j] > next) == right) {
+                        exValidator[kept] = exValidator[j];
+                        exWeight[kept++] = exWeight[j];
+                    }
+                }
+                exCount = kept;
+            }
+            uint256 validatorId = position + 1;
+            rank = _skipRanks(sel, validatorId, rank);
+            // A validator's array holds its highest classes first: the rank is the position.
+            nodeId = _memberAt(validatorId, rank);
+            NodeState storage s = _state[nodeId];
+            if (!_hasFreeSlot(nodeId, s)) {
+                _skip(sel, nodeId, false);
                 continue;
             }
-            uint256 pick = uint256(keccak256(abi.encode(sel.seed, sel.draws++))) % available;
-            (uint256 freeUnits, uint256 offset) = _find(pick);
-            nodeId = _buckets[freeUnits][offset];
-            NodeState storage s = _state[nodeId];
-            _unindex(s);
-            if (_contains(sel.members, sel.members.length, nodeId) || !_hasFreeSlot(nodeId, s)) {
-                if (sel.parkedCount == sel.parked.length) sel.parked = _grow(sel.parked);
-                sel.parked[sel.parkedCount++] = nodeId;
-            } else if (
-                _seats(sel, s.validatorId) >= (sel.level < 2 ? 1 : sel.maxSeats)
-                    || (sel.level < 1 && sel.checkPast && _wasMember[sel.chainId][nodeId])
-            ) {
-                if (sel.setAsideCount == sel.setAside.length) sel.setAside = _grow(sel.setAside);
-                sel.setAside[sel.setAsideCount++] = nodeId;
-            } else {
-                _useValidator(sel, s.validatorId);
-                return nodeId;
+            _useValidator(sel, validatorId);
+            _skip(sel, nodeId, false);
+            return nodeId;
+        }
+    }
+
+    /// @dev What the current level excludes: validators at their seat limit (whole weight) and validators with
+    /// nodes skipped one by one (their count), the candidates left, and how many were refused only for the
+    /// seat limit.
+    function _exclusions(Selection memory sel)
+        private
+        pure
+        returns (uint256[] memory exValidator, uint256[] memory exWeight, uint256 n, uint256 available, uint256 refused)
+    {
+        exValidator = new uint256[](sel.usedCount + sel.skipCount);
+        exWeight = new uint256[](sel.usedCount + sel.skipCount);
+        uint256 cap = sel.level == 0 ? 1 : sel.maxSeats;
+        uint256 excluded = 0;
+        for (uint256 k = 0; k < sel.usedCount; ++k) {
+            if (sel.seatsOf[k] < cap) continue;
+            exValidator[n] = sel.usedValidators[k];
+            exWeight[n++] = sel.weightOf[k];
+            excluded += sel.weightOf[k];
+            refused += sel.weightOf[k];
+        }
+        uint256 whole = n;
+        for (uint256 k = 0; k < sel.skipCount; ++k) {
+            if (sel.skipPast[k] != 0 && sel.level == 2) continue;
+            uint256 v = sel.skipValidator[k];
+            uint256 used = sel.skipUsed[k];
+            if (used == 0) {
+                used = _usedIndex(sel, v);
+                sel.skipUsed[k] = used;
             }
+            if (used != 0 && sel.seatsOf[used - 1] >= cap) {
+                refused -= 1;
+                continue;
+            }
+            uint256 at = whole;
+            while (at < n && exValidator[at] != v) ++at;
+            if (at == n) exValidator[n++] = v;
+            exWeight[at] += 1;
+            excluded += 1;
+        }
+        available = sel.total - excluded;
+    }
+
+    function _relax(Selection memory sel) private pure returns (bool) {
+        if (sel.level == 0 && sel.maxSeats > 1) {
+            sel.level = 1;
+            return true;
+        }
+        if (sel.level < 2 && sel.hasPast) {
+            sel.level = 2;
+            return true;
+        }
+        return false;
+    }
+
+    /// @dev The rank within validator `validatorId` of its `rank`-th node that is not skipped one by one.
+    function _skipRanks(Selection memory sel, uint256 validatorId, uint256 rank) private pure returns (uint256) {
+        // Skipped ranks of this validator, ascending (few: insertion sort).
+        uint256[] memory ranks = new uint256[](sel.skipCount);
+        uint256 n = 0;
+        for (uint256 k = 0; k < sel.skipCount; ++k) {
+            if (sel.skipValidator[k] != validatorId || (sel.skipPast[k] != 0 && sel.level == 2)) continue;
+            uint256 r = sel.skipRank[k];
+            uint256 at = n++;
+            while (at > 0 && ranks[at - 1] > r) {
+                ranks[at] = ranks[at - 1];
+                --at;
+            }
+            ranks[at] = r;
+        }
+        for (uint256 k = 0; k < n && ranks[k] <= rank; ++k) {
+            ++rank;
+        }
+        return rank;
+    }
+
+    /// @dev Skips node `nodeId` one by one from now on (only if it is a candidate by free units at all).
+    function _skip(Selection memory sel, uint256 nodeId, bool past) private view {
+        NodeState storage s = _state[nodeId];
+        if (!s.inIndex) return;
+        uint256 class_ = _classOf(s.freeUnits);
+        if (class_ < sel.minClass) return;
+        for (uint256 k = 0; k < sel.skipCount; ++k) {
+            if (sel.skipNode[k] == nodeId) return;
+        }
+        if (sel.skipCount == sel.skipNode.length) {
+            sel.skipNode = _grow(sel.skipNode);
+            sel.skipValidator = _grow(sel.skipValidator);
+            sel.skipRank = _grow(sel.skipRank);
+            sel.skipPast = _grow(sel.skipPast);
+            sel.skipUsed = _grow(sel.skipUsed);
+        }
+        uint256 validatorId = s.validatorId;
+        uint256 at = sel.skipCount++;
+        sel.skipNode[at] = nodeId;
+        sel.skipValidator[at] = validatorId;
+        sel.skipUsed[at] = _usedIndex(sel, validatorId);
+        // Order within a validator: its array, highest class first.
+        sel.skipRank[at] = s.bucketPos;
+        if (past) {
+            sel.skipPast[at] = 1;
+            sel.hasPast = true;
         }
     }
 
-    function _endSelection(Selection memory sel) private {
-        _reindexSetAside(sel);
-        for (uint256 k = 0; k < sel.parkedCount; ++k) {
-            _index(sel.parked[k], _state[sel.parked[k]]);
-        }
-    }
-
-    function _reindexSetAside(Selection memory sel) private {
-        for (uint256 k = 0; k < sel.setAsideCount; ++k) {
-            _index(sel.setAside[k], _state[sel.setAside[k]]);
-        }
-        sel.setAsideCount = 0;
-    }
-
-    function _useValidator(Selection memory sel, uint256 validatorId) private pure {
+    function _useValidator(Selection memory sel, uint256 validatorId) private view {
         for (uint256 k = 0; k < sel.usedCount; ++k) {
             if (sel.usedValidators[k] == validatorId) {
                 sel.seatsOf[k] += 1;
                 return;
             }
         }
-        sel.usedValidators[sel.usedCount] = validatorId;
-        sel.seatsOf[sel.usedCount++] = 1;
+        uint256 at = sel.usedCount++;
+        sel.usedValidators[at] = validatorId;
+        sel.seatsOf[at] = 1;
+        sel.weightOf[at] = _sumFrom(_countsOf[validatorId], sel.minClass);
     }
 
-    function _seats(Selection memory sel, uint256 validatorId) private pure returns (uint256) {
+    /// @dev 1 + the index of `validatorId` among the validators holding seats, 0 if it holds none.
+    function _usedIndex(Selection memory sel, uint256 validatorId) private pure returns (uint256) {
         for (uint256 k = 0; k < sel.usedCount; ++k) {
-            if (sel.usedValidators[k] == validatorId) return sel.seatsOf[k];
+            if (sel.usedValidators[k] == validatorId) return k + 1;
         }
         return 0;
     }
 
-    function _contains(uint256[] memory values, uint256 length, uint256 value) private pure returns (bool) {
-        for (uint256 k = 0; k < length; ++k) {
-            if (values[k] == value) return true;
-        }
-        return false;
-    }
-
     function _grow(uint256[] memory values) private pure returns (uint256[] memory grown) {
-        grown = new uint256[](values.length * 2);
+        grown = new uint256[](values.length * 2 + 1);
         for (uint256 k = 0; k < values.length; ++k) {
             grown[k] = values[k];
         }
@@ -550,10 +699,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
 
     function _place(uint256 nodeId, uint256 chainId, uint8 units) private {
         NodeState storage s = _state[nodeId];
-        s.freeUnits -= units;
         uint8 slot = _allocateSlot(nodeId, s);
         _setPlacementAt(nodeId, s.placementCount++, (chainId << 8) | slot);
-        if (_eligible(s)) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits - units, _eligible(s));
     }
 
     function _release(uint256 nodeId, uint256 chainId, uint8 units, uint40 slotHeldUntil) private {
@@ -562,16 +710,13 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint256 last = --s.placementCount;
         if (position != last) _setPlacementAt(nodeId, position, _placementAt(nodeId, last));
         _setPlacementAt(nodeId, last, 0);
-        bool wasIndexed = s.inIndex;
-        if (wasIndexed) _unindex(s);
-        s.freeUnits += units;
         if (slotHeldUntil > block.timestamp) {
             _slotHolds[nodeId].push(SlotHold({slot: slot, until: slotHeldUntil}));
             s.holdCount += 1;
         } else {
             s.slotsInUse &= ~(uint128(1) << slot);
         }
-        if (_eligible(s)) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits + units, _eligible(s));
     }
 
     /// @dev Lowest free port slot; slots held by leaving subnodes are released first once their time is over.
@@ -659,8 +804,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         NodeState storage s = _requireNode(nodeId);
         if (s.incompliant == incompliant) revert ComplianceUnchanged(nodeId, incompliant);
         s.incompliant = incompliant;
-        if (incompliant) _unindex(s);
-        else if (_eligible(s)) _index(nodeId, s);
+        _setIndexed(nodeId, s, s.freeUnits, _eligible(s));
         emit NodeComplianceChanged(nodeId, incompliant);
     }
 
@@ -682,64 +826,111 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
 
     // ------------------------------------------------------------------ free-space index
 
-    function _index(uint256 nodeId, NodeState storage s) private {
-        uint8 freeUnits = s.freeUnits;
-        if (freeUnits == 0 || s.inIndex) return;
-        uint32[] storage bucket = _buckets[freeUnits];
-        s.bucketPos = uint32(bucket.length);
-        s.inIndex = true;
-        bucket.push(uint32(nodeId));
-        _treeAdd(TREE_SIZE + 1 - freeUnits, true);
-    }
-
-    function _unindex(NodeState storage s) private {
-        if (!s.inIndex) return;
-        uint8 freeUnits = s.freeUnits;
-        uint32[] storage bucket = _buckets[freeUnits];
-        uint256 last = bucket.length - 1;
-        uint32 position = s.bucketPos;
-        if (position != last) {
-            uint32 moved = bucket[last];
-            bucket[position] = moved;
-            _state[moved].bucketPos = position;
+    /// @dev Sets node `nodeId`'s free units to `freeUnits` and keeps it in the index exactly when `eligible`
+    /// and it has free units. Only a change of class moves it: across the segments of its validator's array
+    /// between the two classes (one swap per segment crossed, at most 8), and its count moved in its validator's
+    /// word and every Fenwick entry above it.
+    function _setIndexed(uint256 nodeId, NodeState storage s, uint256 freeUnits, bool eligible) private {
+        // Segments: class + 1; 0 means "not indexed", just past the end of the array.
+        uint256 from = s.inIndex ? _classOf(s.freeUnits) + 1 : 0;
+        uint256 to = eligible && freeUnits != 0 ? _classOf(freeUnits) + 1 : 0;
+        s.freeUnits = uint8(freeUnits);
+        if (from == to) return;
+        uint256 validatorId = s.validatorId;
+        uint256 original = _countsOf[validatorId];
+        uint256 counts = original;
+        uint256 position = s.bucketPos;
+        if (from == 0) {
+            // A node entering the index starts just past the end of the array.
+            position = _sumFrom(counts, 0);
+            _setMemberAt(validatorId, position, nodeId);
         }
-        bucket.pop();
-        s.inIndex = false;
-        _treeAdd(TREE_SIZE + 1 - freeUnits, false);
-    }
-
-    function _treeAdd(uint256 i, bool increment) private {
         unchecked {
-            for (; i <= TREE_SIZE; i += i & (0 - i)) {
-                if (increment) _tree[i] += 1;
-                else _tree[i] -= 1;
+            // Toward lower classes: swap with the last of the segment, which then ends one earlier.
+            while (from > to) {
+                uint256 last = _sumFrom(counts, from - 1) - 1;
+                if (position != last) _swap(validatorId, nodeId, position, last);
+                position = last;
+                counts -= uint256(1) << ((from - 1) << 5);
+                if (from > 1) counts += uint256(1) << ((from - 2) << 5);
+                --from;
             }
-        }
-    }
-
-    /// @dev Number of indexed nodes with at least `units` free units: prefix sum up to 129 - units.
-    function _countAtLeast(uint8 units) private view returns (uint256 total) {
-        unchecked {
-            for (uint256 i = TREE_SIZE + 1 - units; i > 0; i -= i & (0 - i)) {
-                total += _tree[i];
-            }
-        }
-    }
-
-    /// @dev The bucket holding the `rank`-th indexed node (0-based, most free units first) and its offset.
-    function _find(uint256 rank) private view returns (uint256 freeUnits, uint256 offset) {
-        uint256 position = 0;
-        for (uint256 step = TREE_SIZE; step > 0; step >>= 1) {
-            uint256 next = position + step;
-            if (next <= TREE_SIZE) {
-                uint256 count = _tree[next];
-                if (count <= rank) {
-                    position = next;
-                    rank -= count;
+            // Toward higher classes: swap with the first of the segment, which then starts one later.
+            while (from < to) {
+                if (from != 0) {
+                    uint256 first = _sumFrom(counts, from);
+                    if (position != first) _swap(validatorId, nodeId, position, first);
+                    position = first;
+                    counts -= uint256(1) << ((from - 1) << 5);
                 }
+                counts += uint256(1) << (from << 5);
+                ++from;
             }
         }
-        return (TREE_SIZE - position, rank);
+        s.bucketPos = uint32(position);
+        s.inIndex = to != 0;
+        _countsOf[validatorId] = counts;
+        // The net change (one node from class from - 1 to class to - 1) in every Fenwick entry above the
+        // validator, growing the tree first when the validator id is beyond it.
+        uint256 size = _treeSize;
+        if (validatorId > size) size = _growTree(size, validatorId);
+        unchecked {
+            uint256 delta = counts - original;
+            for (uint256 i = validatorId; i <= size; i += i & (0 - i)) {
+                _tree[i] += delta;
+            }
+        }
+    }
+
+    /// @dev Swaps node `nodeId` at `position` of its validator's array with the node at `other`.
+    function _swap(uint256 validatorId, uint256 nodeId, uint256 position, uint256 other) private {
+        uint256 moved = _memberAt(validatorId, other);
+        _setMemberAt(validatorId, position, moved);
+        _setMemberAt(validatorId, other, nodeId);
+        _state[moved].bucketPos = uint32(position);
+    }
+
+    function _memberAt(uint256 validatorId, uint256 position) private view returns (uint256) {
+        return uint32(_buckets[validatorId][position >> 3] >> ((position & 7) << 5));
+    }
+
+    function _setMemberAt(uint256 validatorId, uint256 position, uint256 nodeId) private {
+        mapping(uint256 => uint256) storage words = _buckets[validatorId];
+        uint256 key = position >> 3;
+        uint256 shift = (position & 7) << 5;
+        words[key] = (words[key] & ~(uint256(type(uint32).max) << shift)) | (nodeId << shift);
+    }
+
+    /// @dev Doubles the Fenwick tree until it covers `validatorId`: the new top entry covers everything, so it
+    /// starts as a copy of the old top entry; the other new entries cover validators with no node yet.
+    function _growTree(uint256 size, uint256 validatorId) private returns (uint256) {
+        if (size == 0) size = 1;
+        while (size < validatorId) {
+            uint256 top = _tree[size];
+            if (top != 0) _tree[size << 1] = top;
+            size <<= 1;
+        }
+        _treeSize = size;
+        return size;
+    }
+
+    /// @dev The class of `freeUnits` (1..128) free units: floor(log2 freeUnits).
+    function _classOf(uint256 freeUnits) private pure returns (uint256 class_) {
+        while ((uint256(2) << class_) <= freeUnits) ++class_;
+    }
+
+    /// @dev The lowest class whose nodes all have at least `units` free units: ceil(log2 units).
+    function _classAtLeast(uint256 units) private pure returns (uint256 class_) {
+        while ((uint256(1) << class_) < units) ++class_;
+    }
+
+    /// @dev Sum of the counts of classes `class_` and above in counts word `counts`.
+    function _sumFrom(uint256 counts, uint256 class_) private pure returns (uint256 sum) {
+        unchecked {
+            for (counts = class_ >= 8 ? 0 : counts >> (class_ << 5); counts != 0; counts >>= 32) {
+                sum += uint32(counts);
+            }
+        }
     }
 
     function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}
