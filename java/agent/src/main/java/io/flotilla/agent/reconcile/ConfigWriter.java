@@ -16,7 +16,8 @@ import java.util.stream.Stream;
 /**
  * Writes a subnode's config directory: config.json, the node keystore and its password. Files are written to a
  * temporary name and moved into place, so a crash never leaves a half-written config. The directory is mounted
- * read-only into the container; files are owned by root with the subnode's group and mode 0640.
+ * read-only into the container. The directory (0700) and its files (0600) are owned by the subnode's own uid and
+ * gid, so no other subnode and no other host user but root can read them.
  */
 public final class ConfigWriter {
 
@@ -27,6 +28,10 @@ public final class ConfigWriter {
     private final byte[] password;
     private final int subnodeGid;
 
+    /**
+     * @param subnodeGid the group of the files of a subnode without isolation data (root-owned, 0640); a subnode with
+     *     it gets files owned by its own uid
+     */
     public ConfigWriter(Path dataDir, byte[] keystore, byte[] password, int subnodeGid) {
         this.root = dataDir.resolve("subnodes");
         this.keystore = keystore.clone();
@@ -53,11 +58,12 @@ public final class ConfigWriter {
         Path dir = directoryOf(subnode);
         try {
             Files.createDirectories(dir);
-            restrict(dir, "rwxr-x---");
-            writeIfChanged(dir.resolve(SubnodeConfig.KEY_FILE), keystore);
-            writeIfChanged(dir.resolve(SubnodeConfig.PASSWORD_FILE), password);
+            Integer uid = subnode.isolation() == null ? null : subnode.isolation().uid();
+            restrict(dir, uid == null ? "rwxr-x---" : "rwx------", uid);
+            writeIfChanged(dir.resolve(SubnodeConfig.KEY_FILE), keystore, uid);
+            writeIfChanged(dir.resolve(SubnodeConfig.PASSWORD_FILE), password, uid);
             // Last: a subnode watching the directory sees the new config only once everything it names is in place.
-            writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8));
+            writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8), uid);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the config of " + subnode.containerName() + ": " + e.getMessage(), e);
@@ -79,15 +85,18 @@ public final class ConfigWriter {
         }
     }
 
-    private void writeIfChanged(Path file, byte[] content) throws IOException {
+    private void writeIfChanged(Path file, byte[] content, Integer uid) throws IOException {
         if (Files.exists(file) && Arrays.equals(Files.readAllBytes(file), content)) {
+            if (uid != null && !uid.equals(Files.getAttribute(file, "unix:uid"))) {
+                restrict(file, "rw-------", uid); // a changed uid base: the same content, a new owner
+            }
             return;
         }
         // The temporary file is in the same (mounted) directory, so the rename is atomic and the subnode never reads
         // a half-written file.
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
         Files.write(tmp, content);
-        restrict(tmp, "rw-r-----");
+        restrict(tmp, uid == null ? "rw-r-----" : "rw-------", uid);
         try {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
@@ -100,13 +109,20 @@ public final class ConfigWriter {
         return mode.substring(0, 6) + mode.substring(3, 6).replace('w', '-');
     }
 
-    private void restrict(Path path, String mode) throws IOException {
+    /** Gives {@code path} to the subnode's uid (or root and the subnode group when {@code uid} is null), with {@code mode}. */
+    private void restrict(Path path, String mode, Integer uid) throws IOException {
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
         try {
-            Files.setAttribute(path, "unix:gid", subnodeGid);
+            if (uid != null) {
+                Files.setAttribute(path, "unix:gid", uid);
+                Files.setAttribute(path, "unix:uid", uid);
+            } else {
+                Files.setAttribute(path, "unix:gid", subnodeGid);
+            }
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             // Not root (a developer's run): let the subnode user read through "other" instead.
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(readableByOthers(mode)));
+            String readable = uid == null ? mode : mode.substring(0, 3) + mode.substring(0, 3).replace('w', '-') + "---";
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(readableByOthers(readable)));
         }
     }
 }
