@@ -53,7 +53,7 @@ async function resolve(variable) {
   try {
     return await variable.get();
   } catch (error) {
-    const name = /Variable "([^"]+)"/.exec(error.message)?.[1];
+    const name = /(?:Variable|Key) "([^"]+)"/.exec(error.message)?.[1];
     fail(name
       ? `${name} is not set: export it or store it with \`npx hardhat keystore set ${name}\` (network ${networkName})`
       : error.message.split("\n")[0]);

@@ -60,8 +60,11 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     roles = Object.fromEntries(ROLE_NAMES.map((r) => [r, ethers.Wallet.createRandom().address]));
     const funder = await provider.getSigner(0);
     await (await funder.sendTransaction({ to: deployer.address, value: ethers.parseEther("2") })).wait();
+    // As an operator's shell: without HH_TEST, which `hardhat test` sets and which limits configuration variables to
+    // Hardhat's development keystore.
+    const { HH_TEST: _, ...operatorEnv } = process.env;
     baseEnv = {
-      ...process.env,
+      ...operatorEnv,
       SEPOLIA_RPC_URL: RPC,
       SEPOLIA_DEPLOYER_KEY: deployer.privateKey,
       FLOTILLA_ADDRESS_BOOK_DIR: bookDir,

@@ -169,13 +169,15 @@ if (book && provider) {
     }
     if (!problems.length) {
       const [validators, nodes, images, manager] = ["ValidatorRegistry", "NodeRegistry", "ImageRegistry", "SidechainManager"].map(at);
-      const same = (a, b) => a.toLowerCase() === b.toLowerCase();
-      if (!same(await manager.nodes(), book.contracts.NodeRegistry.address)) problems.push("SidechainManager.nodes() is not the book's NodeRegistry");
-      if (!same(await manager.images(), book.contracts.ImageRegistry.address)) problems.push("SidechainManager.images() is not the book's ImageRegistry");
-      if (!same(await nodes.validators(), book.contracts.ValidatorRegistry.address)) problems.push("NodeRegistry.validators() is not the book's ValidatorRegistry");
-      if (!(await nodes.hasRole(await nodes.PLACEMENT_ROLE(), book.contracts.SidechainManager.address))) problems.push("the SidechainManager may not place chains on NodeRegistry");
-      if (!(await validators.hasRole(await validators.NODE_REGISTRY_ROLE(), book.contracts.NodeRegistry.address))) problems.push("NodeRegistry may not reserve stake");
-      void images;
+      // Each question separately: an address of the wrong contract makes its calls revert, which is a finding too.
+      const ask = (promise) => promise.catch(() => "(reverted)");
+      const same = (a, b) => String(a).toLowerCase() === String(b).toLowerCase();
+      if (!same(await ask(manager.nodes()), book.contracts.NodeRegistry.address)) problems.push("SidechainManager.nodes() is not the book's NodeRegistry");
+      if (!same(await ask(manager.images()), book.contracts.ImageRegistry.address)) problems.push("SidechainManager.images() is not the book's ImageRegistry");
+      if (!same(await ask(nodes.validators()), book.contracts.ValidatorRegistry.address)) problems.push("NodeRegistry.validators() is not the book's ValidatorRegistry");
+      if ((await ask(nodes.hasRole(ethers.id("PLACEMENT_ROLE"), book.contracts.SidechainManager.address))) !== true) problems.push("the SidechainManager may not place chains on NodeRegistry");
+      if ((await ask(validators.hasRole(ethers.id("NODE_REGISTRY_ROLE"), book.contracts.NodeRegistry.address))) !== true) problems.push("NodeRegistry may not reserve stake");
+      if ((await ask(images.latestVersion("subnode"))) === "(reverted)") problems.push("ImageRegistry.latestVersion() does not answer");
     }
     if (problems.length) bad("addresses", `${setting("address-book")}: ${problems.join("; ")}`);
     else ok("addresses", `${setting("address-book")} matches the contracts on chain ${book.chainId}`);
