@@ -12,6 +12,7 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.CpuStatsConfig;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.MemoryStatsConfig;
 import com.github.dockerjava.api.model.Mount;
 import com.github.dockerjava.api.model.MountType;
@@ -48,6 +49,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
 
     /** Docker 20.10; newer engines still accept it. */
     public static final String API_VERSION = "1.41";
+    /** A subnode's log: json-file rotated at this size, this many files kept (docs/agent.md, "Logs"). */
+    public static final String LOG_FILE_SIZE = "20m";
+    public static final String LOG_FILES = "5";
 
     /** Longest a stats sample may take, both samples together. */
     static final Duration STATS_TIMEOUT = Duration.ofSeconds(5);
@@ -163,6 +167,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 // Memory + swap equal to memory: no swap at all.
                 .withMemorySwap(limits.memoryBytes())
                 .withPidsLimit(limits.pidsLimit())
+                // Log rotation whatever the engine's default (json-file keeps every line forever): at most
+                // LOG_FILES x LOG_FILE_SIZE per subnode, still readable with `docker logs`.
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of("max-size", LOG_FILE_SIZE, "max-file", LOG_FILES)))
                 .withMounts(mounts(spec));
         if (!spec.tmpfs().isEmpty()) {
             host = host.withTmpFs(spec.tmpfs());
