@@ -3,7 +3,7 @@
 // reads what init wrote, and `./flotilla node install-service` writes a systemd unit that systemd accepts.
 import { expect } from "chai";
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -210,5 +210,22 @@ describe("a validator's server: ./flotilla node init, node check, install-servic
     copyFileSync(unitFile, broken);
     writeFileSync(broken, readFileSync(broken, "utf8").replace(/^ExecStart=\S+/m, "ExecStart=/nonexistent/java"));
     expect((await run(analyze, ["verify", broken])).code).to.not.equal(0);
+  });
+
+  it("the agent's container image runs the agent on agent.yml and the node key", async function () {
+    const tag = `flotilla/agent:test-${process.pid}`;
+    const built = await flotilla(["node", "build-image", tag]);
+    expect(built.code, built.stderr).to.equal(0);
+    try {
+      // The image runs as uid 65534: the operator gives it the key (docs/agent.md, "The agent in a container").
+      for (const file of readdirSync(dir)) chownSync(join(dir, file), 65534, 65534);
+      const nodeAddress = JSON.parse(readFileSync(join(dir, "node-key.json"), "utf8")).address.toLowerCase();
+      const { code, stdout, stderr } = await run("docker", ["run", "--rm", "--name", `flotilla-agent-test-${process.pid}`,
+        "--network", "host", "-v", `${dir}:${dir}:ro`, tag, "node", "status", `--spring.config.additional-location=file:${join(dir, "agent.yml")}`]);
+      expect(code).to.equal(2);
+      expect(stdout + stderr).to.contain(`no node is registered for 0x${nodeAddress.replace(/^0x/, "")}`);
+    } finally {
+      await run("docker", ["rmi", "-f", tag]);
+    }
   });
 });
