@@ -87,9 +87,16 @@ const suggestedIp = Object.values(networkInterfaces()).flat().find((a) => a && a
 const ip = await ask("ip", "public IPv4 address of this server (peers and dApps connect to it)", options["non-interactive"] ? undefined : suggestedIp,
   (v) => (ethers.isHexString(v) || !/^(\d{1,3})(\.\d{1,3}){3}$/.test(v) || v.split(".").some((o) => Number(o) > 255) || v === "0.0.0.0"
     ? `not a usable IPv4 address: ${v}` : undefined));
-const basePort = Number(await ask("base-port", "first port of the node's range (128 x 16 ports)", "20000",
+/** A setting init does not ask about: its flag, else its default. */
+async function flagOr(name, fallback, check) {
+  const value = options[name] ?? fallback;
+  const problem = check(value);
+  if (problem) fail(`--${name}: ${problem}`);
+  return value;
+}
+const basePort = Number(await flagOr("base-port", "20000",
   (v) => (/^\d+$/.test(v) && Number(v) >= 1024 && Number(v) + 128 * 16 <= 65536 ? undefined : `needs 1024 <= port and port + 2048 <= 65536: ${v}`)));
-const dataDir = resolve(await ask("data-dir", "data directory", "/var/lib/flotilla", (v) => (v.startsWith("/") ? undefined : `not an absolute path: ${v}`)));
+const dataDir = resolve(await flagOr("data-dir", "/var/lib/flotilla", (v) => (v.startsWith("/") ? undefined : `not an absolute path: ${v}`)));
 
 // Capacity: detected, and the operator may declare less (never more: the contracts would send chains the host cannot run).
 const existing = (path) => (existsSync(path) ? path : existing(dirname(path)));
