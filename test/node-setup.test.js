@@ -224,7 +224,28 @@ describe("a validator's server: ./flotilla node init, node check, install-servic
         "--network", "host", "-v", `${dir}:${dir}:ro`, tag, "node", "status", `--spring.config.additional-location=file:${join(dir, "agent.yml")}`]);
       expect(code).to.equal(2);
       expect(stdout + stderr).to.contain(`no node is registered for 0x${nodeAddress.replace(/^0x/, "")}`);
+
+      // The service, as docs/agent.md runs it: host network, the Docker socket (its group), data-dir at the same path.
+      const data = yaml.load(readFileSync(join(dir, "agent.yml"), "utf8")).flotilla.agent["data-dir"];
+      execFileSync("mkdir", ["-p", data]);
+      chownSync(data, 65534, 65534);
+      const statusPort = await freePort();
+      const started = await run("docker", ["run", "-d", "--name", `flotilla-agent-test-${process.pid}`, "--network", "host",
+        "--user", `65534:${statSync("/var/run/docker.sock").gid}`, "-v", "/var/run/docker.sock:/var/run/docker.sock",
+        "-v", `${dir}:${dir}:ro`, "-v", `${data}:${data}`, tag, "run", `--spring.config.additional-location=file:${join(dir, "agent.yml")}`,
+        `--server.port=${statusPort}`, "--server.address=127.0.0.1"]);
+      expect(started.code, started.stderr).to.equal(0);
+      let status;
+      for (const end = Date.now() + 120_000; Date.now() < end && !status;) {
+        status = await fetch(`http://127.0.0.1:${statusPort}/api/v1/node`).then((r) => r.json(), () => undefined);
+        if (!status) await new Promise((r) => setTimeout(r, 1000));
+      }
+      const logs = await run("docker", ["logs", `flotilla-agent-test-${process.pid}`]);
+      expect(status, logs.stdout + logs.stderr).to.not.equal(undefined);
+      // It reached the Docker engine through the socket: no problem names Docker.
+      expect(JSON.stringify(status), logs.stdout + logs.stderr).to.not.match(/docker/i);
     } finally {
+      await run("docker", ["rm", "-f", `flotilla-agent-test-${process.pid}`]);
       await run("docker", ["rmi", "-f", tag]);
     }
   });

@@ -18,7 +18,7 @@ mkdir -p "$ROOTFS/opt/flotilla" "$ROOTFS/etc/flotilla" "$ROOTFS/var/lib/flotilla
 cp "$JAR" "$ROOTFS/opt/flotilla/flotilla-agent.jar"
 
 log "linking a Java runtime"
-"$JAVA_HOME/bin/jlink" --add-modules java.se,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.zipfs,jdk.httpserver \
+"$JAVA_HOME/bin/jlink" --add-modules java.se,jdk.unsupported,jdk.crypto.ec,jdk.management,jdk.zipfs,jdk.httpserver,jdk.net,jdk.naming.dns,jdk.jfr \
   --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$ROOTFS/opt/java"
 
 log "copying the C libraries"
