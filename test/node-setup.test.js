@@ -218,7 +218,7 @@ describe("a validator's server: ./flotilla node init, node check, install-servic
     expect(built.code, built.stderr).to.equal(0);
     try {
       // The image runs as uid 65534: the operator gives it the key (docs/agent.md, "The agent in a container").
-      for (const file of readdirSync(dir)) chownSync(join(dir, file), 65534, 65534);
+      for (const file of [dir, ...readdirSync(dir).map((f) => join(dir, f))]) chownSync(file, 65534, 65534);
       const nodeAddress = JSON.parse(readFileSync(join(dir, "node-key.json"), "utf8")).address.toLowerCase();
       const { code, stdout, stderr } = await run("docker", ["run", "--rm", "--name", `flotilla-agent-test-${process.pid}`,
         "--network", "host", "-v", `${dir}:${dir}:ro`, tag, "node", "status", `--spring.config.additional-location=file:${join(dir, "agent.yml")}`]);
