@@ -7,7 +7,6 @@ import io.flotilla.manager.ManagerClient;
 import io.flotilla.manager.ManagerException;
 import io.flotilla.manager.Member;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.math.BigInteger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,16 +76,21 @@ public final class PeerProber {
 
     private record Report(Instant at, long gas) {}
 
-    private final ManagerClient client;
-    private final SubnodeRpc rpc;
+    private final ChainMembers client;
+    private final HealthProbe rpc;
     private final Policy policy;
     private final Clock clock;
     private final MeterRegistry metrics;
     private final Executor reporter;
     private final Map<Peer, PeerState> peers = new HashMap<>();
     private final Deque<Report> reports = new ArrayDeque<>();
+    private long expectedGas = ASSUMED_REPORT_GAS;
 
     public PeerProber(ManagerClient client, SubnodeRpc rpc, Policy policy, Clock clock, MeterRegistry metrics, Executor reporter) {
+        this(ChainMembers.of(client), rpc::health, policy, clock, metrics, reporter);
+    }
+
+    public PeerProber(ChainMembers client, HealthProbe rpc, Policy policy, Clock clock, MeterRegistry metrics, Executor reporter) {
         this.client = client;
         this.rpc = rpc;
         this.policy = policy;
@@ -171,7 +175,11 @@ public final class PeerProber {
             return new Round(probed, unreachable, judged, List.of(), "this node reaches " + (probed - unreachable) + " of " + probed + " peers");
         }
         List<Long> queued = new ArrayList<>();
-        for (Map.Entry<Peer, Member> e : unhealthy.entrySet()) {
+        // Under the cap, a peer never reported goes before one reported again (its report may not have been enough).
+        List<Map.Entry<Peer, Member>> order = new ArrayList<>(unhealthy.entrySet());
+        order.sort(java.util.Comparator.comparing((Map.Entry<Peer, Member> e) -> peers.get(e.getKey()).reportedAt,
+                java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder())));
+        for (Map.Entry<Peer, Member> e : order) {
             Peer peer = e.getKey();
             PeerState state = peers.get(peer);
             boolean graceOver = !now.isBefore(state.unhealthySince.plus(policy.grace()));
@@ -186,7 +194,7 @@ public final class PeerProber {
                 continue;
             }
             state.reportedAt = now;
-            Report slot = new Report(now, ASSUMED_REPORT_GAS);
+            Report slot = new Report(now, expectedGas);
             reports.addLast(slot);
             queued.add(peer.nodeId());
             Instant since = state.unhealthySince;
@@ -200,14 +208,15 @@ public final class PeerProber {
             reports.removeFirst();
         }
         long gas = reports.stream().mapToLong(Report::gas).sum();
-        return reports.size() < policy.maxReportsPerHour() && gas + ASSUMED_REPORT_GAS <= policy.maxGasPerHour();
+        // The next report is assumed to cost as much as the dearest seen: the cap is never passed by a report.
+        return reports.size() < policy.maxReportsPerHour() && gas + expectedGas <= policy.maxGasPerHour();
     }
 
     private void send(Peer peer, Instant since, Report slot) {
         try {
-            var receipt = client.reportDown(peer.chainId(), peer.nodeId());
-            long gas = receipt.getGasUsed() == null ? ASSUMED_REPORT_GAS : receipt.getGasUsed().min(BigInteger.valueOf(Long.MAX_VALUE)).longValue();
+            long gas = client.reportDown(peer.chainId(), peer.nodeId());
             synchronized (this) {
+                expectedGas = Math.max(expectedGas, gas);
                 if (reports.remove(slot)) {
                     reports.addLast(new Report(slot.at(), gas));
                 }

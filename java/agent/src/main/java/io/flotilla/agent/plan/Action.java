@@ -18,10 +18,18 @@ public sealed interface Action {
     /** Creates and starts the subnode container. */
     record CreateContainer(long chainId, DesiredSubnode subnode) implements Action {}
 
-    record StartContainer(long chainId, String containerId) implements Action {}
+    /**
+     * Starts a created container. {@code subnode} is what it should run (null for a chain that is leaving): when Docker
+     * refuses the start because it still holds a stale task for the container, the executor replaces the container.
+     */
+    record StartContainer(long chainId, String containerId, DesiredSubnode subnode) implements Action {}
 
-    /** Starts an exited container again; {@code attempt} counts restarts since it last ran stably. */
-    record RestartContainer(long chainId, String containerId, int attempt, int exitCode) implements Action {}
+    /**
+     * Starts an exited container again; {@code attempt} counts restarts since it last ran stably. {@code subnode} as
+     * in {@link StartContainer}.
+     */
+    record RestartContainer(long chainId, String containerId, int attempt, int exitCode, DesiredSubnode subnode)
+            implements Action {}
 
     /**
      * Replaces a container whose image or process config changed; the data volume is kept. When the container runs

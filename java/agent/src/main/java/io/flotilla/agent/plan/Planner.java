@@ -90,7 +90,7 @@ public final class Planner {
                 // A live field changed (the member set): the running subnode reads the new file, no restart.
                 actions.add(new WriteConfig(subnode.chainId(), subnode));
             }
-            planLiveness(current, subnode.chainId(), actual, now, actions);
+            planLiveness(current, subnode.chainId(), subnode, actual, now, actions);
         }
 
         for (Map.Entry<Long, List<ObservedContainer>> entry : containersByChain.entrySet()) {
@@ -101,7 +101,7 @@ public final class Planner {
             Instant leaveAt = desired.leavingUntil().get(chainId);
             for (ObservedContainer container : entry.getValue()) {
                 if (leaveAt != null && now.isBefore(leaveAt)) {
-                    planLiveness(container, chainId, actual, now, actions); // keeps serving until finishAt
+                    planLiveness(container, chainId, null, actual, now, actions); // keeps serving until finishAt
                 } else {
                     actions.add(new RemoveContainer(chainId, container.id(),
                             leaveAt != null ? "rotated out; serving ended at " + leaveAt : "chain no longer assigned to this node"));
@@ -153,17 +153,17 @@ public final class Planner {
         return null;
     }
 
-    private void planLiveness(ObservedContainer container, long chainId, ActualState actual, Instant now, List<Action> actions) {
+    private void planLiveness(ObservedContainer container, long chainId, DesiredSubnode subnode, ActualState actual, Instant now, List<Action> actions) {
         ContainerState state = container.state();
         if (state == ContainerState.CREATED) {
-            actions.add(new StartContainer(chainId, container.id()));
+            actions.add(new StartContainer(chainId, container.id(), subnode));
         } else if (state == ContainerState.EXITED || state == ContainerState.DEAD) {
             // Any exit code, 0 included, is a stop the subnode did not ask the agent for.
             ActualState.RestartHistory history = actual.restarts().get(container.id());
             int attempts = history == null ? 0 : history.attempts();
             Instant last = history == null ? Instant.EPOCH : history.lastAttemptAt();
             if (!now.isBefore(last.plus(policy.backoff(attempts)))) {
-                actions.add(new RestartContainer(chainId, container.id(), attempts + 1, container.exitCode()));
+                actions.add(new RestartContainer(chainId, container.id(), attempts + 1, container.exitCode(), subnode));
             }
         }
     }

@@ -5,6 +5,7 @@ import io.flotilla.agent.plan.ActualState;
 import io.flotilla.agent.plan.ActualState.RestartHistory;
 import io.flotilla.agent.plan.DesiredState;
 import io.flotilla.agent.plan.DesiredSubnode;
+import io.flotilla.agent.runtime.ContainerRuntimeException;
 import io.flotilla.agent.plan.Names;
 import io.flotilla.agent.plan.Planner;
 import io.flotilla.agent.runtime.ContainerRuntime;
@@ -347,6 +348,37 @@ public final class Reconciler {
         return applied;
     }
 
+    /**
+     * Starts a container. A dockerd that is shut down while a start is in flight can leave containerd holding the
+     * container's task; the restarted engine then refuses every start of that container ("task ... already exists")
+     * for a long time. Such a container is replaced from its desired spec (the data volume is kept), so a subnode is
+     * back within seconds of a dockerd restart. Returns the id of the container that now runs.
+     */
+    private String start(long chainId, String containerId, DesiredSubnode subnode) {
+        try {
+            runtime.startContainer(containerId);
+            return containerId;
+        } catch (ContainerRuntimeException e) {
+            if (subnode == null || !isStaleTask(e)) {
+                throw e;
+            }
+            LOG.warn("chain {}: Docker refuses to start container {} ({}); replacing it, its volume kept", chainId, containerId,
+                    e.getMessage());
+            metrics.counter("flotilla.stale.task.replacements").increment();
+            runtime.removeContainer(containerId);
+            restarts.remove(containerId);
+            String replacement = runtime.createContainer(spec(subnode));
+            runtime.startContainer(replacement);
+            return replacement;
+        }
+    }
+
+    /** The ways dockerd and containerd have said "a task or runtime object of that id is left over". */
+    static boolean isStaleTask(ContainerRuntimeException e) {
+        String message = String.valueOf(e.getMessage()).toLowerCase(java.util.Locale.ROOT);
+        return message.contains("already exists") || message.contains("id already in use") || message.contains("with id exists");
+    }
+
     /** A step that must wait (another member of the chain is not finalizing); not a failure. */
     private static final class Deferred extends RuntimeException {
         Deferred(String message) {
@@ -362,13 +394,13 @@ public final class Reconciler {
                 status.clearChainNotice(a.chainId());
             }
             case Action.CreateContainer a -> runtime.startContainer(runtime.createContainer(spec(a.subnode())));
-            case Action.StartContainer a -> runtime.startContainer(a.containerId());
+            case Action.StartContainer a -> start(a.chainId(), a.containerId(), a.subnode());
             case Action.RestartContainer a -> {
                 LOG.info("chain {}: restarting container {} (exit code {}, attempt {})", a.chainId(), a.containerId(), a.exitCode(), a.attempt());
                 // Only a start the engine accepted counts toward the crash-loop backoff: a start refused while dockerd
                 // shuts down or comes back is retried at the next pass, not pushed back by seconds.
-                runtime.startContainer(a.containerId());
-                restarts.put(a.containerId(), new RestartHistory(a.attempt(), now));
+                String started = start(a.chainId(), a.containerId(), a.subnode());
+                restarts.put(started, new RestartHistory(a.attempt(), now));
                 metrics.counter("flotilla.restarts").increment();
             }
             case Action.RecreateContainer a -> {

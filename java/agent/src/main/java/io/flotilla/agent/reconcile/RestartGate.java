@@ -1,5 +1,7 @@
 package io.flotilla.agent.reconcile;
 
+import io.flotilla.agent.liveness.ChainMembers;
+import io.flotilla.agent.liveness.HealthProbe;
 import io.flotilla.agent.liveness.SubnodeRpc;
 import io.flotilla.agent.plan.DesiredSubnode;
 import io.flotilla.manager.ManagerClient;
@@ -22,13 +24,17 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RestartGate {
 
-    private final ManagerClient client;
-    private final SubnodeRpc rpc;
+    private final ChainMembers client;
+    private final HealthProbe rpc;
     private final Clock clock;
     private final Duration stagger;
     private final Map<String, Instant> firstSeen = new ConcurrentHashMap<>();
 
     public RestartGate(ManagerClient client, SubnodeRpc rpc, Clock clock, Duration stagger) {
+        this(ChainMembers.of(client), rpc::health, clock, stagger);
+    }
+
+    public RestartGate(ChainMembers client, HealthProbe rpc, Clock clock, Duration stagger) {
         this.client = client;
         this.rpc = rpc;
         this.clock = clock;

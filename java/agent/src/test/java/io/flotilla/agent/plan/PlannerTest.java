@@ -81,7 +81,7 @@ class PlannerTest {
     void aCreatedButNotStartedContainerIsStarted() {
         DesiredSubnode s = subnode(1, "h1");
         assertThat(PLANNER.plan(desired(s), actual(List.of(container(s, ContainerState.CREATED, 0)), List.of(volume(s))), NOW))
-                .containsExactly(new StartContainer(1, "id-1"));
+                .containsExactly(new StartContainer(1, "id-1", s));
     }
 
     @Test
@@ -89,7 +89,7 @@ class PlannerTest {
         DesiredSubnode s = subnode(1, "h1");
         for (int exitCode : new int[] {0, 1, 137}) {
             assertThat(PLANNER.plan(desired(s), actual(List.of(container(s, ContainerState.EXITED, exitCode)), List.of(volume(s))), NOW))
-                    .containsExactly(new RestartContainer(1, "id-1", 1, exitCode));
+                    .containsExactly(new RestartContainer(1, "id-1", 1, exitCode, s));
         }
     }
 
@@ -101,11 +101,11 @@ class PlannerTest {
         ActualState waiting = new ActualState(List.of(exited), List.of(volume(s)), Set.of(IMAGE),
                 Map.of("id-1", new RestartHistory(3, NOW.minusSeconds(3))), Map.of(), Map.of(1L, "c1"));
         assertThat(PLANNER.plan(desired(s), waiting, NOW)).isEmpty();
-        assertThat(PLANNER.plan(desired(s), waiting, NOW.plusSeconds(5))).containsExactly(new RestartContainer(1, "id-1", 4, 1));
+        assertThat(PLANNER.plan(desired(s), waiting, NOW.plusSeconds(5))).containsExactly(new RestartContainer(1, "id-1", 4, 1, s));
         // The delay is capped.
         ActualState many = new ActualState(List.of(exited), List.of(volume(s)), Set.of(IMAGE),
                 Map.of("id-1", new RestartHistory(30, NOW.minusSeconds(61))), Map.of(), Map.of(1L, "c1"));
-        assertThat(PLANNER.plan(desired(s), many, NOW)).containsExactly(new RestartContainer(1, "id-1", 31, 1));
+        assertThat(PLANNER.plan(desired(s), many, NOW)).containsExactly(new RestartContainer(1, "id-1", 31, 1, s));
     }
 
     @Test
@@ -171,7 +171,7 @@ class PlannerTest {
         assertThat(Planner.isOrphaned(volume(leaving), until, state)).isFalse();
         // Still restarted if it stops before finishAt.
         ActualState exited = actual(List.of(container(leaving, ContainerState.EXITED, 2)), List.of(volume(leaving)));
-        assertThat(PLANNER.plan(until, exited, NOW)).containsExactly(new RestartContainer(3, "id-3", 1, 2));
+        assertThat(PLANNER.plan(until, exited, NOW)).containsExactly(new RestartContainer(3, "id-3", 1, 2, null));
         assertThat(PLANNER.plan(until, state, NOW.plusSeconds(60))).singleElement().isInstanceOf(RemoveContainer.class);
     }
 

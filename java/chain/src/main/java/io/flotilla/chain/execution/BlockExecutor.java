@@ -1,13 +1,11 @@
 package io.flotilla.chain.execution;
 
 import io.flotilla.chain.storage.Block;
+import io.flotilla.chain.storage.StateDiff;
 import io.flotilla.chain.storage.BlockHeader;
 import io.flotilla.chain.storage.TxReceipt;
 import io.flotilla.chain.tx.SignedTransaction;
-import io.flotilla.evm.crypto.Keccak;
 import io.flotilla.evm.rlp.Rlp;
-import io.flotilla.evm.state.Account;
-import io.flotilla.evm.state.StateRoot;
 import io.flotilla.evm.state.WorldState;
 import io.flotilla.evm.trie.MerklePatriciaTrie;
 import io.flotilla.evm.tx.Receipt;
@@ -19,7 +17,6 @@ import io.flotilla.evm.vm.BlockEnv;
 import io.flotilla.evm.vm.ContractAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import java.util.function.LongFunction;
 
 /**
@@ -46,25 +43,17 @@ public final class BlockExecutor {
 
     /**
      * Starts a block on top of {@code parent}. {@code committed} is read, never written: all changes land in an
-     * overlay. {@code blockHashes} answers BLOCKHASH for earlier blocks.
+     * overlay. {@code blockHashes} answers BLOCKHASH for earlier blocks. {@code tries} are the tries of
+     * {@code committed}: the block's state root is derived from them by updating only what the block changed.
      */
     public Session begin(BlockHeader parent, WorldState committed, long timestamp, Address proposer, byte[] extraData,
-                         LongFunction<Word> blockHashes) {
-        return begin(parent, committed, timestamp, proposer, extraData, blockHashes, a -> StateRoot.storageRoot(committed.storageOf(a)));
-    }
-
-    /**
-     * As above, with {@code committedStorageRoot} supplying the storage root of an account in {@code committed}
-     * (typically cached), used for every account whose storage the block does not touch.
-     */
-    public Session begin(BlockHeader parent, WorldState committed, long timestamp, Address proposer, byte[] extraData,
-                         LongFunction<Word> blockHashes, Function<Address, byte[]> committedStorageRoot) {
-        return new Session(parent, new OverlayWorldState(committed), timestamp, proposer, extraData, blockHashes, committedStorageRoot);
+                         LongFunction<Word> blockHashes, StateTries tries) {
+        return new Session(parent, new OverlayWorldState(committed), timestamp, proposer, extraData, blockHashes, tries);
     }
 
     /** Re-executes every transaction of {@code block}; any rejected transaction or mismatching root invalidates it. */
     public ExecutedBlock verify(BlockHeader parent, WorldState committed, Block block, LongFunction<Word> blockHashes,
-                                Function<Address, byte[]> committedStorageRoot) throws InvalidBlockException {
+                                StateTries tries) throws InvalidBlockException {
         BlockHeader h = block.header();
         if (h.number() != parent.number() + 1) throw new InvalidBlockException("number " + h.number() + " does not follow " + parent.number());
         if (!java.util.Arrays.equals(h.parentHash(), parent.hash())) throw new InvalidBlockException("parent hash mismatch");
@@ -77,7 +66,7 @@ public final class BlockExecutor {
             body += ChainConfig.bodyBytes(tx);
         }
         if (body > config.maxBodyBytes()) throw new InvalidBlockException("block body of " + body + " bytes exceeds the limit of " + config.maxBodyBytes());
-        Session s = begin(parent, committed, h.timestamp(), h.proposer(), h.extraData(), blockHashes, committedStorageRoot);
+        Session s = begin(parent, committed, h.timestamp(), h.proposer(), h.extraData(), blockHashes, tries);
         for (SignedTransaction tx : block.transactions()) {
             TxApplyResult r = s.apply(tx);
             if (!(r instanceof TxApplyResult.Included)) throw new InvalidBlockException("transaction " + tx.hashHex() + " invalid: " + r);
@@ -87,7 +76,7 @@ public final class BlockExecutor {
             throw new InvalidBlockException("block " + h.number() + " does not match its execution (state, roots, gas or fields differ)");
         }
         // Keep the received header: it carries the commit certificate.
-        return new ExecutedBlock(block, executed.receipts(), executed.stateDiff());
+        return new ExecutedBlock(block, executed.receipts(), executed.stateDiff(), executed.tries());
     }
 
     /** One block under construction. Not thread-safe; discard it if not finished. */
@@ -100,12 +89,12 @@ public final class BlockExecutor {
         private final BlockEnv env;
         private final List<SignedTransaction> included = new ArrayList<>();
         private final List<TxReceipt> receipts = new ArrayList<>();
-        private final Function<Address, byte[]> committedStorageRoot;
+        private final StateTries tries;
         private long gasUsed;
 
         private Session(BlockHeader parent, OverlayWorldState state, long timestamp, Address proposer, byte[] extraData,
-                        LongFunction<Word> blockHashes, Function<Address, byte[]> committedStorageRoot) {
-            this.committedStorageRoot = committedStorageRoot;
+                        LongFunction<Word> blockHashes, StateTries tries) {
+            this.tries = tries;
             this.parent = parent;
             this.state = state;
             this.timestamp = timestamp;
@@ -150,22 +139,12 @@ public final class BlockExecutor {
                 byte[] b = receipts.get(i).bloom();
                 for (int j = 0; j < 256; j++) bloom[j] |= b[j];
             }
-            BlockHeader header = new BlockHeader(parent.hash(), parent.number() + 1, timestamp, stateRoot(),
+            StateDiff diff = state.diff();
+            StateTries.Update update = tries.update(state, diff);
+            BlockHeader header = new BlockHeader(parent.hash(), parent.number() + 1, timestamp, update.root(),
                     txTrie.rootHash(), receiptTrie.rootHash(), bloom, config.gasLimit(), gasUsed, config.baseFee(),
                     proposer, extraData, new byte[0]);
-            return new ExecutedBlock(new Block(header, included), receipts, state.diff());
-        }
-
-        /** The secure-trie state root, as {@link StateRoot#compute}, but reusing storage roots of untouched accounts. */
-        private byte[] stateRoot() {
-            MerklePatriciaTrie trie = new MerklePatriciaTrie();
-            for (Address a : state.addresses()) {
-                Account acc = state.account(a);
-                byte[] storageRoot = state.storageTouched(a) ? StateRoot.storageRoot(state.storageOf(a)) : committedStorageRoot.apply(a);
-                trie.put(Keccak.hash(a.toArray()), Rlp.encode(Rlp.list(Rlp.uint(acc.nonce()), Rlp.bytes(acc.balance().toMinimalBytes()),
-                        Rlp.bytes(storageRoot), Rlp.bytes(acc.codeHash()))));
-            }
-            return trie.rootHash();
+            return new ExecutedBlock(new Block(header, included), receipts, diff, update);
         }
     }
 }

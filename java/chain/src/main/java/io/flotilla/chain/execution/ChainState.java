@@ -49,7 +49,8 @@ public final class ChainState {
     private final List<Consumer<ExecutedBlock>> listeners = new CopyOnWriteArrayList<>();
     private final BlockHeader genesisHeader;
     private volatile BlockHeader head;
-    private volatile StorageRootCache storageRoots = new StorageRootCache();
+    /** The tries of the latest state, updated per block along changed paths; built once at open. */
+    private StateTries tries;
     /** Undo records of recent blocks, for re-executing them (tracing); guarded by {@link #lock}. */
     private final StateHistory history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
 
@@ -78,6 +79,10 @@ public final class ChainState {
         }
         store.loadState(chain.state);
         chain.head = store.header(store.headNumber().getAsLong()).orElseThrow();
+        chain.tries = StateTries.build(chain.state);
+        if (!Arrays.equals(chain.tries.root(), chain.head.stateRoot())) {
+            throw new IllegalStateException("the stored state does not match the state root of block " + chain.head.number());
+        }
         return chain;
     }
 
@@ -114,6 +119,11 @@ public final class ChainState {
 
     public BlockHeader genesis() {
         return genesisHeader;
+    }
+
+    /** The tries of the latest state (read them under {@link #read} for a view consistent with the state). */
+    public StateTries stateTries() {
+        return tries;
     }
 
     /** Called after each commit (on the committing thread), e.g. to prune the mempool or wake RPC waiters. */
@@ -171,18 +181,16 @@ public final class ChainState {
     /** Starts building the child of the current head. The caller should hold no lock; see {@link #commit}. */
     public BlockExecutor.Session beginBlock(long timestamp, Address proposer, byte[] extraData) {
         BlockHeader parent;
-        StorageRootCache roots;
         lock.readLock().lock();
         try {
             parent = head;
-            roots = storageRoots; // consistent with parent: both change only under the write lock
         } finally {
             lock.readLock().unlock();
         }
-        // The session reads the live map: only commit() mutates it, and commit() refuses a stale parent.
+        // The session reads the live state and tries: only commit() changes them, and commit() refuses a stale parent.
         LockedView view = new LockedView();
         return executor.begin(parent, view, Math.max(timestamp, parent.timestamp()), proposer, extraData, this::blockHash,
-                a -> roots.get(a, view));
+                tries);
     }
 
     /** Persists a block built on the current head (atomic, synced), then updates memory and notifies listeners. */
@@ -193,10 +201,20 @@ public final class ChainState {
             if (h.number() != head.number() + 1 || !Arrays.equals(h.parentHash(), head.hash())) {
                 throw new IllegalStateException("block " + h.number() + " is not a child of head " + head.number());
             }
+            StateTries.Update update = executed.tries();
+            if (update == null) {
+                // Put together elsewhere: derive the tries from the diff before anything is written.
+                OverlayWorldState after = new OverlayWorldState(state);
+                OverlayWorldState.applyTo(after, executed.stateDiff());
+                update = tries.update(after, executed.stateDiff());
+            }
+            if (!Arrays.equals(update.root(), h.stateRoot())) {
+                throw new IllegalStateException("block " + h.number() + " state root does not match its state changes");
+            }
             store.commit(executed.block(), executed.receipts(), executed.stateDiff());
             history.record(h.number(), state, executed.stateDiff());
             OverlayWorldState.applyTo(state, executed.stateDiff());
-            storageRoots = storageRoots.next(executed.stateDiff());
+            tries.apply(update);
             head = h;
         } finally {
             lock.writeLock().unlock();
@@ -211,8 +229,7 @@ public final class ChainState {
     public ExecutedBlock verify(Block block) throws InvalidBlockException {
         lock.readLock().lock();
         try {
-            StorageRootCache roots = storageRoots;
-            return executor.verify(head, state, block, this::blockHash, a -> roots.get(a, state));
+            return executor.verify(head, state, block, this::blockHash, tries);
         } finally {
             lock.readLock().unlock();
         }
@@ -250,14 +267,29 @@ public final class ChainState {
     public CallOutcome call(CallRequest req) {
         long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
         LockedView view = new LockedView();
-        return CallDeadline.run(CALL_TIMEOUT, () -> simulate(view, req, gas), CallOutcome.TimedOut::new);
+        BlockHeader h = head;
+        return CallDeadline.run(CALL_TIMEOUT, () -> simulate(view, h, req, gas), CallOutcome.TimedOut::new);
     }
 
-    private CallOutcome simulate(io.flotilla.evm.state.WorldState s, CallRequest req, long gas) {
+    /**
+     * As {@link #call(CallRequest)}, on the state after block {@code number} (the head or one of the recent blocks
+     * whose state is kept), in the context of the block after it. Empty when that state is not kept; throws
+     * {@link StatePruned} when it left the window while the call ran.
+     */
+    public Optional<CallOutcome> call(CallRequest req, long number) {
+        Optional<HistoricalView> view = stateAfter(number);
+        Optional<BlockHeader> h = header(number);
+        if (view.isEmpty() || h.isEmpty()) return Optional.empty();
+        long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
+        CallOutcome out = CallDeadline.run(CALL_TIMEOUT, () -> simulate(view.get(), h.get(), req, gas), CallOutcome.TimedOut::new);
+        if (view.get().lost()) throw new StatePruned(number);
+        return Optional.of(out);
+    }
+
+    private CallOutcome simulate(io.flotilla.evm.state.WorldState s, BlockHeader h, CallRequest req, long gas) {
         OverlayWorldState overlay = new OverlayWorldState(s);
         Account from = overlay.account(req.from());
         long nonce = from == null ? 0 : from.nonce();
-        BlockHeader h = head;
         BlockEnv env = executor.blockEnv(h.number() + 1, h.timestamp(), h.proposer(), Word.ZERO, this::blockHash);
         Transaction tx = new Transaction(0, req.from(), nonce, BigInteger.valueOf(gas), req.gasPrice(), null, null,
                 req.to(), req.value(), req.data(), List.of(), null, List.of());
@@ -275,19 +307,35 @@ public final class ChainState {
      * whole search shares one {@link #CALL_TIMEOUT}.
      */
     public GasEstimate estimateGas(CallRequest req) {
+        return estimate(new LockedView(), head, req);
+    }
+
+    /**
+     * As {@link #estimateGas(CallRequest)}, on the state after block {@code number} (the head or a block of the kept
+     * history). Empty when that state is not kept; throws {@link StatePruned} when it left the window meanwhile.
+     */
+    public Optional<GasEstimate> estimateGas(CallRequest req, long number) {
+        Optional<HistoricalView> view = stateAfter(number);
+        Optional<BlockHeader> h = header(number);
+        if (view.isEmpty() || h.isEmpty()) return Optional.empty();
+        GasEstimate est = estimate(view.get(), h.get(), req);
+        if (view.get().lost()) throw new StatePruned(number);
+        return Optional.of(est);
+    }
+
+    private GasEstimate estimate(io.flotilla.evm.state.WorldState s, BlockHeader h, CallRequest req) {
         long cap = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
-        LockedView s = new LockedView();
         return CallDeadline.run(CALL_TIMEOUT, () -> {
-            CallOutcome atCap = simulate(s, req, cap);
+            CallOutcome atCap = simulate(s, h, req, cap);
             if (!(atCap instanceof CallOutcome.Success)) return new GasEstimate(-1, atCap);
             long lo = atCap.gasUsed() - 1; // fails (or is below intrinsic gas)
             long hi = cap;                 // succeeds
             // Most calls need little more than they use: try that first to skip most of the search.
             long guess = Math.min(hi, atCap.gasUsed() * 64 / 63 + 3000);
-            if (guess < hi && simulate(s, req, guess) instanceof CallOutcome.Success) hi = guess;
+            if (guess < hi && simulate(s, h, req, guess) instanceof CallOutcome.Success) hi = guess;
             while (hi - lo > 1) {
                 long mid = lo + (hi - lo) / 2;
-                if (simulate(s, req, mid) instanceof CallOutcome.Success) hi = mid;
+                if (simulate(s, h, req, mid) instanceof CallOutcome.Success) hi = mid;
                 else lo = mid;
             }
             return new GasEstimate(hi, atCap);
@@ -323,6 +371,111 @@ public final class ChainState {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** One storage slot of an {@link AccountProof}: its value (zero when absent) and the storage-trie nodes proving it. */
+    public record SlotProof(Word key, Word value, List<byte[]> proof) {
+    }
+
+    /**
+     * EIP-1186's answer: the account's fields after a block (zero nonce and balance, the empty code hash and storage
+     * root when it does not exist), the account-trie nodes proving them against the block's state root (or proving
+     * absence), and the requested slots with their storage-trie proofs.
+     */
+    public record AccountProof(Address address, long nonce, Word balance, byte[] codeHash, byte[] storageHash,
+                               List<byte[]> accountProof, List<SlotProof> storage) {
+    }
+
+    /**
+     * Proofs of {@code address} and its slots {@code keys} in the state after block {@code number} (the head or a
+     * block of the recent history). The tries of an older block are the latest tries with the paths that later blocks
+     * changed set back through the undo records (cost: what those blocks changed × log of the state; nothing is kept
+     * per block), and their root is checked against the block's header. Empty when that state is not kept; throws
+     * {@link StatePruned} when it left the window meanwhile.
+     */
+    public Optional<AccountProof> proof(long number, Address address, List<Word> keys) {
+        if (number >= head.number()) return proofAfter(number, address, keys);
+        // Rebuilding an older block's tries costs up to the whole window's changes: one at a time per node, others
+        // refused at once (a flood costs one core at most, the other stays with consensus).
+        if (!historicalProofs.tryAcquire()) throw new ProofBusy();
+        try {
+            return proofAfter(number, address, keys);
+        } finally {
+            historicalProofs.release();
+        }
+    }
+
+    /** Permits for rebuilding the tries of an older block (one at a time). */
+    private final java.util.concurrent.Semaphore historicalProofs = new java.util.concurrent.Semaphore(1);
+
+    /** Holds the permit of historical proofs, as a proof in progress would (for tests). */
+    java.util.concurrent.Semaphore historicalProofPermits() {
+        return historicalProofs;
+    }
+
+    /** A proof at an older block asked for while another one is being rebuilt. */
+    public static final class ProofBusy extends RuntimeException {
+        ProofBusy() {
+            super("too many historical proofs running (this node rebuilds one older block's tries at a time); retry later", null, false, false);
+        }
+    }
+
+    private Optional<AccountProof> proofAfter(long number, Address address, List<Word> keys) {
+        io.flotilla.evm.trie.PatriciaTrie accounts;
+        Map<Address, java.util.Set<Word>> touched = new java.util.HashMap<>();
+        java.util.Set<Address> cleared = new java.util.HashSet<>();
+        Map<Address, io.flotilla.evm.trie.PatriciaTrie> storage = new java.util.HashMap<>();
+        BlockHeader target;
+        lock.readLock().lock();
+        try {
+            if (number > head.number() || !history.covers(number, head.number())) return Optional.empty();
+            target = store.header(number).orElseThrow();
+            accounts = tries.accounts();
+            history.changesAfter(number, touched, cleared);
+            for (Address a : touched.keySet()) storage.put(a, tries.storage(a));
+            storage.putIfAbsent(address, tries.storage(address));
+        } finally {
+            lock.readLock().unlock();
+        }
+        if (!touched.isEmpty()) {
+            HistoricalView view = new HistoricalView(number);
+            for (Map.Entry<Address, java.util.Set<Word>> e : touched.entrySet()) {
+                Address a = e.getKey();
+                io.flotilla.evm.trie.PatriciaTrie st;
+                if (cleared.contains(a)) {
+                    st = StateRoot.storageTrie(view.storageOf(a));
+                } else {
+                    st = storage.get(a);
+                    for (Word k : e.getValue()) st = st.put(StateRoot.slotKey(k), StateRoot.slotValue(view.storage(a, k)));
+                }
+                storage.put(a, st);
+                Account acc = view.account(a);
+                accounts = acc == null ? accounts.delete(StateRoot.accountKey(a))
+                        : accounts.put(StateRoot.accountKey(a), StateRoot.accountValue(acc, st.rootHash()));
+            }
+        }
+        if (!Arrays.equals(accounts.rootHash(), target.stateRoot())) {
+            throw new IllegalStateException("the rebuilt state root of block " + number + " does not match its header");
+        }
+        byte[] leaf = accounts.get(StateRoot.accountKey(address));
+        long nonce = 0;
+        Word balance = Word.ZERO;
+        byte[] codeHash = io.flotilla.evm.crypto.Keccak.EMPTY.clone();
+        if (leaf != null) {
+            List<org.web3j.rlp.RlpType> f = io.flotilla.evm.rlp.Rlp.decodeList(leaf);
+            nonce = ((org.web3j.rlp.RlpString) f.get(0)).asPositiveBigInteger().longValueExact();
+            balance = Word.fromBigInteger(((org.web3j.rlp.RlpString) f.get(1)).asPositiveBigInteger());
+            codeHash = ((org.web3j.rlp.RlpString) f.get(3)).getBytes();
+        }
+        io.flotilla.evm.trie.PatriciaTrie st = storage.get(address);
+        List<SlotProof> slots = new java.util.ArrayList<>();
+        for (Word k : keys) {
+            byte[] v = st.get(StateRoot.slotKey(k));
+            Word value = v == null ? Word.ZERO : Word.fromBytes(((org.web3j.rlp.RlpString) io.flotilla.evm.rlp.Rlp.raw(v)).getBytes());
+            slots.add(new SlotProof(k, value, st.proof(StateRoot.slotKey(k))));
+        }
+        byte[] storageHash = leaf == null ? MerklePatriciaTrie.EMPTY_ROOT.clone() : st.rootHash();
+        return Optional.of(new AccountProof(address, nonce, balance, codeHash, storageHash, accounts.proof(StateRoot.accountKey(address)), slots));
     }
 
     /** The state after block {@code number}, read through the undo records; empty when they no longer reach back that far. */

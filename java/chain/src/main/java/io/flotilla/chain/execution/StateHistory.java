@@ -79,6 +79,23 @@ final class StateHistory {
         return entries;
     }
 
+    /**
+     * What the blocks after {@code target} changed: every address whose account or storage changed, with the slots
+     * written (into {@code touched}), and the addresses whose whole storage was cleared (into {@code cleared}).
+     */
+    void changesAfter(long target, Map<Address, java.util.Set<Word>> touched, java.util.Set<Address> cleared) {
+        for (Iterator<Undo> it = records.descendingIterator(); it.hasNext(); ) {
+            Undo u = it.next();
+            if (u.number() <= target) break;
+            u.accounts().keySet().forEach(a -> touched.computeIfAbsent(a, x -> new java.util.HashSet<>()));
+            u.clearedStorage().keySet().forEach(a -> {
+                touched.computeIfAbsent(a, x -> new java.util.HashSet<>());
+                cleared.add(a);
+            });
+            u.slots().forEach((a, s) -> touched.computeIfAbsent(a, x -> new java.util.HashSet<>()).addAll(s.keySet()));
+        }
+    }
+
     // ---- reads of the state after block target, given the latest state ----
 
     Account account(WorldState latest, long target, Address a) {

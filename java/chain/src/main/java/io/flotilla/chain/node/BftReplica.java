@@ -148,7 +148,7 @@ public final class BftReplica implements AutoCloseable {
         this.loop = new MessageIntake("bft-loop", 64L << 20);
         this.timers = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("bft-timers").unstarted(r));
         this.poolGossip = new PoolGossip(mempool::snapshot, this::sendPooled, System::currentTimeMillis, PoolGossip.COOLDOWN,
-                PoolGossip.PER_SECOND);
+                PoolGossip.BYTES_PER_SECOND, PoolGossip.MAX_BATCH_BYTES);
         this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(),
                 (from, bytes) -> onPeerMessage(from, bytes, submission), this::onLinkOpened);
         this.blockServer = new BlockServer(chain, 4L << 20, 8L << 20, network::send);
@@ -323,8 +323,8 @@ public final class BftReplica implements AutoCloseable {
         return true;
     }
 
-    private boolean sendPooled(Address peer, io.flotilla.chain.tx.SignedTransaction tx) {
-        return network.send(peer, framed(TRANSACTION, tx.raw()));
+    private boolean sendPooled(Address peer, List<io.flotilla.chain.tx.SignedTransaction> batch) {
+        return network.send(peer, framed(TRANSACTIONS, TxGossip.encode(batch.stream().map(io.flotilla.chain.tx.SignedTransaction::raw).toList())));
     }
 
     /** Pooled transactions sent to members whose link opened, and link openings that got none (within the cooldown). */

@@ -40,8 +40,9 @@ import java.util.Optional;
 
 /**
  * The eth_/net_/web3_ methods over a {@link ChainState}, a {@link Mempool} and a {@link TxSubmission}.
- * State queries are answered from the latest state only (no archive): "latest", "pending", "safe" and
- * "finalized" all mean the head (BFT blocks are final when committed); older numbers are refused for state.
+ * State queries (balance, nonce, code, storage, eth_call, eth_estimateGas, eth_getProof) are answered at the head or at any block of
+ * the recent history the chain keeps ({@link ChainState#HISTORY_BLOCKS}); older blocks are refused, never answered
+ * wrongly. "latest", "pending", "safe" and "finalized" all mean the head (BFT blocks are final when committed).
  */
 public final class EthApi {
     /** Keccak of the RLP of an empty list: the uncles hash of a block without uncles. */
@@ -121,15 +122,19 @@ public final class EthApi {
         });
         m.put("eth_call", p -> {
             CallRequest req = callRequest(required(p, 0, "transaction"));
-            latestState(param(p, 1));
-            CallOutcome out = chain.call(req);
+            long n = blockNumber(param(p, 1));
+            if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+            CallOutcome out = n == chain.head().number() ? chain.call(req) : (CallOutcome) pruned(() -> chain.call(req, n).orElseThrow(this::notKept));
             if (out instanceof CallOutcome.Success s) return data(s.output());
             throw callError(out);
         });
+        m.put("eth_getProof", this::proof);
         m.put("eth_estimateGas", p -> {
             CallRequest req = callRequest(required(p, 0, "transaction"));
-            latestState(param(p, 1));
-            ChainState.GasEstimate est = chain.estimateGas(req);
+            long n = blockNumber(param(p, 1));
+            if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+            ChainState.GasEstimate est = n == chain.head().number() ? chain.estimateGas(req)
+                    : (ChainState.GasEstimate) pruned(() -> chain.estimateGas(req, n).orElseThrow(this::notKept));
             if (est.gas() < 0) throw callError(est.outcome());
             return quantity(est.gas());
         });
@@ -344,13 +349,56 @@ public final class EthApi {
         return num.orElse(-1L);
     }
 
-    /** Calls only run on the head: refuse anything older rather than answer with the wrong state. */
-    private void latestState(JsonNode block) throws RpcException {
-        long n = blockNumber(block);
-        if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
-        if (n != chain.head().number()) {
-            throw new RpcException(RpcException.SERVER_ERROR, "historical state not available: calls run on the latest block only");
+    /** The error for a block whose state this node no longer keeps. */
+    private RpcException notKept() {
+        return new RpcException(RpcException.SERVER_ERROR,
+                "historical state not available: this node keeps the state of its last " + ChainState.HISTORY_BLOCKS
+                        + " blocks (oldest: " + (chain.oldestTraceable() - 1) + ")");
+    }
+
+    /** At most this many storage keys in one eth_getProof (each costs a trie walk and up to ~4 KiB of answer). */
+    static final int MAX_PROOF_KEYS = 1024;
+
+    /** eth_getProof (EIP-1186): account and storage proofs against the state root of the given block. */
+    private Object proof(JsonNode p) throws RpcException {
+        Address a = Json.parseAddress(required(p, 0, "address"), "address");
+        JsonNode keysNode = required(p, 1, "storageKeys");
+        if (!keysNode.isArray()) throw RpcException.invalidParams("storageKeys: expected an array");
+        if (keysNode.size() > MAX_PROOF_KEYS) {
+            throw RpcException.invalidParams("storageKeys: " + keysNode.size() + " keys exceed the limit of " + MAX_PROOF_KEYS);
         }
+        List<Word> keys = new ArrayList<>();
+        List<String> keyText = new ArrayList<>();
+        for (JsonNode k : keysNode) {
+            keys.add(Json.parseSlot(k));
+            keyText.add(k.asText());
+        }
+        long n = blockNumber(param(p, 2));
+        if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
+        ChainState.AccountProof proof;
+        try {
+            proof = (ChainState.AccountProof) pruned(() -> chain.proof(n, a, keys).orElseThrow(this::notKept));
+        } catch (ChainState.ProofBusy e) {
+            throw new RpcException(RpcException.SERVER_ERROR, e.getMessage());
+        }
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("address", address(a));
+        j.put("accountProof", proof.accountProof().stream().map(Json::data).toList());
+        j.put("balance", quantity(proof.balance().toBigInteger()));
+        j.put("codeHash", data(proof.codeHash()));
+        j.put("nonce", quantity(proof.nonce()));
+        j.put("storageHash", data(proof.storageHash()));
+        List<Object> slots = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            ChainState.SlotProof sp = proof.storage().get(i);
+            Map<String, Object> sj = new LinkedHashMap<>();
+            sj.put("key", keyText.get(i));
+            sj.put("value", quantity(sp.value().toBigInteger()));
+            sj.put("proof", sp.proof().stream().map(Json::data).toList());
+            slots.add(sj);
+        }
+        j.put("storageProof", slots);
+        return j;
     }
 
     /**
@@ -360,9 +408,7 @@ public final class EthApi {
     private io.flotilla.evm.state.WorldState stateAt(JsonNode block) throws RpcException {
         long n = blockNumber(block);
         if (n < 0) throw new RpcException(RpcException.SERVER_ERROR, "header not found");
-        return chain.stateAt(n).orElseThrow(() -> new RpcException(RpcException.SERVER_ERROR,
-                "historical state not available: this node keeps the state of its last " + ChainState.HISTORY_BLOCKS
-                        + " blocks (oldest: " + (chain.oldestTraceable() - 1) + ")"));
+        return chain.stateAt(n).orElseThrow(this::notKept);
     }
 
     /** Runs a state read; a block that left the window while it was read gets the same error as one outside it. */

@@ -42,6 +42,7 @@ import org.web3j.rlp.RlpType;
  *   'c' codeHash          -> code
  *   's' address slotKey   -> value (minimal bytes)
  *   'p' txHash            -> raw transaction accepted into the pool, not yet included (the durable pool)
+ *   'x' nodeHash          -> trie node (rlp), see {@link #trieNodes} (not yet written by the chain)
  * </pre>
  * Pool entries are written without fsync (RocksDB's write-ahead log, in the operating system's page cache): they
  * survive the process being killed, not a power cut (see docs/chain.md, "Durable transaction pool").
@@ -60,6 +61,7 @@ public final class ChainStore implements AutoCloseable {
     private static final byte CODE = 'c';
     private static final byte STORAGE = 's';
     private static final byte POOL = 'p';
+    private static final byte TRIE_NODE = 'x';
     private static final byte[] HEAD_KEY = {META, 'h', 'e', 'a', 'd'};
 
     static {
@@ -285,6 +287,64 @@ public final class ChainStore implements AutoCloseable {
                 uint(f.get(4)),
                 contract.length == 0 ? null : Address.of(contract),
                 logs);
+    }
+
+    /**
+     * Trie nodes by hash in this store, read through an LRU cache of at most {@code cacheBytes} of node encodings: the
+     * {@link io.flotilla.evm.trie.NodeStore} that keeps a {@link io.flotilla.evm.trie.PatriciaTrie} on disk with a
+     * bounded heap. Writes are write-ahead-logged, not fsynced (a block's synced batch would carry them once the chain
+     * keeps its state here: the state issue's first point).
+     */
+    public TrieNodes trieNodes(long cacheBytes) {
+        return new TrieNodes(cacheBytes);
+    }
+
+    /** See {@link #trieNodes}. Thread-safe. */
+    public final class TrieNodes implements io.flotilla.evm.trie.NodeStore {
+        private final long capacity;
+        private long cached;
+        private final java.util.LinkedHashMap<ByteBuffer, byte[]> lru = new java.util.LinkedHashMap<>(1024, 0.75f, true);
+
+        private TrieNodes(long capacity) {
+            this.capacity = capacity;
+        }
+
+        @Override
+        public byte[] get(byte[] hash) {
+            ByteBuffer k = ByteBuffer.wrap(hash.clone());
+            synchronized (this) {
+                byte[] v = lru.get(k);
+                if (v != null) return v.clone();
+            }
+            byte[] v = ChainStore.this.get(key(TRIE_NODE, hash));
+            if (v != null) remember(k, v);
+            return v == null ? null : v.clone();
+        }
+
+        @Override
+        public void put(byte[] hash, byte[] encoded) {
+            try {
+                db.put(logWrites, key(TRIE_NODE, hash), encoded);
+            } catch (RocksDBException e) {
+                throw new StoreException("trie node write failed", e);
+            }
+            remember(ByteBuffer.wrap(hash.clone()), encoded.clone());
+        }
+
+        private synchronized void remember(ByteBuffer k, byte[] v) {
+            byte[] old = lru.put(k, v);
+            cached += v.length - (old == null ? 0 : old.length);
+            var it = lru.entrySet().iterator();
+            while (cached > capacity && it.hasNext()) {
+                cached -= it.next().getValue().length;
+                it.remove();
+            }
+        }
+
+        /** Bytes of node encodings held in the cache now (at most the capacity). */
+        public synchronized long cachedBytes() {
+            return cached;
+        }
     }
 
     private byte[] get(byte[] key) {

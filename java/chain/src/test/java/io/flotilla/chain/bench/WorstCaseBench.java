@@ -14,7 +14,7 @@ import io.flotilla.chain.tx.TxDecoder;
 import io.flotilla.evm.crypto.Keccak;
 import io.flotilla.evm.state.Account;
 import io.flotilla.evm.state.InMemoryWorldState;
-import io.flotilla.evm.state.StateRoot;
+import io.flotilla.chain.execution.StateTries;
 import io.flotilla.evm.trie.MerklePatriciaTrie;
 import io.flotilla.evm.types.Address;
 import io.flotilla.evm.types.Hex;
@@ -64,7 +64,7 @@ public final class WorstCaseBench {
     }
 
     /** A committed state to build blocks on: the world, the parent header and cached storage roots (as a node keeps them). */
-    private record Base(InMemoryWorldState world, BlockHeader parent, int accounts, Function<Address, byte[]> storageRoots) {
+    private record Base(InMemoryWorldState world, BlockHeader parent, int accounts, StateTries tries) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -214,10 +214,10 @@ public final class WorstCaseBench {
             a.storage().forEach((k, v) -> world.putStorage(e.getKey(), k, v));
         }
         ChainConfig c = g.config();
-        BlockHeader parent = new BlockHeader(new byte[32], 0, g.timestamp(), StateRoot.compute(world), MerklePatriciaTrie.EMPTY_ROOT.clone(),
+        StateTries tries = StateTries.build(world);
+        BlockHeader parent = new BlockHeader(new byte[32], 0, g.timestamp(), tries.root(), MerklePatriciaTrie.EMPTY_ROOT.clone(),
                 MerklePatriciaTrie.EMPTY_ROOT.clone(), new byte[256], c.gasLimit(), 0, c.baseFee(), g.proposer(), g.extraData(), new byte[0]);
-        Map<Address, byte[]> roots = new ConcurrentHashMap<>();
-        return new Base(world, parent, world.addresses().size(), a -> roots.computeIfAbsent(a, x -> StateRoot.storageRoot(world.storageOf(x))));
+        return new Base(world, parent, world.addresses().size(), tries);
     }
 
     // ---------------------------------------------------------------- execution
@@ -226,7 +226,7 @@ public final class WorstCaseBench {
     }
 
     private static BlockExecutor.Session begin(BlockExecutor executor, Base base) {
-        return executor.begin(base.parent(), base.world(), base.parent().timestamp() + 1, PROPOSER, new byte[0], n -> Word.ZERO, base.storageRoots());
+        return executor.begin(base.parent(), base.world(), base.parent().timestamp() + 1, PROPOSER, new byte[0], n -> Word.ZERO, base.tries());
     }
 
     /** The proposer's pass: the transactions that fill the block, and the time spent executing them (signing excluded). */

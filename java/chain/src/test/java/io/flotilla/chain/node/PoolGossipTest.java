@@ -41,7 +41,8 @@ class PoolGossipTest {
     @Test
     void aMemberReconnectingInALoopGetsOnePoolPerCooldown() throws Exception {
         List<SignedTransaction> txs = pool(3);
-        PoolGossip gossip = new PoolGossip(() -> txs, (to, tx) -> sent.add(to + tx.hashHex()), now::get, Duration.ofSeconds(30), 10_000);
+        PoolGossip gossip = new PoolGossip(() -> txs, (to, batch) -> sent.add(to + " " + batch.size()), now::get, Duration.ofSeconds(30),
+                1 << 20, 256 << 10);
         assertTrue(gossip.claim(PEER));
         assertEquals(3, gossip.sendPool(PEER));
         for (int k = 0; k < 100; k++) {
@@ -55,13 +56,36 @@ class PoolGossipTest {
     }
 
     @Test
-    void aSendStopsAtTheFirstMessageTheLinkRefusesAndIsPaced() throws Exception {
+    void aPoolOfThousandsGoesInAFewBatchMessagesTheReceiverDecodes() throws Exception {
+        List<SignedTransaction> txs = pool(2_500);
+        List<List<SignedTransaction>> batches = new ArrayList<>();
+        PoolGossip gossip = new PoolGossip(() -> txs, (to, batch) -> batches.add(batch), now::get, Duration.ofSeconds(30),
+                64 << 20, PoolGossip.MAX_BATCH_BYTES);
+        assertEquals(2_500, gossip.sendPool(PEER));
+        assertEquals(3, batches.size(), "at most " + PoolGossip.MAX_BATCH_COUNT + " transactions per message");
+        List<String> received = new ArrayList<>();
+        for (List<SignedTransaction> batch : batches) {
+            byte[] wire = TxGossip.encode(batch.stream().map(SignedTransaction::raw).toList());
+            assertTrue(wire.length <= PoolGossip.MAX_BATCH_BYTES);
+            for (byte[] raw : TxGossip.decode(wire)) {
+                received.add(new TxDecoder(TestTxs.CHAIN_ID, true).decode(raw).hashHex());
+            }
+        }
+        assertEquals(txs.stream().map(SignedTransaction::hashHex).toList(), received, "every transaction once, in pool order");
+    }
+
+    @Test
+    void batchesCloseAtTheByteLimitAndASendStopsAtTheFirstBatchTheLinkRefusesPaced() throws Exception {
         List<SignedTransaction> txs = pool(20);
-        PoolGossip gossip = new PoolGossip(() -> txs, (to, tx) -> sent.size() < 5 && sent.add(tx.hashHex()), now::get,
-                Duration.ofSeconds(30), 100);
+        int perTx = txs.stream().mapToInt(t -> t.raw().length).max().orElseThrow() + 4;
+        List<Integer> taken = new ArrayList<>();
+        // Four transactions fit a batch; the link takes two batches, then refuses.
+        PoolGossip gossip = new PoolGossip(() -> txs, (to, batch) -> taken.size() < 2 && taken.add(batch.size()), now::get,
+                Duration.ofSeconds(30), perTx * 100L, perTx * 4);
         long started = System.nanoTime();
-        assertEquals(5, gossip.sendPool(PEER));
-        assertTrue(System.nanoTime() - started >= 40_000_000L, "5 messages at 100 per second take at least 40 ms");
-        assertEquals(5, gossip.sent());
+        assertEquals(8, gossip.sendPool(PEER));
+        assertEquals(List.of(4, 4), taken);
+        assertTrue(System.nanoTime() - started >= 70_000_000L, "8 transactions' bytes at 100 per second take at least 80 ms");
+        assertEquals(8, gossip.sent());
     }
 }

@@ -247,6 +247,34 @@ class TracingDifferentialTest {
         assertTrue(differences.isEmpty(), String.join("\n", differences.subList(0, Math.min(400, differences.size()))));
     }
 
+    /**
+     * eth_getProof against Hardhat's: the two chains' account tries differ (other accounts, other coinbase), but the
+     * contracts' storage is the same, so storage roots and storage proofs must be identical byte for byte, and the
+     * account fields equal; each chain's account proof verifies against its own block's state root.
+     */
+    @Test
+    void proofsAgreeWithHardhatsOnTheSameContractStorage() throws Exception {
+        String slot0 = "0x" + "00".repeat(32);
+        String slot1 = "0x" + "00".repeat(31) + "01";
+        for (String contract : List.of(caller, reverter, "0x00000000000000000000000000000000000000ee")) {
+            JsonNode[] proofs = new JsonNode[2];
+            Chain[] chains = {flotilla, reference};
+            for (int i = 0; i < 2; i++) {
+                String block = chains[i].call("eth_blockNumber").asText();
+                proofs[i] = chains[i].call("eth_getProof", contract, List.of(slot0, slot1), block);
+                byte[] stateRoot = io.flotilla.evm.types.Hex.decode(chains[i].call("eth_getBlockByNumber", block, false).get("stateRoot").asText());
+                List<byte[]> nodes = new ArrayList<>();
+                for (JsonNode n : proofs[i].get("accountProof")) nodes.add(io.flotilla.evm.types.Hex.decode(n.asText()));
+                var leaf = io.flotilla.evm.trie.TrieProof.verify(stateRoot,
+                        io.flotilla.evm.crypto.Keccak.hash(io.flotilla.evm.types.Hex.decode(contract)), nodes);
+                assertEquals(!contract.endsWith("ee"), leaf.isPresent(), contract + " on " + chains[i].url());
+            }
+            for (String field : List.of("address", "balance", "codeHash", "nonce", "storageHash", "storageProof")) {
+                assertEquals(proofs[1].get(field), proofs[0].get(field), field + " of " + contract);
+            }
+        }
+    }
+
     @Test
     void callsTraceAlikeOnTheLatestBlock() throws Exception {
         List<String> differences = new ArrayList<>();

@@ -2,7 +2,7 @@ package io.flotilla.evm.state;
 
 import io.flotilla.evm.crypto.Keccak;
 import io.flotilla.evm.rlp.Rlp;
-import io.flotilla.evm.trie.MerklePatriciaTrie;
+import io.flotilla.evm.trie.PatriciaTrie;
 import io.flotilla.evm.types.Address;
 import io.flotilla.evm.types.Word;
 import java.util.Map;
@@ -13,26 +13,54 @@ public final class StateRoot {
     }
 
     public static byte[] compute(WorldState state) {
-        MerklePatriciaTrie trie = new MerklePatriciaTrie();
+        return accountTrie(state).rootHash();
+    }
+
+    /** The account trie of {@code state}, built from scratch (the chain keeps it and updates it per block instead). */
+    public static PatriciaTrie accountTrie(WorldState state) {
+        PatriciaTrie trie = PatriciaTrie.empty();
         for (Address a : state.addresses()) {
             Account acc = state.account(a);
-            byte[] storageRoot = storageRoot(state.storageOf(a));
-            byte[] enc = Rlp.encode(Rlp.list(
-                    Rlp.uint(acc.nonce()),
-                    Rlp.bytes(acc.balance().toMinimalBytes()),
-                    Rlp.bytes(storageRoot),
-                    Rlp.bytes(acc.codeHash())));
-            trie.put(Keccak.hash(a.toArray()), enc);
+            trie = trie.put(accountKey(a), accountValue(acc, storageRoot(state.storageOf(a))));
         }
-        return trie.rootHash();
+        return trie;
     }
 
     public static byte[] storageRoot(Map<Word, Word> slots) {
-        MerklePatriciaTrie trie = new MerklePatriciaTrie();
+        return storageTrie(slots).rootHash();
+    }
+
+    /** The storage trie of the slots {@code slots} (zero values are absent). */
+    public static PatriciaTrie storageTrie(Map<Word, Word> slots) {
+        PatriciaTrie trie = PatriciaTrie.empty();
         for (Map.Entry<Word, Word> e : slots.entrySet()) {
             if (e.getValue().isZero()) continue;
-            trie.put(Keccak.hash(e.getKey().toBytes()), Rlp.encode(Rlp.bytes(e.getValue().toMinimalBytes())));
+            trie = trie.put(slotKey(e.getKey()), slotValue(e.getValue()));
         }
-        return trie.rootHash();
+        return trie;
+    }
+
+    /** The secure-trie key of an account: keccak(address). */
+    public static byte[] accountKey(Address a) {
+        return Keccak.hash(a.toArray());
+    }
+
+    /** The account trie's value: rlp([nonce, balance, storageRoot, codeHash]). */
+    public static byte[] accountValue(Account acc, byte[] storageRoot) {
+        return Rlp.encode(Rlp.list(
+                Rlp.uint(acc.nonce()),
+                Rlp.bytes(acc.balance().toMinimalBytes()),
+                Rlp.bytes(storageRoot),
+                Rlp.bytes(acc.codeHash())));
+    }
+
+    /** The secure-trie key of a storage slot: keccak(slot). */
+    public static byte[] slotKey(Word slot) {
+        return Keccak.hash(slot.toBytes());
+    }
+
+    /** The storage trie's value: rlp(minimal big-endian bytes of the slot's value); empty for zero (= absent). */
+    public static byte[] slotValue(Word value) {
+        return value.isZero() ? new byte[0] : Rlp.encode(Rlp.bytes(value.toMinimalBytes()));
     }
 }
