@@ -17,6 +17,21 @@ const compiler = {
 // SidechainManager is near the 24 KiB code size limit (EIP-170); it is compiled for size (via IR, runs: 1).
 // Its gas is spent mostly in the node registry's selection, which keeps runs: 200.
 const compact = { ...compiler, settings: { ...compiler.settings, viaIR: true, optimizer: { enabled: true, runs: 1 } } };
+// A public Ethereum network the manager contracts are deployed to (`./flotilla deploy --network NAME`): its
+// endpoint in NAME_RPC_URL and the deployer's key in NAME_DEPLOYER_KEY, from the environment or the
+// hardhat-keystore (`npx hardhat keystore set SEPOLIA_DEPLOYER_KEY`); read only when the network is used. The
+// chain id is checked against the endpoint's, so a wrong URL cannot deploy on another network.
+function publicNetwork(name, chainId) {
+  const prefix = name.toUpperCase();
+  return {
+    type: "http",
+    chainType: "l1",
+    chainId,
+    url: configVariable(`${prefix}_RPC_URL`),
+    accounts: [configVariable(`${prefix}_DEPLOYER_KEY`)],
+  };
+}
+
 const profile = {
   compilers: [compiler],
   overrides: {
@@ -55,6 +70,17 @@ export default defineConfig({
       throwOnTransactionFailures: false,
       throwOnCallFailures: false,
     },
+    // Public testnets (see docs/contracts.md, "Deploying to a public network"). Add another network the same way;
+    // `./flotilla deploy --network NAME` works with any network named here.
+    sepolia: publicNetwork("sepolia", 11155111),
+    holesky: publicNetwork("holesky", 17000),
+    hoodi: publicNetwork("hoodi", 560048),
+    // The in-process chain on which `./flotilla deploy --dry-run` (and every real deploy, first) plays the whole
+    // deployment to measure its gas: deploy/deploy.js gives it the target's chain id and the deployer's key.
+    deployRehearsal: {
+      type: "edr-simulated",
+      chainType: "l1",
+    },
     // A Flotilla sidechain (a subnode's JSON-RPC): FLOTILLA_CHAIN_RPC_URL and a funded key in
     // FLOTILLA_CHAIN_PRIVATE_KEY (environment or hardhat-keystore); read only when this network is used.
     flotilla: {
@@ -63,6 +89,12 @@ export default defineConfig({
       url: configVariable("FLOTILLA_CHAIN_RPC_URL"),
       accounts: [configVariable("FLOTILLA_CHAIN_PRIVATE_KEY")],
     },
+  },
+  // Source verification (`./flotilla deploy --network NAME --verify`, or `./flotilla verify --network NAME` later):
+  // Etherscan with ETHERSCAN_API_KEY (environment or keystore; one key serves every Etherscan-run explorer), and
+  // Sourcify, which needs no key.
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
   paths: {
     tests: { mocha: "./test" },

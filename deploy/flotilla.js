@@ -19,37 +19,61 @@ export function defaultSettings(ethers) {
   };
 }
 
-/** Deploys implementation `name` and an ERC1967Proxy initialized with `initArgs`; returns the proxied contract. */
-export async function deployProxy(ethers, name, initArgs) {
+/**
+ * Deploys implementation `name` and an ERC1967Proxy initialized with `initArgs`; returns the proxied contract.
+ * `journal`, when given, receives one entry per transaction (see `record`).
+ */
+export async function deployProxy(ethers, name, initArgs, journal = undefined) {
   const implementation = await ethers.deployContract(name);
   await implementation.waitForDeployment();
+  const implementationAddress = await implementation.getAddress();
+  await record(journal, `deploy ${name} implementation`, implementation.deploymentTransaction(), {
+    contract: `contracts/${name}.sol:${name}`, address: implementationAddress, constructorArgs: [] });
   const data = implementation.interface.encodeFunctionData("initialize", initArgs);
-  const proxy = await ethers.deployContract("ERC1967Proxy", [await implementation.getAddress(), data]);
+  const proxy = await ethers.deployContract("ERC1967Proxy", [implementationAddress, data]);
   await proxy.waitForDeployment();
+  await record(journal, `deploy ${name} proxy (initialize)`, proxy.deploymentTransaction(), {
+    contract: "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol:ERC1967Proxy",
+    address: await proxy.getAddress(), constructorArgs: [implementationAddress, data] });
   return ethers.getContractAt(name, await proxy.getAddress());
+}
+
+/**
+ * Appends `{ step, hash, gasUsed, verify }` to `journal` for the mined transaction `tx` (nothing without a journal):
+ * the deploy script prints it as the plan, and `verify` (the contract's source name, address and constructor
+ * arguments) is what source verification needs.
+ */
+export async function record(journal, step, tx, verify = undefined) {
+  if (!journal) return;
+  const receipt = await tx.wait();
+  journal.push({ step, hash: tx.hash, gasUsed: receipt.gasUsed, ...(verify ? { verify } : {}) });
 }
 
 /**
  * Deploys ValidatorRegistry, NodeRegistry, ImageRegistry and SidechainManager with `admin` holding every
  * admin role, grants the contract-to-contract roles, and returns the four contracts.
  */
-export async function deployFlotilla(ethers, admin, settings = defaultSettings(ethers)) {
+export async function deployFlotilla(ethers, admin, settings = defaultSettings(ethers), journal = undefined) {
   const adminAddress = await admin.getAddress();
   const validators = await deployProxy(ethers, "ValidatorRegistry", [
     adminAddress,
     settings.minimumStakePerNode,
     settings.unbondingDelay,
-  ]);
-  const images = await deployProxy(ethers, "ImageRegistry", [adminAddress]);
-  const nodes = await deployProxy(ethers, "NodeRegistry", [adminAddress, await validators.getAddress()]);
+  ], journal);
+  const images = await deployProxy(ethers, "ImageRegistry", [adminAddress], journal);
+  const nodes = await deployProxy(ethers, "NodeRegistry", [adminAddress, await validators.getAddress()], journal);
   const manager = await deployProxy(ethers, "SidechainManager", [
     adminAddress,
     await nodes.getAddress(),
     await images.getAddress(),
     settings.parameters,
-  ]);
-  await (await validators.grantRole(await validators.NODE_REGISTRY_ROLE(), await nodes.getAddress())).wait();
-  await (await nodes.grantRole(await nodes.PLACEMENT_ROLE(), await manager.getAddress())).wait();
+  ], journal);
+  let tx = await validators.grantRole(await validators.NODE_REGISTRY_ROLE(), await nodes.getAddress());
+  await tx.wait();
+  await record(journal, "ValidatorRegistry: grant NODE_REGISTRY_ROLE to NodeRegistry", tx);
+  tx = await nodes.grantRole(await nodes.PLACEMENT_ROLE(), await manager.getAddress());
+  await tx.wait();
+  await record(journal, "NodeRegistry: grant PLACEMENT_ROLE to SidechainManager", tx);
   return { validators, nodes, images, manager };
 }
 
@@ -65,7 +89,7 @@ const ROLE_NAMES = ["admin", "upgrader", "treasurer", "publisher", "compliance"]
  * validator can withdraw its stake before an upgrade it does not trust takes effect. Treasurer, publisher and
  * compliance act directly. The deployer keeps no role unless it is one of the holders.
  */
-export async function assignRoles(ethers, deployer, contracts, roles = {}, timelock = undefined, unbondingDelay = 0) {
+export async function assignRoles(ethers, deployer, contracts, roles = {}, timelock = undefined, unbondingDelay = 0, journal = undefined) {
   const deployerAddress = await deployer.getAddress();
   const holders = Object.fromEntries(ROLE_NAMES.map((r) => [r, ethers.getAddress(roles[r] ?? deployerAddress)]));
   const result = { ...holders, timelocks: {} };
@@ -75,15 +99,24 @@ export async function assignRoles(ethers, deployer, contracts, roles = {}, timel
     if (!(timelock.upgradeDelay > unbondingDelay)) {
       throw new Error(`the upgrade delay (${timelock.upgradeDelay} s) must exceed the unbonding delay (${unbondingDelay} s)`);
     }
-    const deployTimelock = async (delay, holder) => {
-      const t = await ethers.deployContract("TimelockController", [delay, [holder], [holder], ethers.ZeroAddress], deployer);
+    const deployTimelock = async (which, delay, holder) => {
+      const args = [delay, [holder], [holder], ethers.ZeroAddress];
+      const t = await ethers.deployContract("TimelockController", args, deployer);
       await t.waitForDeployment();
+      await record(journal, `deploy the ${which} TimelockController (delay ${delay} s)`, t.deploymentTransaction(), {
+        contract: "@openzeppelin/contracts/governance/TimelockController.sol:TimelockController",
+        address: await t.getAddress(), constructorArgs: args });
       return t.getAddress();
     };
-    adminHolder = await deployTimelock(timelock.adminDelay, holders.admin);
-    upgradeHolder = await deployTimelock(timelock.upgradeDelay, holders.upgrader);
+    adminHolder = await deployTimelock("admin", timelock.adminDelay, holders.admin);
+    upgradeHolder = await deployTimelock("upgrader", timelock.upgradeDelay, holders.upgrader);
     result.timelocks = { admin: adminHolder, upgrader: upgradeHolder, adminDelay: timelock.adminDelay, upgradeDelay: timelock.upgradeDelay };
   }
+  const nameOf = (contract) => CONTRACT_NAMES[Object.keys(contracts).find((k) => contracts[k] === contract)];
+  const who = new Map([
+    [holders.treasurer, "the treasurer"], [holders.publisher, "the publisher"], [holders.compliance, "the compliance holder"],
+    [upgradeHolder, timelock ? "the upgrader timelock" : "the upgrader"], [adminHolder, timelock ? "the admin timelock" : "the admin"],
+  ]);
   const grants = [
     [contracts.validators, "DEFAULT_ADMIN_ROLE", adminHolder],
     [contracts.nodes, "DEFAULT_ADMIN_ROLE", adminHolder],
@@ -99,13 +132,23 @@ export async function assignRoles(ethers, deployer, contracts, roles = {}, timel
   ];
   for (const [contract, role, holder] of grants) {
     const id = await contract[role]();
-    if (!(await contract.hasRole(id, holder))) await (await contract.connect(deployer).grantRole(id, holder)).wait();
+    if (!(await contract.hasRole(id, holder))) {
+      const tx = await contract.connect(deployer).grantRole(id, holder);
+      await tx.wait();
+      await record(journal, `${nameOf(contract)}: grant ${role} to ${who.get(holder)}`, tx);
+    }
   }
   // Then the deployer gives up what it does not hold by right, DEFAULT_ADMIN_ROLE last on each contract.
   for (const [contract, role, holder] of [...grants].reverse()) {
     if (holder === deployerAddress) continue;
     const id = await contract[role]();
-    if (await contract.hasRole(id, deployerAddress)) await (await contract.connect(deployer).renounceRole(id, deployerAddress)).wait();
+    if (await contract.hasRole(id, deployerAddress)) {
+      const tx = await contract.connect(deployer).renounceRole(id, deployerAddress);
+      await tx.wait();
+      await record(journal, `${nameOf(contract)}: the deployer renounces ${role}`, tx);
+    }
   }
   return result;
 }
+
+const CONTRACT_NAMES = { validators: "ValidatorRegistry", nodes: "NodeRegistry", images: "ImageRegistry", manager: "SidechainManager" };

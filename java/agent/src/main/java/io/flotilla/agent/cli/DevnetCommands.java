@@ -162,6 +162,9 @@ class DevnetCommands implements ApplicationRunner {
                 "--flotilla.agent.reserve.disk-gib=0",
                 "--flotilla.agent.data-dir=" + dataDir,
                 "--flotilla.agent.volume-grace-period=1m",
+                // The devnet's nodes share one host: each its own range of subnode uids and its own firewall table.
+                "--flotilla.agent.subnode-uid-base=" + (200_000 + 1000 * i),
+                "--flotilla.agent.firewall-table=flotilla_devnet_" + i,
                 "--server.address=" + ip,
                 "--server.port=" + STATUS_PORT);
         Files.writeString(nodeDir.resolve("agent.args"), String.join("\n", agentArgs) + "\n");

@@ -23,7 +23,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param volumeGracePeriod how long a chain's data volume is kept after the chain left this node
  * @param restartMaxDelay longest wait between restarts of a crashing subnode
  * @param livenessThreshold how long a peer's JSON-RPC must stay unreachable before it is reported down
- * @param subnodeUser uid:gid subnodes run as
+ * @param subnodeUidBase first uid of this node's subnodes: the subnode of slot s runs as uid (and gid) base + s
+ * @param firewallTable the nftables table (family inet) the agent keeps its firewall in, or "off"
  */
 @ConfigurationProperties(prefix = "flotilla.agent")
 public record AgentSettings(
@@ -42,7 +43,8 @@ public record AgentSettings(
         Duration volumeGracePeriod,
         Duration restartMaxDelay,
         Duration livenessThreshold,
-        String subnodeUser) {
+        int subnodeUidBase,
+        String firewallTable) {
 
     /** CPU in millicores, memory in MiB, disk in GiB. */
     public record Capacity(int cpuMillicores, long memoryMiB, long diskGiB) {}

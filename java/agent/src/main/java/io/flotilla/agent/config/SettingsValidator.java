@@ -39,8 +39,13 @@ public final class SettingsValidator {
         positive(s.volumeGracePeriod(), "volume-grace-period");
         positive(s.restartMaxDelay(), "restart-max-delay");
         positive(s.livenessThreshold(), "liveness-threshold");
-        if (s.subnodeUser() == null || !s.subnodeUser().matches("[1-9][0-9]*:[1-9][0-9]*")) {
-            throw fail("subnode-user", "must be a non-root uid:gid, got " + s.subnodeUser());
+        io.flotilla.agent.isolation.SubnodeUids.conflict(s.subnodeUidBase(), java.nio.file.Path.of("/etc"))
+                .ifPresent(conflict -> {
+                    throw fail("subnode-uid-base", conflict);
+                });
+        if (s.firewallTable() == null || !(s.firewallTable().equals("off")
+                || io.flotilla.agent.isolation.FirewallRules.TABLE_NAME.matcher(s.firewallTable()).matches())) {
+            throw fail("firewall-table", "must be \"off\" or an nft table name (a-z, 0-9, _; at most 31), got " + s.firewallTable());
         }
     }
 

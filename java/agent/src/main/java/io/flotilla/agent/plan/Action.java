@@ -46,4 +46,14 @@ public sealed interface Action {
 
     /** The pinned image is not on this node: nothing else is run in its place. */
     record RefuseImage(long chainId, String imageVersion, String imageId, String reason) implements Action {}
+
+    /**
+     * Installs (or atomically rebuilds) the subnode's firewall chain: what its uid may connect to. Comes before the
+     * chain's container steps, so no container starts without its rules (docs/agent.md, "Isolation"). {@code staleUids}:
+     * other uids the kernel's map sends to the slot (a changed uid base), removed in the same transaction.
+     */
+    record ApplyFirewall(long chainId, DesiredSubnode subnode, java.util.Set<Integer> staleUids) implements Action {}
+
+    /** Removes the firewall chain of a slot whose subnode is gone (after its container is removed). */
+    record RemoveFirewall(long chainId, int slot, java.util.Set<Integer> uids) implements Action {}
 }

@@ -12,6 +12,7 @@ import io.flotilla.agent.runtime.ResourceLimits;
  * @param configHash short hash of {@code configJson}: the file on disk must hash to it (a change is written live)
  * @param processHash short hash of what needs a new process (image, limits, ports, keys, chain id, genesis...); a
  *     change recreates the container, which is labelled with it
+ * @param isolation its uid, the endpoints it may reach and its disk quota (null only in tests of unrelated logic)
  */
 public record DesiredSubnode(
         String network,
@@ -24,7 +25,14 @@ public record DesiredSubnode(
         ResourceLimits limits,
         String configJson,
         String configHash,
-        String processHash) {
+        String processHash,
+        SubnodeIsolation isolation) {
+
+    /** A subnode without isolation data, for tests of logic that does not look at it. */
+    public DesiredSubnode(String network, long chainId, String chainName, long nodeId, int slot, String imageVersion, String imageId,
+            ResourceLimits limits, String configJson, String configHash, String processHash) {
+        this(network, chainId, chainName, nodeId, slot, imageVersion, imageId, limits, configJson, configHash, processHash, null);
+    }
 
     public String containerName() {
         return Names.container(network, chainName, nodeId);

@@ -15,10 +15,10 @@ import java.util.stream.Stream;
 
 /**
  * Writes a subnode's config directory: config.json, the node's consensus keystore and its password (never the
- * operator key: docs/agent.md, "Keys"). Files are written to a temporary name and moved into place, so a crash never
- * leaves a half-written config. The directory is mounted read-only into the container. The key files are the
- * subnode user's own with mode 0600; config.json and the directory are root's with the subnode's group (0640, 0750).
- * An agent that is not root (a developer's run) cannot give files away: it makes them readable by others instead.
+ * operator key: docs/agent.md, "Keys"). Files are written to a
+ * temporary name and moved into place, so a crash never leaves a half-written config. The directory is mounted
+ * read-only into the container. The directory (0700) and its files (0600) are owned by the subnode's own uid and
+ * gid, so no other subnode and no other host user but root can read them.
  */
 public final class ConfigWriter {
 
@@ -27,17 +27,19 @@ public final class ConfigWriter {
     private final Path root;
     private final byte[] keystore;
     private final byte[] password;
-    private final int subnodeUid;
     private final int subnodeGid;
 
+    /**
+     * @param subnodeGid the group of the files of a subnode without isolation data (root-owned, 0640); a subnode with
+     *     it gets files owned by its own uid
+     */
     /** Key files of earlier versions, which held the operator key: removed wherever they are found. */
     static final java.util.List<String> RETIRED_FILES = java.util.List.of("node-key.json", "node-key.password");
 
-    public ConfigWriter(Path dataDir, byte[] keystore, byte[] password, int subnodeUid, int subnodeGid) {
+    public ConfigWriter(Path dataDir, byte[] keystore, byte[] password, int subnodeGid) {
         this.root = dataDir.resolve("subnodes");
         this.keystore = keystore.clone();
         this.password = password.clone();
-        this.subnodeUid = subnodeUid;
         this.subnodeGid = subnodeGid;
     }
 
@@ -60,14 +62,15 @@ public final class ConfigWriter {
         Path dir = directoryOf(subnode);
         try {
             Files.createDirectories(dir);
-            restrict(dir, "rwxr-x---");
+            Integer uid = subnode.isolation() == null ? null : subnode.isolation().uid();
+            restrict(dir, uid == null ? "rwxr-x---" : "rwx------", uid);
             for (String retired : RETIRED_FILES) {
                 Files.deleteIfExists(dir.resolve(retired));
             }
-            writeIfChanged(dir.resolve(SubnodeConfigRenderer.KEY_FILE), keystore, true);
-            writeIfChanged(dir.resolve(SubnodeConfigRenderer.PASSWORD_FILE), password, true);
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.KEY_FILE), keystore, uid);
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.PASSWORD_FILE), password, uid);
             // Last: a subnode watching the directory sees the new config only once everything it names is in place.
-            writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8), false);
+            writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8), uid);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the config of " + subnode.containerName() + ": " + e.getMessage(), e);
@@ -89,21 +92,18 @@ public final class ConfigWriter {
         }
     }
 
-    private void writeIfChanged(Path file, byte[] content, boolean secret) throws IOException {
+    private void writeIfChanged(Path file, byte[] content, Integer uid) throws IOException {
         if (Files.exists(file) && Arrays.equals(Files.readAllBytes(file), content)) {
+            if (uid != null && !uid.equals(Files.getAttribute(file, "unix:uid"))) {
+                restrict(file, "rw-------", uid); // a changed uid base: the same content, a new owner
+            }
             return;
         }
         // The temporary file is in the same (mounted) directory, so the rename is atomic and the subnode never reads
         // a half-written file.
         Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.deleteIfExists(tmp);
-        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.write(tmp, content);
-        if (secret) {
-            own(tmp);
-        } else {
-            restrict(tmp, "rw-r-----");
-        }
+        restrict(tmp, uid == null ? "rw-r-----" : "rw-------", uid);
         try {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {
@@ -116,24 +116,20 @@ public final class ConfigWriter {
         return mode.substring(0, 6) + mode.substring(3, 6).replace('w', '-');
     }
 
-    /** A secret: 0600, owned by the subnode's user and group. */
-    private void own(Path path) throws IOException {
-        try {
-            Files.setAttribute(path, "unix:uid", subnodeUid);
-            Files.setAttribute(path, "unix:gid", subnodeGid);
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            // Not root (a developer's run): let the subnode user read through "other" instead.
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-r--r--"));
-        }
-    }
-
-    private void restrict(Path path, String mode) throws IOException {
+    /** Gives {@code path} to the subnode's uid (or root and the subnode group when {@code uid} is null), with {@code mode}. */
+    private void restrict(Path path, String mode, Integer uid) throws IOException {
         Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(mode));
         try {
-            Files.setAttribute(path, "unix:gid", subnodeGid);
+            if (uid != null) {
+                Files.setAttribute(path, "unix:gid", uid);
+                Files.setAttribute(path, "unix:uid", uid);
+            } else {
+                Files.setAttribute(path, "unix:gid", subnodeGid);
+            }
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             // Not root (a developer's run): let the subnode user read through "other" instead.
-            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(readableByOthers(mode)));
+            String readable = uid == null ? mode : mode.substring(0, 3) + mode.substring(0, 3).replace('w', '-') + "---";
+            Files.setPosixFilePermissions(path, PosixFilePermissions.fromString(readableByOthers(readable)));
         }
     }
 }

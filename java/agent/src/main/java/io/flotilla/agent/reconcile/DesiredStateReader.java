@@ -3,7 +3,10 @@ package io.flotilla.agent.reconcile;
 import io.flotilla.agent.plan.DesiredState;
 import io.flotilla.agent.plan.DesiredSubnode;
 import io.flotilla.manager.ChainInfo;
+import io.flotilla.agent.isolation.SubnodeUids;
+import io.flotilla.agent.plan.SubnodeIsolation;
 import io.flotilla.manager.ManagerClient;
+import io.flotilla.manager.Member;
 import io.flotilla.manager.NodeChain;
 import io.flotilla.manager.NodeInfo;
 import io.flotilla.manager.Rotation;
@@ -21,10 +24,13 @@ public final class DesiredStateReader {
 
     private final ManagerClient client;
     private final LimitsCalculator limits;
+    private final int uidBase;
 
-    public DesiredStateReader(ManagerClient client, LimitsCalculator limits) {
+    /** @param uidBase first subnode uid of this node (the subnode of slot s runs as base + s) */
+    public DesiredStateReader(ManagerClient client, LimitsCalculator limits, int uidBase) {
         this.client = client;
         this.limits = limits;
+        this.uidBase = uidBase;
     }
 
     /**
@@ -36,15 +42,18 @@ public final class DesiredStateReader {
         List<NodeChain> placements = client.chainsOfNode(node.id());
         for (NodeChain placement : placements) {
             ChainInfo chain = client.chain(placement.chainId());
-            List<io.flotilla.manager.Member> members = client.membersOf(chain.id());
-            SubnodeConfigRenderer.Rendered config = SubnodeConfigRenderer.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
-                    members);
+            List<Member> members = client.membersOf(chain.id());
+            SubnodeConfigRenderer.Rendered config = SubnodeConfigRenderer.render(chain, node.id(), node.ip(), placement.slot(),
+                    node.basePort(), members);
             // The member set is applied live, except this node's own signing key: a new one needs a new process.
             String self = members.stream().filter(m -> m.nodeId() == node.id()).map(SubnodeConfigRenderer::signer).findFirst().orElse("");
             var subnodeLimits = limits.forUnits(placement.unitsPerNode());
-            subnodes.add(new DesiredSubnode(client.addressBook().networkId(), chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
-                    chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
-                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits + " " + self)));
+            SubnodeIsolation isolation = isolation(node, placement, members);
+            subnodes.add(new DesiredSubnode(client.addressBook().networkId(), chain.id(), chain.name(), node.id(), placement.slot(),
+                    chain.imageVersion(), chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
+                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits + " uid=" + isolation.uid()
+                            + " " + self),
+                    isolation));
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
         Map<Long, Instant> leavingUntil = new HashMap<>();
@@ -74,4 +83,22 @@ public final class DesiredStateReader {
         }
         return new DesiredState(node.id(), subnodes, leavingUntil, stray);
     }
+
+    /**
+     * The subnode's uid, the endpoints it may reach (every member's consensus and catch-up port; a member whose
+     * registered IP is not an IPv4 address cannot be reached anyway and is left out) and its volume size.
+     */
+    private SubnodeIsolation isolation(NodeInfo node, NodeChain placement, List<Member> members) {
+        List<SubnodeIsolation.Endpoint> peers = new ArrayList<>();
+        for (Member m : members) {
+            if (m.ip() != null && m.ip().matches(IPV4) && m.firstPort() > 0 && m.firstPort() + io.flotilla.subnode.config.PortLayout.CATCH_UP <= 65535) {
+                peers.add(new SubnodeIsolation.Endpoint(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.CONSENSUS));
+                peers.add(new SubnodeIsolation.Endpoint(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.CATCH_UP));
+            }
+        }
+        return new SubnodeIsolation(SubnodeUids.of(uidBase, placement.slot()), node.ip(), io.flotilla.subnode.config.PortLayout.first(node.basePort(), placement.slot()),
+                peers, limits.diskBytesForUnits(placement.unitsPerNode()));
+    }
+
+    private static final String IPV4 = "(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}";
 }

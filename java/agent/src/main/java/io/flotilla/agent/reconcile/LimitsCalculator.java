@@ -5,7 +5,7 @@ import io.flotilla.agent.runtime.ResourceLimits;
 
 /**
  * Resources of a subnode: (node capacity - agent reserve) x units / 128, for CPU (CFS quota over a 100 ms period,
- * and shares), memory and pids. Disk is reported, not enforced: overlay2 volumes have no size limit.
+ * and shares), memory, pids and the size of its data volume (io.flotilla.agent.isolation.VolumeQuota).
  */
 public final class LimitsCalculator {
 
@@ -15,10 +15,17 @@ public final class LimitsCalculator {
 
     private final long cpuMillicores;
     private final long memoryMiB;
+    private final long diskGiB;
 
     public LimitsCalculator(Capacity capacity, Capacity reserve) {
         this.cpuMillicores = Math.max(UNITS_PER_NODE, capacity.cpuMillicores() - reserve.cpuMillicores());
         this.memoryMiB = Math.max(UNITS_PER_NODE, capacity.memoryMiB() - reserve.memoryMiB());
+        this.diskGiB = Math.max(0, capacity.diskGiB() - reserve.diskGiB());
+    }
+
+    /** Hard size of a subnode's data volume: (disk capacity - reserve) x units / 128, at least 32 MiB. */
+    public long diskBytesForUnits(int units) {
+        return Math.max(32L << 20, (diskGiB << 30) / UNITS_PER_NODE * units);
     }
 
     public ResourceLimits forUnits(int units) {

@@ -1,5 +1,6 @@
 package io.flotilla.agent.reconcile;
 
+import io.flotilla.agent.isolation.Isolation;
 import io.flotilla.agent.plan.Action;
 import io.flotilla.agent.plan.ActualState;
 import io.flotilla.agent.plan.ActualState.RestartHistory;
@@ -60,8 +61,8 @@ public final class Reconciler {
     private final ConfigWriter configWriter;
     private final AgentStateStore store;
     private final RestartGate gate;
-    private final String subnodeUser;
     private final String network;
+    private final Isolation isolation;
     private final AgentStatus status;
     private final MeterRegistry metrics;
     private final Clock clock;
@@ -80,7 +81,7 @@ public final class Reconciler {
     private long passes;
 
     public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, ChainDuties duties, Planner planner,
-            ConfigWriter configWriter, AgentStateStore store, RestartGate gate, String subnodeUser, AgentStatus status,
+            ConfigWriter configWriter, AgentStateStore store, RestartGate gate, Isolation isolation, AgentStatus status,
             MeterRegistry metrics, Clock clock) {
         this.client = client;
         this.runtime = runtime;
@@ -90,8 +91,8 @@ public final class Reconciler {
         this.configWriter = configWriter;
         this.store = store;
         this.gate = gate;
-        this.subnodeUser = subnodeUser;
         this.network = client.addressBook().networkId();
+        this.isolation = isolation;
         this.status = status;
         this.metrics = metrics;
         this.clock = clock;
@@ -244,7 +245,10 @@ public final class Reconciler {
             configWriter.currentHash(s).ifPresent(h -> onDisk.put(s.chainId(), h));
         }
         ActualState actual = new ActualState(containers, volumes, images, restarts, trackOrphans(desired, containers, volumes, now), onDisk);
-        List<Action> plan = planner.plan(desired, actual, now);
+        Set<Long> withContainers = new HashSet<>();
+        containers.forEach(c -> withContainers.add(Names.chainOf(c.labels())));
+        // Firewall steps wrap the container plan: rules before a chain's containers, removals once its container is gone.
+        List<Action> plan = isolation.plan(desired, withContainers, planner.plan(desired, actual, now));
         List<String> problems = new ArrayList<>();
         List<Action> applied = applyAll(plan, now, problems);
         List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(network, node.id()));
@@ -362,6 +366,7 @@ public final class Reconciler {
      * back within seconds of a dockerd restart. Returns the id of the container that now runs.
      */
     private String start(long chainId, String containerId, DesiredSubnode subnode) {
+        isolation.beforeStart(); // volume images mounted (they do not survive a reboot) before any container starts
         try {
             runtime.startContainer(containerId);
             return containerId;
@@ -395,12 +400,19 @@ public final class Reconciler {
 
     private void apply(Action action, Instant now) {
         switch (action) {
-            case Action.CreateVolume a -> runtime.createVolume(a.subnode().volumeName(), Names.volumeLabels(a.subnode()));
+            case Action.CreateVolume a -> runtime.createVolume(a.subnode().volumeName(), Names.volumeLabels(a.subnode()),
+                    isolation.createVolume(a.subnode()));
+            case Action.ApplyFirewall a -> isolation.applyFirewall(a);
+            case Action.RemoveFirewall a -> isolation.removeFirewall(a);
             case Action.WriteConfig a -> {
                 configWriter.write(a.subnode());
                 status.clearChainNotice(a.chainId());
             }
-            case Action.CreateContainer a -> runtime.startContainer(runtime.createContainer(spec(a.subnode())));
+            case Action.CreateContainer a -> {
+                isolation.beforeStart();
+                adoptVolume(a.subnode());
+                runtime.startContainer(runtime.createContainer(spec(a.subnode())));
+            }
             case Action.StartContainer a -> start(a.chainId(), a.containerId(), a.subnode());
             case Action.RestartContainer a -> {
                 LOG.info("chain {}: restarting container {} (exit code {}, attempt {})", a.chainId(), a.containerId(), a.exitCode(), a.attempt());
@@ -428,6 +440,8 @@ public final class Reconciler {
                 restarts.remove(a.containerId());
                 metrics.counter("flotilla.recreations").increment();
                 status.clearChainNotice(a.chainId());
+                isolation.beforeStart();
+                adoptVolume(a.subnode());
                 runtime.startContainer(runtime.createContainer(spec(a.subnode())));
             }
             case Action.RemoveContainer a -> {
@@ -438,6 +452,7 @@ public final class Reconciler {
             }
             case Action.RemoveVolume a -> {
                 runtime.removeVolume(a.volume());
+                isolation.removeVolume(a.volume());
                 configWriter.delete(a.volume().substring(0, a.volume().length() - "-data".length()));
                 orphanedSince.remove(a.volume());
             }
@@ -448,8 +463,18 @@ public final class Reconciler {
         }
     }
 
+    /** A volume from before per-subnode uids is given to the subnode's uid (Isolation.adoptVolume). */
+    private void adoptVolume(DesiredSubnode s) {
+        runtime.volumeMountpoint(s.volumeName()).ifPresent(mp -> isolation.adoptVolume(s, java.nio.file.Path.of(mp)));
+    }
+
     private ContainerSpec spec(DesiredSubnode s) {
-        return new ContainerSpec(s.containerName(), s.imageId(), Names.containerLabels(s), List.of(), Map.of(), subnodeUser, s.limits(),
+        if (s.isolation() == null) {
+            throw new IllegalStateException("chain " + s.chainId() + " has no uid: the desired state was read without isolation data");
+        }
+        // Its own uid and gid (base + slot): no other subnode and no host user shares them.
+        String user = s.isolation().uid() + ":" + s.isolation().uid();
+        return new ContainerSpec(s.containerName(), s.imageId(), Names.containerLabels(s), List.of(), Map.of(), user, s.limits(),
                 s.volumeName(), SubnodeConfigRenderer.DATA_MOUNT, configWriter.directoryOf(s).toString(), SubnodeConfigRenderer.CONFIG_MOUNT,
                 Map.of("/tmp", "rw,noexec,nosuid,size=64m"));
     }
@@ -501,8 +526,23 @@ public final class Reconciler {
             byChain.put(chainId, c);
         }
         status.chainNotices().forEach((chain, notice) -> notices.add("chain " + chain + ": " + notice));
+        notices.addAll(isolation.notices());
         List<SubnodeView> views = new ArrayList<>();
         List<String> all = new ArrayList<>(problems);
+        all.addAll(isolation.problems());
+        for (DesiredSubnode s : desired.subnodes()) {
+            isolation.usage(s.volumeName()).ifPresent(u -> {
+                gauge("flotilla.subnode.disk.used.bytes", s.chainName()).set(u.usedBytes());
+                gauge("flotilla.subnode.disk.limit.bytes", s.chainName()).set(u.totalBytes());
+                if (u.full()) {
+                    all.add("chain " + s.chainId() + ": data volume " + s.volumeName() + " is full (" + u.usedBytes() + " of "
+                            + u.totalBytes() + " bytes used): the subnode cannot store new blocks");
+                } else if (u.nearlyFull()) {
+                    notices.add("chain " + s.chainId() + ": data volume " + s.volumeName() + " is more than 90% full (" + u.usedBytes()
+                            + " of " + u.totalBytes() + " bytes used)");
+                }
+            });
+        }
         for (DesiredSubnode s : desired.subnodes()) {
             ObservedContainer c = byChain.remove(s.chainId());
             views.add(view(s.chainId(), s.chainName(), c, s.imageVersion(), s.imageId(), s.slot(), s.limits().cpuQuotaMicros(),

@@ -24,6 +24,17 @@ public interface ContainerRuntime {
     /** Creates a named volume; does nothing when it exists. */
     void createVolume(String name, Map<String, String> labels);
 
+    /**
+     * Creates a named volume of the local driver with {@code driverOptions} (e.g. a bind of a quota'd directory);
+     * does nothing when it exists.
+     */
+    default void createVolume(String name, Map<String, String> labels, Map<String, String> driverOptions) {
+        if (!driverOptions.isEmpty()) {
+            throw new UnsupportedOperationException("volume driver options are not supported by " + getClass().getSimpleName());
+        }
+        createVolume(name, labels);
+    }
+
     /** Creates (does not start) a container; returns its id. */
     String createContainer(ContainerSpec spec);
 
@@ -34,6 +45,11 @@ public interface ContainerRuntime {
 
     /** Removes a container (forcing a running one); does nothing when it is gone. */
     void removeContainer(String id);
+
+    /** Where the engine keeps a volume's files on the host, empty when the volume is gone or the engine does not say. */
+    default Optional<String> volumeMountpoint(String name) {
+        return Optional.empty();
+    }
 
     /** Removes a volume; does nothing when it is gone. */
     void removeVolume(String name);

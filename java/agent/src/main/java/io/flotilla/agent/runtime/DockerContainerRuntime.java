@@ -12,10 +12,12 @@ import com.github.dockerjava.api.model.Capability;
 import com.github.dockerjava.api.model.Container;
 import com.github.dockerjava.api.model.CpuStatsConfig;
 import com.github.dockerjava.api.model.HostConfig;
+import com.github.dockerjava.api.model.LogConfig;
 import com.github.dockerjava.api.model.MemoryStatsConfig;
 import com.github.dockerjava.api.model.Mount;
 import com.github.dockerjava.api.model.MountType;
 import com.github.dockerjava.api.model.RestartPolicy;
+import com.github.dockerjava.api.model.VolumeOptions;
 import com.github.dockerjava.api.model.Statistics;
 import com.github.dockerjava.api.model.StatsConfig;
 import com.github.dockerjava.core.DefaultDockerClientConfig;
@@ -127,8 +129,17 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
         });
     }
 
+    /** Log rotation of every subnode container: at most {@value #LOG_MAX_FILES} files of {@value #LOG_MAX_SIZE}. */
+    public static final String LOG_MAX_SIZE = "10m";
+    public static final String LOG_MAX_FILES = "3";
+
     @Override
     public void createVolume(String name, Map<String, String> labels) {
+        createVolume(name, labels, Map.of());
+    }
+
+    @Override
+    public void createVolume(String name, Map<String, String> labels, Map<String, String> driverOptions) {
         call("create volume " + name, () -> {
             try {
                 docker.inspectVolumeCmd(name).exec();
@@ -137,7 +148,11 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 // created below
             }
             try {
-                docker.createVolumeCmd().withName(name).withLabels(Map.copyOf(labels)).exec();
+                var command = docker.createVolumeCmd().withName(name).withLabels(Map.copyOf(labels));
+                if (!driverOptions.isEmpty()) {
+                    command = command.withDriver("local").withDriverOpts(Map.copyOf(driverOptions));
+                }
+                command.exec();
             } catch (ConflictException createdMeanwhile) {
                 // another caller won the race: the volume exists, which is all we want
             }
@@ -163,6 +178,8 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 // Memory + swap equal to memory: no swap at all.
                 .withMemorySwap(limits.memoryBytes())
                 .withPidsLimit(limits.pidsLimit())
+                // Logs capped: a chatty or hostile subnode cannot fill the node's disk through Docker's log files.
+                .withLogConfig(new LogConfig(LogConfig.LoggingType.JSON_FILE, Map.of("max-size", LOG_MAX_SIZE, "max-file", LOG_MAX_FILES)))
                 .withMounts(mounts(spec));
         if (!spec.tmpfs().isEmpty()) {
             host = host.withTmpFs(spec.tmpfs());
@@ -224,6 +241,17 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 // already removed
             }
             return null;
+        });
+    }
+
+    @Override
+    public Optional<String> volumeMountpoint(String name) {
+        return call("inspect volume " + name, () -> {
+            try {
+                return Optional.ofNullable(docker.inspectVolumeCmd(name).exec().getMountpoint());
+            } catch (NotFoundException gone) {
+                return Optional.empty();
+            }
         });
     }
 
@@ -388,6 +416,9 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                     .withType(MountType.VOLUME)
                     .withSource(spec.dataVolume())
                     .withTarget(Objects.requireNonNull(spec.dataMountPath(), "dataMountPath"))
+                    // No copy of the image's /data (and its owner) into an empty volume: the agent gives the volume
+                    // to the subnode's own uid before the container is made.
+                    .withVolumeOptions(new VolumeOptions().withNoCopy(true))
                     .withReadOnly(false));
         }
         if (spec.configHostPath() != null) {

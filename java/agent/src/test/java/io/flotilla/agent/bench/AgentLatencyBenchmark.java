@@ -75,6 +75,7 @@ class AgentLatencyBenchmark {
             for (SimulatedNode node : nodes) {
                 runtime.listContainers(Names.nodeSelector(node.network().book.networkId(), node.id)).forEach(c -> runtime.removeContainer(c.id()));
                 runtime.listVolumes(Names.nodeSelector(node.network().book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
+                node.removeIsolation();
             }
             runtime.close();
         }

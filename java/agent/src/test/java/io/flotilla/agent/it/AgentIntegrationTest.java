@@ -79,6 +79,7 @@ class AgentIntegrationTest {
                 runtime.removeContainer(c.id());
             }
             runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            node.removeIsolation();
         }
         if (network != null) {
             network.close();
@@ -114,12 +115,15 @@ class AgentIntegrationTest {
             assertThat(host.get("CapDrop").toString()).contains("ALL");
             assertThat(host.get("SecurityOpt").toString()).contains("no-new-privileges");
             assertThat(host.get("NetworkMode").asText()).isEqualTo("host");
-            assertThat(inspect.get("Config").get("User").asText()).isEqualTo("65534:65534");
+            assertThat(host.get("LogConfig").get("Config").get("max-size").asText()).isEqualTo("10m");
+            assertThat(host.get("LogConfig").get("Config").get("max-file").asText()).isEqualTo("3");
             assertThat(inspect.get("Image").asText()).isEqualTo(network.standinImageId);
             assertThat(inspect.get("Config").get("Labels").get(Names.LABEL_CHAIN).asText()).isEqualTo(Long.toString(alpha));
 
             JsonNode config = JSON.readTree(Files.readString(node.configOf("alpha")));
             int slot = config.get("slot").asInt();
+            // Its own uid and gid: the node's base plus its slot.
+            assertThat(inspect.get("Config").get("User").asText()).isEqualTo(node.uidOf(slot) + ":" + node.uidOf(slot));
             assertThat(config.get("ports").get("rpcHttp").asInt()).isEqualTo(21000 + slot * 16 + 2);
             assertThat(config.get("bindIp").asText()).isEqualTo(node.ip);
             assertThat(config.get("members")).hasSize(4);

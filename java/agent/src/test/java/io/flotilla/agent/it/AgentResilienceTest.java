@@ -92,6 +92,7 @@ class AgentResilienceTest {
                 runtime.removeContainer(c.id());
             }
             runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            node.removeIsolation();
         }
         if (network != null) {
             network.close();
@@ -324,13 +325,13 @@ class AgentResilienceTest {
     private static AgentSettings withRpc(AgentSettings s, String url) {
         return new AgentSettings(url, s.addressBook(), s.keystore(), s.passwordFile(), s.ip(), s.basePort(), s.capacity(), s.reserve(),
                 s.dockerHost(), s.dataDir(), s.pollInterval(), s.resyncInterval(), s.volumeGracePeriod(), s.restartMaxDelay(),
-                s.livenessThreshold(), s.subnodeUser());
+                s.livenessThreshold(), s.subnodeUidBase(), s.firewallTable());
     }
 
     private static AgentSettings withCapacity(AgentSettings s, AgentSettings.Capacity capacity) {
         return new AgentSettings(s.managerRpcUrl(), s.addressBook(), s.keystore(), s.passwordFile(), s.ip(), s.basePort(), capacity,
                 s.reserve(), s.dockerHost(), s.dataDir(), s.pollInterval(), s.resyncInterval(), s.volumeGracePeriod(), s.restartMaxDelay(),
-                s.livenessThreshold(), s.subnodeUser());
+                s.livenessThreshold(), s.subnodeUidBase(), s.firewallTable());
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) {

@@ -126,6 +126,7 @@ class EndToEndTest {
                 runtime.removeContainer(c.id());
             }
             runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            node.removeIsolation();
         }
         if (network != null) network.close();
         if (runtime != null) runtime.close();

@@ -55,6 +55,9 @@ final class NonRootAgent implements AutoCloseable {
                 "--flotilla.agent.reserve.memory-mib=" + s.reserve().memoryMiB(),
                 "--flotilla.agent.reserve.disk-gib=" + s.reserve().diskGiB(),
                 "--flotilla.agent.data-dir=" + s.dataDir(),
+                "--flotilla.agent.subnode-uid-base=" + s.subnodeUidBase(),
+                // nftables needs CAP_NET_ADMIN: an operator who runs the agent unprivileged turns the firewall off.
+                "--flotilla.agent.firewall-table=off",
                 "--flotilla.agent.resync-interval=5s",
                 "--flotilla.agent.poll-interval=300ms",
                 "--flotilla.agent.liveness-threshold=" + s.livenessThreshold().toSeconds() + "s",

@@ -33,6 +33,8 @@ public final class SimulatedNode {
     private final ContainerRuntime runtime;
     public AgentStatus status;
     public Reconciler agent;
+    /** The current agent's metrics. */
+    public SimpleMeterRegistry metrics;
 
     public SimulatedNode(TestNetwork network, ContainerRuntime runtime, int index, Credentials validatorKey, Duration volumeGrace)
             throws Exception {
@@ -53,7 +55,9 @@ public final class SimulatedNode {
         this.settings = new AgentSettings(network.rpcUrl, network.bookFile, dir.resolve(keystoreName), password, ip, basePort,
                 new AgentSettings.Capacity(4000, 4096, 20), new AgentSettings.Capacity(500, 512, 1), "unix:///var/run/docker.sock",
                 dir.resolve("data"), Duration.ofMillis(200), Duration.ofSeconds(30), volumeGrace, Duration.ofSeconds(10),
-                livenessThreshold, "65534:65534");
+                livenessThreshold, uidBase(index), "flotilla_it_" + index);
+        // A table left by an interrupted run of this node would hold stale rules for the same uids.
+        ReconcilerFactory.isolation(settings).removeAll();
 
         ManagerClient validator = network.client(validatorKey);
         validator.registerValidator("validator-" + index, 100, network.ether(2));
@@ -66,6 +70,21 @@ public final class SimulatedNode {
         restartAgent();
     }
 
+    /** Subnode uids of test node {@code index}: its own 128 (nodes of one host need disjoint ranges). */
+    public static int uidBase(int index) {
+        return 300_000 + 1000 * index;
+    }
+
+    /** The uid the subnode in {@code slot} of this node runs as. */
+    public int uidOf(int slot) {
+        return settings.subnodeUidBase() + slot;
+    }
+
+    /** Removes this node's firewall table and unmounts and deletes its volume images (after its containers are gone). */
+    public void removeIsolation() {
+        ReconcilerFactory.isolation(settings).removeAll();
+    }
+
     /** A fresh agent process: no memory of restarts, orphaned volumes or previous passes. */
     public void restartAgent() {
         restartAgent(settings);
@@ -74,7 +93,8 @@ public final class SimulatedNode {
     /** A fresh agent process started with other settings (same key and data directory). */
     public void restartAgent(AgentSettings with) {
         this.status = new AgentStatus();
-        this.agent = ReconcilerFactory.create(with, client, runtime, status, new SimpleMeterRegistry(), Clock.systemUTC());
+        this.metrics = new SimpleMeterRegistry();
+        this.agent = ReconcilerFactory.create(with, client, runtime, status, metrics, Clock.systemUTC());
     }
 
     /** A liveness prober as the service builds it, sending reports through {@code reporter}. */

@@ -35,10 +35,11 @@ class ConfigWriterTest {
     @Test
     void theKeyFilesAreTheConsensusKeysOnlyOwnedByTheSubnodeUserWithMode0600AndOldOperatorKeyFilesGo() throws Exception {
         Path data = tmp.resolve("owned");
-        ConfigWriter writer = new ConfigWriter(data, "{\"consensus\":1}".getBytes(), "consensus-pw".getBytes(), 65534, 65534);
+        ConfigWriter writer = new ConfigWriter(data, "{\"consensus\":1}".getBytes(), "consensus-pw".getBytes(), 65534);
         io.flotilla.agent.runtime.ResourceLimits limits = new io.flotilla.agent.runtime.ResourceLimits(50_000, 100_000, 64, 256L << 20, 256);
+        // The subnode of slot 0 runs as its own uid (issue 13 point 4): 200000 here.
         io.flotilla.agent.plan.DesiredSubnode s = new io.flotilla.agent.plan.DesiredSubnode("0a0b0c0d", 1, "owned", 3, 0, "1", "sha256:00",
-                limits, "{}\n", "c1", "p1");
+                limits, "{}\n", "c1", "p1", new io.flotilla.agent.plan.SubnodeIsolation(200_000, "127.0.0.1", 20_000, List.of(), 1L << 30));
         // A config directory written by an earlier agent version, which copied the operator key into it.
         Path old = Files.createDirectories(writer.directoryOf(s));
         Files.writeString(old.resolve("node-key.json"), "operator keystore");
@@ -54,10 +55,10 @@ class ConfigWriterTest {
             String mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(d.resolve(secret)));
             if (root) {
                 assertThat(mode).isEqualTo("rw-------");
-                assertThat(Files.getAttribute(d.resolve(secret), "unix:uid")).isEqualTo(65534);
-                assertThat(Files.getAttribute(d.resolve(secret), "unix:gid")).isEqualTo(65534);
+                assertThat(Files.getAttribute(d.resolve(secret), "unix:uid")).isEqualTo(200_000);
+                assertThat(Files.getAttribute(d.resolve(secret), "unix:gid")).isEqualTo(200_000);
             } else {
-                assertThat(mode).isEqualTo("rw-r--r--");
+                assertThat(mode).isEqualTo("rw-r--r--"); // not root: readable through "other"
             }
         }
     }

@@ -17,8 +17,7 @@ public final class NonRootConfigWrite {
     public static void main(String[] args) throws Exception {
         Path dataDir = Path.of(args[0]);
         // The subnode's group is one this user is not in, so the files cannot be given to it.
-        ConfigWriter writer = new ConfigWriter(dataDir, "{\"key\":1}".getBytes(), "pw".getBytes(), Integer.parseInt(args[1]),
-                Integer.parseInt(args[1]));
+        ConfigWriter writer = new ConfigWriter(dataDir, "{\"key\":1}".getBytes(), "pw".getBytes(), Integer.parseInt(args[1]));
         ResourceLimits limits = new ResourceLimits(50_000, 100_000, 64, 256L << 20, 256);
         DesiredSubnode first = new DesiredSubnode("0a0b0c0d", 1, "nonroot", 3, 0, "1", "sha256:00", limits, "{\"members\":[1]}\n", "c1", "p1");
         DesiredSubnode second = new DesiredSubnode("0a0b0c0d", 1, "nonroot", 3, 0, "1", "sha256:00", limits, "{\"members\":[1,2]}\n", "c2", "p1");

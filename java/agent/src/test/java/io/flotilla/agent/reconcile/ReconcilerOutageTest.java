@@ -36,7 +36,7 @@ class ReconcilerOutageTest {
         AgentSettings settings = new AgentSettings(rpcUrl, dir.resolve("book.json"), key, password, "127.0.0.9", 20000,
                 new AgentSettings.Capacity(2000, 2048, 10), new AgentSettings.Capacity(0, 0, 0), dockerHost, dir.resolve("data"),
                 Duration.ofMillis(500), Duration.ofSeconds(30), Duration.ofHours(1), Duration.ofMinutes(1), Duration.ofSeconds(30),
-                "65534:65534");
+                200_000, "off");
         String zero = "0x" + "00".repeat(20);
         AddressBook book = new AddressBook(31337, Map.of("ValidatorRegistry", zero, "NodeRegistry", zero, "ImageRegistry", zero,
                 "SidechainManager", zero), Map.of(), "");

@@ -270,6 +270,9 @@ class DockerContainerRuntimeTest {
         String restart = host.getRestartPolicy() == null ? "" : String.valueOf(host.getRestartPolicy().getName());
         assertTrue(restart.isEmpty() || restart.equals("no") || restart.equals("null"), restart);
         assertEquals(Map.of("/tmp", "rw,noexec,nosuid,size=16m"), host.getTmpFs());
+        // Rotated logs whatever the engine's default driver: a chatty subnode cannot fill the host's disk.
+        assertEquals("json-file", host.getLogConfig().getType().getType());
+        assertEquals(Map.of("max-size", "10m", "max-file", "3"), host.getLogConfig().getConfig());
 
         assertEquals(USER, inspected.getConfig().getUser());
         assertEquals(spec.labels(), inspected.getConfig().getLabels());
