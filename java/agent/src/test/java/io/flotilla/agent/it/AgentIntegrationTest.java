@@ -376,14 +376,16 @@ class AgentIntegrationTest {
             for (JsonNode m : config.get("members")) {
                 if (m.get("nodeId").asLong() == node.id) assertThat(m.get("address").asText()).isEqualToIgnoringCase(consensusKey);
             }
-            // Secrets: 0600 and the subnode user's (an agent that is not root cannot give files away: "other" reads).
+            // Secrets: 0600 and the subnode's own uid's (an agent that is not root cannot give files away: "other" reads).
             boolean root = "root".equals(System.getProperty("user.name"));
             for (String secret : List.of("consensus-key.json", "consensus-key.password")) {
                 java.nio.file.Path f = configDir.resolve(secret);
                 int mode = (Integer) Files.getAttribute(f, "unix:mode") & 0777;
                 if (root) {
                     assertThat(mode).as("mode of %s", f).isEqualTo(0600);
-                    assertThat(Files.getAttribute(f, "unix:uid")).isEqualTo(65534);
+                    // The subnode's own uid, the one its container runs as.
+                    int uid = Integer.parseInt(inspect.at("/Config/User").asText().split(":")[0]);
+                    assertThat(Files.getAttribute(f, "unix:uid")).isEqualTo(uid);
                 } else {
                     assertThat(mode).as("mode of %s", f).isEqualTo(0644);
                 }
