@@ -6,6 +6,8 @@ import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/acce
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {IValidatorRegistry} from "./interfaces/IValidatorRegistry.sol";
 import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 
 /// @title NodeRegistry
 /// @notice Nodes and the placement of chains on them. Every node has 128 space units; a chain of a type
@@ -128,6 +130,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     uint256 private _treeSize;
     // The last PAST_MEMBERS_EXCLUDED nodes rotated out of a chain, 32 bits each, newest in the low bits.
     mapping(uint256 chainId => uint256[2]) private _recentLeavers;
+    // The key each node's subnodes sign consensus messages with (docs/agent.md, "Keys"), and its owner.
+    mapping(uint256 nodeId => address) private _consensusKey;
+    mapping(address consensusKey => uint256) private _nodeIdOfConsensusKey;
 
     event NodeCreated(
         uint256 indexed nodeId,
@@ -138,6 +143,8 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint16 basePort
     );
     event NodeStatusChanged(uint256 indexed nodeId, NodeStatus status);
+    /// @notice Node `nodeId`'s subnodes now sign consensus messages with `consensusKey` (was `previous`).
+    event ConsensusKeySet(uint256 indexed nodeId, address indexed consensusKey, address previous);
     event NodeComplianceChanged(uint256 indexed nodeId, bool incompliant);
 
     error UnknownNode(uint256 nodeId);
@@ -155,6 +162,9 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
     error NotPlaced(uint256 chainId, uint256 nodeId);
     error NoFreeSlot(uint256 nodeId);
     error ComplianceUnchanged(uint256 nodeId, bool incompliant);
+    error InvalidConsensusKey(address consensusKey);
+    error ConsensusKeyTaken(address consensusKey, uint256 nodeId);
+    error InvalidConsensusKeyProof(address consensusKey, address signer);
     error TooFewValidators(uint256 chainId, uint256 maxSeatsPerValidator, uint256 needed);
 
     /// @custom:oz-upgrades-unsafe-allow constructor
@@ -243,6 +253,59 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         s.status = NodeStatus.Leaving;
         _setIndexed(nodeId, s, s.freeUnits, false);
         emit NodeStatusChanged(nodeId, NodeStatus.Leaving);
+    }
+
+    /// @notice Sets node `nodeId`'s consensus key: the address whose signatures count as the node's votes on
+    /// every chain it serves. The operator key never leaves the node's agent; subnodes hold only this key, so a
+    /// compromised subnode can sign consensus messages but not exit, pause or report for the node, nor spend its
+    /// gas. Rotatable: a new key replaces the old one at once in every member set read after the call.
+    ///
+    /// `proof` is the key's signature (EIP-191 personal message) over {consensusKeyMessage}: only the holder of a
+    /// key can register it, so nobody can claim another node's key to disturb the chains they share.
+    ///
+    /// Emits a {ConsensusKeySet} event.
+    ///
+    /// Requirements:
+    /// - the caller is the node's address or its validator's owner;
+    /// - the node has not left;
+    /// - `consensusKey` is not zero, not the node's own address, and not the key of any node (this one included);
+    /// - `proof` is `consensusKey`'s signature of {consensusKeyMessage}(`nodeId`, `consensusKey`).
+    function setConsensusKey(uint256 nodeId, address consensusKey, bytes calldata proof) external {
+        NodeState storage s = _requireOperator(nodeId);
+        if (s.status == NodeStatus.Left) revert InvalidNodeStatus(nodeId, s.status);
+        if (consensusKey == address(0) || consensusKey == _records[nodeId].nodeAddress) revert InvalidConsensusKey(consensusKey);
+        uint256 holder = _nodeIdOfConsensusKey[consensusKey];
+        if (holder != 0) revert ConsensusKeyTaken(consensusKey, holder);
+        (address signer, ECDSA.RecoverError err, ) =
+            ECDSA.tryRecover(MessageHashUtils.toEthSignedMessageHash(consensusKeyMessage(nodeId, consensusKey)), proof);
+        if (err != ECDSA.RecoverError.NoError || signer != consensusKey) revert InvalidConsensusKeyProof(consensusKey, signer);
+        address previous = _consensusKey[nodeId];
+        if (previous != address(0)) delete _nodeIdOfConsensusKey[previous];
+        _consensusKey[nodeId] = consensusKey;
+        _nodeIdOfConsensusKey[consensusKey] = nodeId;
+        emit ConsensusKeySet(nodeId, consensusKey, previous);
+    }
+
+    /// @notice The 32 bytes a consensus key signs (as an EIP-191 personal message) to be registered for node
+    /// `nodeId`: bound to this registry, the Ethereum chain, the node and the key, so a proof is good for nothing else.
+    function consensusKeyMessage(uint256 nodeId, address consensusKey) public view returns (bytes32) {
+        return keccak256(abi.encode("flotilla.consensus-key", block.chainid, address(this), nodeId, consensusKey));
+    }
+
+    /// @notice Node `nodeId`'s consensus key; zero while none is set.
+    function consensusKeyOf(uint256 nodeId) external view returns (address) {
+        return _consensusKey[nodeId];
+    }
+
+    /// @notice The consensus keys of `nodeIds` (zero for a node without one): a chain's member set in one call.
+    function consensusKeysOf(uint256[] calldata nodeIds) external view returns (address[] memory keys) {
+        keys = new address[](nodeIds.length);
+        for (uint256 k = 0; k < nodeIds.length; ++k) keys[k] = _consensusKey[nodeIds[k]];
+    }
+
+    /// @notice The node whose consensus key is `consensusKey`; zero when none.
+    function nodeIdOfConsensusKey(address consensusKey) external view returns (uint256) {
+        return _nodeIdOfConsensusKey[consensusKey];
     }
 
     /// @notice Sets or clears the Incompliant flag of node `nodeId` (an incompliant node gets no new chains).
@@ -352,6 +415,7 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         delete _nodeIdOfAddress[r.nodeAddress];
         delete _nodeIdOfName[keccak256(bytes(r.name))];
         delete _nodeIdOfEndpoint[bytes6(abi.encodePacked(r.ip, r.basePort))];
+        delete _nodeIdOfConsensusKey[_consensusKey[nodeId]];
         validators.onNodeLeft(r.nodeAddress);
         emit NodeStatusChanged(nodeId, NodeStatus.Left);
     }

@@ -225,10 +225,14 @@ console.log(JSON.stringify({ deployed: { ...summary, gas: used.toString() } }));
 
 /** Writes the address book (to a temporary file first, so a reader never sees half of one). */
 async function writeBook(contracts, assigned, journal) {
+  // The block that ends the deployment: its hash goes into the network identity (docs/agent.md, "Network identity"),
+  // which tells apart two deployments with equal addresses (same deployer and nonces, e.g. two Hardhat devnets).
+  const deployedIn = await ethers.provider.getBlock("latest");
   const book = {
     chainId: Number(chainId),
     network: networkName,
     deployedAt: new Date().toISOString(),
+    deployment: { blockNumber: deployedIn.number, blockHash: deployedIn.hash },
     deployer: deployerAddress,
     admin: assigned.admin,
     roles: Object.fromEntries(ROLE_NAMES.map((r) => [r, assigned[r]])),

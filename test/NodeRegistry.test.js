@@ -124,6 +124,72 @@ describe("NodeRegistry", function () {
     });
   });
 
+  describe("consensus keys", function () {
+    async function proof(key, nodeId, address = key.address) {
+      return key.signMessage(ethers.getBytes(await ctx.nodes.consensusKeyMessage(nodeId, address)));
+    }
+
+    it("lets the node's operator set a consensus key it proves to hold, with an event", async function () {
+      const node = await addNode(ctx, ethers, networkHelpers, validator, 0);
+      const key = walletFor(ethers, "consensus", 0);
+      expect(await ctx.nodes.consensusKeyOf(node.id)).to.equal(ethers.ZeroAddress);
+      await expect(ctx.nodes.connect(node.wallet).setConsensusKey(node.id, key.address, await proof(key, node.id)))
+        .to.emit(ctx.nodes, "ConsensusKeySet").withArgs(node.id, key.address, ethers.ZeroAddress);
+      expect(await ctx.nodes.consensusKeyOf(node.id)).to.equal(key.address);
+      expect(await ctx.nodes.nodeIdOfConsensusKey(key.address)).to.equal(node.id);
+      expect(await ctx.nodes.consensusKeysOf([node.id, 99n])).to.deep.equal([key.address, ethers.ZeroAddress]);
+    });
+
+    it("rotates: the new key replaces the old one, which is free again", async function () {
+      const node = await addNode(ctx, ethers, networkHelpers, validator, 0);
+      const [first, second] = [walletFor(ethers, "consensus", 1), walletFor(ethers, "consensus", 2)];
+      await ctx.nodes.connect(node.wallet).setConsensusKey(node.id, first.address, await proof(first, node.id));
+      // The validator's owner may rotate too.
+      await expect(ctx.nodes.connect(validator.wallet).setConsensusKey(node.id, second.address, await proof(second, node.id)))
+        .to.emit(ctx.nodes, "ConsensusKeySet").withArgs(node.id, second.address, first.address);
+      expect(await ctx.nodes.consensusKeyOf(node.id)).to.equal(second.address);
+      expect(await ctx.nodes.nodeIdOfConsensusKey(first.address)).to.equal(0n);
+    });
+
+    it("refuses strangers, zero, the operator address, a taken key and a wrong proof, naming them", async function () {
+      const node = await addNode(ctx, ethers, networkHelpers, validator, 0);
+      const other = await addNode(ctx, ethers, networkHelpers, validator, 1);
+      const key = walletFor(ethers, "consensus", 3);
+      const good = await proof(key, node.id);
+      await expect(ctx.nodes.connect(ctx.other).setConsensusKey(node.id, key.address, good))
+        .to.be.revertedWithCustomError(ctx.nodes, "NotNodeOperator").withArgs(node.id, ctx.other.address);
+      await expect(ctx.nodes.connect(node.wallet).setConsensusKey(node.id, ethers.ZeroAddress, good))
+        .to.be.revertedWithCustomError(ctx.nodes, "InvalidConsensusKey").withArgs(ethers.ZeroAddress);
+      await expect(ctx.nodes.connect(node.wallet).setConsensusKey(node.id, node.wallet.address, await proof(node.wallet, node.id)))
+        .to.be.revertedWithCustomError(ctx.nodes, "InvalidConsensusKey").withArgs(node.wallet.address);
+      // A proof for another node, or signed by another key, proves nothing.
+      await expect(ctx.nodes.connect(other.wallet).setConsensusKey(other.id, key.address, good))
+        .to.be.revertedWithCustomError(ctx.nodes, "InvalidConsensusKeyProof");
+      const stranger = walletFor(ethers, "consensus", 4);
+      await expect(ctx.nodes.connect(node.wallet).setConsensusKey(node.id, key.address, await proof(stranger, node.id, key.address)))
+        .to.be.revertedWithCustomError(ctx.nodes, "InvalidConsensusKeyProof").withArgs(key.address, stranger.address);
+      await expect(ctx.nodes.connect(node.wallet).setConsensusKey(node.id, key.address, "0x1234"))
+        .to.be.revertedWithCustomError(ctx.nodes, "InvalidConsensusKeyProof").withArgs(key.address, ethers.ZeroAddress);
+      await ctx.nodes.connect(node.wallet).setConsensusKey(node.id, key.address, good);
+      await expect(ctx.nodes.connect(other.wallet).setConsensusKey(other.id, key.address, await proof(key, other.id)))
+        .to.be.revertedWithCustomError(ctx.nodes, "ConsensusKeyTaken").withArgs(key.address, node.id);
+      await expect(ctx.nodes.connect(node.wallet).setConsensusKey(node.id, key.address, good))
+        .to.be.revertedWithCustomError(ctx.nodes, "ConsensusKeyTaken").withArgs(key.address, node.id);
+    });
+
+    it("frees the key when the node has left, and a left node cannot set one", async function () {
+      const node = await addNode(ctx, ethers, networkHelpers, validator, 0);
+      const key = walletFor(ethers, "consensus", 5);
+      await ctx.nodes.connect(node.wallet).setConsensusKey(node.id, key.address, await proof(key, node.id));
+      await ctx.nodes.connect(node.wallet).initiateExit(node.id);
+      await ctx.manager.processExit(node.id, 5);
+      expect(await ctx.nodes.nodeIdOfConsensusKey(key.address)).to.equal(0n);
+      const other = walletFor(ethers, "consensus", 6);
+      await expect(ctx.nodes.connect(node.wallet).setConsensusKey(node.id, other.address, await proof(other, node.id)))
+        .to.be.revertedWithCustomError(ctx.nodes, "InvalidNodeStatus").withArgs(node.id, Status.Left);
+    });
+  });
+
   describe("compliance and placement access", function () {
     it("lets the compliance role clear the Incompliant flag", async function () {
       const node = await addNode(ctx, ethers, networkHelpers, validator, 0);

@@ -124,9 +124,9 @@ if (existsSync(keystore)) {
   console.log(`kept the node key ${address} (${keystore})`);
 } else {
   const password = existsSync(passwordFile) ? readFileSync(passwordFile, "utf8").trim() : ethers.hexlify(ethers.randomBytes(16)).slice(2);
-  // Light scrypt (N = 4096, as the agent's own keygen): the subnode decrypts the key in a container of a few hundred MiB.
+  // Standard V3 scrypt (N = 2^18, as the agent's own keygen): the operator key never leaves the agent (subnodes get a consensus key).
   const wallet = ethers.Wallet.createRandom();
-  const json = await ethers.encryptKeystoreJson(wallet, password, { scrypt: { N: 4096, r: 8, p: 6 } });
+  const json = await ethers.encryptKeystoreJson(wallet, password, { scrypt: { N: 262144, r: 8, p: 1 } });
   writeFileSync(passwordFile, password + "\n", { mode: 0o600 });
   writeFileSync(`${keystore}.tmp`, json, { mode: 0o600 });
   renameSync(`${keystore}.tmp`, keystore);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Stand-in subnode. Reads the config the agent mounts read-only and serves a status page on bindIp:rpcPort. It also
+# Stand-in subnode. Reads the config the agent mounts read-only and serves a status page on bindIp:ports.rpcHttp. It also
 # answers JSON-RPC eth_getBlockByNumber with a fresh head (an idle chain that is finalizing), so the agent's liveness
 # probes and restart checks can be exercised without the real subnode; any other method is "method not found".
 set -eu
@@ -62,13 +62,14 @@ html() {
   printf '%s' "$1" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'
 }
 
-PORT="$(field rpcPort)"
+# "ports" comes back whole (one object of numbers); its rpcHttp is the JSON-RPC port.
+PORT="$(field ports | tr -d ' \t\r\n' | sed -n 's/.*"rpcHttp":\([0-9]*\).*/\1/p')"
 IP="$(field bindIp)"
 CHAIN="$(field chainName)"
 NODE="$(field nodeId)"
 
 case "$PORT" in
-  '' | *[!0-9]*) fail "rpcPort missing or not a number in $CONFIG" ;;
+  '' | *[!0-9]*) fail "ports.rpcHttp missing or not a number in $CONFIG" ;;
 esac
 [ -n "$IP" ] || fail "bindIp missing in $CONFIG"
 

@@ -19,11 +19,13 @@ ROOTFS="$WORK/rootfs"
 mkdir -p "$ROOTFS/opt/flotilla/lib" "$ROOTFS/opt/flotilla/native" "$ROOTFS/etc" "$ROOTFS/tmp" "$ROOTFS/config" "$WORK/data"
 
 log "building the chain module"
-(cd "$ROOT" && JAVA_HOME="$JAVA_HOME" mvn -B -q -ntp -pl java/evm,java/chain -am -DskipTests package \
+(cd "$ROOT" && JAVA_HOME="$JAVA_HOME" mvn -B -q -ntp -pl java/evm,java/subnode-config,java/chain -am -DskipTests package \
   dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$ROOTFS/opt/flotilla/lib") >&2
 cp "$ROOT"/java/chain/target/flotilla-chain-*.jar "$ROOTFS/opt/flotilla/lib/"
-# flotilla-evm comes from the reactor; make sure the freshly built one is used.
+# flotilla-evm and flotilla-subnode-config (the config schema) come from the reactor; make sure the freshly built
+# ones are used.
 cp "$ROOT"/java/evm/target/flotilla-evm-*.jar "$ROOTFS/opt/flotilla/lib/"
+cp "$ROOT"/java/subnode-config/target/flotilla-subnode-config-*.jar "$ROOTFS/opt/flotilla/lib/"
 
 log "extracting the RocksDB native library"
 ROCKS_JAR=$(ls "$ROOTFS"/opt/flotilla/lib/rocksdbjni-*.jar | head -n 1)

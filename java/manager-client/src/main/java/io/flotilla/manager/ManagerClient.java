@@ -156,13 +156,20 @@ public final class ManagerClient {
 
     public List<Member> membersOf(long chainId) {
         List<?> raw = call(() -> manager.membersOf(BigInteger.valueOf(chainId)).send());
+        List<BigInteger> ids = raw.stream().map(o -> ((SidechainManager.MemberView) o).nodeId).toList();
+        List<?> keys = ids.isEmpty() ? List.of() : call(() -> nodes.consensusKeysOf(ids).send());
         List<Member> out = new ArrayList<>();
-        for (Object o : raw) {
-            SidechainManager.MemberView v = (SidechainManager.MemberView) o;
+        for (int i = 0; i < raw.size(); i++) {
+            SidechainManager.MemberView v = (SidechainManager.MemberView) raw.get(i);
             out.add(new Member(v.nodeId.longValueExact(), v.nodeAddress, ipv4(v.ip), v.basePort.intValueExact(),
-                    v.slot.intValueExact(), v.firstPort.intValueExact(), Numeric.toHexString(v.publicKey)));
+                    v.slot.intValueExact(), v.firstPort.intValueExact(), Numeric.toHexString(v.publicKey), String.valueOf(keys.get(i)).toLowerCase()));
         }
         return out;
+    }
+
+    /** Node {@code nodeId}'s consensus key ({@link Member#NO_KEY} while none is set). */
+    public String consensusKeyOf(long nodeId) {
+        return call(() -> nodes.consensusKeyOf(BigInteger.valueOf(nodeId)).send()).toLowerCase();
     }
 
     /** The draw pending on chain {@code chainId} (kind NONE when there is none). */
@@ -267,6 +274,21 @@ public final class ManagerClient {
     public TransactionReceipt setMaintenance(long nodeId, boolean on) {
         return transact(AddressBook.NODE_REGISTRY, new Function("setMaintenance",
                 List.of(new Uint256(nodeId), new Bool(on)), List.of()), BigInteger.ZERO);
+    }
+
+    /**
+     * Registers {@code consensusKey} as node {@code nodeId}'s consensus key, with the key's proof of possession (its
+     * signature of NodeRegistry.consensusKeyMessage). Sent by this client's account: the node's operator address.
+     */
+    public TransactionReceipt setConsensusKey(long nodeId, Credentials consensusKey) {
+        byte[] message = call(() -> nodes.consensusKeyMessage(BigInteger.valueOf(nodeId), consensusKey.getAddress()).send());
+        Sign.SignatureData sig = Sign.signPrefixedMessage(message, consensusKey.getEcKeyPair());
+        byte[] proof = new byte[65];
+        System.arraycopy(sig.getR(), 0, proof, 0, 32);
+        System.arraycopy(sig.getS(), 0, proof, 32, 32);
+        proof[64] = sig.getV()[0];
+        return transact(AddressBook.NODE_REGISTRY, new Function("setConsensusKey",
+                List.of(new Uint256(nodeId), new Address(consensusKey.getAddress()), new DynamicBytes(proof)), List.of()), BigInteger.ZERO);
     }
 
     public TransactionReceipt initiateExit(long nodeId) {

@@ -33,6 +33,7 @@ public final class ManagerEvents {
                 SidechainManager.SIDECHAINLIFETIMEEXTENDED_EVENT, SidechainManager.SIDECHAINIMAGECHANGED_EVENT,
                 SidechainManager.NODEROTATED_EVENT, SidechainManager.NODEREPORTEDDOWN_EVENT, SidechainManager.DRAWREQUESTED_EVENT,
                 NodeRegistry.NODECREATED_EVENT, NodeRegistry.NODESTATUSCHANGED_EVENT, NodeRegistry.NODECOMPLIANCECHANGED_EVENT,
+                NodeRegistry.CONSENSUSKEYSET_EVENT,
                 ImageRegistry.IMAGEVERSIONPUBLISHED_EVENT, ImageRegistry.IMAGEVERSIONREVOKED_EVENT)) {
             NAMES.put(EventEncoder.encode(e), e.getName());
         }

@@ -2,8 +2,7 @@ package io.flotilla.agent.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.flotilla.agent.reconcile.Ports;
-import io.flotilla.agent.reconcile.SubnodeConfig;
+import io.flotilla.agent.reconcile.SubnodeConfigRenderer;
 import io.flotilla.manager.ChainInfo;
 import io.flotilla.manager.ChainType;
 import io.flotilla.manager.ManagerClient;
@@ -44,7 +43,7 @@ class ChainCommands implements ApplicationRunner {
     static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft]"
             + " | chain list [--json] | chain info NAME [--json] | chain delete NAME";
     static final Duration DEFAULT_LIFETIME = Duration.ofDays(30);
-    /** What genesis gives the chain owner on the sidechain (see SubnodeConfig). */
+    /** What genesis gives the chain owner on the sidechain (see SubnodeConfigRenderer). */
     static final String GENESIS_OWNER_BALANCE = "1,000,000";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -225,11 +224,11 @@ class ChainCommands implements ApplicationRunner {
     }
 
     static long evmChainId(long chainId) {
-        return SubnodeConfig.EVM_CHAIN_ID_BASE + chainId;
+        return io.flotilla.subnode.config.SubnodeConfig.EVM_CHAIN_ID_BASE + chainId;
     }
 
     static String rpcUrl(Member m) {
-        return "http://" + m.ip() + ":" + (m.firstPort() + Ports.RPC_HTTP);
+        return "http://" + m.ip() + ":" + (m.firstPort() + io.flotilla.subnode.config.PortLayout.RPC_HTTP);
     }
 
     /** "30d", "12h", "90m", "3600s", "2w" or plain seconds. */

@@ -124,7 +124,8 @@ class DevnetCommands implements ApplicationRunner {
         String secret = HexFormat.of().formatHex(java.security.SecureRandom.getInstanceStrong().generateSeed(16));
         writeSecret(password, secret + "\n");
         ECKeyPair pair = Keys.createEcKeyPair();
-        WalletFile wallet = Wallet.createLight(secret, pair); // light scrypt: the subnode decrypts it in a small container
+        // Standard V3 scrypt (N = 2^18): the operator key stays in the agent; subnodes get the agent's consensus key.
+        WalletFile wallet = Wallet.createStandard(secret, pair);
         writeSecret(keystore, new ObjectMapper().writeValueAsString(wallet));
         Credentials nodeKey = Credentials.create(pair);
 
@@ -140,6 +141,8 @@ class DevnetCommands implements ApplicationRunner {
         ManagerClient node = new ManagerClient(c.web3j, nodeKey, c.book);
         long nodeId = node.createNode(name, ip, BASE_PORT, "", CPU_MILLICORES, MEMORY_MIB, DISK_GIB);
         Path dataDir = Files.createDirectories(nodeDir.resolve("data"));
+        // The node's consensus key, in the agent's data directory, registered before any chain is placed on the node.
+        node.setConsensusKey(nodeId, io.flotilla.agent.node.ConsensusKey.loadOrCreate(dataDir).credentials());
         String statusUrl = "http://" + ip + ":" + STATUS_PORT + "/api/v1/node";
         System.out.printf("  node %d %s on %s:%d (validator %d = account %d %s, node key %s)%n", nodeId, name, ip, BASE_PORT, validatorId, i,
                 validatorKey.getAddress(), nodeKey.getAddress());
@@ -400,7 +403,7 @@ class DevnetCommands implements ApplicationRunner {
                 }
                 if (Instant.now().isAfter(deadline)) {
                     throw new IllegalStateException("chain " + name + " has no common first block after " + timeout.toSeconds() + " s ("
-                            + progress.strip() + "); see ./flotilla devnet status and docker logs flotilla-" + name + "-<node id>");
+                            + progress.strip() + "); see ./flotilla devnet status and docker logs flotilla-<network>-" + name + "-<node id>");
                 }
                 Thread.sleep(1000);
             }

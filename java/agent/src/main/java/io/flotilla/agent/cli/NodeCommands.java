@@ -114,6 +114,11 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 capacity.cpuMillicores(), capacity.memoryMiB(), capacity.diskGiB());
         System.out.println("registered node " + nodeId + " (" + name + ", " + settings.ip() + ":" + settings.basePort() + ", "
                 + capacity.cpuMillicores() + " millicores, " + capacity.memoryMiB() + " MiB, " + capacity.diskGiB() + " GiB)");
+        // The key its subnodes sign with: created in the agent's data directory, registered now so that chains placed
+        // on the node name it from the start (the agent would register it on its first pass otherwise).
+        io.flotilla.agent.node.ConsensusKey consensus = io.flotilla.agent.node.ConsensusKey.loadOrCreate(settings.dataDir());
+        node.setConsensusKey(nodeId, consensus.credentials());
+        System.out.println("consensus key " + consensus.address() + " registered (kept in " + settings.dataDir().resolve("keys") + ")");
     }
 
     private void keygen(ApplicationArguments args) {
@@ -132,8 +137,9 @@ class NodeCommands implements ApplicationRunner, ExitCodeGenerator {
                 java.nio.file.Files.setPosixFilePermissions(passwordFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             }
             org.web3j.crypto.ECKeyPair pair = org.web3j.crypto.Keys.createEcKeyPair();
-            // Light scrypt (N=4096): the subnode decrypts it inside a container of a few hundred MiB.
-            org.web3j.crypto.WalletFile wallet = org.web3j.crypto.Wallet.createLight(password, pair);
+            // The operator key never leaves the agent (subnodes get a consensus key of their own), so its keystore uses
+            // the standard V3 scrypt strength (N = 2^18, 256 MiB to decrypt).
+            org.web3j.crypto.WalletFile wallet = org.web3j.crypto.Wallet.createStandard(password, pair);
             java.nio.file.Files.writeString(keystore, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(wallet));
             java.nio.file.Files.setPosixFilePermissions(keystore, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
             System.out.println("node key 0x" + wallet.getAddress() + " written to " + keystore);

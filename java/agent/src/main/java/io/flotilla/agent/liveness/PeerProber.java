@@ -2,7 +2,6 @@ package io.flotilla.agent.liveness;
 
 import io.flotilla.agent.plan.DesiredState;
 import io.flotilla.agent.plan.DesiredSubnode;
-import io.flotilla.agent.reconcile.Ports;
 import io.flotilla.manager.ManagerClient;
 import io.flotilla.manager.ManagerException;
 import io.flotilla.manager.Member;
@@ -125,7 +124,7 @@ public final class PeerProber {
                 return new Round(probed, unreachable, judged, List.of(), "manager RPC: " + e.getMessage()); // judge nobody
             }
             Optional<Member> self = members.stream().filter(m -> m.nodeId() == desired.nodeId()).findFirst();
-            Optional<SubnodeRpc.Health> own = self.flatMap(m -> rpc.health(m.ip(), m.firstPort() + Ports.RPC_HTTP, now));
+            Optional<SubnodeRpc.Health> own = self.flatMap(m -> rpc.health(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.RPC_HTTP, now));
             boolean ownFinalizing = own.isPresent() && own.get().finalizing();
             metrics.counter("flotilla.probes", "target", "self", "result", ownFinalizing ? "finalizing" : "not-finalizing").increment();
             for (Member m : members) {
@@ -136,7 +135,7 @@ public final class PeerProber {
                 seen.add(peer);
                 PeerState state = peers.computeIfAbsent(peer, p -> new PeerState(now));
                 boolean settled = !now.isBefore(state.firstSeen.plus(policy.joinGrace()));
-                Optional<SubnodeRpc.Health> health = rpc.health(m.ip(), m.firstPort() + Ports.RPC_HTTP, now);
+                Optional<SubnodeRpc.Health> health = rpc.health(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.RPC_HTTP, now);
                 probed++;
                 boolean healthy;
                 String result;

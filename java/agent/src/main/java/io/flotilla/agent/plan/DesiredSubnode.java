@@ -5,6 +5,7 @@ import io.flotilla.agent.runtime.ResourceLimits;
 /**
  * One subnode this node should run, as the manager contracts say.
  *
+ * @param network the network identity (names and labels carry it, see {@link Names})
  * @param slot this node's port slot for the chain (ports basePort + slot x 16 + offset)
  * @param imageId the pinned image, "sha256:..." from the image registry
  * @param configJson the subnode's config file, rendered
@@ -14,6 +15,7 @@ import io.flotilla.agent.runtime.ResourceLimits;
  * @param isolation its uid, the endpoints it may reach and its disk quota (null only in tests of unrelated logic)
  */
 public record DesiredSubnode(
+        String network,
         long chainId,
         String chainName,
         long nodeId,
@@ -27,16 +29,16 @@ public record DesiredSubnode(
         SubnodeIsolation isolation) {
 
     /** A subnode without isolation data, for tests of logic that does not look at it. */
-    public DesiredSubnode(long chainId, String chainName, long nodeId, int slot, String imageVersion, String imageId,
+    public DesiredSubnode(String network, long chainId, String chainName, long nodeId, int slot, String imageVersion, String imageId,
             ResourceLimits limits, String configJson, String configHash, String processHash) {
-        this(chainId, chainName, nodeId, slot, imageVersion, imageId, limits, configJson, configHash, processHash, null);
+        this(network, chainId, chainName, nodeId, slot, imageVersion, imageId, limits, configJson, configHash, processHash, null);
     }
 
     public String containerName() {
-        return Names.container(chainName, nodeId);
+        return Names.container(network, chainName, nodeId);
     }
 
     public String volumeName() {
-        return Names.volume(chainName, nodeId);
+        return Names.volume(network, chainName, nodeId);
     }
 }

@@ -26,15 +26,42 @@ public final class ChainDuties {
     private static final int EXIT_BATCH = 16;
 
     private final ManagerClient client;
+    private final String consensusKey;
+    private final java.util.function.Supplier<org.web3j.crypto.Credentials> consensusCredentials;
+    private volatile boolean keyRegistered;
 
+    /** Duties without the consensus key's registration (an operator command acting for the node once). */
     public ChainDuties(ManagerClient client) {
         this.client = client;
+        this.consensusKey = null;
+        this.consensusCredentials = null;
+        this.keyRegistered = true;
+    }
+
+    /**
+     * @param consensusKey the address of the node's consensus key (docs/agent.md, "Keys")
+     * @param consensusCredentials the key itself, to prove its possession when registering it
+     */
+    public ChainDuties(ManagerClient client, String consensusKey, java.util.function.Supplier<org.web3j.crypto.Credentials> consensusCredentials) {
+        this.client = client;
+        this.consensusKey = consensusKey.toLowerCase();
+        this.consensusCredentials = consensusCredentials;
     }
 
     /** Performs the duties of {@code node}; returns one line per transaction sent. Never throws. */
     public List<String> perform(NodeInfo node) {
         List<String> done = new ArrayList<>();
         try {
+            // The node's consensus key is registered before anything else: its subnodes sign with nothing else.
+            if (!keyRegistered && node.status() != NodeStatus.LEFT) {
+                if (client.consensusKeyOf(node.id()).equals(consensusKey)) {
+                    keyRegistered = true;
+                } else {
+                    attempt(done, "setConsensusKey(" + node.id() + ", " + consensusKey + ")",
+                            () -> client.setConsensusKey(node.id(), consensusCredentials.get()));
+                    keyRegistered = client.consensusKeyOf(node.id()).equals(consensusKey);
+                }
+            }
             List<NodeChain> chains = client.chainsOfNode(node.id());
             List<PendingDraw> draws = new ArrayList<>();
             for (NodeChain chain : chains) {

@@ -14,7 +14,8 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * Writes a subnode's config directory: config.json, the node keystore and its password. Files are written to a
+ * Writes a subnode's config directory: config.json, the node's consensus keystore and its password (never the
+ * operator key: docs/agent.md, "Keys"). Files are written to a
  * temporary name and moved into place, so a crash never leaves a half-written config. The directory is mounted
  * read-only into the container. The directory (0700) and its files (0600) are owned by the subnode's own uid and
  * gid, so no other subnode and no other host user but root can read them.
@@ -32,6 +33,9 @@ public final class ConfigWriter {
      * @param subnodeGid the group of the files of a subnode without isolation data (root-owned, 0640); a subnode with
      *     it gets files owned by its own uid
      */
+    /** Key files of earlier versions, which held the operator key: removed wherever they are found. */
+    static final java.util.List<String> RETIRED_FILES = java.util.List.of("node-key.json", "node-key.password");
+
     public ConfigWriter(Path dataDir, byte[] keystore, byte[] password, int subnodeGid) {
         this.root = dataDir.resolve("subnodes");
         this.keystore = keystore.clone();
@@ -43,11 +47,11 @@ public final class ConfigWriter {
         return root.resolve(subnode.containerName());
     }
 
-    /** Hash ({@link SubnodeConfig#hash}) of the config file on disk, empty when there is none or it cannot be read. */
+    /** Hash ({@link SubnodeConfigRenderer#hash}) of the config file on disk, empty when there is none or it cannot be read. */
     public java.util.Optional<String> currentHash(DesiredSubnode subnode) {
         Path file = directoryOf(subnode).resolve(CONFIG_FILE);
         try {
-            return java.util.Optional.of(SubnodeConfig.hash(Files.readString(file, StandardCharsets.UTF_8)));
+            return java.util.Optional.of(SubnodeConfigRenderer.hash(Files.readString(file, StandardCharsets.UTF_8)));
         } catch (IOException | UncheckedIOException e) {
             return java.util.Optional.empty();
         }
@@ -60,8 +64,11 @@ public final class ConfigWriter {
             Files.createDirectories(dir);
             Integer uid = subnode.isolation() == null ? null : subnode.isolation().uid();
             restrict(dir, uid == null ? "rwxr-x---" : "rwx------", uid);
-            writeIfChanged(dir.resolve(SubnodeConfig.KEY_FILE), keystore, uid);
-            writeIfChanged(dir.resolve(SubnodeConfig.PASSWORD_FILE), password, uid);
+            for (String retired : RETIRED_FILES) {
+                Files.deleteIfExists(dir.resolve(retired));
+            }
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.KEY_FILE), keystore, uid);
+            writeIfChanged(dir.resolve(SubnodeConfigRenderer.PASSWORD_FILE), password, uid);
             // Last: a subnode watching the directory sees the new config only once everything it names is in place.
             writeIfChanged(dir.resolve(CONFIG_FILE), subnode.configJson().getBytes(StandardCharsets.UTF_8), uid);
             return dir;

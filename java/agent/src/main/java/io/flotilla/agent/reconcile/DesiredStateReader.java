@@ -42,15 +42,17 @@ public final class DesiredStateReader {
         List<NodeChain> placements = client.chainsOfNode(node.id());
         for (NodeChain placement : placements) {
             ChainInfo chain = client.chain(placement.chainId());
-            boolean joinedByRotation = client.rotationsOf(chain.id()).stream().anyMatch(r -> r.joiningNode() == node.id());
             List<Member> members = client.membersOf(chain.id());
-            SubnodeConfig.Rendered config = SubnodeConfig.render(chain, node.id(), node.ip(), placement.slot(), node.basePort(),
-                    members, joinedByRotation);
+            SubnodeConfigRenderer.Rendered config = SubnodeConfigRenderer.render(chain, node.id(), node.ip(), placement.slot(),
+                    node.basePort(), members);
+            // The member set is applied live, except this node's own signing key: a new one needs a new process.
+            String self = members.stream().filter(m -> m.nodeId() == node.id()).map(SubnodeConfigRenderer::signer).findFirst().orElse("");
             var subnodeLimits = limits.forUnits(placement.unitsPerNode());
             SubnodeIsolation isolation = isolation(node, placement, members);
-            subnodes.add(new DesiredSubnode(chain.id(), chain.name(), node.id(), placement.slot(), chain.imageVersion(),
-                    chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
-                    SubnodeConfig.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits + " uid=" + isolation.uid()),
+            subnodes.add(new DesiredSubnode(client.addressBook().networkId(), chain.id(), chain.name(), node.id(), placement.slot(),
+                    chain.imageVersion(), chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
+                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits + " uid=" + isolation.uid()
+                            + " " + self),
                     isolation));
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
@@ -89,12 +91,12 @@ public final class DesiredStateReader {
     private SubnodeIsolation isolation(NodeInfo node, NodeChain placement, List<Member> members) {
         List<SubnodeIsolation.Endpoint> peers = new ArrayList<>();
         for (Member m : members) {
-            if (m.ip() != null && m.ip().matches(IPV4) && m.firstPort() > 0 && m.firstPort() + Ports.CATCH_UP <= 65535) {
-                peers.add(new SubnodeIsolation.Endpoint(m.ip(), m.firstPort() + Ports.CONSENSUS));
-                peers.add(new SubnodeIsolation.Endpoint(m.ip(), m.firstPort() + Ports.CATCH_UP));
+            if (m.ip() != null && m.ip().matches(IPV4) && m.firstPort() > 0 && m.firstPort() + io.flotilla.subnode.config.PortLayout.CATCH_UP <= 65535) {
+                peers.add(new SubnodeIsolation.Endpoint(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.CONSENSUS));
+                peers.add(new SubnodeIsolation.Endpoint(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.CATCH_UP));
             }
         }
-        return new SubnodeIsolation(SubnodeUids.of(uidBase, placement.slot()), node.ip(), Ports.first(node.basePort(), placement.slot()),
+        return new SubnodeIsolation(SubnodeUids.of(uidBase, placement.slot()), node.ip(), io.flotilla.subnode.config.PortLayout.first(node.basePort(), placement.slot()),
                 peers, limits.diskBytesForUnits(placement.unitsPerNode()));
     }
 

@@ -110,7 +110,7 @@ public final class ReconcileLoop implements AutoCloseable {
         subscribed = true; // before the call: the stream may end (and say so) before watch returns
         AutoCloseable handle;
         try {
-            handle = runtime.watch(Map.of(Names.LABEL_MANAGED, "true"), event -> {
+            handle = runtime.watch(Names.networkSelector(reconciler.network()), event -> {
             if (Set.of("die", "oom", "stop", "kill").contains(event.action())) {
                 restarts.wake();
             }

@@ -61,6 +61,7 @@ public final class Reconciler {
     private final ConfigWriter configWriter;
     private final AgentStateStore store;
     private final RestartGate gate;
+    private final String network;
     private final Isolation isolation;
     private final AgentStatus status;
     private final MeterRegistry metrics;
@@ -90,6 +91,7 @@ public final class Reconciler {
         this.configWriter = configWriter;
         this.store = store;
         this.gate = gate;
+        this.network = client.addressBook().networkId();
         this.isolation = isolation;
         this.status = status;
         this.metrics = metrics;
@@ -112,7 +114,7 @@ public final class Reconciler {
             return;
         }
         Set<String> seen = new HashSet<>();
-        for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(desired.nodeId()))) {
+        for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(network, desired.nodeId()))) {
             if (c.state() == ContainerState.RUNNING) {
                 runtime.stats(c.id()).ifPresent(sample -> statsCache.put(c.id(), sample));
                 seen.add(c.id());
@@ -132,8 +134,8 @@ public final class Reconciler {
         Optional<NodeInfo> me = client.nodeByAddress(client.account());
         if (me.isEmpty()) {
             Set<Long> candidates = new HashSet<>();
-            runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true")).forEach(c -> candidates.add(nodeOf(c.labels())));
-            runtime.listVolumes(Map.of(Names.LABEL_MANAGED, "true")).forEach(v -> candidates.add(nodeOf(v.labels())));
+            runtime.listContainers(Names.networkSelector(network)).forEach(c -> candidates.add(nodeOf(c.labels())));
+            runtime.listVolumes(Names.networkSelector(network)).forEach(v -> candidates.add(nodeOf(v.labels())));
             candidates.remove(0L);
             me = candidates.stream().map(client::node).filter(n -> n.address().equalsIgnoreCase(client.account())).findFirst();
         }
@@ -147,6 +149,11 @@ public final class Reconciler {
         } catch (NumberFormatException e) {
             return 0; // a malformed label names no node
         }
+    }
+
+    /** The network identity this agent's names, labels and selectors carry. */
+    public String network() {
+        return network;
     }
 
     /** Chains whose subnode on this node was running at the end of the last pass. */
@@ -187,8 +194,8 @@ public final class Reconciler {
             return keepRunning("manager RPC: " + e.getMessage());
         }
         try {
-            containers = runtime.listContainers(Names.nodeSelector(node.id()));
-            volumes = runtime.listVolumes(Names.nodeSelector(node.id()));
+            containers = runtime.listContainers(Names.nodeSelector(network, node.id()));
+            volumes = runtime.listVolumes(Names.nodeSelector(network, node.id()));
         } catch (RuntimeException e) {
             status.degraded("docker: " + e.getMessage());
             return List.of();
@@ -219,8 +226,8 @@ public final class Reconciler {
         List<ObservedContainer> containers;
         List<ObservedVolume> volumes;
         try {
-            containers = runtime.listContainers(Names.nodeSelector(node.id()));
-            volumes = runtime.listVolumes(Names.nodeSelector(node.id()));
+            containers = runtime.listContainers(Names.nodeSelector(network, node.id()));
+            volumes = runtime.listVolumes(Names.nodeSelector(network, node.id()));
         } catch (RuntimeException e) {
             status.degraded("docker: " + e.getMessage());
             return List.of();
@@ -244,7 +251,7 @@ public final class Reconciler {
         List<Action> plan = isolation.plan(desired, withContainers, planner.plan(desired, actual, now));
         List<String> problems = new ArrayList<>();
         List<Action> applied = applyAll(plan, now, problems);
-        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(node.id()));
+        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(network, node.id()));
         long millis = (System.nanoTime() - started) / 1_000_000;
         latency.record(Duration.ofMillis(millis));
         passes++;
@@ -286,7 +293,7 @@ public final class Reconciler {
         }
         List<ObservedContainer> containers;
         try {
-            containers = runtime.listContainers(Names.nodeSelector(desired.nodeId()));
+            containers = runtime.listContainers(Names.nodeSelector(network, desired.nodeId()));
         } catch (RuntimeException e) {
             status.degraded("docker: " + e.getMessage());
             return List.of();
@@ -306,7 +313,7 @@ public final class Reconciler {
             problems.add(outage + "; keeping the existing subnodes running from " + from);
         }
         List<Action> applied = applyAll(plan, now, problems);
-        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(desired.nodeId()));
+        List<ObservedContainer> after = plan.isEmpty() ? containers : runtime.listContainers(Names.nodeSelector(network, desired.nodeId()));
         long millis = (System.nanoTime() - started) / 1_000_000;
         if (outage != null || !applied.isEmpty()) {
             publish(desired.nodeId(), nodeAddress, desired, after, problems, now, millis);
@@ -468,7 +475,7 @@ public final class Reconciler {
         // Its own uid and gid (base + slot): no other subnode and no host user shares them.
         String user = s.isolation().uid() + ":" + s.isolation().uid();
         return new ContainerSpec(s.containerName(), s.imageId(), Names.containerLabels(s), List.of(), Map.of(), user, s.limits(),
-                s.volumeName(), SubnodeConfig.DATA_MOUNT, configWriter.directoryOf(s).toString(), SubnodeConfig.CONFIG_MOUNT,
+                s.volumeName(), SubnodeConfigRenderer.DATA_MOUNT, configWriter.directoryOf(s).toString(), SubnodeConfigRenderer.CONFIG_MOUNT,
                 Map.of("/tmp", "rw,noexec,nosuid,size=64m"));
     }
 

@@ -31,15 +31,12 @@ public final class ReconcilerFactory {
         AgentSettings.Capacity capacity = HostCapacity.resolve(settings.capacity(), settings.dataDir());
         LimitsCalculator limits = new LimitsCalculator(capacity, settings.reserve());
         Planner planner = new Planner(new Planner.Policy(Duration.ofSeconds(1), settings.restartMaxDelay(), settings.volumeGracePeriod()));
-        ConfigWriter writer;
-        try {
-            writer = new ConfigWriter(settings.dataDir(), Files.readAllBytes(settings.keystore()),
-                    Files.readString(settings.passwordFile()).strip().getBytes(), settings.subnodeUidBase());
-        } catch (IOException e) {
-            throw new SettingsException("setting flotilla.agent.keystore: " + e.getMessage());
-        }
+        // Subnodes get the node's consensus key only; the operator key (settings.keystore()) stays in the agent.
+        io.flotilla.agent.node.ConsensusKey key = io.flotilla.agent.node.ConsensusKey.loadOrCreate(settings.dataDir());
+        ConfigWriter writer = new ConfigWriter(settings.dataDir(), key.keystore(), key.password(), settings.subnodeUidBase());
         RestartGate gate = new RestartGate(client, new io.flotilla.agent.liveness.SubnodeRpc(), clock, RESTART_STAGGER);
-        return new Reconciler(client, runtime, new DesiredStateReader(client, limits, settings.subnodeUidBase()), new ChainDuties(client),
+        return new Reconciler(client, runtime, new DesiredStateReader(client, limits, settings.subnodeUidBase()),
+                new ChainDuties(client, key.address(), key::credentials),
                 planner, writer, new io.flotilla.agent.state.AgentStateStore(settings.dataDir()), gate, isolation(settings), status, metrics,
                 clock);
     }

@@ -57,7 +57,7 @@ public final class RestartGate {
             if (m.nodeId() == subnode.nodeId()) {
                 continue;
             }
-            Optional<SubnodeRpc.Health> health = rpc.health(m.ip(), m.firstPort() + Ports.RPC_HTTP, now);
+            Optional<SubnodeRpc.Health> health = rpc.health(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.RPC_HTTP, now);
             if (health.isEmpty() || !health.get().finalizing()) {
                 return Optional.of("member " + m.nodeId() + " is not finalizing" + (health.isEmpty() ? " (no answer)" : ""));
             }

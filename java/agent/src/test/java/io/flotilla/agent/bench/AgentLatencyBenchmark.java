@@ -73,8 +73,8 @@ class AgentLatencyBenchmark {
         } finally {
             loops.forEach(ReconcileLoop::close);
             for (SimulatedNode node : nodes) {
-                runtime.listContainers(Names.nodeSelector(node.id)).forEach(c -> runtime.removeContainer(c.id()));
-                runtime.listVolumes(Names.nodeSelector(node.id)).forEach(v -> runtime.removeVolume(v.name()));
+                runtime.listContainers(Names.nodeSelector(node.network().book.networkId(), node.id)).forEach(c -> runtime.removeContainer(c.id()));
+                runtime.listVolumes(Names.nodeSelector(node.network().book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
                 node.removeIsolation();
             }
             runtime.close();

@@ -82,7 +82,7 @@ class FirewallRulesTest {
     void withoutNftTheContainerPlanGoesOnAndHealthSaysTheSubnodesAreNotIsolated() {
         Isolation isolation = new Isolation(new Nftables(Path.of("/nonexistent/nft"), rules), null, null);
         SubnodeIsolation si = new SubnodeIsolation(BASE, "127.0.0.71", 23_000, List.of(), 1);
-        DesiredSubnode s = new DesiredSubnode(1, "c", 1, 0, "1", "sha256:aa", new ResourceLimits(1, 1, 1, 1, 1), "{}", "c", "p", si);
+        DesiredSubnode s = new DesiredSubnode("0a0b0c0d", 1, "c", 1, 0, "1", "sha256:aa", new ResourceLimits(1, 1, 1, 1, 1), "{}", "c", "p", si);
         List<Action> containers = List.of(new Action.CreateContainer(1, s));
         assertThat(isolation.plan(new DesiredState(1, List.of(s), Map.of()), Set.of(), containers)).isEqualTo(containers);
         assertThat(isolation.problems()).singleElement().satisfies(p -> assertThat(p).startsWith("firewall: cannot run /nonexistent/nft")

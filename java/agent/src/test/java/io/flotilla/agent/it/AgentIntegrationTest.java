@@ -75,10 +75,10 @@ class AgentIntegrationTest {
     @AfterAll
     void stopNetwork() throws Exception {
         for (SimulatedNode node : nodes) {
-            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(node.id))) {
+            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))) {
                 runtime.removeContainer(c.id());
             }
-            runtime.listVolumes(Names.nodeSelector(node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
             node.removeIsolation();
         }
         if (network != null) {
@@ -102,7 +102,7 @@ class AgentIntegrationTest {
 
         for (long member : chain.members()) {
             SimulatedNode node = node(member);
-            String name = "flotilla-alpha-" + member;
+            String name = Names.container(network.book.networkId(), "alpha", member);
             JsonNode inspect = JSON.readTree(TestNetwork.run(network.root, Map.of(), "docker", "inspect", name)).get(0);
             JsonNode host = inspect.get("HostConfig");
             // dev4 = 8 of 128 units of (4000 - 500) millicores and (4096 - 512) MiB.
@@ -124,11 +124,12 @@ class AgentIntegrationTest {
             int slot = config.get("slot").asInt();
             // Its own uid and gid: the node's base plus its slot.
             assertThat(inspect.get("Config").get("User").asText()).isEqualTo(node.uidOf(slot) + ":" + node.uidOf(slot));
-            assertThat(config.get("rpcPort").asInt()).isEqualTo(21000 + slot * 16 + 2);
+            assertThat(config.get("ports").get("rpcHttp").asInt()).isEqualTo(21000 + slot * 16 + 2);
             assertThat(config.get("bindIp").asText()).isEqualTo(node.ip);
             assertThat(config.get("members")).hasSize(4);
-            assertThat(config.get("catchUp").asBoolean()).isFalse();
-            assertThat(httpGet(node.ip, config.get("rpcPort").asInt())).contains("alpha");
+            assertThat(config.has("catchUp") || config.has("syncPeers")).as("fields nobody reads are not written").isFalse();
+            assertThat(io.flotilla.subnode.config.SubnodeConfigJson.read(Files.readString(node.configOf("alpha"))).slot()).isEqualTo(slot);
+            assertThat(httpGet(node.ip, config.get("ports").get("rpcHttp").asInt())).contains("alpha");
             assertThat(node.status.snapshot().subnodes()).anyMatch(s -> s.chainId() == alpha && s.state().equals("RUNNING"));
         }
     }
@@ -183,8 +184,7 @@ class AgentIntegrationTest {
                 .collect(Collectors.toMap(c -> c.labels().get(Names.LABEL_NODE), c -> c.id() + "@" + c.startedAt()));
         assertThat(stayingAfter).as("same containers, not restarted").isEqualTo(stayingBefore);
         JsonNode joinedConfig = JSON.readTree(Files.readString(joining.configOf("alpha")));
-        assertThat(joinedConfig.get("catchUp").asBoolean()).isTrue();
-        assertThat(joinedConfig.get("syncPeers")).hasSize(3);
+        assertThat(joinedConfig.get("members").findValuesAsText("nodeId")).contains(Long.toString(joining.id)).hasSize(4);
         for (long member : developer.chain(alpha).members()) {
             JsonNode config = JSON.readTree(Files.readString(node(member).configOf("alpha")));
             assertThat(config.get("members").findValuesAsText("nodeId")).doesNotContain(Long.toString(leaving.id)).hasSize(4);
@@ -198,10 +198,10 @@ class AgentIntegrationTest {
         assertThat(containersOf(alpha)).hasSize(4).noneMatch(c -> c.labels().get(Names.LABEL_NODE).equals(Long.toString(leaving.id)));
         // The grace period starts when the agent first sees the volume without a chain.
         leaving.agent.reconcile();
-        assertThat(runtime.listVolumes(Names.nodeSelector(leaving.id))).as("volume kept during the grace period").hasSize(1);
+        assertThat(runtime.listVolumes(Names.nodeSelector(network.book.networkId(), leaving.id))).as("volume kept during the grace period").hasSize(1);
         TestNetwork.pause(VOLUME_GRACE.plusMillis(200));
         leaving.agent.reconcile();
-        assertThat(runtime.listVolumes(Names.nodeSelector(leaving.id))).isEmpty();
+        assertThat(runtime.listVolumes(Names.nodeSelector(network.book.networkId(), leaving.id))).isEmpty();
     }
 
     @Test
@@ -271,7 +271,7 @@ class AgentIntegrationTest {
     @Order(8)
     void anUnreachableDockerEngineMakesTheAgentDegradedAndTouchesNothing() throws Exception {
         SimulatedNode node = node(developer.chain(alpha).members().getFirst());
-        List<ObservedContainer> before = runtime.listContainers(Names.nodeSelector(node.id));
+        List<ObservedContainer> before = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id));
         io.flotilla.agent.status.AgentStatus status = new io.flotilla.agent.status.AgentStatus();
         try (DockerContainerRuntime dead = new DockerContainerRuntime("unix://" + network.work.resolve("no-docker.sock"), Duration.ofSeconds(2))) {
             io.flotilla.agent.reconcile.Reconciler blind = io.flotilla.agent.reconcile.ReconcilerFactory.create(node.settings, node.client, dead,
@@ -280,7 +280,7 @@ class AgentIntegrationTest {
         }
         assertThat(status.snapshot().health()).isEqualTo(io.flotilla.agent.status.AgentStatus.Health.DEGRADED);
         assertThat(status.snapshot().problems()).singleElement().asString().startsWith("docker: ");
-        assertThat(runtime.listContainers(Names.nodeSelector(node.id))).isEqualTo(before);
+        assertThat(runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))).isEqualTo(before);
     }
 
     @Test
@@ -295,7 +295,7 @@ class AgentIntegrationTest {
         reconcileAll();
         SimulatedNode host = node(developer.chain(solo).members().getFirst());
         assertThat(containersOf(solo)).singleElement().matches(c -> c.imageId().equals(image));
-        int rpcPort = JSON.readTree(Files.readString(host.configOf("solo"))).get("rpcPort").asInt();
+        int rpcPort = JSON.readTree(Files.readString(host.configOf("solo"))).get("ports").get("rpcHttp").asInt();
         org.web3j.protocol.Web3j rpc = org.web3j.protocol.Web3j.build(new org.web3j.protocol.http.HttpService("http://" + host.ip + ":" + rpcPort));
         try {
             long evmChainId = 0x464C0000L + solo;
@@ -307,7 +307,7 @@ class AgentIntegrationTest {
                 } catch (java.io.IOException e) {
                     if (Instant.now().isAfter(deadline)) {
                         throw new AssertionError("subnode JSON-RPC did not answer: "
-                                + TestNetwork.run(network.root, Map.of(), "docker", "logs", "flotilla-solo-" + host.id), e);
+                                + TestNetwork.run(network.root, Map.of(), "docker", "logs", Names.container(network.book.networkId(), "solo", host.id)), e);
                     }
                     Thread.sleep(500);
                 }
@@ -328,16 +328,88 @@ class AgentIntegrationTest {
         }
     }
 
+    /**
+     * The operator key (registration, maintenance, exit, reports, gas) never reaches a subnode: not in its mounts,
+     * its environment or any file it can read; it holds its node's consensus key only, which is what the chain's
+     * member set names and what the NodeRegistry records for the node.
+     */
+    @Test
+    @Order(10)
+    void noSubnodeCanReadTheOperatorKeyOrItsPasswordOnlyItsConsensusKey() throws Exception {
+        List<ObservedContainer> running = runtime.listContainers(Names.networkSelector(network.book.networkId())).stream()
+                .filter(c -> c.state() == ContainerState.RUNNING).toList();
+        assertThat(running).isNotEmpty().anyMatch(c -> c.imageId().equals(network.standinImageId));
+        for (ObservedContainer c : running) {
+            SimulatedNode node = node(Long.parseLong(c.labels().get(Names.LABEL_NODE)));
+            String password = Files.readString(node.settings.passwordFile()).strip();
+            JsonNode operatorKeystore = JSON.readTree(Files.readString(node.settings.keystore()));
+            String ciphertext = operatorKeystore.at("/crypto/ciphertext").asText();
+            String privateKey = node.key.getEcKeyPair().getPrivateKey().toString(16);
+            assertThat(ciphertext).isNotEmpty();
+
+            JsonNode inspect = JSON.readTree(TestNetwork.run(network.root, Map.of(), "docker", "inspect", c.id())).get(0);
+            String env = inspect.at("/Config/Env").toString();
+            assertThat(env).doesNotContain(password).doesNotContain(ciphertext).doesNotContain(privateKey);
+            java.nio.file.Path configDir = node.settings.dataDir().resolve("subnodes").resolve(c.name());
+            for (JsonNode mount : inspect.get("Mounts")) {
+                String destination = mount.get("Destination").asText();
+                if (mount.get("Type").asText().equals("bind")) {
+                    assertThat(destination).isEqualTo("/config");
+                    assertThat(mount.get("Source").asText()).isEqualTo(configDir.toString());
+                } else {
+                    assertThat(destination).as("mount %s of %s", mount, c.name()).isIn("/data", "/tmp");
+                }
+            }
+            // /config holds the config and the consensus key, nothing of the operator's.
+            try (var files = Files.list(configDir)) {
+                assertThat(files.map(f -> f.getFileName().toString()).filter(f -> !f.startsWith(".")).collect(Collectors.toSet()))
+                        .isEqualTo(Set.of("config.json", "consensus-key.json", "consensus-key.password"));
+            }
+            for (java.nio.file.Path f : List.of(configDir.resolve("config.json"), configDir.resolve("consensus-key.json"),
+                    configDir.resolve("consensus-key.password"))) {
+                assertThat(Files.readString(f)).doesNotContain(password).doesNotContain(ciphertext).doesNotContain(privateKey);
+            }
+            String consensusKey = "0x" + JSON.readTree(Files.readString(configDir.resolve("consensus-key.json"))).get("address").asText();
+            assertThat(consensusKey).isNotEqualToIgnoringCase(node.key.getAddress());
+            assertThat(node.client.consensusKeyOf(node.id)).isEqualToIgnoringCase(consensusKey);
+            JsonNode config = JSON.readTree(Files.readString(configDir.resolve("config.json")));
+            for (JsonNode m : config.get("members")) {
+                if (m.get("nodeId").asLong() == node.id) assertThat(m.get("address").asText()).isEqualToIgnoringCase(consensusKey);
+            }
+            // Secrets: 0600 and the subnode's own uid's (an agent that is not root cannot give files away: "other" reads).
+            boolean root = "root".equals(System.getProperty("user.name"));
+            for (String secret : List.of("consensus-key.json", "consensus-key.password")) {
+                java.nio.file.Path f = configDir.resolve(secret);
+                int mode = (Integer) Files.getAttribute(f, "unix:mode") & 0777;
+                if (root) {
+                    assertThat(mode).as("mode of %s", f).isEqualTo(0600);
+                    // The subnode's own uid, the one its container runs as.
+                    int uid = Integer.parseInt(inspect.at("/Config/User").asText().split(":")[0]);
+                    assertThat(Files.getAttribute(f, "unix:uid")).isEqualTo(uid);
+                } else {
+                    assertThat(mode).as("mode of %s", f).isEqualTo(0644);
+                }
+            }
+            if (c.imageId().equals(network.standinImageId)) {
+                // From inside: every file the subnode can read, and its processes' environments.
+                String inside = TestNetwork.run(network.root, Map.of(), "docker", "exec", c.id(), "sh", "-c",
+                        "for f in $(find / -xdev -type f 2>/dev/null) /config/* /data/* /tmp/* /proc/1/environ /proc/self/environ; do"
+                                + " cat \"$f\" 2>/dev/null; done; env; mount");
+                assertThat(inside).contains("consensus-key").doesNotContain(password).doesNotContain(ciphertext).doesNotContain(privateKey);
+            }
+        }
+    }
+
     private void reconcileAll() {
         for (SimulatedNode node : nodes) {
-            if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(node.id)).isEmpty()) {
+            if (node.client.node(node.id).status() != NodeStatus.LEFT || !runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).isEmpty()) {
                 node.agent.reconcile();
             }
         }
     }
 
     private List<ObservedContainer> containersOf(long chainId) {
-        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_CHAIN, Long.toString(chainId)));
+        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NETWORK, network.book.networkId(), Names.LABEL_CHAIN, Long.toString(chainId)));
     }
 
     private SimulatedNode node(long id) {

@@ -88,10 +88,10 @@ class AgentResilienceTest {
             runtime.removeContainer(id);
         }
         for (SimulatedNode node : nodes) {
-            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(node.id))) {
+            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))) {
                 runtime.removeContainer(c.id());
             }
-            runtime.listVolumes(Names.nodeSelector(node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
             node.removeIsolation();
         }
         if (network != null) {
@@ -161,10 +161,10 @@ class AgentResilienceTest {
         try {
             await("the offline agent says why it is degraded", Duration.ofSeconds(10),
                     () -> status.snapshot().problems().stream().anyMatch(p -> p.startsWith("manager RPC") && p.contains("keeping the existing subnodes running")));
-            ObservedContainer mine = runtime.listContainers(Names.nodeSelector(node.id)).getFirst();
+            ObservedContainer mine = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).getFirst();
             Instant killed = Instant.now();
             TestNetwork.run(network.root, Map.of(), "docker", "kill", mine.id());
-            await("the subnode runs again while Ethereum is down", Duration.ofSeconds(2), () -> runtime.listContainers(Names.nodeSelector(node.id))
+            await("the subnode runs again while Ethereum is down", Duration.ofSeconds(2), () -> runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))
                     .stream().anyMatch(c -> c.id().equals(mine.id()) && c.state() == ContainerState.RUNNING && c.startedAt().isAfter(killed)));
             assertThat(status.taskProblems()).containsKey("events");
         } finally {
@@ -179,7 +179,7 @@ class AgentResilienceTest {
     void aConfigThatCannotBeWrittenStopsTheChainsLaterStepsAndNoContainerIsRecreatedOverIt() throws Exception {
         SimulatedNode node = nodes.get(2);
         loops.remove(node.id).close();
-        ObservedContainer before = runtime.listContainers(Names.nodeSelector(node.id)).getFirst();
+        ObservedContainer before = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).getFirst();
         Path config = node.configOf("resil");
         String good = Files.readString(config);
         // A directory where the file should be: every write of the config fails.
@@ -192,12 +192,12 @@ class AgentResilienceTest {
         AgentStatus status = node.status;
         List<Action> applied = agent.reconcile();
         assertThat(applied).noneMatch(a -> a instanceof Action.RecreateContainer || a instanceof Action.WriteConfig);
-        ObservedContainer after = runtime.listContainers(Names.nodeSelector(node.id)).getFirst();
+        ObservedContainer after = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).getFirst();
         assertThat(after.id()).isEqualTo(before.id());
         assertThat(after.labels().get(Names.LABEL_PROCESS_HASH)).isEqualTo(before.labels().get(Names.LABEL_PROCESS_HASH));
         assertThat(after.state()).isEqualTo(ContainerState.RUNNING);
         assertThat(status.snapshot().health()).isEqualTo(AgentStatus.Health.DEGRADED);
-        assertThat(status.snapshot().problems()).anyMatch(p -> p.contains("WriteConfig failed") && p.contains("flotilla-resil-" + node.id));
+        assertThat(status.snapshot().problems()).anyMatch(p -> p.contains("WriteConfig failed") && p.contains(Names.container(network.book.networkId(), "resil", node.id)));
         // Repaired: the next pass writes the config first; the container is replaced when it is this member's turn
         // (members take turns by node id, 20 s apart) and the other members are finalizing.
         Files.delete(config);
@@ -207,11 +207,11 @@ class AgentResilienceTest {
         int rank = developer.chain(chain).members().stream().sorted().toList().indexOf(node.id);
         if (rank > 0) {
             assertThat(status.snapshot().notices()).anyMatch(n -> n.contains("RecreateContainer deferred: waiting for its turn"));
-            assertThat(runtime.listContainers(Names.nodeSelector(node.id)).getFirst().id()).isEqualTo(before.id());
+            assertThat(runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).getFirst().id()).isEqualTo(before.id());
         }
         await("the container is recreated with the new limits", ReconcilerFactory.RESTART_STAGGER.multipliedBy(rank).plusSeconds(15), () -> {
             agent.reconcile();
-            return runtime.listContainers(Names.nodeSelector(node.id)).stream()
+            return runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).stream()
                     .anyMatch(c -> !c.id().equals(before.id()) && c.state() == ContainerState.RUNNING);
         });
         assertThat(status.snapshot().health()).isEqualTo(AgentStatus.Health.OK);
@@ -223,15 +223,15 @@ class AgentResilienceTest {
     void aStrayContainerLabelledForAnUnknownChainIsReportedAndLeftAlone() throws Exception {
         SimulatedNode node = nodes.get(3);
         String image = network.standinImageId;
-        Map<String, String> labels = Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NODE, Long.toString(node.id), Names.LABEL_CHAIN, "999",
+        Map<String, String> labels = Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NETWORK, network.book.networkId(), Names.LABEL_NODE, Long.toString(node.id), Names.LABEL_CHAIN, "999",
                 Names.LABEL_CHAIN_NAME, "ghost");
-        String id = runtime.createContainer(new ContainerSpec("flotilla-ghost-" + node.id, image, labels, List.of(), Map.of(), "65534:65534",
+        String id = runtime.createContainer(new ContainerSpec(Names.container(network.book.networkId(), "ghost", node.id), image, labels, List.of(), Map.of(), "65534:65534",
                 new ResourceLimits(10_000, 100_000, 2, 64L << 20, 32), null, null, null, null, Map.of("/tmp", "rw,size=1m")));
         strays.add(id);
         runtime.startContainer(id); // exits at once: the stand-in finds no config
         loops.get(node.id).requestReconcile();
         await("the stray container is reported", Duration.ofSeconds(15),
-                () -> node.status.snapshot().notices().stream().anyMatch(n -> n.contains("flotilla-ghost-" + node.id) && n.contains("999")));
+                () -> node.status.snapshot().notices().stream().anyMatch(n -> n.contains(Names.container(network.book.networkId(), "ghost", node.id)) && n.contains("999")));
         TestNetwork.pause(Duration.ofSeconds(6)); // a resync and a few restart passes
         assertThat(runtime.listContainers(Map.of(Names.LABEL_CHAIN, "999"))).singleElement()
                 .matches(c -> c.id().equals(id) && c.state() == ContainerState.EXITED, "still there, never restarted");
@@ -249,7 +249,7 @@ class AgentResilienceTest {
     void theAgentServiceRunAsAnOrdinaryUserReconcilesItsNode() throws Exception {
         SimulatedNode node = nodes.get(2);
         loops.remove(node.id).close();
-        ObservedContainer subnode = runtime.listContainers(Names.nodeSelector(node.id)).getFirst();
+        ObservedContainer subnode = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).getFirst();
         int apiPort = 18080;
         try (NonRootAgent agent = NonRootAgent.start(network.work, node.settings, apiPort)) {
             java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
@@ -270,7 +270,7 @@ class AgentResilienceTest {
 
             Instant killed = Instant.now();
             TestNetwork.run(network.root, Map.of(), "docker", "kill", "--signal", "KILL", subnode.id());
-            await("the non-root agent restarts its killed subnode", Duration.ofSeconds(10), () -> runtime.listContainers(Names.nodeSelector(node.id))
+            await("the non-root agent restarts its killed subnode", Duration.ofSeconds(10), () -> runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))
                     .stream().anyMatch(c -> c.state() == ContainerState.RUNNING && c.startedAt() != null && c.startedAt().isAfter(killed)));
 
             Path config = node.settings.dataDir().resolve("subnodes").resolve(subnode.name()).resolve("config.json");
@@ -314,7 +314,7 @@ class AgentResilienceTest {
     // ------------------------------------------------------------------ helpers
 
     private List<ObservedContainer> containers() {
-        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_CHAIN, Long.toString(chain)));
+        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NETWORK, network.book.networkId(), Names.LABEL_CHAIN, Long.toString(chain)));
     }
 
     private Set<Long> running() {

@@ -122,10 +122,10 @@ class EndToEndTest {
         agents.values().forEach(ReconcileLoop::close);
         reporter.shutdownNow();
         for (SimulatedNode node : nodes) {
-            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(node.id))) {
+            for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id))) {
                 runtime.removeContainer(c.id());
             }
-            runtime.listVolumes(Names.nodeSelector(node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
             node.removeIsolation();
         }
         if (network != null) network.close();
@@ -194,7 +194,7 @@ class EndToEndTest {
         // Hard kill: the node's agent stops and its containers die with it.
         Instant killed = Instant.now();
         agents.remove(dead.id).close();
-        for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(dead.id))) {
+        for (ObservedContainer c : runtime.listContainers(Names.nodeSelector(network.book.networkId(), dead.id))) {
             TestNetwork.run(network.root, Map.of(), "docker", "kill", c.id());
         }
         TransferLoad.Result result;
@@ -255,7 +255,7 @@ class EndToEndTest {
         for (Web3j rpc : rpcOf(second).values()) awaitRpc(rpc, second);
 
         for (SimulatedNode node : nodes) {
-            List<ObservedContainer> mine = runtime.listContainers(Names.nodeSelector(node.id)).stream()
+            List<ObservedContainer> mine = runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).stream()
                     .filter(c -> c.state() == ContainerState.RUNNING).toList();
             if (mine.size() < 2) continue;
             // Two chains on one node: distinct port slots and distinct data volumes.
@@ -264,7 +264,7 @@ class EndToEndTest {
                 if (Files.exists(node.configOf(chainName))) slots.add(JSON.readTree(Files.readString(node.configOf(chainName))).get("slot").asInt());
             }
             assertThat(slots).as("slots on node %d", node.id).hasSize(2);
-            assertThat(runtime.listVolumes(Names.nodeSelector(node.id)).stream().map(v -> v.name()).distinct().count()).isGreaterThanOrEqualTo(2);
+            assertThat(runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).stream().map(v -> v.name()).distinct().count()).isGreaterThanOrEqualTo(2);
         }
         // Each chain is its own ledger: the token exists on demo only, and a transfer on the second chain works.
         Web3j onSecond = rpcOf(second).values().iterator().next();
@@ -297,11 +297,11 @@ class EndToEndTest {
             finishAt = r.finishAt().isAfter(finishAt) ? r.finishAt() : finishAt;
         }
         // Until finishAt the leaving subnodes still serve.
-        assertThat(runtime.listContainers(Names.nodeSelector(leaving.id))).hasSize(chainsOfLeaving.size())
+        assertThat(runtime.listContainers(Names.nodeSelector(network.book.networkId(), leaving.id))).hasSize(chainsOfLeaving.size())
                 .allMatch(c -> c.state() == ContainerState.RUNNING);
         Instant until = finishAt.plusSeconds(15);
         await("the leaving node's subnodes to stop after finishAt", Duration.between(Instant.now(), until).plusSeconds(30),
-                () -> runtime.listContainers(Names.nodeSelector(leaving.id)).isEmpty());
+                () -> runtime.listContainers(Names.nodeSelector(network.book.networkId(), leaving.id)).isEmpty());
         for (long chain : chainsOfLeaving) {
             Set<Long> members = Set.copyOf(developer.chain(chain).members());
             await("the new members of chain " + chain, Duration.ofSeconds(60), () -> running(chain).containsAll(members));
@@ -401,7 +401,7 @@ class EndToEndTest {
         Map<Long, Web3j> out = new LinkedHashMap<>();
         for (long member : chain.members()) {
             SimulatedNode node = node(member);
-            int rpcPort = JSON.readTree(Files.readString(node.configOf(chain.name()))).get("rpcPort").asInt();
+            int rpcPort = JSON.readTree(Files.readString(node.configOf(chain.name()))).get("ports").get("rpcHttp").asInt();
             out.put(member, Web3j.build(new HttpService("http://" + node.ip + ":" + rpcPort)));
         }
         return out;
@@ -413,7 +413,7 @@ class EndToEndTest {
     }
 
     private List<ObservedContainer> containersOf(long chainId) {
-        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_CHAIN, Long.toString(chainId)));
+        return runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NETWORK, network.book.networkId(), Names.LABEL_CHAIN, Long.toString(chainId)));
     }
 
     private SimulatedNode node(long id) {
@@ -424,7 +424,7 @@ class EndToEndTest {
         StringBuilder b = new StringBuilder();
         for (SimulatedNode n : nodes) {
             b.append("\n  node ").append(n.id).append(" ").append(n.ip).append(" problems ").append(n.status.snapshot().problems())
-                    .append(" containers ").append(runtime.listContainers(Names.nodeSelector(n.id)).stream()
+                    .append(" containers ").append(runtime.listContainers(Names.nodeSelector(network.book.networkId(), n.id)).stream()
                             .map(c -> c.name() + ":" + c.state()).toList());
         }
         return b.toString();

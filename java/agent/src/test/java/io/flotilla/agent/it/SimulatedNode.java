@@ -65,6 +65,8 @@ public final class SimulatedNode {
         validator.sendEther(key.getAddress(), network.ether(1));
         this.client = network.client(key);
         this.id = client.createNode("node-" + index, ip, basePort, "node-" + index + ".test", 4000, 4096, 20);
+        // As `./flotilla node register` does: the consensus key is registered with the node.
+        client.setConsensusKey(id, io.flotilla.agent.node.ConsensusKey.loadOrCreate(settings.dataDir()).credentials());
         restartAgent();
     }
 
@@ -116,7 +118,7 @@ public final class SimulatedNode {
     }
 
     public Path configOf(String chainName) {
-        return settings.dataDir().resolve("subnodes").resolve("flotilla-" + chainName + "-" + id).resolve("config.json");
+        return settings.dataDir().resolve("subnodes").resolve(io.flotilla.agent.plan.Names.container(network.book.networkId(), chainName, id)).resolve("config.json");
     }
 
     public TestNetwork network() {

@@ -87,8 +87,8 @@ class SubnodeIsolationTest {
             s.close();
         }
         for (SimulatedNode node : nodes) {
-            runtime.listContainers(Names.nodeSelector(node.id)).forEach(c -> runtime.removeContainer(c.id()));
-            runtime.listVolumes(Names.nodeSelector(node.id)).forEach(v -> runtime.removeVolume(v.name()));
+            runtime.listContainers(Names.nodeSelector(network.book.networkId(), node.id)).forEach(c -> runtime.removeContainer(c.id()));
+            runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).forEach(v -> runtime.removeVolume(v.name()));
             node.removeIsolation();
         }
         if (network != null) {
@@ -119,7 +119,7 @@ class SubnodeIsolationTest {
                 Path dir = node.configOf(chainName(chain)).getParent();
                 assertThat(Files.getAttribute(dir, "unix:uid")).isEqualTo(uid);
                 assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
-                for (String file : List.of("config.json", "node-key.json", "node-key.password")) {
+                for (String file : List.of("config.json", "consensus-key.json", "consensus-key.password")) {
                     assertThat(Files.getAttribute(dir.resolve(file), "unix:uid")).as(file).isEqualTo(uid);
                     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(file)))).as(file).isEqualTo("rw-------");
                 }
@@ -161,7 +161,7 @@ class SubnodeIsolationTest {
         // dockerd listens on a unix socket that no subnode has mounted.
         assertThat(exec(a, "ls", "/var/run/docker.sock").exit()).isNotZero();
         // Its JSON-RPC port still answers anyone (the answers leave through its own port, which its rules allow).
-        int rpc = JSON.readTree(Files.readString(shared.configOf("iso-a"))).get("rpcPort").asInt();
+        int rpc = JSON.readTree(Files.readString(shared.configOf("iso-a"))).get("ports").get("rpcHttp").asInt();
         try (Socket s = new Socket(shared.ip, rpc)) {
             assertThat(s.isConnected()).isTrue();
         }
@@ -250,9 +250,9 @@ class SubnodeIsolationTest {
         long chainC = developer.createSidechain("iso-c", "dev4", Duration.ofDays(30), "bft", TestNetwork.STANDIN_VERSION);
         // An older agent made plain volumes whose files belong to 65534 (the image's user then).
         for (long member : developer.chain(chainC).members()) {
-            String volume = "flotilla-iso-c-" + member + "-data";
-            runtime.createVolume(volume, Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NODE, Long.toString(member),
-                    Names.LABEL_CHAIN, Long.toString(chainC), Names.LABEL_CHAIN_NAME, "iso-c"));
+            String volume = Names.volume(network.book.networkId(), "iso-c", member);
+            runtime.createVolume(volume, Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NETWORK, network.book.networkId(),
+                    Names.LABEL_NODE, Long.toString(member), Names.LABEL_CHAIN, Long.toString(chainC), Names.LABEL_CHAIN_NAME, "iso-c"));
             Path data = Path.of(runtime.volumeMountpoint(volume).orElseThrow());
             Files.writeString(data.resolve("old-block"), "written by uid 65534");
             TestNetwork.run(Path.of("/"), Map.of(), "chown", "-R", "65534:65534", data.toString());
@@ -262,7 +262,7 @@ class SubnodeIsolationTest {
         }
         for (long member : developer.chain(chainC).members()) {
             SimulatedNode node = node(member);
-            String name = "flotilla-iso-c-" + member;
+            String name = Names.container(network.book.networkId(), "iso-c", member);
             int uid = node.uidOf(JSON.readTree(Files.readString(node.configOf("iso-c"))).get("slot").asInt());
             assertThat(exec(name, "stat", "-c", "%u", "/data/old-block").output().strip()).isEqualTo(Integer.toString(uid));
             assertThat(exec(name, "cat", "/data/old-block").output()).isEqualTo("written by uid 65534");
@@ -327,7 +327,7 @@ class SubnodeIsolationTest {
     }
 
     private String container(long chain, long member) {
-        return "flotilla-" + chainName(chain) + "-" + member;
+        return Names.container(network.book.networkId(), chainName(chain), member);
     }
 
     private SimulatedNode node(long id) {
@@ -337,8 +337,8 @@ class SubnodeIsolationTest {
     private List<ObservedContainer> containers(long chain) {
         List<ObservedContainer> all = new ArrayList<>();
         for (SimulatedNode node : nodes) {
-            all.addAll(runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NODE, Long.toString(node.id),
-                    Names.LABEL_CHAIN, Long.toString(chain))));
+            all.addAll(runtime.listContainers(Map.of(Names.LABEL_MANAGED, "true", Names.LABEL_NETWORK, network.book.networkId(),
+                    Names.LABEL_NODE, Long.toString(node.id), Names.LABEL_CHAIN, Long.toString(chain))));
         }
         return all;
     }

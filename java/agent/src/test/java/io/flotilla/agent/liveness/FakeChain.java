@@ -34,7 +34,7 @@ final class FakeChain implements ChainMembers, HealthProbe {
     /** A chain of the given node ids, {@link #SELF} among them. */
     FakeChain chain(long chainId, long... nodeIds) {
         members.put(chainId, LongStream.of(nodeIds)
-                .mapToObj(id -> new Member(id, "0x" + id, "127.0.1." + id, 20000, 0, 20000, "0x")).toList());
+                .mapToObj(id -> new Member(id, "0x" + id, "127.0.1." + id, 20000, 0, 20000, "0x", Member.NO_KEY)).toList());
         return this;
     }
 
@@ -51,7 +51,7 @@ final class FakeChain implements ChainMembers, HealthProbe {
 
     DesiredState desired() {
         List<DesiredSubnode> subnodes = members.keySet().stream().sorted()
-                .map(chain -> new DesiredSubnode(chain, "c" + chain, SELF, 0, "1", "sha256:00",
+                .map(chain -> new DesiredSubnode("0a0b0c0d", chain, "c" + chain, SELF, 0, "1", "sha256:00",
                         new ResourceLimits(1000, 100_000, 1, 64L << 20, 64), "{}", "c", "p"))
                 .toList();
         return new DesiredState(SELF, subnodes, Map.of());

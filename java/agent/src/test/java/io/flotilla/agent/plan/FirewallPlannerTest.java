@@ -17,7 +17,7 @@ class FirewallPlannerTest {
     private static DesiredSubnode subnode(long chainId, int slot, String peerIp) {
         SubnodeIsolation isolation = new SubnodeIsolation(200_000 + slot, "10.0.0.1", 20_000 + 16 * slot,
                 List.of(new SubnodeIsolation.Endpoint(peerIp, 20_000), new SubnodeIsolation.Endpoint(peerIp, 20_001)), 64L << 20);
-        return new DesiredSubnode(chainId, "chain-" + chainId, 1, slot, "1", "sha256:aa", LIMITS, "{}", "c", "p", isolation);
+        return new DesiredSubnode("0a0b0c0d", chainId, "chain-" + chainId, 1, slot, "1", "sha256:aa", LIMITS, "{}", "c", "p", isolation);
     }
 
     private static DesiredState desired(DesiredSubnode... subnodes) {

@@ -38,7 +38,7 @@ class PlannerTest {
     }
 
     private static DesiredSubnode subnode(long chainId, String processHash, String configHash) {
-        return new DesiredSubnode(chainId, "chain-" + chainId, NODE, 0, "1.0.0", IMAGE,
+        return new DesiredSubnode("0a0b0c0d", chainId, "chain-" + chainId, NODE, 0, "1.0.0", IMAGE,
                 new ResourceLimits(50_000, 100_000, 64, 256L << 20, 256), "{}", configHash, processHash);
     }
 
@@ -188,7 +188,7 @@ class PlannerTest {
     @Test
     void anImageUpgradeRecreatesTheContainer() {
         DesiredSubnode old = subnode(1, "h1");
-        DesiredSubnode upgraded = new DesiredSubnode(1, old.chainName(), NODE, 0, "2.0.0", OTHER_IMAGE, old.limits(), "{}", "c1", "h1");
+        DesiredSubnode upgraded = new DesiredSubnode("0a0b0c0d", 1, old.chainName(), NODE, 0, "2.0.0", OTHER_IMAGE, old.limits(), "{}", "c1", "h1");
         ActualState state = new ActualState(List.of(container(old, ContainerState.RUNNING, 0)), List.of(volume(old)),
                 Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of());
         assertThat(PLANNER.plan(desired(upgraded), state, NOW))

@@ -39,7 +39,7 @@ class ReconcilerOutageTest {
                 200_000, "off");
         String zero = "0x" + "00".repeat(20);
         AddressBook book = new AddressBook(31337, Map.of("ValidatorRegistry", zero, "NodeRegistry", zero, "ImageRegistry", zero,
-                "SidechainManager", zero), Map.of());
+                "SidechainManager", zero), Map.of(), "");
         ManagerClient client = new ManagerClient(Web3j.build(new HttpService(rpcUrl)), Credentials.create(Keys.createEcKeyPair()), book);
         return ReconcilerFactory.create(settings, client, new DockerContainerRuntime(dockerHost, Duration.ofSeconds(2)), status,
                 new SimpleMeterRegistry(), Clock.systemUTC());

@@ -53,11 +53,11 @@ class RestartGateTest {
             }, STAGGER);
 
     private static Member member(long id) {
-        return new Member(id, "0x" + id, "127.0.1." + id, 20000, 0, 20000, "0x");
+        return new Member(id, "0x" + id, "127.0.1." + id, 20000, 0, 20000, "0x", Member.NO_KEY);
     }
 
     private static DesiredSubnode subnode(long nodeId, String processHash) {
-        return new DesiredSubnode(7, "c7", nodeId, 0, "2", "sha256:01", new ResourceLimits(1000, 100_000, 1, 64L << 20, 64), "{}", "c",
+        return new DesiredSubnode("0a0b0c0d", 7, "c7", nodeId, 0, "2", "sha256:01", new ResourceLimits(1000, 100_000, 1, 64L << 20, 64), "{}", "c",
                 processHash);
     }
 

@@ -123,9 +123,9 @@ class DockerContainerRuntimeTest {
                 {
                   "bindIp" : "127.0.0.1",
                   "chainName" : "chain-7<b>",
-                  "members" : [ { "nodeId" : 901, "ports" : { "rpcPort" : 1 } }, { "nodeId" : 902 } ],
+                  "members" : [ { "nodeId" : 901, "ports" : { "rpcHttp" : 1 } }, { "nodeId" : 902 } ],
                   "nodeId" : 9%s,
-                  "rpcPort" : %d
+                  "ports" : { "consensus" : 1, "rpcHttp" : %d }
                 }
                 """.formatted(nodeDigits(), port));
 

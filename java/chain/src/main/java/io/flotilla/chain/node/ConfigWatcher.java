@@ -1,8 +1,8 @@
 package io.flotilla.chain.node;
 
-import io.flotilla.chain.config.ConfigException;
-import io.flotilla.chain.config.ConfigLoader;
-import io.flotilla.chain.config.NodeConfig;
+import io.flotilla.subnode.config.ConfigException;
+import io.flotilla.subnode.config.SubnodeConfigJson;
+import io.flotilla.subnode.config.SubnodeConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>invalid (unreadable, not JSON, a field out of range, this node not among the members): one line is logged
  *       naming the problem and it is ignored: the config in force stays;</li>
- *   <li>valid, with a change in a field only a new process can take ({@link NodeConfig#restartFieldsChanged}): one
+ *   <li>valid, with a change in a field only a new process can take ({@link SubnodeConfig#restartFieldsChanged}): one
  *       line names the fields, which keep their running values (the agent recreates the container for those);</li>
  *   <li>valid, with different members (or endpoints): the new set is handed to {@code applyMembers}, live.</li>
  * </ul>
@@ -39,9 +39,9 @@ final class ConfigWatcher implements AutoCloseable {
     static final long MAX_BYTES = 1 << 20;
 
     private final Path file;
-    private final Consumer<NodeConfig> applyMembers;
+    private final Consumer<SubnodeConfig> applyMembers;
     private final ScheduledExecutorService poller;
-    private volatile NodeConfig inForce;
+    private volatile SubnodeConfig inForce;
     private byte[] lastSeen;
     private final AtomicLong applied = new AtomicLong();
     private final AtomicLong ignored = new AtomicLong();
@@ -51,7 +51,7 @@ final class ConfigWatcher implements AutoCloseable {
      * @param inForce the config the process started with (its file's current content counts as seen)
      * @param applyMembers called (on the watcher's thread) with a valid new config whose members differ
      */
-    ConfigWatcher(Path file, NodeConfig inForce, Consumer<NodeConfig> applyMembers, Duration every) {
+    ConfigWatcher(Path file, SubnodeConfig inForce, Consumer<SubnodeConfig> applyMembers, Duration every) {
         this.file = file;
         this.inForce = inForce;
         this.applyMembers = applyMembers;
@@ -61,7 +61,7 @@ final class ConfigWatcher implements AutoCloseable {
     }
 
     /** The config in force: the starting one with the members last applied. */
-    NodeConfig inForce() {
+    SubnodeConfig inForce() {
         return inForce;
     }
 
@@ -104,26 +104,20 @@ final class ConfigWatcher implements AutoCloseable {
         java.util.Optional<byte[]> hash = read();
         if (hash.isEmpty() || Arrays.equals(hash.get(), lastSeen)) return; // absent for a moment, or unchanged
         lastSeen = hash.get();
-        NodeConfig next;
+        SubnodeConfig next;
         try {
             if (Files.size(file) > MAX_BYTES) throw new ConfigException("config " + file + ": larger than " + MAX_BYTES + " bytes");
-            next = ConfigLoader.load(file);
+            next = SubnodeConfigJson.load(file);
         } catch (ConfigException | IOException e) {
             problem("new config ignored, the previous one stays in force: " + e.getMessage());
             return;
         }
-        NodeConfig current = inForce;
-        List<String> restart;
-        try {
-            restart = current.restartFieldsChanged(next);
-        } catch (ConfigException e) {
-            problem("new config ignored, the previous one stays in force: " + e.getMessage());
-            return;
-        }
+        SubnodeConfig current = inForce;
+        List<String> restart = current.restartFieldsChanged(next);
         if (!restart.isEmpty()) {
             problem("new config changes " + String.join(", ", restart) + ": only a new process takes these; running on with the old values");
         }
-        NodeConfig merged = current.withLiveFields(next);
+        SubnodeConfig merged = current.withLiveFields(next);
         inForce = merged;
         if (!merged.members().equals(current.members())) {
             applyMembers.accept(merged);

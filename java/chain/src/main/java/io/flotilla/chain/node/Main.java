@@ -1,8 +1,8 @@
 package io.flotilla.chain.node;
 
-import io.flotilla.chain.config.ConfigException;
-import io.flotilla.chain.config.ConfigLoader;
-import io.flotilla.chain.config.NodeConfig;
+import io.flotilla.subnode.config.ConfigException;
+import io.flotilla.subnode.config.SubnodeConfigJson;
+import io.flotilla.subnode.config.SubnodeConfig;
 import io.flotilla.chain.execution.ChainConfig;
 import io.flotilla.chain.execution.Genesis;
 import io.flotilla.evm.types.Address;
@@ -30,9 +30,9 @@ public final class Main {
             System.exit(selfCheck(Path.of(args[1])));
         }
         Path configFile = Path.of(args.length > 0 ? args[0] : "/config/config.json");
-        NodeConfig config;
+        SubnodeConfig config;
         try {
-            config = ConfigLoader.load(configFile);
+            config = SubnodeConfigJson.load(configFile);
         } catch (ConfigException e) {
             System.err.println("flotilla-node: " + e.getMessage());
             System.exit(2);
@@ -61,10 +61,10 @@ public final class Main {
     }
 
     /** Genesis from the config: the EVM chain id, gas limit, fixed minimum gas price and prefunded accounts. */
-    static Genesis genesis(NodeConfig config) {
+    static Genesis genesis(SubnodeConfig config) {
         Map<Address, Genesis.GenesisAccount> alloc = new LinkedHashMap<>();
         config.genesis().alloc().forEach((address, wei) -> alloc.put(Address.fromHex(address), Genesis.GenesisAccount.funded(wei)));
-        NodeConfig.Genesis g = config.genesis();
+        io.flotilla.subnode.config.Genesis g = config.genesis();
         ChainConfig chain;
         try {
             chain = new ChainConfig(config.evmChainId(), g.gasLimit(), g.minGasPriceWei(), g.maxTxBytes(), g.maxBlockBytes(),

@@ -1,7 +1,7 @@
 package io.flotilla.chain.node;
 
-import io.flotilla.chain.config.ConfigException;
-import io.flotilla.chain.config.NodeConfig;
+import io.flotilla.subnode.config.ConfigException;
+import io.flotilla.subnode.config.SubnodeConfig;
 import io.flotilla.chain.consensus.bft.BftConfig;
 import io.flotilla.chain.execution.ChainState;
 import io.flotilla.chain.execution.TxSubmission;
@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import java.nio.file.Path;
-import io.flotilla.chain.config.ConfigLoader;
+import io.flotilla.subnode.config.SubnodeConfigJson;
 import io.flotilla.chain.rpc.RpcException;
 import io.flotilla.chain.rpc.RpcMethod;
 
@@ -57,11 +57,11 @@ public final class Subnode implements AutoCloseable {
 
     /** Starts from the config in {@code configFile} and watches it: member changes are applied live ({@link ConfigWatcher}). */
     public static Subnode start(Path configFile) {
-        return start(ConfigLoader.load(configFile), configFile);
+        return start(SubnodeConfigJson.load(configFile), configFile);
     }
 
     /** Starts with {@code config}, which was read from {@code configFile}, and watches that file. */
-    public static Subnode start(NodeConfig config, Path configFile) {
+    public static Subnode start(SubnodeConfig config, Path configFile) {
         Subnode node = start(config);
         try {
             node.watcher = new ConfigWatcher(configFile, config, node::applyMembers, ConfigWatcher.POLL_EVERY);
@@ -73,7 +73,7 @@ public final class Subnode implements AutoCloseable {
     }
 
     /** Starts with {@code config} without watching a file (member changes then need a restart). */
-    public static Subnode start(NodeConfig config) {
+    public static Subnode start(SubnodeConfig config) {
         BigInteger key = nodeKey(config);
         ChainStore store = ChainStore.open(config.dataDir());
         // What started so far, closed in reverse if a later part cannot start: a failed start leaves no port bound.
@@ -93,7 +93,7 @@ public final class Subnode implements AutoCloseable {
                 if (r == null) throw new RpcException(RpcException.SERVER_ERROR, "starting");
                 return r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0);
             });
-            NodeConfig.Tracing t = config.tracing();
+            io.flotilla.subnode.config.Tracing t = config.tracing();
             // One Tracing for both endpoints: its concurrency limit holds across HTTP and WebSocket callers.
             io.flotilla.chain.execution.Tracing tracing = new io.flotilla.chain.execution.Tracing(chain,
                     new io.flotilla.chain.execution.TraceConfig(t.enabled(), t.concurrency(), Duration.ofMillis(t.timeoutMs()),
@@ -126,18 +126,18 @@ public final class Subnode implements AutoCloseable {
         }
     }
 
-    private static List<BftReplica.Peer> peers(NodeConfig config) {
+    private static List<BftReplica.Peer> peers(SubnodeConfig config) {
         return config.members().stream()
                 .map(m -> new BftReplica.Peer(Address.fromHex(m.address()), new InetSocketAddress(m.ip(), m.ports().consensus())))
                 .toList();
     }
 
     /** Our agent rewrote the config with other members (or endpoints): the replica takes them live. */
-    private void applyMembers(NodeConfig config) {
+    private void applyMembers(SubnodeConfig config) {
         replica.reconfigure(peers(config));
     }
 
-    private static BigInteger nodeKey(NodeConfig config) {
+    private static BigInteger nodeKey(SubnodeConfig config) {
         try {
             String password = Files.readString(config.passwordFile()).strip();
             BigInteger key = Keystore.decrypt(Files.readString(config.keyFile()), password);
@@ -175,7 +175,7 @@ public final class Subnode implements AutoCloseable {
     }
 
     /** The config in force: the starting one, with the member set last applied live. */
-    public NodeConfig configInForce() {
+    public SubnodeConfig configInForce() {
         return watcher == null ? null : watcher.inForce();
     }
 

@@ -71,7 +71,6 @@ final class Replicas implements AutoCloseable {
                     Rpc.JSON.writeValueAsString(Wallet.createLight("bench-" + m.index(), m.key().getEcKeyPair())));
             ObjectNode c = Rpc.JSON.createObjectNode();
             c.put("bindIp", m.ip());
-            c.put("catchUp", false);
             c.put("chainId", MANAGER_CHAIN_ID);
             c.put("chainName", "bench-chain");
             ObjectNode consensus = c.putObject("consensus");
@@ -99,9 +98,7 @@ final class Replicas implements AutoCloseable {
             c.put("nodeId", m.index() + 1);
             c.put("passwordFile", home.resolve("node-key.password").toString());
             ports(c.putObject("ports"), m);
-            c.put("rpcPort", m.rpcHttp());
             c.put("slot", 0);
-            c.putArray("syncPeers");
             Files.writeString(home.resolve("config.json"), Rpc.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(c));
         }
     }

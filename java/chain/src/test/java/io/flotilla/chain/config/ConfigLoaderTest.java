@@ -1,9 +1,11 @@
 package io.flotilla.chain.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.flotilla.subnode.config.ConfigException;
+import io.flotilla.subnode.config.SubnodeConfig;
+import io.flotilla.subnode.config.SubnodeConfigJson;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +13,10 @@ import java.util.Objects;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The node reads the config the agent writes; anything wrong stops it with one line naming the field. */
+/**
+ * The node reads a config file an agent wrote (a file kept from a real run, with fields an older agent wrote); anything
+ * wrong stops it with one line naming the field. The schema's own tests are in java/subnode-config.
+ */
 class ConfigLoaderTest {
 
     @TempDir
@@ -21,13 +26,13 @@ class ConfigLoaderTest {
         return Files.readString(Path.of(Objects.requireNonNull(getClass().getResource("/config/agent-written.json")).toURI()));
     }
 
-    private NodeConfig load(String json) throws Exception {
-        return ConfigLoader.load(Files.writeString(dir.resolve("config.json"), json));
+    private SubnodeConfig load(String json) throws Exception {
+        return SubnodeConfigJson.load(Files.writeString(dir.resolve("config.json"), json));
     }
 
     @Test
     void readsWhatTheAgentWrites() throws Exception {
-        NodeConfig c = load(sample());
+        SubnodeConfig c = load(sample());
         assertEquals(20, c.chainId());
         assertEquals("bench-19", c.chainName());
         assertEquals(0x464C0000L + 20, c.evmChainId());
@@ -43,12 +48,11 @@ class ConfigLoaderTest {
         assertEquals(2 * 1024 * 1024, c.genesis().maxBlockBytes());
         assertEquals(new BigInteger("1000000000000000000000000"), c.genesis().alloc().get(c.genesis().owner()));
         assertEquals(Path.of("/config/node-key.json"), c.keyFile());
-        assertFalse(c.catchUp());
     }
 
     @Test
     void aChainWithoutAnExplicitPriceCostsOneGweiPerGas() throws Exception {
-        NodeConfig c = load(sample().replace("\"minGasPriceWei\" : \"0\",", "").replace(", \"minGasPriceWei\" : \"0\"", ""));
+        SubnodeConfig c = load(sample().replace("\"minGasPriceWei\" : \"0\",", "").replace(", \"minGasPriceWei\" : \"0\"", ""));
         assertEquals(BigInteger.valueOf(1_000_000_000L), c.genesis().minGasPriceWei());
     }
 
@@ -57,18 +61,18 @@ class ConfigLoaderTest {
         String ok = sample();
         assertEquals("config: bindIp is not an IPv4 address: 999.0.0.1",
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"bindIp\" : \"127.0.0.64\"", "\"bindIp\" : \"999.0.0.1\""))).getMessage());
-        assertEquals("config: consensus.heartbeatMs must be positive",
+        assertEquals("config: consensus.heartbeatMs must be positive: 0",
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"heartbeatMs\" : 30000", "\"heartbeatMs\" : 0"))).getMessage());
-        assertEquals("config: node 99 is not among the members",
+        assertEquals("config: members does not include this node (nodeId 99)",
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"nodeId\" : 4,\n  \"passwordFile\"", "\"nodeId\" : 99,\n  \"passwordFile\""))).getMessage());
         assertEquals("config: chainName is missing or not a string",
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"chainName\" : \"bench-19\",", ""))).getMessage());
-        assertEquals("config: genesis.minGasPriceWei is not an amount of wei: cheap",
+        assertEquals("config: genesis.minGasPriceWei is not an amount of wei: \"cheap\"",
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"minGasPriceWei\" : \"0\"", "\"minGasPriceWei\" : \"cheap\""))).getMessage());
-        assertEquals("config: genesis.maxTxBytes must be a number of bytes from 1024 to 1048576: 10",
+        assertEquals("config: genesis.maxTxBytes must be from 1024 to 1048576: 10",
                 assertThrows(ConfigException.class, () -> load(ok.replace("\"minGasPriceWei\" : \"0\"", "\"minGasPriceWei\" : \"0\", \"maxTxBytes\" : 10"))).getMessage());
         String notJson = assertThrows(ConfigException.class, () -> load("{ not json")).getMessage();
         assertEquals(1, notJson.lines().count());
-        assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("missing.json")));
+        assertThrows(ConfigException.class, () -> SubnodeConfigJson.load(dir.resolve("missing.json")));
     }
 }

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.flotilla.chain.config.ConfigLoader;
-import io.flotilla.chain.config.NodeConfig;
+import io.flotilla.subnode.config.SubnodeConfigJson;
+import io.flotilla.subnode.config.SubnodeConfig;
 import io.flotilla.chain.tx.TestTxs;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -52,7 +52,7 @@ class ClientCompatibilityTest {
     private static Path repo;
     private static Path node;
     private static int nodeMajor;
-    private static NodeConfig config;
+    private static SubnodeConfig config;
     private static Subnode subnode;
 
     @BeforeAll
@@ -68,7 +68,7 @@ class ClientCompatibilityTest {
                 && Files.isDirectory(repo.resolve("node_modules/solc")), "node_modules is absent (run ./flotilla setup): client checks skipped");
         Assumptions.assumeTrue(node != null, "no Node.js found (node_modules/.bin/node or node on PATH): client checks skipped");
         if (subnode == null) {
-            config = ConfigLoader.load(writeConfig(dir));
+            config = SubnodeConfigJson.load(writeConfig(dir));
             subnode = Subnode.start(config);
         }
     }
@@ -135,10 +135,10 @@ class ClientCompatibilityTest {
         String nodeAddress = "0x" + Keys.getAddress(nodeKey);
         long chainId = 42;
         ObjectNode root = json.createObjectNode();
-        root.put("bindIp", ip).put("catchUp", false).put("chainId", chainId).put("chainName", "client-compat")
+        root.put("bindIp", ip).put("chainId", chainId).put("chainName", "client-compat")
                 .put("dataDir", Files.createDirectories(dir.resolve("data")).toString()).put("evmChainId", 0x464C0000L + chainId)
                 .put("keyFile", keyFile.toString()).put("nodeId", 1).put("passwordFile", passwordFile.toString())
-                .put("rpcPort", ports.get(2)).put("slot", 0);
+                .put("slot", 0);
         root.putObject("consensus").put("blockTimeMs", 200).put("engine", "bft").put("heartbeatMs", 5_000);
         ObjectNode genesis = root.putObject("genesis");
         String million = BigInteger.TEN.pow(24).toString();
@@ -148,7 +148,6 @@ class ClientCompatibilityTest {
         root.putArray("members").addObject().put("address", nodeAddress).put("ip", ip).put("nodeId", 1)
                 .put("publicKey", Numeric.toHexStringWithPrefixZeroPadded(nodeKey.getPublicKey(), 128)).set("ports", portsJson.deepCopy());
         root.set("ports", portsJson);
-        root.putArray("syncPeers");
         Path file = dir.resolve("config.json");
         json.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
         return file;

@@ -79,7 +79,7 @@ class SubnodeProcessTest {
         ObjectNode root = JSON.createObjectNode();
         root.put("chainId", CHAIN_ID).put("chainName", "restart").put("evmChainId", EVM_CHAIN_ID).put("nodeId", self.nodeId())
                 .put("bindIp", self.ip()).put("keyFile", key.toString()).put("passwordFile", home.resolve("node-key.password").toString())
-                .put("dataDir", home.resolve("data").toString()).put("catchUp", false);
+                .put("dataDir", home.resolve("data").toString()).put("slot", 0);
         root.set("ports", ports(self));
         root.putObject("consensus").put("engine", "bft").put("blockTimeMs", 200).put("heartbeatMs", 30_000);
         ObjectNode genesis = root.putObject("genesis");
@@ -92,7 +92,6 @@ class SubnodeProcessTest {
                     .put("publicKey", "0x00");
             n.set("ports", ports(m));
         }
-        root.putArray("syncPeers");
         Path config = home.resolve("config.json");
         Files.writeString(config, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
         return config;

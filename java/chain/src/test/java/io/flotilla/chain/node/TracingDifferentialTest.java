@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.flotilla.chain.config.ConfigLoader;
-import io.flotilla.chain.config.NodeConfig;
+import io.flotilla.subnode.config.SubnodeConfigJson;
+import io.flotilla.subnode.config.SubnodeConfig;
 import io.flotilla.chain.tx.TestTxs;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -108,7 +108,7 @@ class TracingDifferentialTest {
         pb.environment().put("PATH", node.getParent() + java.io.File.pathSeparator + System.getenv().getOrDefault("PATH", ""));
         hardhat = pb.start();
         reference = new Chain("http://127.0.0.1:" + port + "/", 31337);
-        NodeConfig config = ConfigLoader.load(writeConfig(dir));
+        SubnodeConfig config = SubnodeConfigJson.load(writeConfig(dir));
         subnode = Subnode.start(config);
         flotilla = new Chain("http://" + config.bindIp() + ":" + config.ports().rpcHttp() + "/", config.evmChainId());
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
@@ -383,10 +383,10 @@ class TracingDifferentialTest {
         String nodeAddress = "0x" + Keys.getAddress(nodeKey);
         flotillaCoinbase = nodeAddress;
         ObjectNode root = JSON.createObjectNode();
-        root.put("bindIp", ip).put("catchUp", false).put("chainId", 7).put("chainName", "tracing-diff")
+        root.put("bindIp", ip).put("chainId", 7).put("chainName", "tracing-diff")
                 .put("dataDir", Files.createDirectories(dir.resolve("data")).toString()).put("evmChainId", 0x464C0007L)
                 .put("keyFile", keyFile.toString()).put("nodeId", 1).put("passwordFile", passwordFile.toString())
-                .put("rpcPort", ports.get(2)).put("slot", 0);
+                .put("slot", 0);
         root.putObject("consensus").put("blockTimeMs", 200).put("engine", "bft").put("heartbeatMs", 5_000);
         ObjectNode genesis = root.putObject("genesis");
         genesis.putObject("alloc").put(SENDER.getAddress(), BigInteger.TEN.pow(22).toString());
@@ -395,7 +395,6 @@ class TracingDifferentialTest {
         root.putArray("members").addObject().put("address", nodeAddress).put("ip", ip).put("nodeId", 1)
                 .put("publicKey", Numeric.toHexStringWithPrefixZeroPadded(nodeKey.getPublicKey(), 128)).set("ports", portsJson.deepCopy());
         root.set("ports", portsJson);
-        root.putArray("syncPeers");
         Path file = dir.resolve("config.json");
         JSON.writerWithDefaultPrettyPrinter().writeValue(file.toFile(), root);
         return file;
