@@ -253,6 +253,103 @@ class SubnodeProcessTest {
         rpc.forEach(Web3j::shutdown);
     }
 
+    /**
+     * A subnode's volume is its own small file system (the agent's quota). When it fills, the member stops making
+     * blocks without corrupting what it committed; given room again (here the filler is deleted and the member
+     * restarted) it opens its store at the head it had and makes blocks again.
+     */
+    @Test
+    void aMemberWhoseVolumeFillsStopsMakingBlocksCleanlyAndGoesOnOnceThereIsRoom() throws Exception {
+        assertEquals("root", System.getProperty("user.name"), "loop mounts need root");
+        String ip = "127.0.0.88";
+        Member self = new Member(1, BigInteger.valueOf(104_759L), ip, freePort(ip), freePort(ip));
+        Path config = writeConfig(self, List.of(self));
+        Path data = Files.createDirectories(dir.resolve("node-1").resolve("data"));
+        Path image = dir.resolve("volume.img");
+        try (var file = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            file.setLength(32L << 20);
+        }
+        run("mkfs.ext4", "-q", "-F", "-m", "0", image.toString());
+        run("mount", "-o", "loop", image.toString(), data.toString());
+        Web3j rpc = Web3j.build(new HttpService(self.rpcUrl()));
+        try {
+            Process member = launch(config, 1);
+            try {
+                await("the member to answer JSON-RPC", Duration.ofSeconds(60), () -> blockNumber(rpc) >= 0);
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; its log: " + Files.readString(dir.resolve("node-1.log")), e);
+            }
+            String first = transfer(rpc, 0);
+            await("a first transfer included", Duration.ofSeconds(30), () -> receipt(rpc, first).isPresent());
+            // The store is open: leave it about 1 MiB, room for some blocks, not for long.
+            Path filler = data.resolve("filler");
+            run("fallocate", "-l", Long.toString(Files.getFileStore(data).getUsableSpace() - (1L << 20)), filler.toString());
+
+            // Transfers until the head stops moving for 10 s (a refused transfer is fine: the pool's writes fail too).
+            long nonce = 1;
+            long head = blockNumber(rpc);
+            long movedAt = System.nanoTime();
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (System.nanoTime() - movedAt < Duration.ofSeconds(10).toNanos()) {
+                assertTrue(System.nanoTime() < deadline, "the volume never filled: head " + head);
+                for (int k = 0; k < 50; k++) {
+                    if (tryTransfer(rpc, nonce)) nonce++;
+                }
+                long now = blockNumber(rpc);
+                if (now > head) {
+                    head = now;
+                    movedAt = System.nanoTime();
+                }
+                Thread.sleep(20);
+            }
+            long frozen = head;
+            assertTrue(frozen >= 2, "some blocks were made before the volume filled: " + frozen);
+            String log = Files.readString(dir.resolve("node-1.log"));
+            assertTrue(log.contains("No space left") || log.contains("IO error") || log.contains("NoSpace"),
+                    "the member says why it stopped");
+            if (member.isAlive()) {
+                assertEquals(frozen, blockNumber(rpc), "no block after the volume filled");
+            }
+            member.destroyForcibly();
+            assertTrue(member.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+
+            // Room again: the store opens at the head it had (nothing committed is lost or torn) and blocks go on.
+            Files.delete(filler);
+            launch(config, 1);
+            await("the member to answer again", Duration.ofSeconds(60), () -> blockNumber(rpc) >= 0);
+            assertTrue(blockNumber(rpc) >= frozen, "the head after the restart, " + blockNumber(rpc) + ", is at least " + frozen);
+            for (long n = 1; n <= frozen; n++) {
+                assertEquals(n, rpc.ethGetBlockByNumber(DefaultBlockParameter.valueOf(BigInteger.valueOf(n)), false).send().getBlock()
+                        .getNumber().longValueExact());
+            }
+            long next = rpc.ethGetTransactionCount(OWNER.getAddress(), DefaultBlockParameter.valueOf("pending")).send()
+                    .getTransactionCount().longValueExact();
+            String after = transfer(rpc, next);
+            await("a transfer included after the restart", Duration.ofSeconds(60), () -> receipt(rpc, after).isPresent());
+        } finally {
+            processes.forEach(Process::destroyForcibly);
+            for (Process p : processes) p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            rpc.shutdown();
+            run("umount", data.toString());
+        }
+    }
+
+    private static boolean tryTransfer(Web3j web3, long nonce) {
+        try {
+            RawTransaction tx = RawTransaction.createEtherTransaction(BigInteger.valueOf(nonce), BigInteger.ONE, BigInteger.valueOf(21_000),
+                    String.format("0x%040x", 0x7000 + nonce), BigInteger.ONE);
+            return !web3.ethSendRawTransaction(Numeric.toHexString(TransactionEncoder.signMessage(tx, EVM_CHAIN_ID, OWNER))).send().hasError();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0, String.join(" ", command) + ": " + out);
+    }
+
     private static String transfer(Web3j web3, long nonce) throws Exception {
         RawTransaction tx = RawTransaction.createEtherTransaction(BigInteger.valueOf(nonce), BigInteger.ONE, BigInteger.valueOf(21_000),
                 String.format("0x%040x", 0x6000 + nonce), BigInteger.ONE);
