@@ -56,6 +56,8 @@ class TwoNetworksTest {
             if (network == null) continue;
             runtime.listContainers(Names.networkSelector(network.book.networkId())).forEach(c -> runtime.removeContainer(c.id()));
             runtime.listVolumes(Names.networkSelector(network.book.networkId())).forEach(v -> runtime.removeVolume(v.name()));
+            // The volumes' loop mounts and the nodes' firewall tables go too (nothing of the test stays on the host).
+            (network == first ? firstNodes : secondNodes).forEach(SimulatedNode::removeIsolation);
             network.close();
         }
         if (runtime != null) runtime.close();
