@@ -5,10 +5,7 @@ import io.flotilla.agent.plan.DesiredSubnode;
 import io.flotilla.agent.runtime.ResourceLimits;
 import io.flotilla.manager.ManagerException;
 import io.flotilla.manager.Member;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -75,29 +72,5 @@ final class FakeChain implements ChainMembers, HealthProbe {
     public Optional<SubnodeRpc.Health> health(String ip, int rpcPort, Instant now) {
         long id = Long.parseLong(ip.substring(ip.lastIndexOf('.') + 1));
         return Optional.ofNullable(health.get(id));
-    }
-
-    /** A clock the test moves. */
-    static final class TestClock extends Clock {
-        Instant now = Instant.parse("2026-12-07T00:00:00Z");
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

@@ -2,8 +2,10 @@ package io.flotilla.agent.liveness;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.agent.ManualClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -17,7 +19,7 @@ class PeerProberTest {
     private static final Duration GRACE = Duration.ofSeconds(30);
 
     private final FakeChain chain = new FakeChain();
-    private final FakeChain.TestClock clock = new FakeChain.TestClock();
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-12-07T00:00:00Z"));
     private final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
 
     private PeerProber prober(PeerProber.Policy policy) {

@@ -2,14 +2,13 @@ package io.flotilla.agent.reconcile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flotilla.agent.ManualClock;
 import io.flotilla.agent.liveness.SubnodeRpc;
 import io.flotilla.agent.plan.DesiredSubnode;
 import io.flotilla.agent.runtime.ResourceLimits;
 import io.flotilla.manager.Member;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +22,7 @@ class RestartGateTest {
     private static final List<Member> MEMBERS = List.of(member(3), member(5), member(8), member(9));
 
     private final Map<Long, SubnodeRpc.Health> health = new HashMap<>();
-    private Instant now = Instant.parse("2026-12-07T00:00:00Z");
+    private final ManualClock clock = new ManualClock(Instant.parse("2026-12-07T00:00:00Z"));
     private final RestartGate gate = new RestartGate(new io.flotilla.agent.liveness.ChainMembers() {
         @Override
         public List<Member> membersOf(long chainId) {
@@ -35,22 +34,7 @@ class RestartGateTest {
             throw new UnsupportedOperationException();
         }
     }, (ip, port, at) -> Optional.ofNullable(health.get(Long.parseLong(ip.substring(ip.lastIndexOf('.') + 1)))),
-            new Clock() {
-                @Override
-                public java.time.ZoneId getZone() {
-                    return ZoneOffset.UTC;
-                }
-
-                @Override
-                public Clock withZone(java.time.ZoneId zone) {
-                    return this;
-                }
-
-                @Override
-                public Instant instant() {
-                    return now;
-                }
-            }, STAGGER);
+            clock, STAGGER);
 
     private static Member member(long id) {
         return new Member(id, "0x" + id, "127.0.1." + id, 20000, 0, 20000, "0x", Member.NO_KEY);
@@ -62,7 +46,7 @@ class RestartGateTest {
     }
 
     private void allFinalizing() {
-        MEMBERS.forEach(m -> health.put(m.nodeId(), new SubnodeRpc.Health(100, now, true, 3)));
+        MEMBERS.forEach(m -> health.put(m.nodeId(), new SubnodeRpc.Health(100, clock.instant(), true, 3)));
     }
 
     @Test
@@ -75,20 +59,20 @@ class RestartGateTest {
     void laterMembersWaitForTheirTurnCountedFromWhenTheChangeWasFirstSeen() {
         allFinalizing();
         assertThat(gate.refusal(subnode(8, "new"))).get().asString().startsWith("waiting for its turn (member 3 of 4");
-        now = now.plus(STAGGER.multipliedBy(2)).minusSeconds(1);
+        clock.advance(STAGGER.multipliedBy(2).minusSeconds(1));
         assertThat(gate.refusal(subnode(8, "new"))).get().asString().startsWith("waiting for its turn");
-        now = now.plusSeconds(1);
+        clock.advance(Duration.ofSeconds(1));
         assertThat(gate.refusal(subnode(8, "new"))).isEmpty();
     }
 
     @Test
     void aMemberThatIsNotFinalizingOrDoesNotAnswerHoldsEveryRestartBack() {
         allFinalizing();
-        health.put(5L, new SubnodeRpc.Health(90, now, false, 1));
+        health.put(5L, new SubnodeRpc.Health(90, clock.instant(), false, 1));
         assertThat(gate.refusal(subnode(3, "new"))).contains("member 5 is not finalizing");
         health.remove(5L);
         assertThat(gate.refusal(subnode(3, "new"))).contains("member 5 is not finalizing (no answer)");
-        health.put(5L, new SubnodeRpc.Health(100, now, true, 3));
+        health.put(5L, new SubnodeRpc.Health(100, clock.instant(), true, 3));
         assertThat(gate.refusal(subnode(3, "new"))).isEmpty();
     }
 
@@ -96,7 +80,7 @@ class RestartGateTest {
     void aNewChangeStartsTheTurnsAgain() {
         allFinalizing();
         gate.refusal(subnode(9, "first"));
-        now = now.plus(STAGGER.multipliedBy(3));
+        clock.advance(STAGGER.multipliedBy(3));
         assertThat(gate.refusal(subnode(9, "first"))).isEmpty();
         assertThat(gate.refusal(subnode(9, "second"))).get().asString().startsWith("waiting for its turn (member 4 of 4");
     }
