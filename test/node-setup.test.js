@@ -194,7 +194,7 @@ describe("a validator's server: ./flotilla node init, node check, install-servic
     expect(unit).to.not.contain("@");
     expect(unit).to.match(/^ExecStart=\S+\/bin\/java .* -jar \/opt\/flotilla\/flotilla-agent\.jar run --spring\.config\.additional-location=file:\S+\/agent\.yml$/m);
     expect(unit).to.contain(`ReadWritePaths=${join(work, "data")}`);
-    expect(unit).to.match(/^User=flotilla$/m);
+    expect(unit).to.match(/^User=root$/m);
     expect(existsSync(join(target, "opt/flotilla/flotilla-agent.jar"))).to.equal(true);
     let analyze;
     try {
