@@ -135,6 +135,37 @@ public final class PatriciaTrie {
     }
 
     /**
+     * The encoding of the node that starts at nibble path {@code path} from the root (the root itself for the empty
+     * path), or null when no node starts there (the path ends inside a leaf's or an extension's path, or leaves the
+     * trie). What a member serving a snapshot sends: the joiner checks each node against the hash its parent names.
+     */
+    public byte[] nodeAt(byte[] path) {
+        Node n = root;
+        int pos = 0;
+        while (n != null) {
+            n = resolve(n);
+            if (pos == path.length) return encode(n);
+            switch (n) {
+                case Leaf l -> {
+                    return null;
+                }
+                case Extension e -> {
+                    if (!matches(e.path, path, pos)) return null;
+                    pos += e.path.length;
+                    n = e.child;
+                }
+                case Branch b -> {
+                    int i = path[pos++];
+                    if (i < 0 || i > 15) return null;
+                    n = b.children[i];
+                }
+                case HashRef h -> throw new IllegalStateException("unresolved");
+            }
+        }
+        return null;
+    }
+
+    /**
      * Writes every node of this version that the store does not hold yet (found by walking down from the root and
      * stopping at nodes already written) and returns the same trie backed by the store.
      */
