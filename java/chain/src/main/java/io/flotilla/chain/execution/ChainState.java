@@ -41,7 +41,8 @@ public final class ChainState {
     private final ChainConfig config;
     private final TxDecoder decoder;
     private final BlockExecutor executor;
-    private final InMemoryWorldState state = new InMemoryWorldState();
+    /** Guarded by {@link #lock}; replaced whole only by {@link #installStaged}. */
+    private InMemoryWorldState state = new InMemoryWorldState();
     /** Wall-time limit of one eth_call or eth_estimateGas (geth's default RPC EVM timeout). */
     public static final java.time.Duration CALL_TIMEOUT = java.time.Duration.ofSeconds(5);
 
@@ -52,7 +53,7 @@ public final class ChainState {
     /** The tries of the latest state, updated per block along changed paths; built once at open. */
     private StateTries tries;
     /** Undo records of recent blocks, for re-executing them (tracing); guarded by {@link #lock}. */
-    private final StateHistory history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
+    private StateHistory history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
 
     private ChainState(ChainStore store, ChainConfig config, TxDecoder decoder, BlockHeader genesisHeader) {
         this.store = store;
@@ -232,6 +233,34 @@ public final class ChainState {
             return executor.verify(head, state, block, this::blockHash, tries);
         } finally {
             lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Makes the state a snapshot sync staged in the store ({@link ChainStore#staging}) the chain's: the staged state is
+     * loaded and its tries built, their root must be the state root of staged block {@code height} (else nothing
+     * changes and this throws), then the store swaps it in atomically and the head becomes that block. The undo records
+     * of earlier blocks go (their state is not this node's any more). Listeners are not called: no block was executed.
+     */
+    public void installStaged(long height) {
+        ChainStore.Staging staging = store.staging();
+        InMemoryWorldState fresh = new InMemoryWorldState();
+        staging.loadState(fresh);
+        StateTries freshTries = StateTries.build(fresh);
+        lock.writeLock().lock();
+        try {
+            if (height <= head.number()) throw new IllegalStateException("snapshot " + height + " is not above head " + head.number());
+            BlockHeader h = staging.header(height).orElseThrow(() -> new IllegalStateException("block " + height + " is not staged"));
+            if (!Arrays.equals(freshTries.root(), h.stateRoot())) {
+                throw new IllegalStateException("the staged state does not match the state root of block " + height);
+            }
+            staging.install(height);
+            state = fresh;
+            tries = freshTries;
+            history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
+            head = h;
+        } finally {
+            lock.writeLock().unlock();
         }
     }
 

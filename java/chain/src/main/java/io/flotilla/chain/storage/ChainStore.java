@@ -43,6 +43,8 @@ import org.web3j.rlp.RlpType;
  *   's' address slotKey   -> value (minimal bytes)
  *   'p' txHash            -> raw transaction accepted into the pool, not yet included (the durable pool)
  *   'x' nodeHash          -> trie node (rlp), see {@link #trieNodes} (not yet written by the chain)
+ *   'y' ...               -> a snapshot sync in progress, see {@link #staging}: 'y' + a final key ('a', 's', 'c', 'h',
+ *                            'n', 'b' as above) for what the sync verified, 'y' 'M' name for its progress records
  * </pre>
  * Pool entries are written without fsync (RocksDB's write-ahead log, in the operating system's page cache): they
  * survive the process being killed, not a power cut (see docs/chain.md, "Durable transaction pool").
@@ -62,6 +64,7 @@ public final class ChainStore implements AutoCloseable {
     private static final byte STORAGE = 's';
     private static final byte POOL = 'p';
     private static final byte TRIE_NODE = 'x';
+    private static final byte STAGING = 'y';
     private static final byte[] HEAD_KEY = {META, 'h', 'e', 'a', 'd'};
 
     static {
@@ -144,21 +147,34 @@ public final class ChainStore implements AutoCloseable {
 
     /** Copies the committed world state into {@code into} (used once at start-up). */
     public void loadState(WorldState into) {
+        loadState(into, new byte[0]);
+    }
+
+    /** Copies the state stored under {@code base} + the state prefixes into {@code into}. */
+    private void loadState(WorldState into, byte[] base) {
+        byte[] accounts = concat(base, new byte[] {ACCOUNT});
+        byte[] slots = concat(base, new byte[] {STORAGE});
+        int at = base.length + 1;
         try (RocksIterator it = db.newIterator()) {
-            for (it.seek(new byte[] {ACCOUNT}); it.isValid() && it.key()[0] == ACCOUNT; it.next()) {
-                Address a = Address.of(Arrays.copyOfRange(it.key(), 1, 21));
+            for (it.seek(accounts); it.isValid() && startsWith(it.key(), accounts); it.next()) {
+                Address a = Address.of(Arrays.copyOfRange(it.key(), at, at + 20));
                 List<RlpType> f = list(it.value());
                 long nonce = ((RlpString) f.get(0)).asPositiveBigInteger().longValue();
                 Word balance = Word.fromBytes(bytes(f.get(1)));
                 byte[] codeHash = bytes(f.get(2));
-                byte[] code = codeHash.length == 0 ? new byte[0] : get(key(CODE, codeHash));
+                byte[] code = codeHash.length == 0 ? new byte[0] : get(concat(base, key(CODE, codeHash)));
+                if (code == null && base.length > 0) code = get(key(CODE, codeHash)); // staged: may be in the store already
                 into.putAccount(a, Account.of(nonce, balance, code == null ? new byte[0] : code));
             }
-            for (it.seek(new byte[] {STORAGE}); it.isValid() && it.key()[0] == STORAGE; it.next()) {
+            for (it.seek(slots); it.isValid() && startsWith(it.key(), slots); it.next()) {
                 byte[] k = it.key();
-                into.putStorage(Address.of(Arrays.copyOfRange(k, 1, 21)), Word.fromBytes(k, 21, 32), Word.fromBytes(it.value()));
+                into.putStorage(Address.of(Arrays.copyOfRange(k, at, at + 20)), Word.fromBytes(k, at + 20, 32), Word.fromBytes(it.value()));
             }
         }
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
     }
 
     /** A small named record outside the chain data (e.g. the consensus safety record), written durably. */
@@ -346,6 +362,156 @@ public final class ChainStore implements AutoCloseable {
             return cached;
         }
     }
+
+    /**
+     * The staging area of a snapshot sync (docs/chain.md, "Snapshot sync"): what a joining member verified so far,
+     * kept apart from the chain's own state until {@link Staging#install} swaps it in, so a restart mid-sync resumes
+     * from it and the chain's head and state are never a mix of the two.
+     */
+    public Staging staging() {
+        return new Staging();
+    }
+
+    /** See {@link #staging}. */
+    public final class Staging {
+        private Staging() {
+        }
+
+        /** A set of staged writes made durable together ({@link #write}). */
+        public final class Batch implements AutoCloseable {
+            private final WriteBatch batch = new WriteBatch();
+
+            public Batch account(Address address, long nonce, Word balance, byte[] codeHash) {
+                return put(key(ACCOUNT, address.toArray()), io.flotilla.evm.rlp.Rlp.encode(new RlpList(RlpString.create(nonce),
+                        RlpString.create(balance.toMinimalBytes()), RlpString.create(codeHash))));
+            }
+
+            public Batch slot(Address address, Word slot, Word value) {
+                return value.isZero() ? this : put(concat(key(STORAGE, address.toArray()), slot.toBytes()), value.toMinimalBytes());
+            }
+
+            public Batch code(byte[] codeHash, byte[] code) {
+                return put(key(CODE, codeHash), code);
+            }
+
+            /** A block of the chain (header, hash index and body; no receipts: it is not re-executed here). */
+            public Batch block(Block block) {
+                byte[] num = longBytes(block.number());
+                put(key(HEADER, num), block.header().encode());
+                put(key(NUMBER_BY_HASH, block.hash()), num);
+                List<RlpType> body = new ArrayList<>();
+                for (SignedTransaction tx : block.transactions()) {
+                    body.add(new RlpList(RlpString.create(tx.raw()), RlpString.create(tx.sender().toArray())));
+                }
+                return put(key(BODY, num), io.flotilla.evm.rlp.Rlp.encode(new RlpList(body)));
+            }
+
+            /** A progress record of the sync (not installed). */
+            public Batch record(byte[] name, byte[] value) {
+                return put(key(META_STAGED, name), value);
+            }
+
+            public Batch forget(byte[] name) {
+                try {
+                    batch.delete(key(STAGING, key(META_STAGED, name)));
+                } catch (RocksDBException e) {
+                    throw new StoreException("cannot stage", e);
+                }
+                return this;
+            }
+
+            private Batch put(byte[] k, byte[] v) {
+                try {
+                    batch.put(key(STAGING, k), v);
+                } catch (RocksDBException e) {
+                    throw new StoreException("cannot stage", e);
+                }
+                return this;
+            }
+
+            /** Writes the batch durably (synced): after a crash the staging holds all of it or none. */
+            public void write() {
+                try {
+                    db.write(syncWrites, batch);
+                } catch (RocksDBException e) {
+                    throw new StoreException("cannot write snapshot progress", e);
+                }
+            }
+
+            @Override
+            public void close() {
+                batch.close();
+            }
+        }
+
+        public Batch batch() {
+            return new Batch();
+        }
+
+        public Optional<byte[]> record(byte[] name) {
+            return Optional.ofNullable(get(key(STAGING, key(META_STAGED, name))));
+        }
+
+        /** Every progress record whose name starts with {@code prefix}: name (without the prefix) and value. */
+        public void forEachRecord(byte[] prefix, java.util.function.BiConsumer<byte[], byte[]> each) {
+            byte[] from = key(STAGING, key(META_STAGED, prefix));
+            try (RocksIterator it = db.newIterator()) {
+                for (it.seek(from); it.isValid() && startsWith(it.key(), from); it.next()) {
+                    each.accept(Arrays.copyOfRange(it.key(), from.length, it.key().length), it.value());
+                }
+            }
+        }
+
+        /** A staged block's header. */
+        public Optional<BlockHeader> header(long number) {
+            byte[] v = get(key(STAGING, key(HEADER, longBytes(number))));
+            return v == null ? Optional.empty() : Optional.of(BlockHeader.decode(v));
+        }
+
+        /** Whether code with this hash is staged or already in the store. */
+        public boolean hasCode(byte[] codeHash) {
+            return get(key(STAGING, key(CODE, codeHash))) != null || get(key(CODE, codeHash)) != null;
+        }
+
+        /** The staged world state (to check its root before installing it). */
+        public void loadState(WorldState into) {
+            ChainStore.this.loadState(into, new byte[] {STAGING});
+        }
+
+        /** Forgets everything staged. */
+        public void clear() {
+            try {
+                db.deleteRange(syncWrites, new byte[] {STAGING}, new byte[] {STAGING + 1});
+            } catch (RocksDBException e) {
+                throw new StoreException("cannot clear the snapshot staging", e);
+            }
+        }
+
+        /**
+         * In one synced batch: the chain's world state is replaced by the staged one, the staged blocks are added, the
+         * head moves to {@code head} (a staged block) and the staging is emptied. Blocks and receipts below that the
+         * store held stay; the ones it lacks stay absent.
+         */
+        public void install(long head) {
+            if (get(key(STAGING, key(HEADER, longBytes(head)))) == null) throw new IllegalStateException("block " + head + " is not staged");
+            try (WriteBatch batch = new WriteBatch(); RocksIterator it = db.newIterator()) {
+                batch.deleteRange(new byte[] {ACCOUNT}, new byte[] {ACCOUNT + 1});
+                batch.deleteRange(new byte[] {STORAGE}, new byte[] {STORAGE + 1});
+                for (it.seek(new byte[] {STAGING}); it.isValid() && it.key()[0] == STAGING; it.next()) {
+                    byte[] k = it.key();
+                    if (k.length < 2 || k[1] == META_STAGED) continue;
+                    batch.put(Arrays.copyOfRange(k, 1, k.length), it.value());
+                }
+                batch.deleteRange(new byte[] {STAGING}, new byte[] {STAGING + 1});
+                batch.put(HEAD_KEY, longBytes(head));
+                db.write(syncWrites, batch);
+            } catch (RocksDBException e) {
+                throw new StoreException("cannot install the snapshot of block " + head, e);
+            }
+        }
+    }
+
+    private static final byte META_STAGED = 'M';
 
     private byte[] get(byte[] key) {
         try {
