@@ -264,6 +264,11 @@ public final class ChainState {
         }
     }
 
+    /** The store's staging area for a snapshot sync (installed by {@link #installStaged}). */
+    public ChainStore.Staging snapshotStaging() {
+        return store.staging();
+    }
+
     /** Durably stores a small record beside the chain (the consensus safety record). */
     public void saveRecord(String name, byte[] value) {
         store.putMeta(name, value);

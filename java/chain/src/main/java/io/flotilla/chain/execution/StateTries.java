@@ -52,13 +52,23 @@ public final class StateTries {
         return t == null ? PatriciaTrie.empty() : t;
     }
 
+    /** The storage tries now, by account (an immutable copy: what a snapshot pins). */
+    public Map<Address, PatriciaTrie> storageTries() {
+        return Map.copyOf(storage);
+    }
+
     public byte[] root() {
         return accounts.rootHash();
     }
 
     /** The tries after a block, computed but not installed: the new account trie and every changed storage trie. */
     public record Update(PatriciaTrie accounts, Map<Address, PatriciaTrie> storage) {
-        public byte[] root() {
+        /** The storage tries now, by account (an immutable copy: what a snapshot pins). */
+    public Map<Address, PatriciaTrie> storageTries() {
+        return Map.copyOf(storage);
+    }
+
+    public byte[] root() {
             return accounts.rootHash();
         }
     }
