@@ -54,10 +54,17 @@ public final class BftReplica implements AutoCloseable {
     private static final byte CONSENSUS = 0;
     private static final byte TRANSACTION = 1;
     private static final byte STATUS = 2;
-    private static final byte GET_BLOCKS = 3;
+    static final byte GET_BLOCKS = 3;
     private static final byte BLOCKS = 4;
     /** Transactions in a batch ({@link TxGossip}); a single {@link #TRANSACTION} is still understood. */
     private static final byte TRANSACTIONS = 5;
+    // Snapshot sync ({@link SnapshotWire}): each answer's kind is its request's + 1.
+    static final byte GET_SNAPSHOTS = 6;
+    static final byte SNAPSHOTS = 7;
+    static final byte GET_NODES = 8;
+    static final byte NODES = 9;
+    static final byte GET_CODE = 10;
+    static final byte CODE = 11;
     /** Gossiped transactions waiting for admission: beyond this, batches are dropped (the sender still proposes them). */
     private static final long MAX_ADMISSION_BYTES = 32L << 20;
 
@@ -88,6 +95,12 @@ public final class BftReplica implements AutoCloseable {
     private final ScheduledExecutorService timers;
     /** Answers block requests on its own thread, at most 4 MiB/s per peer (8 MiB burst). */
     private final BlockServer blockServer;
+    /** The snapshots this member keeps and serves (every 64 blocks, the last 2), and their server: 8 MiB/s per peer, 16 MiB/s in all. */
+    private final io.flotilla.chain.snapshot.ChainSnapshots snapshots;
+    private final SnapshotServer snapshotServer;
+    private final SnapshotSync snapshotSync;
+    /** Blocks below this are not served (a member whose history starts later; tests). */
+    private volatile long oldestServedBlock = 1;
     private final AtomicLong equivocations = new AtomicLong();
     /** A round whose proposer cannot propose ({@link #proposerUnreachable}) times out after this. */
     static final Duration UNREACHABLE_PROPOSER_TIMEOUT = Duration.ofMillis(500);
@@ -132,6 +145,23 @@ public final class BftReplica implements AutoCloseable {
     BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
             RecordWriter safetyWriter) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, safetyWriter,
+                SnapshotOptions.DEFAULTS);
+    }
+
+    /**
+     * Snapshot sync settings: snapshots every {@code interval} blocks, the last {@code keep} kept, used by a member at
+     * least {@code minGap} blocks behind; serving at most {@code peerBytesPerSecond} to one peer and
+     * {@code totalBytesPerSecond} to all.
+     */
+    record SnapshotOptions(int interval, int keep, long minGap, long peerBytesPerSecond, long totalBytesPerSecond) {
+        static final SnapshotOptions DEFAULTS = new SnapshotOptions(io.flotilla.chain.snapshot.ChainSnapshots.DEFAULT_INTERVAL,
+                io.flotilla.chain.snapshot.ChainSnapshots.DEFAULT_KEEP, SnapshotSync.DEFAULT_MIN_GAP, 8L << 20, 16L << 20);
+    }
+
+    BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            RecordWriter safetyWriter, SnapshotOptions snapshotOptions) {
         this.chainId = chainId;
         this.safetyWriter = safetyWriter;
         this.chain = chain;
@@ -152,6 +182,20 @@ public final class BftReplica implements AutoCloseable {
         this.network = new PeerNetwork(new NodeSigner(nodeKey), chainId, consensusBind, PeerLimits.defaults(),
                 (from, bytes) -> onPeerMessage(from, bytes, submission), this::onLinkOpened);
         this.blockServer = new BlockServer(chain, 4L << 20, 8L << 20, network::send);
+        this.snapshots = new io.flotilla.chain.snapshot.ChainSnapshots(chain, snapshotOptions.interval(), snapshotOptions.keep());
+        this.snapshotServer = new SnapshotServer(snapshots, snapshotOptions.peerBytesPerSecond(), snapshotOptions.totalBytesPerSecond(), network::send);
+        this.snapshotSync = new SnapshotSync(chainId, chain, membership, new io.flotilla.chain.snapshot.StagedSink(chain), new SnapshotSync.Host() {
+            @Override
+            public boolean send(Address peer, byte kind, byte[] body) {
+                return network.send(peer, framed(kind, body));
+            }
+
+            @Override
+            public void installed() {
+                snapshots.reindex();
+                caughtUpFromPeers();
+            }
+        }, snapshotOptions.minGap(), clock.millis());
         this.sync = new BlockSync(chainId, chain, membership, new BlockSync.Host() {
             @Override
             public boolean request(Address peer, long from, long to) {
@@ -160,10 +204,7 @@ public final class BftReplica implements AutoCloseable {
 
             @Override
             public void caughtUp() {
-                application.forgetCandidates();
-                application.markCommitted();
-                startHeight(chain.head().number() + 1);
-                network.broadcast(statusMessage()); // a joining member tells the others it is ready to decide
+                caughtUpFromPeers();
             }
         });
         membership.gateSwitch(this::switchReady);
@@ -172,6 +213,14 @@ public final class BftReplica implements AutoCloseable {
         this.gossip = new TxGossip(batch -> network.broadcast(framed(TRANSACTIONS, batch)), gossipTimer, 5, 256 << 10);
         submission.onAccepted(tx -> gossip.add(tx.raw()));
         updateNetworkMembers(membership.forHeight(chain.head().number() + 1));
+    }
+
+    /** The head moved by catch-up (blocks or a snapshot): forget candidates and start consensus at the new head + 1. */
+    private void caughtUpFromPeers() {
+        application.forgetCandidates();
+        application.markCommitted();
+        startHeight(chain.head().number() + 1);
+        network.broadcast(statusMessage()); // a joining member tells the others it is ready to decide
     }
 
     public void start() throws IOException {
@@ -210,6 +259,31 @@ public final class BftReplica implements AutoCloseable {
         return new long[] {retainedPeak[0], retainedPeak[1], loop.dropped()};
     }
 
+    /** The height whose state this replica installed by snapshot sync, or -1. */
+    public long snapshotInstalledAt() {
+        return snapshotSync.installedAt();
+    }
+
+    /** Snapshot sync so far: trie nodes and bytes fetched, nodes known to be missing still. */
+    long[] snapshotProgress() {
+        return new long[] {snapshotSync.nodesFetched(), snapshotSync.bytesFetched(), snapshotSync.pendingNodes()};
+    }
+
+    /** Snapshot heights this member keeps, and its server's answers and dropped requests. */
+    List<Long> snapshotHeights() {
+        return snapshots.heights();
+    }
+
+    long[] snapshotServing() {
+        long[] s = snapshotServer.served();
+        return new long[] {s[0], s[1], snapshotServer.dropped()};
+    }
+
+    /** Stops serving blocks below {@code number} (a member whose history starts there). */
+    void serveBlocksFrom(long number) {
+        oldestServedBlock = number;
+    }
+
     /** Blocks this replica applied by catching up from peers rather than deciding them. */
     public long blocksCaughtUp() {
         return sync.appliedBlocks();
@@ -230,7 +304,7 @@ public final class BftReplica implements AutoCloseable {
                     lastHeard.merge(from, message.message().height(), Math::max);
                     loop.offer(from, MessageIntake.Lane.CONSENSUS, body.length + 512L, () -> {
                         // A member already deciding a later height shows we are behind: catch up from it.
-                        if (message.message().height() > height + 1) sync.peerIsAt(from, message.message().height() - 1, clock.millis());
+                        if (message.message().height() > height + 1) behind(from, message.message().height() - 1);
                         handle(new ConsensusEvent.MessageReceived(message));
                     });
                 }
@@ -242,22 +316,40 @@ public final class BftReplica implements AutoCloseable {
                         peerConfigured.put(from, st[1]);
                         if (peerHead + SWITCH_CAUGHT_UP >= head) caughtUpPeers.add(from);
                         boolean stale = application.millisSinceCommit() > 2 * blockTime.toMillis() + 1000;
-                        if (peerHead >= head + 2 || (peerHead > head && stale)) sync.peerIsAt(from, peerHead, clock.millis());
+                        if (peerHead >= head + 2 || (peerHead > head && stale)) behind(from, peerHead);
                     });
                 }
                 case GET_BLOCKS -> {
                     long[] range = BlockSync.decodeRange(body);
-                    blockServer.request(from, range[0], range[1], BLOCKS); // answered off this reader thread, rate-bounded
+                    long to = range[0] < oldestServedBlock ? range[0] - 1 : range[1]; // none: the history starts later
+                    blockServer.request(from, range[0], to, BLOCKS); // answered off this reader thread, rate-bounded
                 }
                 case BLOCKS -> {
                     List<byte[]> blocks = BlockSync.decodeBlocks(body);
-                    loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> sync.received(from, blocks, clock.millis()));
+                    loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> {
+                        if (snapshotSync.expectsBlocks(from)) snapshotSync.blocks(from, blocks, clock.millis());
+                        else sync.received(from, blocks, clock.millis());
+                    });
                 }
+                case GET_SNAPSHOTS, GET_NODES, GET_CODE -> snapshotServer.request(from, kind, body, (byte) (kind + 1)); // off this thread, budgeted
+                case SNAPSHOTS -> {
+                    List<Long> heights = SnapshotWire.decodeHeights(body);
+                    loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> snapshotSync.offered(from, heights, clock.millis()));
+                }
+                case NODES -> loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> snapshotSync.nodes(from, body, clock.millis()));
+                case CODE -> loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> snapshotSync.codes(from, body, clock.millis()));
                 default -> LOG.log(System.Logger.Level.DEBUG, "unknown message kind " + kind + " from " + from);
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "undecodable message of kind " + kind + " from " + from);
         }
+    }
+
+    /** A peer is at {@code peerHead}, ahead of us: catch up by snapshot when far behind, else by replaying blocks. */
+    private void behind(Address from, long peerHead) {
+        long now = clock.millis();
+        if (snapshotSync.handles(peerHead, now)) snapshotSync.peerIsAt(from, peerHead, now);
+        else sync.peerIsAt(from, peerHead, now);
     }
 
     /**
@@ -478,6 +570,7 @@ public final class BftReplica implements AutoCloseable {
         boolean busy = work || (status != null && status.round() > 0);
         if (unsavedSafety != null) retrySafetyWrite();
         sync.tick(now);
+        snapshotSync.tick(now);
         if (busy && unsavedSafety == null && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
             lastGossipAt = now;
             for (SignedMessage m : engine.messagesForGossip()) {
@@ -594,6 +687,7 @@ public final class BftReplica implements AutoCloseable {
         gossipTimer.shutdownNow();
         admission.shutdownNow();
         blockServer.close();
+        snapshotServer.close();
         loop.shutdown();
         try {
             loop.awaitTermination(5, TimeUnit.SECONDS);

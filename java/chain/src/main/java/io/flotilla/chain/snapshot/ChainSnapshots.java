@@ -57,6 +57,21 @@ public final class ChainSnapshots implements SnapshotSource {
         this.interval = interval;
         this.keep = keep;
         chain.onCommit(this::committed); // first, so nothing committed while indexing is missed
+        index();
+        long head = chain.head().number();
+        if (head > 0 && head % interval == 0) pin(head);
+    }
+
+    /**
+     * Indexes the keys of the whole latest state again: after the state was replaced without executing blocks (a
+     * snapshot installed by {@link ChainState#installStaged}). Pins taken before are dropped (another chain's history).
+     */
+    public void reindex() {
+        pins.clear();
+        index();
+    }
+
+    private void index() {
         chain.read(s -> {
             for (Address a : s.addresses()) {
                 indexAccount(a, s.account(a));
@@ -64,8 +79,6 @@ public final class ChainSnapshots implements SnapshotSource {
             }
             return null;
         });
-        long head = chain.head().number();
-        if (head > 0 && head % interval == 0) pin(head);
     }
 
     public int interval() {
