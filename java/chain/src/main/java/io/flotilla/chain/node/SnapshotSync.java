@@ -108,6 +108,8 @@ final class SnapshotSync {
     private Ancestors ancestors;
     private int ancestorWindow = 64;
     private long nextId = 1;
+    /** The size of answer asked for (the server's cap is {@link SnapshotWire#MAX_RESPONSE_BYTES}). */
+    private long answerBytes = SnapshotWire.MAX_RESPONSE_BYTES;
     private long noneOfferedUntil;
     private long lastOffered;
     // Figures.
@@ -139,6 +141,11 @@ final class SnapshotSync {
             LOG.log(System.Logger.Level.INFO, "snapshot sync of block " + targetHeight + " resumes: " + pending.size()
                     + " nodes and " + pendingCode.size() + " codes known to be missing");
         });
+    }
+
+    /** Asks for smaller answers (tests: to spread a small state over several requests and peers). */
+    void answerBytes(long bytes) {
+        this.answerBytes = bytes;
     }
 
     boolean active() {
@@ -461,11 +468,13 @@ final class SnapshotSync {
             }
             if (phase == Phase.STATE) {
                 if (!pending.isEmpty()) {
+                    // A fair share of what is known to be missing, so every offering peer has work.
+                    int share = (int) Math.min(SnapshotWire.MAX_REFS, Math.max(1, (pending.size() + peers.size() - 1) / peers.size()));
                     List<Ref> refs = new ArrayList<>();
-                    while (refs.size() < SnapshotWire.MAX_REFS && !pending.isEmpty()) refs.add(pending.pollFirst());
+                    while (refs.size() < share && !pending.isEmpty()) refs.add(pending.pollFirst());
                     long id = nextId++;
                     send(p, new Request(Kind.NODES, id, refs, List.of(), nowMs), BftReplica.GET_NODES,
-                            SnapshotWire.nodesRequest(new SnapshotWire.NodesRequest(id, targetHeight, refs)));
+                            SnapshotWire.nodesRequest(new SnapshotWire.NodesRequest(id, targetHeight, answerBytes, refs)));
                 } else if (!pendingCode.isEmpty()) {
                     List<byte[]> codes = new ArrayList<>();
                     for (var it = pendingCode.values().iterator(); it.hasNext() && codes.size() < SnapshotWire.MAX_CODES; ) {

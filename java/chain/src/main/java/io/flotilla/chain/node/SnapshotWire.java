@@ -24,8 +24,9 @@ import org.web3j.rlp.RlpType;
  * {@link SnapshotSource}. All bodies are RLP:
  * <pre>
  *   GET_SNAPSHOTS  []                                   SNAPSHOTS [height, ...]            (at most 16)
- *   GET_NODES      [id, height, [[trie, path, hash]...]] (at most 64 refs; trie: empty = accounts, else the address;
- *                                                         path: nibbles, one per byte)
+ *   GET_NODES      [id, height, maxBytes, [[trie, path, hash]...]] (at most 64 refs; trie: empty = accounts, else
+ *                                                         the address; path: nibbles, one per byte; maxBytes: the
+ *                                                         answer's size wanted, at most 2 MiB)
  *   NODES          [id, served, [[node, [preimage...]]...]] (preorder from each ref, at most 2 MiB)
  *   GET_CODE       [id, [codeHash...]]                  (at most 64)
  *   CODE           [id, [code...]]                      (in order, at most 2 MiB)
@@ -42,7 +43,7 @@ final class SnapshotWire {
     /** A request larger than this is refused unread (64 refs of a 64-nibble path take about 8.5 KiB). */
     static final int MAX_REQUEST_BYTES = 16 << 10;
 
-    record NodesRequest(long id, long height, List<Ref> refs) {
+    record NodesRequest(long id, long height, long maxBytes, List<Ref> refs) {
     }
 
     /** One node of an answer with the preimages of the keys of the leaves it holds, in order. */
@@ -76,13 +77,13 @@ final class SnapshotWire {
             refs.add(new RlpList(RlpString.create(ref.account() == null ? new byte[0] : ref.account().toArray()),
                     RlpString.create(ref.path()), RlpString.create(ref.hash())));
         }
-        return Rlp.encode(new RlpList(RlpString.create(r.id()), RlpString.create(r.height()), new RlpList(refs)));
+        return Rlp.encode(new RlpList(RlpString.create(r.id()), RlpString.create(r.height()), RlpString.create(r.maxBytes()), new RlpList(refs)));
     }
 
     static NodesRequest decodeNodesRequest(byte[] body) {
         if (body.length > MAX_REQUEST_BYTES) throw new IllegalArgumentException("request of " + body.length + " bytes");
         List<RlpType> f = top(body, 3);
-        List<RlpType> refs = ((RlpList) f.get(2)).getValues();
+        List<RlpType> refs = ((RlpList) f.get(3)).getValues();
         if (refs.size() > MAX_REFS) throw new IllegalArgumentException(refs.size() + " refs, at most " + MAX_REFS);
         List<Ref> out = new ArrayList<>();
         for (RlpType t : refs) {
@@ -94,7 +95,7 @@ final class SnapshotWire {
             for (byte n : path) if (n < 0 || n > 15) throw new IllegalArgumentException("a path nibble out of range");
             out.add(new Ref(trie.length == 0 ? null : Address.of(trie), path, hash));
         }
-        return new NodesRequest(uint(f.get(0)), uint(f.get(1)), out);
+        return new NodesRequest(uint(f.get(0)), uint(f.get(1)), Math.min(uint(f.get(2)), MAX_RESPONSE_BYTES), out);
     }
 
     static byte[] nodes(Nodes n) {
@@ -148,12 +149,13 @@ final class SnapshotWire {
         List<Item> items = new ArrayList<>();
         if (!source.heights().contains(r.height())) return new Nodes(r.id(), false, items);
         long bytes = 0;
+        long cap = Math.max(4096, Math.min(r.maxBytes(), MAX_RESPONSE_BYTES));
         for (Ref ref : r.refs()) {
             Deque<TrieNodes.Child> stack = new ArrayDeque<>();
             stack.push(new TrieNodes.Child(ref.path(), ref.hash()));
             boolean first = true;
             while (!stack.isEmpty()) {
-                if (bytes >= MAX_RESPONSE_BYTES - 4096) return new Nodes(r.id(), true, items);
+                if (bytes >= cap - 4096) return new Nodes(r.id(), true, items);
                 TrieNodes.Child c = stack.pop();
                 byte[] node = source.node(r.height(), ref.account(), c.path());
                 if (node == null || (first && !Arrays.equals(Keccak.hash(node), c.hash()))) return new Nodes(r.id(), true, items);
