@@ -523,15 +523,16 @@ final class SnapshotSync {
         long height = targetHeight;
         try {
             sink.install();
-            installedAt = height;
-            LOG.log(System.Logger.Level.INFO, "snapshot sync: block " + height + " installed as our head (" + nodesFetched + " nodes, "
-                    + bytesFetched + " bytes)");
-            reset();
-            host.installed();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "snapshot sync: the state of block " + height + " could not be installed; starting over", e);
             abandon();
+            return;
         }
+        installedAt = height;
+        LOG.log(System.Logger.Level.INFO, "snapshot sync: block " + height + " installed as our head (" + nodesFetched + " nodes, "
+                + bytesFetched + " bytes)");
+        reset();
+        host.installed();
     }
 
     private void abandon() {
