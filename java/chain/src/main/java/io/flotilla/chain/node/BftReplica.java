@@ -264,9 +264,9 @@ public final class BftReplica implements AutoCloseable {
         return snapshotSync.installedAt();
     }
 
-    /** Snapshot sync so far: trie nodes and bytes fetched, nodes known to be missing still. */
+    /** Snapshot sync so far: trie nodes and bytes fetched, nodes known to be missing still, the last install's milliseconds. */
     long[] snapshotProgress() {
-        return new long[] {snapshotSync.nodesFetched(), snapshotSync.bytesFetched(), snapshotSync.pendingNodes()};
+        return new long[] {snapshotSync.nodesFetched(), snapshotSync.bytesFetched(), snapshotSync.pendingNodes(), snapshotSync.installMillis()};
     }
 
     /** Snapshot heights this member keeps, and its server's answers and dropped requests. */

@@ -23,9 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import org.web3j.rlp.RlpList;
-import org.web3j.rlp.RlpString;
-import org.web3j.rlp.RlpType;
 
 /**
  * Snapshot sync (docs/chain.md, "Snapshot sync"): a member far behind (it joined by rotation, or was away long)
@@ -118,6 +115,8 @@ final class SnapshotSync {
     private long accountsStaged;
     private long slotsStaged;
     private long installedAt = -1;
+    /** Wall time the last install took (loading the staged state, rebuilding and checking its tries, the swap). */
+    private long installMillis;
 
     SnapshotSync(long chainId, ChainState chain, Membership membership, SnapshotSink sink, Host host, long minGap, long nowMs) {
         this.chainId = chainId;
@@ -173,6 +172,10 @@ final class SnapshotSync {
     /** The height installed by snapshot, or -1. */
     long installedAt() {
         return installedAt;
+    }
+
+    long installMillis() {
+        return installMillis;
     }
 
     int pendingNodes() {
@@ -377,17 +380,12 @@ final class SnapshotSync {
     }
 
     private void stageAccount(Address a, byte[] value, List<SnapshotSink.StagedAccount> accounts, List<Ref> added, Map<String, byte[]> code) {
-        List<RlpType> f;
-        try {
-            f = ((RlpList) org.web3j.rlp.RlpDecoder.decode(value).getValues().get(0)).getValues();
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("an account leaf is not RLP");
-        }
+        List<byte[]> f = TrieNodes.strings(value);
         if (f.size() != 4) throw new IllegalArgumentException("an account leaf of " + f.size() + " fields");
-        byte[] nonce = ((RlpString) f.get(0)).getBytes();
-        byte[] balance = ((RlpString) f.get(1)).getBytes();
-        byte[] storageRoot = ((RlpString) f.get(2)).getBytes();
-        byte[] codeHash = ((RlpString) f.get(3)).getBytes();
+        byte[] nonce = f.get(0);
+        byte[] balance = f.get(1);
+        byte[] storageRoot = f.get(2);
+        byte[] codeHash = f.get(3);
         if (nonce.length > 8 || balance.length > 32 || storageRoot.length != 32 || codeHash.length != 32) {
             throw new IllegalArgumentException("a malformed account leaf");
         }
@@ -399,14 +397,9 @@ final class SnapshotSync {
     }
 
     private static Word slotValue(byte[] leaf) {
-        RlpType t;
-        try {
-            t = org.web3j.rlp.RlpDecoder.decode(leaf).getValues().get(0);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("a storage leaf is not RLP");
-        }
-        if (!(t instanceof RlpString s) || s.getBytes().length > 32 || s.getBytes().length == 0) throw new IllegalArgumentException("a malformed storage leaf");
-        return Word.fromBytes(s.getBytes());
+        byte[] v = TrieNodes.string(leaf);
+        if (v.length > 32 || v.length == 0) throw new IllegalArgumentException("a malformed storage leaf");
+        return Word.fromBytes(v);
     }
 
     private boolean inFlightCode(byte[] hash) {
@@ -521,8 +514,10 @@ final class SnapshotSync {
 
     private void install() {
         long height = targetHeight;
+        long started = System.nanoTime();
         try {
             sink.install();
+            installMillis = (System.nanoTime() - started) / 1_000_000;
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "snapshot sync: the state of block " + height + " could not be installed; starting over", e);
             abandon();

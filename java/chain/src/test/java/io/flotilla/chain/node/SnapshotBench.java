@@ -140,6 +140,9 @@ public final class SnapshotBench {
             ChainState j = ChainState.open(storeJ, genesis);
             BftReplica rj = replica(secrets.get(2), j, endpoints.get(2), peers, options);
             open.addFirst(rj);
+            com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+            long cpu0 = os.getProcessCpuTime();
             long start = System.nanoTime();
             rj.start();
             long deadline = System.currentTimeMillis() + 15 * 60_000;
@@ -154,13 +157,15 @@ public final class SnapshotBench {
                 Thread.sleep(20);
             }
             double joinS = (System.nanoTime() - start) / 1e9;
+            double cpuS = (os.getProcessCpuTime() - cpu0) / 1e9; // the joiner and both servers: one process
             long[] p = rj.snapshotProgress();
             if (!java.util.Arrays.equals(j.head().stateRoot(), a.head().stateRoot())) throw new IllegalStateException("state roots differ");
             if (!java.util.Arrays.equals(j.account(TOKEN).code(), TOKEN_CODE) || j.read(w -> w.storageOf(TOKEN).size()) != n) {
                 throw new IllegalStateException("the token's code or storage differs");
             }
-            return String.format(Locale.ROOT, "{\"bench\":\"snapshot\",\"accounts\":%d,\"holders\":%d,\"servers\":2,\"join_s\":%.1f,\"bytes\":%d,\"nodes\":%d}",
-                    n + 1, n, joinS, p[1], p[0]);
+            double load = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+            return String.format(Locale.ROOT, "{\"bench\":\"snapshot\",\"accounts\":%d,\"holders\":%d,\"servers\":2,\"join_s\":%.1f,"
+                    + "\"install_s\":%.1f,\"cpu_s\":%.1f,\"bytes\":%d,\"nodes\":%d,\"load\":%.1f}", n + 1, n, joinS, p[3] / 1e3, cpuS, p[1], p[0], load);
         } finally {
             for (AutoCloseable c : open) c.close();
         }
