@@ -243,9 +243,20 @@ public final class ChainState {
      * of earlier blocks go (their state is not this node's any more). Listeners are not called: no block was executed.
      */
     public void installStaged(long height) {
+        installStaged(height, null);
+    }
+
+    /**
+     * As {@link #installStaged(long)}, with {@code loaded} the staged state already in memory (what the sync kept as it
+     * staged it): then it is not read back from the store. It must be exactly what is staged.
+     */
+    public void installStaged(long height, InMemoryWorldState loaded) {
         ChainStore.Staging staging = store.staging();
-        InMemoryWorldState fresh = new InMemoryWorldState();
-        staging.loadState(fresh);
+        InMemoryWorldState fresh = loaded;
+        if (fresh == null) {
+            fresh = new InMemoryWorldState();
+            staging.loadState(fresh);
+        }
         StateTries freshTries = StateTries.build(fresh);
         lock.writeLock().lock();
         try {

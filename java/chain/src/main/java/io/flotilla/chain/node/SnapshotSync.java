@@ -206,7 +206,10 @@ final class SnapshotSync {
     private void choose(long nowMs) {
         long head = chain.head().number();
         long best = -1;
-        for (List<Long> hs : offers.values()) for (long h : hs) if (h >= head + minGap) best = Math.max(best, h);
+        for (var e : offers.entrySet()) {
+            if (penalised(e.getKey(), nowMs)) continue;
+            for (long h : e.getValue()) if (h >= head + minGap) best = Math.max(best, h);
+        }
         if (best < 0) {
             if (offers.keySet().containsAll(claims.keySet())) noneOfferedUntil = nowMs + NONE_OFFERED_PAUSE_MS;
             return;
@@ -246,6 +249,11 @@ final class SnapshotSync {
             else onAncestors(blocks);
         } catch (Exception e) {
             penalise(from, "served blocks refused: " + e.getMessage(), nowMs);
+            if (r.kind() == Kind.TARGET) {
+                offers.remove(from); // what it offers is not believed again until it offers anew
+                phase = null;
+                choose(nowMs);
+            }
         }
         pump(nowMs);
     }

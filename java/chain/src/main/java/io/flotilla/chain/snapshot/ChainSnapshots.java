@@ -19,7 +19,8 @@ import java.util.concurrent.ConcurrentSkipListMap;
 /**
  * The snapshots a member serves, over today's {@link ChainState}: every {@link #interval} blocks (at heights that are
  * multiples of it, the same on every member) the tries of the state after that block are pinned, and the last
- * {@link #keep} pins are kept. The tries are persistent, so a pin holds only the nodes later blocks replaced (at most
+ * {@link #keep} pins are kept, plus up to {@link #EXTRA_PINS} older ones that a joiner fetched from within the last
+ * minute (so a long transfer is not cut by the chain moving on). The tries are persistent, so a pin holds only the nodes later blocks replaced (at most
  * {@code keep × interval} blocks of changes: 128 by default, the history window), never a copy of the state.
  * <p>The keys' preimages (addresses and slots by the hash the trie is keyed by) are indexed in the heap as the state
  * grows (built once at start, then from each block's changes; never removed, so a pin's keys are always found). With
@@ -29,8 +30,13 @@ public final class ChainSnapshots implements SnapshotSource {
     public static final int DEFAULT_INTERVAL = 64;
     public static final int DEFAULT_KEEP = 2;
 
-    private record Pin(long height, PatriciaTrie accounts, Map<Address, PatriciaTrie> storage) {
+    private record Pin(long height, PatriciaTrie accounts, Map<Address, PatriciaTrie> storage, java.util.concurrent.atomic.AtomicLong lastServed) {
     }
+
+    /** A pin beyond the last {@code keep} stays while it was served within this time (a joiner is fetching it)... */
+    static final long IN_USE_NANOS = 60_000_000_000L;
+    /** ...up to this many pins beyond {@code keep} (what joiners can hold up, whatever they do). */
+    static final int EXTRA_PINS = 2;
 
     private record Key(long a, long b, long c, long d) {
         static Key of(byte[] h) {
@@ -96,8 +102,14 @@ public final class ChainSnapshots implements SnapshotSource {
         chain.read(s -> {
             StateTries t = chain.stateTries();
             if (chain.head().number() != height || !Arrays.equals(t.root(), chain.head().stateRoot())) return null;
-            pins.put(height, new Pin(height, t.accounts(), t.storageTries()));
-            while (pins.size() > keep) pins.pollFirstEntry();
+            pins.put(height, new Pin(height, t.accounts(), t.storageTries(), new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE)));
+            long now = System.nanoTime();
+            while (pins.size() > keep) {
+                Pin oldest = pins.firstEntry().getValue();
+                boolean inUse = oldest.lastServed().get() != Long.MIN_VALUE && now - oldest.lastServed().get() < IN_USE_NANOS;
+                if (inUse && pins.size() <= keep + EXTRA_PINS) break;
+                pins.pollFirstEntry();
+            }
             return null;
         });
     }
@@ -120,6 +132,7 @@ public final class ChainSnapshots implements SnapshotSource {
     public byte[] node(long height, Address account, byte[] path) {
         Pin p = pins.get(height);
         if (p == null) return null;
+        p.lastServed().set(System.nanoTime());
         PatriciaTrie t = account == null ? p.accounts() : p.storage().get(account);
         return t == null ? null : t.nodeAt(path);
     }

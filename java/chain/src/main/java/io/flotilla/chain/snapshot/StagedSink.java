@@ -6,7 +6,11 @@ import io.flotilla.chain.storage.ChainStore;
 import io.flotilla.chain.tx.TxDecoder;
 import io.flotilla.evm.types.Address;
 import java.nio.ByteBuffer;
+import io.flotilla.evm.state.Account;
+import io.flotilla.evm.state.InMemoryWorldState;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 
@@ -25,6 +29,14 @@ public final class StagedSink implements SnapshotSink {
     private final ChainState chain;
     private final ChainStore.Staging staging;
     private final TxDecoder decoder;
+    /**
+     * The staged state kept in memory as it is staged, when this process staged all of it (a sync begun here): the
+     * install then needs not read it back. Null after a restart (the staging is read at install). Code arrives after
+     * the accounts naming it: those accounts are completed at install.
+     */
+    private InMemoryWorldState mirror;
+    private final Map<Address, byte[]> codeHashes = new HashMap<>();
+    private final Map<String, byte[]> codes = new HashMap<>();
 
     public StagedSink(ChainState chain) {
         this.chain = chain;
@@ -46,6 +58,9 @@ public final class StagedSink implements SnapshotSink {
     @Override
     public void begin(Block target, Ancestors ancestors) {
         staging.clear();
+        mirror = new InMemoryWorldState();
+        codeHashes.clear();
+        codes.clear();
         try (ChainStore.Staging.Batch b = staging.batch()) {
             b.record(TARGET, target.encode()).block(target).record(ANCESTORS, encode(ancestors));
             if (!java.util.Arrays.equals(target.header().stateRoot(), io.flotilla.evm.trie.PatriciaTrie.EMPTY_ROOT)) {
@@ -103,16 +118,38 @@ public final class StagedSink implements SnapshotSink {
             if (p.ancestors() != null) b.record(ANCESTORS, encode(p.ancestors()));
             b.write();
         }
+        if (mirror != null) {
+            for (StagedAccount a : p.accounts()) {
+                mirror.putAccount(a.address(), Account.of(a.nonce(), a.balance(), new byte[0]));
+                if (a.codeHash().length > 0) codeHashes.put(a.address(), a.codeHash());
+            }
+            for (StagedSlot s : p.slots()) mirror.putStorage(s.account(), s.slot(), s.value());
+            for (byte[] code : p.codes()) codes.put(io.flotilla.evm.types.Hex.encode(io.flotilla.evm.crypto.Keccak.hash(code)), code);
+        }
     }
 
     @Override
     public void install() {
         Block t = target().orElseThrow(() -> new IllegalStateException("no snapshot staged"));
-        chain.installStaged(t.number());
+        InMemoryWorldState loaded = mirror;
+        if (loaded != null) {
+            for (Map.Entry<Address, byte[]> e : codeHashes.entrySet()) {
+                byte[] code = codes.get(io.flotilla.evm.types.Hex.encode(e.getValue()));
+                if (code == null) { // already in the store before this sync: read the staged state back instead
+                    loaded = null;
+                    break;
+                }
+                Account a = loaded.account(e.getKey());
+                loaded.putAccount(e.getKey(), Account.of(a.nonce(), a.balance(), code));
+            }
+        }
+        mirror = null;
+        chain.installStaged(t.number(), loaded);
     }
 
     @Override
     public void discard() {
+        mirror = null;
         staging.clear();
     }
 

@@ -139,7 +139,15 @@ class SnapshotSyncTest {
     }
 
     /** A peer serving from {@code chain}; {@code tamper} rewrites its node answers (identity for an honest one). */
-    private record Peer(ChainState chain, ChainSnapshots snapshots, UnaryOperator<SnapshotWire.Nodes> tamper) {}
+    private record Peer(ChainState chain, ChainSnapshots snapshots, UnaryOperator<SnapshotWire.Nodes> tamper, List<Long> claims) {
+        Peer(ChainState chain, ChainSnapshots snapshots, UnaryOperator<SnapshotWire.Nodes> tamper) {
+            this(chain, snapshots, tamper, null);
+        }
+
+        List<Long> offered() {
+            return claims == null ? snapshots.heights() : claims;
+        }
+    }
 
     private Peer peer(ChainState chain, UnaryOperator<SnapshotWire.Nodes> tamper) {
         return new Peer(chain, new ChainSnapshots(chain, INTERVAL, 2), tamper);
@@ -154,7 +162,7 @@ class SnapshotSyncTest {
             Peer p = peers.get(m.peer());
             now += 10;
             switch (m.kind()) {
-                case BftReplica.GET_SNAPSHOTS -> sync.offered(m.peer(), p.snapshots().heights(), now);
+                case BftReplica.GET_SNAPSHOTS -> sync.offered(m.peer(), p.offered(), now);
                 case BftReplica.GET_BLOCKS -> {
                     long[] r = BlockSync.decodeRange(m.body());
                     sync.blocks(m.peer(), BlockSync.serve(p.chain(), r[0], r[1]), now);
@@ -266,6 +274,35 @@ class SnapshotSyncTest {
         run(sync2, peers2, 10_000, new HashMap<>());
         assertTrue(sync2.strikes(LIAR) >= 1);
         assertEquals(64, joiner2.head().number());
+    }
+
+    @Test
+    void aMemberOfferingAHeightItCannotProveDoesNotHoldUpTheSync() throws Exception {
+        ChainState a = chain("a");
+        Peer honest = peer(a, x -> x);
+        grow(a, 66);
+        // The liar offers a far higher snapshot than anybody has; it cannot serve a certified block there.
+        Map<Address, Peer> peers = Map.of(HONEST, honest, LIAR, new Peer(a, honest.snapshots(), x -> x, List.of(1_000_000L)));
+        ChainState joiner = chain("joiner");
+        SnapshotSync sync = syncOn(joiner);
+        sync.peerIsAt(LIAR, 1_000_000, 0);
+        sync.peerIsAt(HONEST, 66, 0);
+        run(sync, peers, 10_000, new HashMap<>());
+        assertTrue(sync.strikes(LIAR) >= 1, "the liar was penalised");
+        assertEquals(64, joiner.head().number(), "the honest snapshot was installed");
+    }
+
+    @Test
+    void aSnapshotBeingFetchedIsKeptBeyondTheLastTwoWithinABound() throws Exception {
+        ChainState a = chain("a");
+        ChainSnapshots snaps = new ChainSnapshots(a, INTERVAL, 2);
+        grow(a, 32);
+        assertEquals(List.of(16L, 32L), snaps.heights());
+        snaps.node(16, null, new byte[0]); // a joiner is fetching the snapshot of 16
+        grow(a, 32);
+        assertEquals(List.of(16L, 32L, 48L, 64L), snaps.heights(), "16 kept while in use, at most 2 beyond the last two");
+        grow(a, 16);
+        assertEquals(List.of(64L, 80L), snaps.heights(), "beyond the bound it goes, and the unused ones with it");
     }
 
     @Test
