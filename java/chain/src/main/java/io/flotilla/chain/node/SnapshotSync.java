@@ -108,6 +108,8 @@ final class SnapshotSync {
     /** The size of answer asked for (the server's cap is {@link SnapshotWire#MAX_RESPONSE_BYTES}). */
     private long answerBytes = SnapshotWire.MAX_RESPONSE_BYTES;
     private long noneOfferedUntil;
+    /** When we first asked for snapshots without a target since (-1: not asking). */
+    private long firstAskedAt = -1;
     private long lastOffered;
     // Figures.
     private long nodesFetched;
@@ -193,6 +195,7 @@ final class SnapshotSync {
         if (last == null || nowMs - last >= ASK_EVERY_MS) {
             asked.put(from, nowMs);
             host.send(from, BftReplica.GET_SNAPSHOTS, new byte[0]);
+            if (phase == null && firstAskedAt < 0) firstAskedAt = nowMs;
         }
         pump(nowMs);
     }
@@ -215,6 +218,7 @@ final class SnapshotSync {
             return;
         }
         phase = Phase.TARGET;
+        firstAskedAt = -1;
         targetHeight = best;
         lastOffered = nowMs;
         LOG.log(System.Logger.Level.INFO, "snapshot sync: fetching the state of block " + best + " (our head is " + head + ")");
@@ -228,6 +232,11 @@ final class SnapshotSync {
                 requeue(e.getValue());
                 penalise(e.getKey(), "did not answer a snapshot request within " + REQUEST_TIMEOUT_MS + " ms", nowMs);
             }
+        }
+        // Peers that never answer (or only with snapshots too low) do not keep us from replaying blocks.
+        if (phase == null && firstAskedAt >= 0 && nowMs - firstAskedAt > 2 * ASK_EVERY_MS) {
+            noneOfferedUntil = nowMs + NONE_OFFERED_PAUSE_MS;
+            firstAskedAt = -1;
         }
         if (phase != null && offering(nowMs).isEmpty() && nowMs - lastOffered > TARGET_GONE_MS) {
             LOG.log(System.Logger.Level.WARNING, "snapshot sync: nobody offers block " + targetHeight + " any more; starting over");

@@ -358,6 +358,13 @@ class SnapshotSyncTest {
         assertFalse(sync.handles(42, 1_000), "every peer said so: replay for a while");
         assertTrue(sync.handles(42, 1_000 + SnapshotSync.NONE_OFFERED_PAUSE_MS + 1_000), "and ask again later");
         assertEquals(10, joiner.head().number());
+
+        // A member that claims to be far ahead and never answers does not keep us from replaying either.
+        SnapshotSync other = syncOn(joiner);
+        other.peerIsAt(LIAR, 1_000_000, 0);
+        assertTrue(other.handles(1_000_000, 5_000), "still asking");
+        other.tick(2 * SnapshotSync.ASK_EVERY_MS + 1);
+        assertFalse(other.handles(1_000_000, 2 * SnapshotSync.ASK_EVERY_MS + 2), "no answer: replay for a while");
     }
 
     @Test
