@@ -95,6 +95,8 @@ final class SnapshotSync {
     private final Map<Address, Long> claims = new HashMap<>();
     private final Map<Address, List<Long>> offers = new HashMap<>();
     private final Map<Address, Long> asked = new HashMap<>();
+    /** Peers asked for their snapshot heights that have not answered yet: an answer from anyone else is ignored. */
+    private final java.util.Set<Address> awaitingOffer = new java.util.HashSet<>();
     private final Map<Address, Penalty> penalties = new HashMap<>();
     private final Map<Address, Request> inflight = new HashMap<>();
     private final TreeSet<Ref> pending = new TreeSet<>(ORDER);
@@ -194,13 +196,14 @@ final class SnapshotSync {
         Long last = asked.get(from);
         if (last == null || nowMs - last >= ASK_EVERY_MS) {
             asked.put(from, nowMs);
-            host.send(from, BftReplica.GET_SNAPSHOTS, new byte[0]);
+            if (host.send(from, BftReplica.GET_SNAPSHOTS, new byte[0])) awaitingOffer.add(from);
             if (phase == null && firstAskedAt < 0) firstAskedAt = nowMs;
         }
         pump(nowMs);
     }
 
     void offered(Address from, List<Long> heights, long nowMs) {
+        if (!awaitingOffer.remove(from)) return; // unasked: ignored
         offers.put(from, List.copyOf(heights));
         if (phase == null) choose(nowMs);
         pump(nowMs);
@@ -309,14 +312,15 @@ final class SnapshotSync {
     }
 
     void nodes(Address from, byte[] body, long nowMs) {
+        Request r = inflight.get(from);
+        if (r == null || r.kind() != Kind.NODES) return; // unasked: ignored, not even decoded
         SnapshotWire.Nodes n;
         try {
             n = SnapshotWire.decodeNodes(body);
         } catch (RuntimeException e) {
             n = null;
         }
-        Request r = inflight.get(from);
-        if (r == null || r.kind() != Kind.NODES || (n != null && n.id() != r.id())) return; // unasked: ignored
+        if (n != null && n.id() != r.id()) return; // an answer to an earlier request that timed out
         inflight.remove(from);
         try {
             if (n == null) throw new IllegalArgumentException("undecodable answer");
@@ -425,14 +429,15 @@ final class SnapshotSync {
     }
 
     void codes(Address from, byte[] body, long nowMs) {
+        Request r = inflight.get(from);
+        if (r == null || r.kind() != Kind.CODE) return; // unasked: ignored, not even decoded
         SnapshotWire.Codes c;
         try {
             c = SnapshotWire.decodeCodes(body);
         } catch (RuntimeException e) {
             c = null;
         }
-        Request r = inflight.get(from);
-        if (r == null || r.kind() != Kind.CODE || (c != null && c.id() != r.id())) return;
+        if (c != null && c.id() != r.id()) return;
         inflight.remove(from);
         try {
             if (c == null) throw new IllegalArgumentException("undecodable answer");

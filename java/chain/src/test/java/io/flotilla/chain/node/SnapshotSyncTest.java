@@ -285,6 +285,10 @@ class SnapshotSyncTest {
         Map<Address, Peer> peers = Map.of(HONEST, honest, LIAR, new Peer(a, honest.snapshots(), x -> x, List.of(1_000_000L)));
         ChainState joiner = chain("joiner");
         SnapshotSync sync = syncOn(joiner);
+        sync.offered(OTHER, List.of(64L), 0);
+        assertFalse(sync.active(), "heights nobody asked for are ignored");
+        sync.nodes(OTHER, new byte[] {1, 2, 3}, 0);
+        assertEquals(0, sync.strikes(OTHER), "nor are unasked nodes an offence or decoded");
         sync.peerIsAt(LIAR, 1_000_000, 0);
         sync.peerIsAt(HONEST, 66, 0);
         run(sync, peers, 10_000, new HashMap<>());
