@@ -701,6 +701,8 @@ public final class EthApi {
         count = Math.min(Math.min(count, MAX_FEE_HISTORY), newest + 1);
         JsonNode pct = param(p, 2);
         long oldest = newest - count + 1;
+        // A member that joined by snapshot has no headers below the 256 under its snapshot: report what it has.
+        while (oldest < newest && chain.header(oldest).isEmpty()) oldest++;
         List<String> baseFees = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
         List<List<String>> rewards = new ArrayList<>();

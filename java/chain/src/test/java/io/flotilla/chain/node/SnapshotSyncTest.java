@@ -338,6 +338,16 @@ class SnapshotSyncTest {
         run(resumed, peers, 10_000, new HashMap<>());
         assertEquals(64, again.head().number());
         assertSameState(stateAt64(a), again);
+        // Installed for good: a restart opens the snapshot's state as its head, and the chain goes on from it.
+        reopened.close();
+        stores.remove(reopened);
+        ChainStore third = ChainStore.open(dir.resolve("joiner"));
+        stores.add(third);
+        ChainState afterRestart = ChainState.open(third, GENESIS);
+        assertEquals(64, afterRestart.head().number());
+        assertFalse(syncOn(afterRestart).active(), "nothing left to resume");
+        afterRestart.apply(a.block(65).orElseThrow());
+        assertArrayEquals(a.header(65).orElseThrow().stateRoot(), afterRestart.head().stateRoot());
         // Nothing fetched before the restart was fetched again: together, each node once.
         ChainState fresh = chain("fresh");
         SnapshotSync once = syncOn(fresh);
