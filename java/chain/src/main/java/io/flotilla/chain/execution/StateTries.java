@@ -63,12 +63,7 @@ public final class StateTries {
 
     /** The tries after a block, computed but not installed: the new account trie and every changed storage trie. */
     public record Update(PatriciaTrie accounts, Map<Address, PatriciaTrie> storage) {
-        /** The storage tries now, by account (an immutable copy: what a snapshot pins). */
-    public Map<Address, PatriciaTrie> storageTries() {
-        return Map.copyOf(storage);
-    }
-
-    public byte[] root() {
+        public byte[] root() {
             return accounts.rootHash();
         }
     }
