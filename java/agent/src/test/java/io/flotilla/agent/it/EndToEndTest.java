@@ -319,6 +319,78 @@ class EndToEndTest {
         assertThat(containersOf(bogus)).isEmpty();
     }
 
+    @Test
+    @Order(7)
+    void aChainGrowsUnderLoadOntoAnAddedNodeThenShrinksWithoutLosingATransferAndEveryMemberAgrees() throws Exception {
+        admin.transact("SidechainManager", new Function("setChainType", List.<Type>of(new org.web3j.abi.datatypes.Utf8String("e2e5x16"),
+                new org.web3j.abi.datatypes.generated.Uint8(16), new org.web3j.abi.datatypes.generated.Uint8(5),
+                new org.web3j.abi.datatypes.Bool(true)), List.of()), BigInteger.ZERO);
+        // The node the test adds: the only eligible non-member (one node was killed, one left), so the fifth member.
+        SimulatedNode added = new SimulatedNode(network, runtime, 17, TestNetwork.account(7), Duration.ofSeconds(2), LIVENESS_THRESHOLD);
+        nodes.add(added);
+        startAgent(added);
+        ChainInfo before = developer.chain(demo);
+        Map<Long, String> containerIds = runningContainerIds(demo);
+        assertThat(containerIds.keySet()).containsAll(before.members());
+        long evmChainId = 0x464C0000L + demo;
+        Web3j stays = rpcOf(demo).get(before.members().get(0));
+        BigInteger first = stays.ethGetTransactionCount(DEVELOPER.getAddress(), DefaultBlockParameterName.PENDING).send().getTransactionCount();
+        TransferLoad load = new TransferLoad(stays, evmChainId, DEVELOPER, token, GAS_PRICE, first);
+        load.start(Duration.ofMillis(250));
+        TransferLoad.Result result;
+        List<Long> kept;
+        long joiner;
+        try {
+            TestNetwork.pause(Duration.ofSeconds(3));
+            // Grow: 8 -> 16 units on the four members, and a fifth member.
+            developer.resizeSidechain(demo, "e2e5x16");
+            ChainInfo grown = developer.chain(demo);
+            assertThat(grown.members()).hasSize(5).startsWith(before.members().toArray(Long[]::new));
+            joiner = grown.members().get(4);
+            assertThat(joiner).isEqualTo(added.id);
+            await("a subnode on every member, the added one included", Duration.ofSeconds(60), () -> running(demo).containsAll(grown.members()));
+            // (The hard-killed node's exited container of test 3 is no member's and is left out.)
+            await("16-unit limits on every member's running container", Duration.ofSeconds(60), () -> containersOf(demo).stream()
+                    .filter(c -> grown.members().contains(Long.parseLong(c.labels().get(Names.LABEL_NODE))))
+                    .allMatch(c -> c.state() == ContainerState.RUNNING && c.limits() != null && c.limits().memoryBytes() == 448L << 20));
+            Web3j joined = rpcOf(demo).get(joiner);
+            awaitRpc(joined, demo);
+            await("the added member to serve the head", Duration.ofSeconds(120), () -> blockNumber(joined) >= blockNumber(stays) - 1);
+            TestNetwork.pause(Duration.ofSeconds(5)); // traffic goes on with five members
+            // The added member has the same blocks as the others, up to its head.
+            long head = Math.min(blockNumber(joined), blockNumber(stays));
+            for (long n = 1; n <= head; n++) assertThat(blockHash(joined, n)).as("block %d on the added member", n).isEqualTo(blockHash(stays, n));
+            // Shrink back: 4 members (the latest seat goes), 8 units.
+            developer.resizeSidechain(demo, "dev4");
+            ChainInfo shrunk = developer.chain(demo);
+            kept = shrunk.members();
+            assertThat(kept).hasSize(4).doesNotContain(joiner);
+            await("8-unit limits on the kept members", Duration.ofSeconds(60), () -> containersOf(demo).stream()
+                    .filter(c -> kept.contains(Long.parseLong(c.labels().get(Names.LABEL_NODE))))
+                    .allMatch(c -> c.state() == ContainerState.RUNNING && c.limits() != null && c.limits().memoryBytes() == 224L << 20));
+            TestNetwork.pause(Duration.ofSeconds(5)); // and with four again
+        } finally {
+            result = load.finish(Duration.ofSeconds(120));
+            load.close();
+        }
+        System.out.println(result.json(0).replace("\"rotation\"", "\"resize\""));
+        assertThat(result.accepted()).as("transfers accepted during the resizes").isGreaterThan(20);
+        assertThat(result.lost()).as("accepted transfers never included").isEmpty();
+        load.amounts().forEach((to, amount) -> expectedBalances.merge(to, amount, BigInteger::add));
+        // The members that stayed were never restarted: same containers all along.
+        Map<Long, String> after = runningContainerIds(demo);
+        for (long member : before.members()) {
+            if (kept.contains(member)) assertThat(after.get(member)).as("container of member %d", member).isEqualTo(containerIds.get(member));
+        }
+        // Every member has the same blocks and the balances of every transfer accepted.
+        assertSameChainEverywhere(rpcOf(demo).values(), List.of());
+    }
+
+    private Map<Long, String> runningContainerIds(long chainId) {
+        return containersOf(chainId).stream().filter(c -> c.state() == ContainerState.RUNNING)
+                .collect(Collectors.toMap(c -> Long.parseLong(c.labels().get(Names.LABEL_NODE)), ObservedContainer::id));
+    }
+
     // ---- helpers ----
 
     private String send(Web3j rpc, long evmChainId, RawTransaction tx) throws IOException {
