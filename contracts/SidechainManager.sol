@@ -275,7 +275,8 @@ contract SidechainManager is SidechainManagerBase, Initializable, AccessControlU
     ///
     /// Requirements: a draw is pending and the current block is after its seed block; the selection finds the
     /// nodes (NotEnoughEligibleNodes or TooFewValidators otherwise, and the draw stays pending).
-    function finalizeDraw(uint256) external {
+    function finalizeDraw(uint256 chainId) external {
+        chainId; // read by the extension, from the calldata
         _delegate();
     }
 
@@ -302,7 +303,8 @@ contract SidechainManager is SidechainManagerBase, Initializable, AccessControlU
     ///   through the switch even if every removed member stops at once (ShrinkBelowQuorum otherwise);
     /// - a grow: the value sent covers the price difference and enough nodes have the new units free
     ///   (NotEnoughNodes); a shrink: the fees not yet withdrawn cover the refund (InsufficientFees).
-    function resizeSidechain(uint256, string calldata) external payable {
+    function resizeSidechain(uint256 chainId, string calldata typeName) external payable {
+        (chainId, typeName); // read by the extension, from the calldata
         _delegate();
     }
 
