@@ -1,7 +1,7 @@
 package io.flotilla.chain.node;
 
 import io.flotilla.chain.consensus.ConsensusEngine;
-import io.flotilla.chain.consensus.ConsensusEngines;
+import io.flotilla.chain.consensus.KnownEngines;
 import io.flotilla.chain.consensus.ConsensusEvent;
 import io.flotilla.chain.consensus.Effect;
 import io.flotilla.chain.consensus.EngineContext;
@@ -139,14 +139,29 @@ public final class BftReplica implements AutoCloseable {
 
     public BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock) {
-        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, chain::saveRecord);
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, BftEngineFactory.NAME);
+    }
+
+    /** Runs the consensus engine named {@code engine} ({@link KnownEngines}); IllegalArgumentException for an unknown name. */
+    public BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            String engine) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, chain::saveRecord,
+                SnapshotOptions.DEFAULTS, engine);
     }
 
     BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
             RecordWriter safetyWriter) {
         this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, safetyWriter,
-                SnapshotOptions.DEFAULTS);
+                SnapshotOptions.DEFAULTS, BftEngineFactory.NAME);
+    }
+
+    BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            RecordWriter safetyWriter, String engine) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, safetyWriter,
+                SnapshotOptions.DEFAULTS, engine);
     }
 
     /**
@@ -162,6 +177,13 @@ public final class BftReplica implements AutoCloseable {
     BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
             RecordWriter safetyWriter, SnapshotOptions snapshotOptions) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, safetyWriter,
+                snapshotOptions, BftEngineFactory.NAME);
+    }
+
+    BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            RecordWriter safetyWriter, SnapshotOptions snapshotOptions, String engine) {
         this.chainId = chainId;
         this.safetyWriter = safetyWriter;
         this.chain = chain;
@@ -172,7 +194,7 @@ public final class BftReplica implements AutoCloseable {
         for (Peer p : peers) endpoints.put(p.address(), p.consensusEndpoint());
         this.membership = new Membership(chain, MemberSet.sorted(endpoints.keySet()));
         this.application = new ChainApplication(chain, mempool, key.address(), membership, blockTime, heartbeat, clock);
-        this.engine = new ConsensusEngines(List.of(new BftEngineFactory(bft.withMaxProposalBytes(chain.config().maxBlockBytes())))).create(BftEngineFactory.NAME,
+        this.engine = KnownEngines.with(bft.withMaxProposalBytes(chain.config().maxBlockBytes())).create(engine,
                 new EngineContext(chainId, key, application));
         // Deep EVM call stacks execute on the loop thread (proposals and validation): give it a large stack.
         this.loop = new MessageIntake("bft-loop", 64L << 20);
@@ -603,6 +625,9 @@ public final class BftReplica implements AutoCloseable {
                 case Effect.PersistSafety p -> persistSafety(p.record().encode());
                 case Effect.Broadcast b -> {
                     if (unsavedSafety == null) network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
+                }
+                case Effect.Send d -> {
+                    if (unsavedSafety == null) network.send(d.to(), framed(CONSENSUS, MessageCodec.encode(d.message())));
                 }
                 // Members that execute slow blocks wait longer: twice the slowest recent execution (proposer and us).
                 case Effect.ScheduleTimeout t -> {

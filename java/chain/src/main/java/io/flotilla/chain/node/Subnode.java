@@ -107,7 +107,7 @@ public final class Subnode implements AutoCloseable {
             BftReplica replica = new BftReplica(config.evmChainId(), key, chain, mempool, submission,
                     new InetSocketAddress(config.bindIp(), config.ports().consensus()), peers(config),
                     Duration.ofMillis(config.consensus().blockTimeMs()), Duration.ofMillis(config.consensus().heartbeatMs()),
-                    BftConfig.defaults(), Clock.systemUTC());
+                    BftConfig.defaults(), Clock.systemUTC(), config.consensus().engine());
             started.push(replica);
             replica.start();
             replicaRef.set(replica);

@@ -509,6 +509,8 @@ class ReplicaClusterTest {
                         new ConsensusMessage.Precommit(p.height(), p.round(), Optional.of(p.block().hash())));
                 case ConsensusMessage.Prevote v -> List.of(new ConsensusMessage.Prevote(v.height(), v.round(), v.value()));
                 case ConsensusMessage.Precommit v -> List.of(new ConsensusMessage.Precommit(v.height(), v.round(), v.value()));
+                case ConsensusMessage.Certificate c -> List.of();
+                case ConsensusMessage.NewRound n -> List.of();
             };
             for (ConsensusMessage vote : votes) {
                 if (!voted.add(vote.height() + "/" + vote.round() + "/" + vote.getClass().getSimpleName())) continue;

@@ -48,7 +48,8 @@ public final class Replica {
     }
 
     private ConsensusEngine newEngine() {
-        return new TendermintEngine(cluster.chainId(), key, app, cluster.config());
+        return io.flotilla.chain.consensus.KnownEngines.with(cluster.config()).create(cluster.engine(),
+                new io.flotilla.chain.consensus.EngineContext(cluster.chainId(), key, app));
     }
 
     public int index() {
@@ -153,6 +154,10 @@ public final class Replica {
                 case Effect.Broadcast b -> {
                     sent.add(b.message());
                     behaviour.broadcast(this, b.message(), cluster);
+                }
+                case Effect.Send d -> {
+                    sent.add(d.message());
+                    behaviour.send(this, d.to(), d.message(), cluster);
                 }
                 case Effect.ScheduleTimeout t -> {
                     int myEpoch = epoch;
