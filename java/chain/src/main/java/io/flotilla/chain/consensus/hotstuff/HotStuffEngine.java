@@ -170,10 +170,12 @@ public final class HotStuffEngine implements ConsensusEngine {
     public List<SignedMessage> messagesForGossip() {
         List<SignedMessage> msgs = new ArrayList<>(lastCommit);
         if (s == null) return List.copyOf(msgs);
-        // This height's proposals (a leader that showed different blocks to different members is caught by all), the
-        // certificates we hold and what we signed: enough for a member that missed anything of this height to catch
-        // up with us. Others' votes are not relayed: they only matter to the leader they were sent to.
+        // This height's proposals and the votes we hold (a member that told different members different things is
+        // caught by all), the certificates we hold and what we signed: enough for a member that missed anything of
+        // this height to catch up with us. Only sent while a height is stuck, so the happy path stays linear.
         s.proposals.values().forEach(msgs::addAll);
+        s.prevotes.values().forEach(v -> msgs.addAll(v.values()));
+        s.precommits.values().forEach(v -> msgs.addAll(v.values()));
         if (!s.prepareCerts.isEmpty()) msgs.add(s.prepareCerts.lastEntry().getValue());
         if (s.commitCert != null) msgs.add(s.commitCert);
         msgs.addAll(s.own);
@@ -281,7 +283,7 @@ public final class HotStuffEngine implements ConsensusEngine {
                 if (p.block().size() > config.maxProposalBytes()) return Optional.of(DropReason.TOO_LARGE);
             }
             case Vote v -> {
-                if (v.value().isEmpty()) return Optional.of(DropReason.MALFORMED); // this engine never votes nil
+                // No honest member of this engine votes nil; one is kept (never counted) as evidence material.
             }
             case Certificate c -> {
                 if (c.signatures().size() > s.members.size()) return Optional.of(DropReason.MALFORMED);
@@ -510,15 +512,15 @@ public final class HotStuffEngine implements ConsensusEngine {
         if (votes == null || votes.size() < quorum) return Optional.empty();
         Map<BlockHash, Integer> counts = new HashMap<>();
         for (SignedMessage m : votes.values()) {
-            BlockHash h = ((Vote) m.message()).value().orElseThrow();
-            if (counts.merge(h, 1, Integer::sum) >= quorum) return Optional.of(h);
+            Optional<BlockHash> h = ((Vote) m.message()).value();
+            if (h.isPresent() && counts.merge(h.get(), 1, Integer::sum) >= quorum) return h;
         }
         return Optional.empty();
     }
 
     private void formCertificate(Step step, int r, BlockHash hash, Map<Address, SignedMessage> votes) {
         List<Signature> sigs = votes.values().stream()
-                .filter(m -> ((Vote) m.message()).value().orElseThrow().equals(hash))
+                .filter(m -> ((Vote) m.message()).value().equals(Optional.of(hash)))
                 .sorted(Comparator.comparing((SignedMessage m) -> m.signature().r()))
                 .limit(s.members.quorum()).map(SignedMessage::signature).toList();
         SignedMessage cert = SignedMessage.sign(chainId, new Certificate(s.height, r, step, hash, sigs), signer);
