@@ -102,6 +102,9 @@ public final class BftReplica implements AutoCloseable {
     /** Blocks below this are not served (a member whose history starts later; tests). */
     private volatile long oldestServedBlock = 1;
     private final AtomicLong equivocations = new AtomicLong();
+    /** Consensus messages this member sent (each copy to each peer), and their bytes: the engine's network cost. */
+    private final AtomicLong consensusMessagesSent = new AtomicLong();
+    private final AtomicLong consensusBytesSent = new AtomicLong();
     /** A round whose proposer cannot propose ({@link #proposerUnreachable}) times out after this. */
     static final Duration UNREACHABLE_PROPOSER_TIMEOUT = Duration.ofMillis(500);
     static final int CAUGHT_UP_HEIGHTS = 3;
@@ -564,6 +567,9 @@ public final class BftReplica implements AutoCloseable {
         out.put("membersReachable", reachable);
         out.put("pendingTransactions", pendingTransactions);
         out.put("finalizing", recent || idle);
+        out.put("engine", engine.name());
+        out.put("consensusMessagesSent", consensusMessagesSent.get());
+        out.put("consensusBytesSent", consensusBytesSent.get());
         return out;
     }
 
@@ -596,7 +602,7 @@ public final class BftReplica implements AutoCloseable {
         if (busy && unsavedSafety == null && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
             lastGossipAt = now;
             for (SignedMessage m : engine.messagesForGossip()) {
-                network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
+                broadcastConsensus(m);
             }
         }
         if (now - lastStatusAt >= STATUS_EVERY.toMillis()) {
@@ -624,10 +630,13 @@ public final class BftReplica implements AutoCloseable {
                 // is sent (broadcasts and re-gossip) until a write succeeds.
                 case Effect.PersistSafety p -> persistSafety(p.record().encode());
                 case Effect.Broadcast b -> {
-                    if (unsavedSafety == null) network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
+                    if (unsavedSafety == null) broadcastConsensus(b.message());
                 }
                 case Effect.Send d -> {
-                    if (unsavedSafety == null) network.send(d.to(), framed(CONSENSUS, MessageCodec.encode(d.message())));
+                    if (unsavedSafety == null) {
+                        byte[] bytes = framed(CONSENSUS, MessageCodec.encode(d.message()));
+                        if (network.send(d.to(), bytes)) countSent(1, bytes.length);
+                    }
                 }
                 // Members that execute slow blocks wait longer: twice the slowest recent execution (proposer and us).
                 case Effect.ScheduleTimeout t -> {
@@ -674,9 +683,20 @@ public final class BftReplica implements AutoCloseable {
         if (before == null || now == null || before.height() != now.height() || now.round() <= before.round() || unsavedSafety != null) return;
         for (SignedMessage m : engine.messagesForGossip()) {
             if (m.message().height() == now.height() && !(m.message() instanceof io.flotilla.chain.consensus.ConsensusMessage.Proposal)) {
-                network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
+                broadcastConsensus(m);
             }
         }
+    }
+
+    /** Sends a consensus message to every connected member, counting each copy (bench: messages and bytes per block). */
+    private void broadcastConsensus(SignedMessage m) {
+        byte[] bytes = framed(CONSENSUS, MessageCodec.encode(m));
+        countSent(network.broadcast(bytes), bytes.length);
+    }
+
+    private void countSent(int copies, int bytes) {
+        consensusMessagesSent.addAndGet(copies);
+        consensusBytesSent.addAndGet((long) copies * bytes);
     }
 
     private void persistSafety(byte[] record) {
