@@ -135,6 +135,12 @@ describe("SidechainManager", function () {
       await expect(create("b", "dev4", 60)).to.be.revertedWithCustomError(ctx.manager, "LifetimeOutOfRange").withArgs(60, 3600, 5 * 365 * DAY);
       await expect(create("b", "dev4", LIFETIME, options("1.0.0", "pow")))
         .to.be.revertedWithCustomError(ctx.manager, "UnknownConsensusEngine").withArgs("pow");
+      // The deployment enables every engine the subnode ships; the admin can withdraw one for new chains.
+      expect(await ctx.manager.isConsensusEngine("hotstuff")).to.equal(true);
+      await ctx.manager.setConsensusEngine("hotstuff", false);
+      await expect(create("b", "dev4", LIFETIME, options("1.0.0", "hotstuff")))
+        .to.be.revertedWithCustomError(ctx.manager, "UnknownConsensusEngine").withArgs("hotstuff");
+      await ctx.manager.setConsensusEngine("hotstuff", true);
       await expect(create("b", "dev4", LIFETIME, options("7.7.7")))
         .to.be.revertedWithCustomError(ctx.images, "UnknownImageVersion").withArgs("7.7.7");
       await expect(create("b", "dev4", LIFETIME, options(), price - 1n))

@@ -28,7 +28,7 @@ import org.web3j.utils.Convert;
 /**
  * Developer commands, run as {@code ./flotilla chain <command>}:
  * <pre>
- *   chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft]
+ *   chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft|hotstuff]
  *   chain list [--json]
  *   chain info NAME [--json]
  *   chain delete NAME
@@ -40,7 +40,7 @@ import org.web3j.utils.Convert;
 @ConditionalOnNotWebApplication
 class ChainCommands implements ApplicationRunner {
 
-    static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft]"
+    static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft|hotstuff]"
             + " | chain list [--json] | chain info NAME [--json] | chain delete NAME";
     static final Duration DEFAULT_LIFETIME = Duration.ofDays(30);
     /** What genesis gives the chain owner on the sidechain (see SubnodeConfigRenderer). */
