@@ -619,6 +619,8 @@ public final class BftReplica implements AutoCloseable {
             status = engine.status();
             if (engine instanceof io.flotilla.chain.consensus.bft.TendermintEngine t) {
                 retainedPeak = new long[] {Math.max(retainedPeak[0], t.retainedMessages()), Math.max(retainedPeak[1], t.retainedBytes())};
+            } else if (engine instanceof io.flotilla.chain.consensus.hotstuff.HotStuffEngine h) {
+                retainedPeak = new long[] {Math.max(retainedPeak[0], h.retainedMessages()), Math.max(retainedPeak[1], h.retainedBytes())};
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "consensus engine failed on " + event.getClass().getSimpleName(), e);

@@ -69,6 +69,10 @@ import java.util.TreeMap;
 public final class HotStuffEngine implements ConsensusEngine {
     /** Like Tendermint's: rounds this far ahead of ours are signature-checked only to note the sender's round. */
     public static final int ROUND_HINT_HORIZON = 1000;
+    /** What a message is accounted at beyond its block payload or signatures (as Tendermint's engine counts). */
+    static final int MESSAGE_OVERHEAD_BYTES = 256;
+    /** Next-height messages kept from signers outside the current set: 4 per member of the set, 2 proposals in all. */
+    static final int STRANGER_PROPOSALS = 2;
     /** At most this many different proposals are kept per round (the second one is evidence). */
     static final int MAX_PROPOSALS = 2;
 
@@ -79,7 +83,7 @@ public final class HotStuffEngine implements ConsensusEngine {
     private final Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
     /** Messages for later heights: members that decided first are already there. Bounded in total and per member. */
     private final LinkedHashMap<SignedMessage, Address> future = new LinkedHashMap<>();
-    private final Map<Address, Integer> futurePerMember = new HashMap<>();
+    private final Map<Address, int[]> futurePerMember = new HashMap<>(); // [others, proposals]
     /** Next-height messages from signers outside the current set (joiners at a switch): at most 2 each, 4n in all. */
     private final LinkedHashMap<SignedMessage, Address> strangers = new LinkedHashMap<>();
 
@@ -121,7 +125,10 @@ public final class HotStuffEngine implements ConsensusEngine {
         final Set<Integer> preparedFormed = new HashSet<>();
         final Set<Integer> commitFormed = new HashSet<>();
         final Map<Address, Integer> roundHints = new HashMap<>();
+        /** Exactly the stored messages (for the duplicate check), and their accounted size. */
         final Set<SignedMessage> seen = new HashSet<>();
+        long storedBytes;
+        final Set<Address> badCertificateSenders = new HashSet<>();
         final Map<BlockHash, Boolean> validity = new HashMap<>();
         final Set<List<Object>> evidenceReported = new HashSet<>();
         /** What this member signed at this height (for re-gossip): the latest round's. */
@@ -187,6 +194,36 @@ public final class HotStuffEngine implements ConsensusEngine {
         return Map.copyOf(drops);
     }
 
+    /** Messages this engine holds: the current height's, those kept for later heights, the last decision. */
+    public int retainedMessages() {
+        return (s == null ? 0 : s.seen.size()) + future.size() + strangers.size() + lastCommit.size();
+    }
+
+    /** The accounted size of {@link #retainedMessages()} ({@link #accountedSize} each). */
+    public long retainedBytes() {
+        long kept = future.keySet().stream().mapToLong(HotStuffEngine::accountedSize).sum()
+                + strangers.keySet().stream().mapToLong(HotStuffEngine::accountedSize).sum()
+                + lastCommit.stream().mapToLong(HotStuffEngine::accountedSize).sum();
+        return (s == null ? 0 : s.storedBytes) + kept;
+    }
+
+    /**
+     * The most {@link #retainedBytes()} can reach in round {@code round}, whatever anyone sends, with o the overhead,
+     * B the proposal limit, W rounds ahead, H heights ahead, F buffered messages per member, c = o + 65 n a certificate:
+     * (round + W + 1) (2 (B + o) + 2 n o + c) + c  [this height: per round two proposals, two votes per member, a
+     * prepare certificate; one commit certificate] + n (H (B + o) + F c)  [later heights, per member]
+     * + 4 n c + 2 (B + o)  [next-height messages of joiners] + (B + o) + c  [the last decision].
+     */
+    public static long retainedBound(BftConfig config, int members, int round) {
+        long o = MESSAGE_OVERHEAD_BYTES;
+        long proposal = config.maxProposalBytes() + o;
+        long cert = o + (long) Signature.LENGTH * members;
+        long thisHeight = ((long) round + config.maxRoundsAhead() + 1) * (MAX_PROPOSALS * proposal + 2L * members * o + cert) + cert;
+        long later = (long) members * (config.maxHeightsAhead() * proposal + (long) config.maxBufferedPerSigner() * cert);
+        long joiners = 4L * members * cert + STRANGER_PROPOSALS * proposal;
+        return thisHeight + later + joiners + proposal + cert;
+    }
+
     // ---- inputs ----
 
     private void startHeight(long height, MemberSet members, Optional<SafetyRecord> resume) {
@@ -210,7 +247,10 @@ public final class HotStuffEngine implements ConsensusEngine {
             long h = e.getKey().message().height();
             if (h <= height) {
                 it.remove();
-                futurePerMember.computeIfPresent(e.getValue(), (k, v) -> v <= 1 ? null : v - 1);
+                int[] used = futurePerMember.get(e.getValue());
+                if (used != null && --used[e.getKey().message() instanceof Proposal ? 1 : 0] == 0 && used[0] + used[1] == 0) {
+                    futurePerMember.remove(e.getValue());
+                }
                 if (h == height) mine.add(e);
             }
         }
@@ -245,8 +285,10 @@ public final class HotStuffEngine implements ConsensusEngine {
         if (!s.members.contains(from.get())) {
             // A member joining at a member-set switch may already speak at the next height while we finish this one:
             // keep a few of its messages for the next height, judged against that height's set when we start it.
+            boolean proposal = m instanceof Proposal;
             if (m.height() == s.height + 1 && strangers.size() < 4 * s.members.size()
-                    && strangers.values().stream().filter(from.get()::equals).count() < 2) {
+                    && strangers.values().stream().filter(from.get()::equals).count() < 2
+                    && (!proposal || strangers.keySet().stream().filter(k -> k.message() instanceof Proposal).count() < STRANGER_PROPOSALS)) {
                 strangers.put(sm, from.get());
             } else {
                 drop(DropReason.NOT_MEMBER);
@@ -299,19 +341,23 @@ public final class HotStuffEngine implements ConsensusEngine {
         return Optional.empty();
     }
 
+    /** Each member gets {@code maxHeightsAhead} proposals and {@code maxBufferedPerSigner} other messages. */
     private void bufferFuture(SignedMessage sm, Address from) {
-        int used = futurePerMember.getOrDefault(from, 0);
-        if (future.size() >= config.maxBufferedMessages() || used >= config.maxBufferedPerSigner()) {
+        boolean proposal = sm.message() instanceof Proposal;
+        int[] used = futurePerMember.computeIfAbsent(from, k -> new int[2]);
+        int kind = proposal ? 1 : 0;
+        if (future.size() >= config.maxBufferedMessages()
+                || used[kind] >= (proposal ? config.maxHeightsAhead() : config.maxBufferedPerSigner())) {
+            if (used[0] + used[1] == 0) futurePerMember.remove(from);
             drop(DropReason.BUFFER_FULL);
             return;
         }
         future.put(sm, from);
-        futurePerMember.put(from, used + 1);
+        used[kind]++;
     }
 
     /** Records a signature-checked message of the current height; false when it was not usable. */
     private boolean accept(SignedMessage sm, Address from) {
-        s.seen.add(sm);
         ConsensusMessage m = sm.message();
         switch (m) {
             case Proposal p -> {
@@ -330,6 +376,7 @@ public final class HotStuffEngine implements ConsensusEngine {
                 if (ps.size() >= MAX_PROPOSALS) return false;
                 ps.add(sm);
                 s.blocks.putIfAbsent(p.block().hash(), p.block());
+                stored(sm);
             }
             case Vote v -> {
                 Map<Address, SignedMessage> votes = (v instanceof Prevote ? s.prevotes : s.precommits)
@@ -339,18 +386,24 @@ public final class HotStuffEngine implements ConsensusEngine {
                     if (!((Vote) earlier.message()).value().equals(v.value())) reportEquivocation(from, earlier, sm);
                     return false;
                 }
+                stored(sm);
             }
             case Certificate c -> {
-                Optional<String> problem = certificateProblem(c);
-                if (problem.isPresent()) {
+                // One certificate per (round, step) is all we need, and checking one costs a quorum of signature
+                // recoveries: a second is not checked, and a member that sent one bad certificate sends no more.
+                boolean have = c.step() == Step.PREVOTE ? s.prepareCerts.containsKey(c.round()) : s.commitCert != null;
+                if (have || s.badCertificateSenders.contains(from)) {
+                    drop(DropReason.DUPLICATE);
+                    return false;
+                }
+                if (certificateProblem(c).isPresent()) {
+                    s.badCertificateSenders.add(from);
                     drop(DropReason.MALFORMED);
                     return false;
                 }
-                if (c.step() == Step.PREVOTE) {
-                    s.prepareCerts.putIfAbsent(c.round(), sm);
-                } else if (s.commitCert == null) {
-                    s.commitCert = sm;
-                }
+                if (c.step() == Step.PREVOTE) s.prepareCerts.put(c.round(), sm);
+                else s.commitCert = sm;
+                stored(sm);
             }
             case NewRound n -> {
             }
@@ -525,9 +578,9 @@ public final class HotStuffEngine implements ConsensusEngine {
                 .limit(s.members.quorum()).map(SignedMessage::signature).toList();
         SignedMessage cert = SignedMessage.sign(chainId, new Certificate(s.height, r, step, hash, sigs), signer);
         out.add(new Effect.Broadcast(cert)); // carries no vote of ours beyond those already recorded: no new safety state
-        s.seen.add(cert);
         if (step == Step.PREVOTE) s.prepareCerts.putIfAbsent(r, cert);
         else s.commitCert = cert;
+        stored(cert);
     }
 
     /** The member's two votes of the current round, each sent to the round's leader. */
@@ -572,6 +625,19 @@ public final class HotStuffEngine implements ConsensusEngine {
 
     // ---- helpers ----
 
+    private void stored(SignedMessage sm) {
+        if (s.seen.add(sm)) s.storedBytes += accountedSize(sm);
+    }
+
+    /** A message's share of memory as accounted here: a block payload or a certificate's signatures, plus a fixed overhead. */
+    static long accountedSize(SignedMessage sm) {
+        return MESSAGE_OVERHEAD_BYTES + switch (sm.message()) {
+            case Proposal p -> p.block().size();
+            case Certificate c -> (long) Signature.LENGTH * c.signatures().size();
+            default -> 0L;
+        };
+    }
+
     private Address leader(int round) {
         return s.members.proposer(s.height, round);
     }
@@ -584,7 +650,6 @@ public final class HotStuffEngine implements ConsensusEngine {
             accept(sm, to);
         } else {
             out.add(new Effect.Send(to, sm));
-            s.seen.add(sm);
         }
     }
 
