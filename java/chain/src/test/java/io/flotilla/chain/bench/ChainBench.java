@@ -166,7 +166,7 @@ public final class ChainBench {
                     + ", blockTimeMs " + blockTime + ", heartbeatMs " + heartbeat);
             chain.start(o.get("--java"), flags, classpath, List.of());
             chain.processes().forEach(this::track);
-            chain.awaitReady(90_000);
+            chain.awaitReady(90_000L + 15_000L * Math.max(0, n - 4)); // more JVMs start on the same cores
             List<String> urls = chain.rpcUrls();
             boolean ok = true;
             if (idleSeconds > 0) {
