@@ -177,12 +177,15 @@ public final class HotStuffEngine implements ConsensusEngine {
     public List<SignedMessage> messagesForGossip() {
         List<SignedMessage> msgs = new ArrayList<>(lastCommit);
         if (s == null) return List.copyOf(msgs);
-        // This height's proposals and the votes we hold (a member that told different members different things is
-        // caught by all), the certificates we hold and what we signed: enough for a member that missed anything of
-        // this height to catch up with us. Only sent while a height is stuck, so the happy path stays linear.
+        // This height's proposals, the certificates we hold and what we signed: enough for a member that missed
+        // anything of this height to catch up with us. Once a round failed, also the others' votes we hold, so a member
+        // that told different members different things is caught by all (in round 0 a slow height is just slow, and
+        // relaying every vote to every member would make it quadratic again). Only sent while a height is stuck.
         s.proposals.values().forEach(msgs::addAll);
-        s.prevotes.values().forEach(v -> msgs.addAll(v.values()));
-        s.precommits.values().forEach(v -> msgs.addAll(v.values()));
+        if (s.round > 0) {
+            s.prevotes.values().forEach(v -> msgs.addAll(v.values()));
+            s.precommits.values().forEach(v -> msgs.addAll(v.values()));
+        }
         if (!s.prepareCerts.isEmpty()) msgs.add(s.prepareCerts.lastEntry().getValue());
         if (s.commitCert != null) msgs.add(s.commitCert);
         msgs.addAll(s.own);
