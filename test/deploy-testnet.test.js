@@ -168,8 +168,8 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     const book = JSON.parse(readFileSync(join(bookDir, `${SEPOLIA}.json`), "utf8"));
     expect(book).to.include({ chainId: SEPOLIA, network: "sepolia", deployer: deployer.address });
     expect(book.roles).to.deep.equal(roles);
-    expect(book.transactions).to.have.length(34);
-    expect(deployed.transactions).to.equal(34);
+    expect(book.transactions).to.have.length(35); // including enabling the "hotstuff" consensus engine
+    expect(deployed.transactions).to.equal(35);
     // The estimate a deployer funds its account from is what the deployment used (same code on the same EVM).
     const used = book.transactions.reduce((sum, t) => sum + BigInt(t.gasUsed), 0n);
     expect(used).to.equal(BigInt(deployed.gas));
@@ -183,6 +183,8 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     const abiOf = (path) => JSON.parse(readFileSync(join(root, path), "utf8")).abi;
     const at = (name) => new ethers.Contract(book.contracts[name].address, abiOf(book.contracts[name].abi), provider);
     const [validators, nodes, images, manager] = ["ValidatorRegistry", "NodeRegistry", "ImageRegistry", "SidechainManager"].map(at);
+    expect(await manager.isConsensusEngine("bft")).to.equal(true);
+    expect(await manager.isConsensusEngine("hotstuff")).to.equal(true); // every engine the subnode ships
     const ADMIN = ethers.ZeroHash;
     const UPGRADER = ethers.id("UPGRADER_ROLE");
     const holders = [deployer.address, ...Object.values(roles), book.timelocks.admin, book.timelocks.upgrader];
