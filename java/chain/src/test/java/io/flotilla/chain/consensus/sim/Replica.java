@@ -8,7 +8,6 @@ import io.flotilla.chain.consensus.Equivocation;
 import io.flotilla.chain.consensus.NodeKey;
 import io.flotilla.chain.consensus.SafetyRecord;
 import io.flotilla.chain.consensus.SignedMessage;
-import io.flotilla.chain.consensus.bft.TendermintEngine;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
