@@ -92,8 +92,10 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     expect(stdout).to.contain("ValidatorRegistry: the deployer renounces DEFAULT_ADMIN_ROLE");
     const { plan } = JSON.parse(stdout.trim().split("\n").pop());
     expect(plan).to.include({ dryRun: true, network: "sepolia", chainId: SEPOLIA, deployer: deployer.address });
-    // 4 implementations + 4 proxies, 2 internal grants, 2 timelocks, 11 role grants, 11 renouncements.
-    expect(plan.transactions).to.equal(34);
+    // 4 implementations + 4 proxies, 2 internal grants, 1 consensus engine enabled, 2 timelocks, 11 role grants,
+    // 11 renouncements.
+    expect(plan.transactions).to.equal(35);
+    expect(stdout).to.contain("SidechainManager: enable consensus engine hotstuff");
     expect(BigInt(plan.gas)).to.be.greaterThan(10_000_000n);
     expect(BigInt(plan.costWei)).to.equal(BigInt(plan.gas) * BigInt(plan.maxFeePerGas));
     expect(await chainState()).to.deep.equal(before);
