@@ -150,9 +150,12 @@ class ImageRolloutTest {
         }
         System.out.println("{\"bench\":\"image-rollout\",\"members\":4,\"seconds\":" + Duration.between(changed, Instant.now()).toMillis() / 1000.0
                 + ",\"stagger_s\":" + STAGGER.toSeconds() + ",\"samples\":" + sampler.samples + "}");
-        // Node id order, one at a time: each member appeared on the new image after the one before it.
-        List<Long> order = new ArrayList<>(sampler.firstOnNew.keySet());
-        assertThat(order).as("members in the order they first ran %s", GOOD).containsExactlyElementsOf(nodes.stream().map(n -> n.id).toList());
+        // Node id order (the rollout-at label of each member's new container), one at a time (never fewer than three of
+        // the four members finalizing: a 4-member chain stops with two down).
+        Map<Long, Instant> createdAt = new HashMap<>();
+        containers().forEach(c -> createdAt.put(Long.parseLong(c.labels().get(Names.LABEL_NODE)), Instant.parse(c.labels().get(Names.LABEL_ROLLOUT_AT))));
+        List<Long> order = createdAt.entrySet().stream().sorted(Map.Entry.comparingByValue()).map(Map.Entry::getKey).toList();
+        assertThat(order).as("members in the order they moved to %s", GOOD).containsExactlyElementsOf(nodes.stream().map(n -> n.id).toList());
         assertThat(sampler.samples).isGreaterThan(20);
         assertThat(sampler.fewestFinalizing).as("members answering finalizing at the worst sample (of 4; quorum 3)").isGreaterThanOrEqualTo(3);
         for (ObservedContainer c : containers()) {
