@@ -72,10 +72,12 @@ public final class Rollout {
         }
         Map<String, String> labels = current.labels();
         Action.ImageRef failed = new Action.ImageRef(pinnedVersion, pinned);
-        if (pinned.equals(labels.get(Names.LABEL_ROLLBACK_OF)) && labels.get(Names.LABEL_IMAGE_ID) != null) {
+        if (pinned.equals(labels.get(Names.LABEL_ROLLBACK_OF)) && labels.get(Names.LABEL_IMAGE_ID) != null
+                && labels.get(Names.LABEL_IMAGE_VERSION) != null) {
             return Optional.of(new Hold(new Action.ImageRef(labels.get(Names.LABEL_IMAGE_VERSION), labels.get(Names.LABEL_IMAGE_ID)), failed, false));
         }
-        if (confirmed || !pinned.equals(labels.get(Names.LABEL_IMAGE_ID)) || labels.get(Names.LABEL_PREVIOUS_IMAGE_ID) == null) {
+        if (confirmed || !pinned.equals(labels.get(Names.LABEL_IMAGE_ID)) || labels.get(Names.LABEL_PREVIOUS_IMAGE_ID) == null
+                || labels.get(Names.LABEL_PREVIOUS_IMAGE_VERSION) == null) {
             return Optional.empty();
         }
         Instant changedAt = rolloutAt(labels);

@@ -139,8 +139,12 @@ class ImageRolloutTest {
         admin.publishImage(GOOD, good, "subnode");
         Sampler sampler = new Sampler();
         Thread thread = Thread.ofPlatform().name("rollout-sampler").start(sampler);
-        Instant changed = Instant.now();
-        developer.changeImage(chain, GOOD);
+        // The owner's command, as a developer runs it (./flotilla chain upgrade).
+        Cli moved = cli("chain", "upgrade", "roll", GOOD);
+        Instant changed = Instant.now(); // the command returns once the change is mined
+        assertThat(moved.exit()).as(moved.output()).isZero();
+        assertThat(moved.output()).contains("chain roll (id " + chain + ") moves from image " + TestNetwork.STANDIN_VERSION + " to " + GOOD
+                + " (" + good + ")");
         try {
             await("every member on " + GOOD, Duration.ofSeconds(90),
                     () -> imageByNode().values().stream().filter(good::equals).count() == 4);
@@ -166,6 +170,30 @@ class ImageRolloutTest {
         TestNetwork.pause(GRACE.plusSeconds(5));
         assertThat(imageByNode().values()).containsOnly(good);
         assertThat(rollbacks()).isZero();
+        // Back to an older version, or a chain that is not the caller's: one line naming the refusal, nothing sent.
+        Cli back = cli("chain", "upgrade", "roll", TestNetwork.STANDIN_VERSION);
+        assertThat(back.exit()).isEqualTo(2);
+        assertThat(back.output().strip()).startsWith("flotilla: ").contains("ImageNotNewer").doesNotContain("\n");
+        assertThat(developer.chain(chain).imageVersion()).isEqualTo(GOOD);
+    }
+
+    record Cli(int exit, String output) {}
+
+    /** Runs the agent's command line (what ./flotilla runs) in a child JVM as the chain's owner; standard error only. */
+    private Cli cli(String... words) throws Exception {
+        java.nio.file.Path key = network.work.resolve("developer.key");
+        java.nio.file.Files.writeString(key, org.web3j.utils.Numeric.toHexStringNoPrefixZeroPadded(TestNetwork.account(9).getEcKeyPair().getPrivateKey(), 64) + "\n");
+        List<String> command = new ArrayList<>(List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                "io.flotilla.agent.AgentApplication"));
+        command.addAll(List.of(words));
+        command.addAll(List.of("--rpc-url=" + network.rpcUrl, "--address-book=" + network.bookFile, "--private-key-file=" + key));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("the command ended").isTrue();
+        // Spring's and web3j's log lines go to the same stream; the command's own words are the lines it prints.
+        String own = out.lines().filter(l -> l.startsWith("chain ") || l.startsWith("flotilla: ")).reduce("", (a, b) -> a + b + "\n");
+        return new Cli(p.exitValue(), own.isEmpty() ? out : own);
     }
 
     @Test
