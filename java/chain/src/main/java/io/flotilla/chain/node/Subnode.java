@@ -93,7 +93,9 @@ public final class Subnode implements AutoCloseable {
                 if (r == null) throw new RpcException(RpcException.SERVER_ERROR, "starting");
                 Map<String, Object> health = new java.util.LinkedHashMap<>(r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0));
                 // The image the agent started this process with: the other members' agents order an image rollout by it.
-                health.put("image", config.image().id());
+                if (!config.image().id().isEmpty()) {
+                    health.put("image", config.image().id());
+                }
                 return health;
             });
             io.flotilla.subnode.config.Tracing t = config.tracing();
