@@ -25,6 +25,44 @@ function flotilla(args, env) {
   });
 }
 
+/**
+ * Runs a command on a pipe as an operator at a terminal would: each time its output ends with the next prompt of
+ * `answers` ([RegExp, text] pairs, in order), it types the text. Resolves to { code, output } (stdout and stderr).
+ */
+function interactive(command, args, env, answers) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    let next = 0;
+    let seenUpTo = 0;
+    const onData = (chunk) => {
+      output += chunk.toString();
+      if (next < answers.length && answers[next][0].test(output.slice(seenUpTo))) {
+        seenUpTo = output.length;
+        child.stdin.write(answers[next++][1] + "\n");
+        // After the last answer the terminal has nothing more to say (an open stdin would keep Hardhat waiting).
+        if (next === answers.length) child.stdin.end();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const timer = setTimeout(() => child.kill(), 180_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/** The environment without the variables that make Hardhat skip its keystore (it takes them for a CI machine). */
+function withoutCi(env) {
+  const out = { ...env };
+  for (const v of ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "BUILD_NUMBER", "RUN_ID", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER"]) {
+    delete out[v];
+  }
+  return out;
+}
+
 /** deploy/deploy.js as the launcher runs it, without the launcher's compile step (for the quick refusals). */
 function deployScript(network, env) {
   return new Promise((resolve) => {
@@ -100,6 +138,38 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     expect(BigInt(plan.costWei)).to.equal(BigInt(plan.gas) * BigInt(plan.maxFeePerGas));
     expect(await chainState()).to.deep.equal(before);
     expect(existsSync(join(bookDir, `${SEPOLIA}.json`))).to.equal(false);
+  });
+
+  it("takes the deployer key from the hardhat-keystore, asking its password, when the environment does not hold it", async function () {
+    // A production keystore of this test's own (Hardhat keeps it under $XDG_CONFIG_HOME/hardhat-nodejs), set up as
+    // the docs say: `npx hardhat keystore set SEPOLIA_DEPLOYER_KEY`.
+    const config = mkdtempSync(join(tmpdir(), "flotilla-keystore-"));
+    try {
+      const { SEPOLIA_DEPLOYER_KEY: _, ...rest } = withoutCi(baseEnv);
+      const env = { ...rest, XDG_CONFIG_HOME: config };
+      const password = "correct horse battery";
+      const set = await interactive(hardhat, ["keystore", "set", "SEPOLIA_DEPLOYER_KEY"], env,
+        [[/Enter the password/, password], [/confirm your password/, password], [/Enter secret/, deployer.privateKey]]);
+      expect(set.code, set.output).to.equal(0);
+      expect(existsSync(join(config, "hardhat-nodejs", "keystore.json"))).to.equal(true);
+      expect(readFileSync(join(config, "hardhat-nodejs", "keystore.json"), "utf8")).to.not.contain(deployer.privateKey.slice(2));
+
+      const before = await chainState();
+      const run = await interactive(join(root, "flotilla"), ["deploy", "--network", "sepolia", "--dry-run"], env,
+        [[/Enter the password/, password]]);
+      expect(run.code, run.output).to.equal(0);
+      const { plan } = JSON.parse(run.output.trim().split("\n").filter((l) => l.startsWith("{")).pop());
+      expect(plan).to.include({ dryRun: true, chainId: SEPOLIA, deployer: deployer.address });
+      // A wrong password deploys nothing and says so.
+      const wrong = await interactive(join(root, "flotilla"), ["deploy", "--network", "sepolia", "--dry-run"], env,
+        [[/Enter the password/, "not the password"]]);
+      expect(wrong.code).to.not.equal(0);
+      expect(wrong.output).to.not.contain("DRY RUN");
+      expect(wrong.output).to.contain("Invalid password or corrupted keystore file");
+      expect(await chainState()).to.deep.equal(before);
+    } finally {
+      rmSync(config, { recursive: true, force: true });
+    }
   });
 
   it("names a missing endpoint or key in one line and exits non-zero", async function () {

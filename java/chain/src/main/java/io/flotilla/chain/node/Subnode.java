@@ -91,7 +91,12 @@ public final class Subnode implements AutoCloseable {
             Map<String, RpcMethod> extra = Map.of("flotilla_health", p -> {
                 BftReplica r = replicaRef.get();
                 if (r == null) throw new RpcException(RpcException.SERVER_ERROR, "starting");
-                return r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0);
+                Map<String, Object> health = new java.util.LinkedHashMap<>(r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0));
+                // The image the agent started this process with: the other members' agents order an image rollout by it.
+                if (!config.image().id().isEmpty()) {
+                    health.put("image", config.image().id());
+                }
+                return health;
             });
             io.flotilla.subnode.config.Tracing t = config.tracing();
             // One Tracing for both endpoints: its concurrency limit holds across HTTP and WebSocket callers.
