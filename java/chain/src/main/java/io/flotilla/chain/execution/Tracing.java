@@ -29,7 +29,7 @@ import java.util.concurrent.Semaphore;
 
 /**
  * debug_trace*: re-executes committed transactions on the state of their parent block (rebuilt from the undo records
- * of {@link ChainState}, so only the last {@link StateHistory#DEFAULT_BLOCKS} blocks) or a call on a recent block, with
+ * of {@link ChainState}, so only the last {@link ChainState#HISTORY_BLOCKS} blocks) or a call on a recent block, with
  * a tracer attached. Runs on the caller's (RPC) thread, never the consensus thread, reading the state one access at a
  * time under the read lock; at most {@link TraceConfig#concurrency()} traces run at once (others are refused at once),
  * each within a wall-time limit and an output size limit.
@@ -149,7 +149,7 @@ public final class Tracing {
 
     private TraceException pruned(long number) {
         return new TraceException("historical state of block " + number + " is not available: this node keeps the state of the last "
-                + StateHistory.DEFAULT_BLOCKS + " blocks for tracing (oldest traceable block: " + chain.oldestTraceable() + ")");
+                + ChainState.HISTORY_BLOCKS + " blocks for tracing (oldest traceable block: " + chain.oldestTraceable() + ")");
     }
 
     private BlockRun startBlock(Block block) throws TraceException {
