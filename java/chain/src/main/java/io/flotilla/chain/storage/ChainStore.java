@@ -438,6 +438,15 @@ public final class ChainStore implements AutoCloseable {
         return get(key(PREIMAGE, hash));
     }
 
+    /** How many keys start with {@code prefix} (a walk: tests and measurements). */
+    public long countKeys(byte prefix) {
+        long n = 0;
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(new byte[] {prefix}); it.isValid() && it.key()[0] == prefix; it.next()) n++;
+        }
+        return n;
+    }
+
     /** The trie nodes of this store, through the heap cache sized at open. */
     public TrieNodes nodes() {
         return nodes;
@@ -462,6 +471,11 @@ public final class ChainStore implements AutoCloseable {
             byte[] k = key(ACCOUNT, e.getKey().toArray());
             Account acc = e.getValue();
             if (acc == null) {
+                // A deleted account loses its storage, whatever the diff wrote to it (applied last, as the state does).
+                byte[] from = key(STORAGE, e.getKey().toArray());
+                byte[] to = Arrays.copyOf(from, from.length + 33);
+                Arrays.fill(to, from.length, to.length, (byte) 0xFF);
+                batch.deleteRange(from, to);
                 batch.delete(k);
                 continue;
             }
