@@ -52,8 +52,9 @@ public final class ChainSnapshots implements SnapshotSource {
         this.interval = interval;
         this.keep = keep;
         chain.onCommit(this::committed);
+        // The states are on disk: after a restart the last pins are still kept and served again at once.
         long head = chain.head().number();
-        if (head > 0 && head % interval == 0) pin(head);
+        for (long h = Math.max(interval, (head / interval - keep + 1) * interval); h <= head; h += interval) pin(h);
     }
 
     /**

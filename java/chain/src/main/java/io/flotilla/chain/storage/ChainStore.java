@@ -391,8 +391,33 @@ public final class ChainStore implements AutoCloseable {
         long nonce = ((RlpString) f.get(0)).asPositiveBigInteger().longValue();
         Word balance = Word.fromBytes(bytes(f.get(1)));
         byte[] codeHash = bytes(f.get(2));
-        byte[] code = codeHash.length == 0 ? new byte[0] : code(codeHash);
-        return Account.of(nonce, balance, code == null ? new byte[0] : code);
+        if (codeHash.length == 0) return new Account(nonce, balance, new byte[0], io.flotilla.evm.crypto.Keccak.EMPTY);
+        byte[] code = cachedCode(codeHash);
+        return code == null ? Account.of(nonce, balance, new byte[0]) : new Account(nonce, balance, code, codeHash);
+    }
+
+    /** Recently read contract code by hash (code never changes under a hash; a contract is read on every call). */
+    private final java.util.LinkedHashMap<ByteBuffer, byte[]> codeCache = new java.util.LinkedHashMap<>(64, 0.75f, true);
+    private long codeCached;
+    private static final long CODE_CACHE_BYTES = 2L << 20;
+
+    private byte[] cachedCode(byte[] codeHash) {
+        ByteBuffer k = ByteBuffer.wrap(codeHash);
+        synchronized (codeCache) {
+            byte[] c = codeCache.get(k);
+            if (c != null) return c;
+        }
+        byte[] c = code(codeHash);
+        if (c == null) return null;
+        synchronized (codeCache) {
+            if (codeCache.put(ByteBuffer.wrap(codeHash.clone()), c) == null) codeCached += c.length;
+            var it = codeCache.entrySet().iterator();
+            while (codeCached > CODE_CACHE_BYTES && it.hasNext()) {
+                codeCached -= it.next().getValue().length;
+                it.remove();
+            }
+        }
+        return c;
     }
 
     public Word storage(Address address, Word slot) {
