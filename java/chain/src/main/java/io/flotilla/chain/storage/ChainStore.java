@@ -117,7 +117,9 @@ public final class ChainStore implements AutoCloseable {
     public static ChainStore open(Path dir, long nodeCacheBytes) {
         try {
             Files.createDirectories(dir);
-            LRUCache cache = new LRUCache(8L << 20);
+            // Off-heap block cache; bloom filters let a read of a key a table lacks (a new account or slot, a node
+            // that another level holds) skip that table without reading a block.
+            LRUCache cache = new LRUCache(16L << 20);
             org.rocksdb.UInt64AddOperator counter = new org.rocksdb.UInt64AddOperator();
             Options options = new Options()
                     .setCreateIfMissing(true)
@@ -126,7 +128,8 @@ public final class ChainStore implements AutoCloseable {
                     .setMaxWriteBufferNumber(2)
                     .setMaxOpenFiles(256)
                     .setKeepLogFileNum(2)
-                    .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache));
+                    .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)
+                            .setFilterPolicy(new org.rocksdb.BloomFilter(10, false)));
             return new ChainStore(options, cache, counter, RocksDB.open(options, dir.toString()), nodeCacheBytes);
         } catch (RocksDBException | java.io.IOException e) {
             throw new StoreException("cannot open chain store at " + dir, e);
@@ -554,6 +557,8 @@ public final class ChainStore implements AutoCloseable {
     public final class TrieNodes implements io.flotilla.evm.trie.NodeStore {
         private final long capacity;
         private long cached;
+        /** Heap per cached node besides its encoding: map entry, key buffer and array, value array header. */
+        private static final int ENTRY_OVERHEAD = 160;
         private final java.util.LinkedHashMap<ByteBuffer, byte[]> lru = new java.util.LinkedHashMap<>(1024, 0.75f, true);
 
         private TrieNodes(long capacity) {
@@ -594,20 +599,20 @@ public final class ChainStore implements AutoCloseable {
 
         synchronized void forget(ByteBuffer k) {
             byte[] old = lru.remove(k);
-            if (old != null) cached -= old.length;
+            if (old != null) cached -= old.length + ENTRY_OVERHEAD;
         }
 
         synchronized void remember(ByteBuffer k, byte[] v) {
             byte[] old = lru.put(k, v);
-            cached += v.length - (old == null ? 0 : old.length);
+            cached += v.length - (old == null ? -ENTRY_OVERHEAD : old.length);
             var it = lru.entrySet().iterator();
             while (cached > capacity && it.hasNext()) {
-                cached -= it.next().getValue().length;
+                cached -= it.next().getValue().length + ENTRY_OVERHEAD;
                 it.remove();
             }
         }
 
-        /** Bytes of node encodings held in the cache now (at most the capacity). */
+        /** Heap bytes the cache holds now, encodings and per-entry overhead (at most the capacity). */
         public synchronized long cachedBytes() {
             return cached;
         }

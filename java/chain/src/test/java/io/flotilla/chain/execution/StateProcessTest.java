@@ -55,20 +55,45 @@ class StateProcessTest {
                 }
             }
             int n = Integer.parseInt(args[2]);
-            int perBlock = 1_000;
+            int perBlock = 2_000;
+            // In trie-key order (as an import does): each block extends the tries' right edge.
+            long[] order = sortedByKey(n, i -> io.flotilla.evm.crypto.Keccak.hash(StateOnDiskTest.address(100_000 + i).toArray()));
             for (int from = 0; from < n; from += perBlock) {
-                StateDiff accounts = StateOnDiskTest.newAccounts(100_000 + from, 100_000 + Math.min(n, from + perBlock));
-                Map<Word, Word> slots = new HashMap<>();
-                for (int i = from; i < Math.min(n, from + perBlock); i++) slots.put(Word.of(i + 1), Word.of(7 + i));
-                Map<Address, Account> acc = new HashMap<>(accounts.accounts());
+                Map<Address, Account> acc = new HashMap<>();
+                for (int k = from; k < Math.min(n, from + perBlock); k++) {
+                    int i = (int) (order[k] & 0xFFFFF);
+                    acc.put(StateOnDiskTest.address(100_000 + i), Account.of(0, Word.of(1000 + 100_000 + i), new byte[0]));
+                }
                 if (from == 0) acc.put(TOKEN, Account.of(1, Word.ZERO, new byte[] {0x60, 0x00}));
-                StateOnDiskTest.commit(chain, new StateDiff(acc, java.util.Set.of(), Map.of(TOKEN, slots)));
+                StateOnDiskTest.commit(chain, new StateDiff(acc, java.util.Set.of(), Map.of()));
+            }
+            order = sortedByKey(n, i -> io.flotilla.evm.crypto.Keccak.hash(Word.of(i + 1).toBytes()));
+            for (int from = 0; from < n; from += perBlock) {
+                Map<Word, Word> slots = new HashMap<>();
+                for (int k = from; k < Math.min(n, from + perBlock); k++) {
+                    int i = (int) (order[k] & 0xFFFFF);
+                    slots.put(Word.of(i + 1), Word.of(7 + i));
+                }
+                StateOnDiskTest.commit(chain, new StateDiff(Map.of(), java.util.Set.of(), Map.of(TOKEN, slots)));
             }
             Runtime rt = Runtime.getRuntime();
             System.gc();
             System.out.println("done " + chain.head().number() + " heapMiB " + (rt.totalMemory() - rt.freeMemory()) / (1 << 20)
                     + " maxMiB " + rt.maxMemory() / (1 << 20));
         }
+    }
+
+    /** Indices 0..n-1 ordered by the first 40 bits of their trie key, as (key prefix << 20 | index). */
+    static long[] sortedByKey(int n, java.util.function.IntFunction<byte[]> key) {
+        long[] order = new long[n];
+        for (int i = 0; i < n; i++) {
+            byte[] h = key.apply(i);
+            long prefix = 0;
+            for (int b = 0; b < 5; b++) prefix = (prefix << 8) | (h[b] & 0xFF);
+            order[i] = (prefix << 20) | i;
+        }
+        java.util.Arrays.sort(order);
+        return order;
     }
 
     private static Process child(String... args) throws Exception {
@@ -124,7 +149,7 @@ class StateProcessTest {
         }
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "the builder finished");
         assertEquals(0, p.exitValue(), "no OutOfMemoryError in 32 MiB (" + done + ")");
-        assertTrue(done != null && done.startsWith("done " + (n / 1_000)), done);
+        assertTrue(done != null && done.startsWith("done " + (2 * n / 2_000)), done);
         System.out.println("StateProcessTest: " + done);
         try (ChainStore store = ChainStore.open(d, 1L << 20)) {
             ChainState chain = ChainState.open(store, StateOnDiskTest.genesis(15), new ChainState.StateOptions(8, false));
@@ -133,8 +158,11 @@ class StateProcessTest {
                 int i = rnd.nextInt(n);
                 assertEquals(BigInteger.valueOf(1000 + 100_000 + i), chain.account(StateOnDiskTest.address(100_000 + i)).balance().toBigInteger());
                 assertEquals(Word.of(7 + i), chain.storage(TOKEN, Word.of(i + 1)));
-                ChainState.AccountProof proof = chain.proof(chain.head().number() - 1, TOKEN, List.of(Word.of(i + 1))).orElseThrow();
-                assertEquals(i < n - 1_000 ? Word.of(7 + i) : Word.ZERO, proof.storage().get(0).value(), "slot " + (i + 1) + " one block back");
+                long back = chain.head().number() - 1;
+                ChainState.AccountProof proof = chain.proof(back, TOKEN, List.of(Word.of(i + 1))).orElseThrow();
+                assertTrue(io.flotilla.evm.trie.TrieProof.verify(chain.header(back).orElseThrow().stateRoot(),
+                        io.flotilla.evm.crypto.Keccak.hash(TOKEN.toArray()), proof.accountProof()).isPresent());
+                assertEquals(chain.stateAt(back).orElseThrow().storage(TOKEN, Word.of(i + 1)), proof.storage().get(0).value(), "slot " + (i + 1) + " one block back");
             }
             assertTrue(store.nodes().cachedBytes() <= 1L << 20);
         }
