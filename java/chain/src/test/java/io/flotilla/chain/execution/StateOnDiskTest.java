@@ -196,4 +196,49 @@ class StateOnDiskTest {
             assertNotNull(chain.stateAt(9).orElseThrow().account(address(29_998)));
         }
     }
+
+    @Test
+    void aStagedSnapshotIsInstalledIntoTheStoreAndPrunedPerPosition() {
+        Address[] pool = pool();
+        // The source: 5 accounts start with the same storage (the same storage trie at 5 positions).
+        try (ChainStore src = ChainStore.open(dir.resolve("src")); ChainStore dst = ChainStore.open(dir.resolve("dst"))) {
+            ChainState source = ChainState.open(src, genesis(15));
+            Random rnd = new Random(17);
+            for (int b = 1; b <= 6; b++) {
+                int number = b;
+                commit(source, source.read(s -> StateTriesTest.randomDiff(rnd, pool, s, number)));
+            }
+            // Staged as a snapshot sync stages it: every node once per position, flat records, storage roots, the block.
+            long height = source.head().number();
+            ChainState joiner = ChainState.open(dst, genesis(15), new ChainState.StateOptions(2, false));
+            io.flotilla.evm.state.WorldState at = source.stateAt(height).orElseThrow();
+            try (ChainStore.Staging.Batch batch = joiner.snapshotStaging().batch()) {
+                batch.block(source.block(height).orElseThrow());
+                PatriciaTrie accounts = PatriciaTrie.open(source.head().stateRoot(), source.trieNodes());
+                accounts.forEachStoredNode(h -> batch.node(source.trieNodes().get(h)));
+                for (Address a : at.addresses()) {
+                    Account acc = at.account(a);
+                    byte[] storageRoot = StateRoot.storageRoot(at.storageOf(a));
+                    batch.account(a, acc.nonce(), acc.balance(), acc.code().length == 0 ? new byte[0] : acc.codeHash()).storageRoot(a, storageRoot);
+                    if (acc.code().length > 0) batch.code(acc.codeHash(), acc.code());
+                    at.storageOf(a).forEach((k, v) -> batch.slot(a, k, v));
+                    PatriciaTrie.open(storageRoot, source.trieNodes()).forEachStoredNode(h -> batch.node(source.trieNodes().get(h)));
+                }
+                batch.write();
+            }
+            joiner.installStaged(height);
+            assertArrayEquals(source.head().stateRoot(), joiner.head().stateRoot());
+            assertArrayEquals(source.head().stateRoot(), StateRoot.compute(joiner.read(s -> s)), "the installed flat records");
+            // Blocks after it change the shared storage at some positions; with a 2-block window the released nodes
+            // go, and every kept state stays whole (a node shared by another position is kept).
+            Random more = new Random(23);
+            for (int b = 1; b <= 30; b++) {
+                int number = (int) height + b;
+                commit(joiner, joiner.read(s -> StateTriesTest.randomDiff(more, pool, s, number)));
+                long head = joiner.head().number();
+                for (long n = Math.max(height, head - 2); n <= head; n++) assertWhole(joiner, n);
+            }
+            assertTrue(joiner.stateAt(height).isEmpty(), "the installed state left the window");
+        }
+    }
 }
