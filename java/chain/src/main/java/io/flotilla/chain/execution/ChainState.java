@@ -112,13 +112,32 @@ public final class ChainState {
         }
         chain.head = store.header(store.headNumber().getAsLong()).orElseThrow();
         byte[] root = chain.head.stateRoot();
-        if (!Arrays.equals(root, PatriciaTrie.EMPTY_ROOT) && store.nodes().get(root) == null) {
-            throw new IllegalStateException("the store holds no trie node of block " + chain.head.number()
-                    + "'s state root (a store written before the state moved to disk: resync this member)");
-        }
+        if (!Arrays.equals(root, PatriciaTrie.EMPTY_ROOT) && store.nodes().get(root) == null) migrate(store, chain.head);
         chain.tries = StateTries.open(root, store.nodes(), store::storageRoot);
         chain.oldest = store.oldestState();
         return chain;
+    }
+
+    /**
+     * A store written before the state moved to disk holds the state flat only: its tries are built once (the state
+     * loaded into the heap this one time), checked against the head's root, and written; history starts at the head.
+     */
+    private static void migrate(ChainStore store, BlockHeader head) {
+        InMemoryWorldState loaded = new InMemoryWorldState();
+        store.loadState(loaded);
+        Map<Address, Account> accounts = new java.util.HashMap<>();
+        Map<Address, Map<Word, Word>> slots = new java.util.HashMap<>();
+        for (Address a : loaded.addresses()) {
+            accounts.put(a, loaded.account(a));
+            Map<Word, Word> st = loaded.storageOf(a);
+            if (!st.isEmpty()) slots.put(a, st);
+        }
+        io.flotilla.chain.storage.StateDiff all = new io.flotilla.chain.storage.StateDiff(accounts, java.util.Set.of(), slots);
+        StateTries.Update u = StateTries.open(PatriciaTrie.EMPTY_ROOT, store.nodes(), a -> PatriciaTrie.EMPTY_ROOT.clone()).update(loaded, all);
+        if (!Arrays.equals(u.root(), head.stateRoot())) {
+            throw new IllegalStateException("the stored state does not match the state root of block " + head.number());
+        }
+        store.writeTries(head.number(), all, new ChainStore.StateWrite(u.newNodes(), List.of(), u.storageRoots(), head.number(), false));
     }
 
     /** Block 0: the allocation applied to an empty state, no transactions. */

@@ -347,6 +347,21 @@ public final class ChainStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes the tries of the state stored flat (a store written before trie nodes were kept): {@code all} is that
+     * whole state as one diff, {@code w} its nodes; no block is added, and the oldest kept state becomes the head's
+     * (earlier states have no nodes). One synced batch.
+     */
+    public void writeTries(long head, StateDiff all, StateWrite w) {
+        try (WriteBatch batch = new WriteBatch()) {
+            writeTries(batch, head, all, w);
+            batch.put(OLDEST_KEY, longBytes(head));
+            db.write(syncWrites, batch);
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot write the state's tries", e);
+        }
+    }
+
     /** One position less for a node: merged down, or deleted with its counter when none is left. */
     private void release(WriteBatch batch, byte[] hash, Map<ByteBuffer, Long> pending) throws RocksDBException {
         byte[] ck = key(NODE_COUNT, hash);

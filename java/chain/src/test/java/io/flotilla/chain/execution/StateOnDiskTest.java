@@ -241,4 +241,22 @@ class StateOnDiskTest {
             assertTrue(joiner.stateAt(height).isEmpty(), "the installed state left the window");
         }
     }
+
+    @Test
+    void aStoreWrittenBeforeTheTriesWereKeptIsMigratedAtOpen() {
+        Genesis g = genesis(15);
+        try (ChainStore store = ChainStore.open(dir)) {
+            ExecutedBlock genesisBlock = ChainState.genesisBlock(g);
+            store.commit(genesisBlock.block(), List.of(), genesisBlock.stateDiff()); // flat records only, as before
+            assertNull(store.nodes().get(genesisBlock.block().header().stateRoot()));
+        }
+        try (ChainStore store = ChainStore.open(dir)) {
+            ChainState chain = ChainState.open(store, g);
+            assertNotNull(store.nodes().get(chain.head().stateRoot()), "the tries were written at open");
+            assertWhole(chain, 0);
+            commit(chain, chain.read(s -> StateTriesTest.randomDiff(new Random(2), pool(), s, 1)));
+            assertWhole(chain, 0);
+            assertWhole(chain, 1);
+        }
+    }
 }
