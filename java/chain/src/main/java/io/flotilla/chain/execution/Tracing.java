@@ -28,8 +28,9 @@ import java.util.Map;
 import java.util.concurrent.Semaphore;
 
 /**
- * debug_trace*: re-executes committed transactions on the state of their parent block (rebuilt from the undo records
- * of {@link ChainState}, so only the last {@link ChainState#HISTORY_BLOCKS} blocks) or a call on a recent block, with
+ * debug_trace*: re-executes committed transactions on the state of their parent block (read from that block's tries
+ * in the store, so only within the chain's history window, {@link ChainState#HISTORY_BLOCKS} blocks by default) or a
+ * call on a recent block, with
  * a tracer attached. Runs on the caller's (RPC) thread, never the consensus thread, reading the state one access at a
  * time under the read lock; at most {@link TraceConfig#concurrency()} traces run at once (others are refused at once),
  * each within a wall-time limit and an output size limit.
