@@ -468,6 +468,11 @@ public final class ChainState {
         }
     }
 
+    /** How many blocks back the state is kept (the configured window; an archive keeps more). */
+    public int historyBlocks() {
+        return options.historyBlocks();
+    }
+
     /** The oldest block whose state is kept now. */
     public long oldestState() {
         return oldest;

@@ -150,7 +150,7 @@ public final class Tracing {
 
     private TraceException pruned(long number) {
         return new TraceException("historical state of block " + number + " is not available: this node keeps the state of the last "
-                + ChainState.HISTORY_BLOCKS + " blocks for tracing (oldest traceable block: " + chain.oldestTraceable() + ")");
+                + chain.historyBlocks() + " blocks for tracing (oldest traceable block: " + chain.oldestTraceable() + ")");
     }
 
     private BlockRun startBlock(Block block) throws TraceException {
