@@ -75,12 +75,13 @@ public final class Subnode implements AutoCloseable {
     /** Starts with {@code config} without watching a file (member changes then need a restart). */
     public static Subnode start(SubnodeConfig config) {
         BigInteger key = nodeKey(config);
-        ChainStore store = ChainStore.open(config.dataDir());
+        ChainStore store = ChainStore.open(config.dataDir(), (long) config.state().cacheMegabytes() << 20);
         // What started so far, closed in reverse if a later part cannot start: a failed start leaves no port bound.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         started.push(store);
         try {
-            ChainState chain = ChainState.open(store, Main.genesis(config));
+            ChainState chain = ChainState.open(store, Main.genesis(config),
+                    new ChainState.StateOptions(config.state().historyBlocks(), config.state().archive()));
             Mempool mempool = new Mempool(MempoolConfig.DEFAULT, chain.config().baseFee(), System::currentTimeMillis);
             TxSubmission submission = new TxSubmission(chain, mempool);
             // The pool is kept in the store; what a previous run kept is re-validated and pooled before anything else.
