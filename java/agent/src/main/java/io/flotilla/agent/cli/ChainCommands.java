@@ -33,6 +33,7 @@ import org.web3j.utils.Convert;
  *   chain info NAME [--json]
  *   chain delete NAME
  *   chain upgrade NAME VERSION
+ *   chain resize NAME --type TYPE
  * </pre>
  * Where the contracts are and which key pays: see {@link ManagerConnection}. Every write is simulated first, so a
  * refusal is one line naming the contract error and nothing is sent.
@@ -42,7 +43,7 @@ import org.web3j.utils.Convert;
 class ChainCommands implements ApplicationRunner {
 
     static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft|hotstuff]"
-            + " | chain list [--json] | chain info NAME [--json] | chain delete NAME | chain upgrade NAME VERSION";
+            + " | chain list [--json] | chain info NAME [--json] | chain delete NAME | chain upgrade NAME VERSION | chain resize NAME --type TYPE";
     static final Duration DEFAULT_LIFETIME = Duration.ofDays(30);
     /** What genesis gives the chain owner on the sidechain (see SubnodeConfigRenderer). */
     static final String GENESIS_OWNER_BALANCE = "1,000,000";
@@ -63,6 +64,7 @@ class ChainCommands implements ApplicationRunner {
         Set<String> known = new java.util.HashSet<>(ManagerConnection.OPTIONS);
         switch (words.get(1)) {
             case "create" -> known.addAll(Set.of("type", "lifetime", "image", "consensus"));
+            case "resize" -> known.add("type");
             case "list", "info", "delete", "upgrade" -> { }
             default -> throw new IllegalArgumentException("unknown chain command '" + words.get(1) + "'; " + USAGE);
         }
@@ -84,6 +86,7 @@ class ChainCommands implements ApplicationRunner {
                 case "info" -> info(c, words.get(2), args.flag("json"));
                 case "delete" -> delete(c, words.get(2));
                 case "upgrade" -> upgrade(c, words.get(2), words.get(3));
+                case "resize" -> resize(c, words.get(2), args);
                 default -> throw new IllegalStateException();
             }
         }
@@ -172,6 +175,38 @@ class ChainCommands implements ApplicationRunner {
         for (Rotation r : rotations) {
             System.out.printf("    %s  node %d -> node %d  %s, the leaving subnode serves until %s%n",
                     r.startedAt(), r.leavingNode(), r.joiningNode(), r.reason(), r.finishAt());
+        }
+    }
+
+    private void resize(ManagerConnection c, String name, CliArgs args) {
+        c.requireKey("chain resize");
+        String typeName = args.option("type").orElseThrow(() -> new IllegalArgumentException("chain resize needs --type (e.g. --type dev4)"));
+        long id = c.client.chainIdOf(name);
+        if (id == 0) {
+            throw new IllegalArgumentException("no chain named '" + name + "' (see ./flotilla chain list)");
+        }
+        ChainInfo chain = c.client.chain(id);
+        if (chain.status() != ChainInfo.ChainStatus.ACTIVE) {
+            throw new IllegalArgumentException("chain '" + name + "' (id " + id + ") is not active (" + chain.status().name().toLowerCase() + ")");
+        }
+        if (!chain.owner().equalsIgnoreCase(c.key.getAddress())) {
+            throw new IllegalArgumentException("chain '" + name + "' belongs to " + chain.owner() + ", not to " + c.key.getAddress());
+        }
+        List<ChainType> types = c.client.chainTypes();
+        ChainType type = types.stream().filter(t -> t.name().equals(typeName) && t.enabled()).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown chain type '" + typeName + "' (types: "
+                        + types.stream().filter(ChainType::enabled).map(t -> t.name() + " = " + t.nodeCount() + " nodes x " + t.unitsPerNode() + " units")
+                                .collect(Collectors.joining(", ")) + ")"));
+        BigInteger price = c.client.resizePrice(id, type.name());
+        // The contract refuses the rest (same size, below the quorum, not enough nodes...): one line naming its error.
+        c.client.resizeSidechain(id, type.name());
+        ChainInfo after = c.client.chain(id);
+        System.out.printf("resized chain %s (id %d) from %s (%d nodes x %d units) to %s (%d nodes x %d units), %s %s ETH%n",
+                name, id, chain.typeName(), chain.members().size(), chain.unitsPerNode(), after.typeName(), after.members().size(),
+                after.unitsPerNode(), price.signum() >= 0 ? "paid about" : "refunded about", eth(price.abs()));
+        System.out.println("members (new ones catch up and join at a height the chain records):");
+        for (Member m : c.client.membersOf(id)) {
+            System.out.printf("  node %-3d %-15s JSON-RPC %s%n", m.nodeId(), m.ip(), rpcUrl(m));
         }
     }
 

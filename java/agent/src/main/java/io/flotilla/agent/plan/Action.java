@@ -50,6 +50,13 @@ public sealed interface Action {
     /** An image version and its id ("sha256:..."). */
     record ImageRef(String version, String id) {}
 
+    /**
+     * Changes a container's CPU, memory and pids limits in place ({@code docker update}), without a restart: the chain
+     * was resized to another number of units per node. {@code from} is what the engine reported.
+     */
+    record UpdateResources(long chainId, String containerId, io.flotilla.agent.runtime.ResourceLimits limits,
+            io.flotilla.agent.runtime.ResourceLimits from) implements Action {}
+
     record RemoveContainer(long chainId, String containerId, String reason) implements Action {}
 
     /** Deletes a chain's data volume once the chain has been gone from this node for the grace period. */

@@ -10,8 +10,9 @@ import io.flotilla.agent.runtime.ResourceLimits;
  * @param imageId the pinned image, "sha256:..." from the image registry
  * @param configJson the subnode's config file, rendered
  * @param configHash short hash of {@code configJson}: the file on disk must hash to it (a change is written live)
- * @param processHash short hash of what needs a new process (image, limits, ports, keys, chain id, genesis...); a
- *     change recreates the container, which is labelled with it
+ * @param processHash short hash of what needs a new process (image, ports, keys, uid, chain id, genesis...); a
+ *     change recreates the container, which is labelled with it. Not the limits: those are changed in place
+ *     ({@link Action.UpdateResources})
  * @param isolation its uid, the endpoints it may reach and its disk quota (null only in tests of unrelated logic)
  * @param rollbackOf null, or the pinned image id that did not finalize on this node: this subnode then runs its
  *     previous image instead ({@code imageVersion}, {@code imageId}) and is labelled with the failed one

@@ -8,6 +8,7 @@ import io.flotilla.agent.plan.Action.RemoveContainer;
 import io.flotilla.agent.plan.Action.RemoveVolume;
 import io.flotilla.agent.plan.Action.RestartContainer;
 import io.flotilla.agent.plan.Action.StartContainer;
+import io.flotilla.agent.plan.Action.UpdateResources;
 import io.flotilla.agent.plan.Action.WriteConfig;
 import io.flotilla.agent.runtime.ObservedContainer;
 import io.flotilla.agent.runtime.ObservedContainer.ContainerState;
@@ -96,6 +97,10 @@ public final class Planner {
                         current.state() == ContainerState.RUNNING, previous, rollback));
                 continue;
             }
+            if (current.limits() != null && !current.limits().equals(subnode.limits())) {
+                // The chain's units changed (a resize): Docker changes CPU, memory and pids of a container in place.
+                actions.add(new UpdateResources(subnode.chainId(), current.id(), subnode.limits(), current.limits()));
+            }
             if (!subnode.configHash().equals(actual.configHashes().get(subnode.chainId()))) {
                 // A live field changed (the member set): the running subnode reads the new file, no restart.
                 actions.add(new WriteConfig(subnode.chainId(), subnode));
@@ -155,7 +160,7 @@ public final class Planner {
             return "image changed to " + subnode.imageVersion();
         }
         if (!subnode.processHash().equals(current.labels().get(Names.LABEL_PROCESS_HASH))) {
-            return "process config changed (limits, ports, keys, chain or genesis)";
+            return "process config changed (ports, keys, uid, chain or genesis)";
         }
         if (!subnode.containerName().equals(current.name())) {
             return "unexpected container name " + current.name();

@@ -72,8 +72,8 @@ public final class DesiredStateReader {
             SubnodeIsolation isolation = isolation(node, placement, members);
             subnodes.add(new DesiredSubnode(client.addressBook().networkId(), chain.id(), chain.name(), node.id(), placement.slot(),
                     chain.imageVersion(), chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
-                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits + " uid=" + isolation.uid()
-                            + " " + self),
+                    // Not the limits: a resize changes them in place (Action.UpdateResources), no new process.
+                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " uid=" + isolation.uid() + " " + self),
                     isolation, hold.map(h -> h.failed().id()).orElse(null)));
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());

@@ -507,6 +507,11 @@ public final class Reconciler {
                 adoptVolume(a.subnode());
                 runtime.startContainer(runtime.createContainer(spec(a.subnode(), labels)));
             }
+            case Action.UpdateResources a -> {
+                LOG.info("chain {}: updating the limits of container {} in place: {} -> {}", a.chainId(), a.containerId(), a.from(), a.limits());
+                runtime.updateResources(a.containerId(), a.limits());
+                metrics.counter("flotilla.resource-updates").increment();
+            }
             case Action.RemoveContainer a -> {
                 LOG.info("chain {}: removing container {}: {}", a.chainId(), a.containerId(), a.reason());
                 runtime.stopContainer(a.containerId(), STOP_TIMEOUT);

@@ -10,6 +10,7 @@ import io.flotilla.agent.plan.Action.RemoveContainer;
 import io.flotilla.agent.plan.Action.RemoveVolume;
 import io.flotilla.agent.plan.Action.RestartContainer;
 import io.flotilla.agent.plan.Action.StartContainer;
+import io.flotilla.agent.plan.Action.UpdateResources;
 import io.flotilla.agent.plan.Action.WriteConfig;
 import io.flotilla.agent.plan.ActualState.RestartHistory;
 import io.flotilla.agent.runtime.ObservedContainer;
@@ -62,6 +63,54 @@ class PlannerTest {
             onDisk.put(chain, "c1");
         }
         return new ActualState(containers, volumes, Set.of(IMAGE), Map.of(), Map.of(), onDisk);
+    }
+
+    private static ObservedContainer withLimits(ObservedContainer c, ResourceLimits limits) {
+        return new ObservedContainer(c.id(), c.name(), c.imageId(), c.labels(), c.state(), c.exitCode(), c.startedAt(), c.finishedAt(), limits);
+    }
+
+    @Test
+    void aResizedChainGetsItsNewLimitsInPlaceWithoutARestart() {
+        DesiredSubnode s = subnode(1, "h1");
+        ResourceLimits old = new ResourceLimits(25_000, 100_000, 32, 128L << 20, 128);
+        ObservedContainer running = withLimits(container(s, ContainerState.RUNNING, 0), old);
+        assertThat(PLANNER.plan(desired(s), actual(List.of(running), List.of(volume(s))), NOW))
+                .containsExactly(new UpdateResources(1, "id-1", s.limits(), old));
+        // A stopped container is updated too (and restarted after its backoff as any other).
+        ObservedContainer exited = withLimits(container(s, ContainerState.EXITED, 1), old);
+        assertThat(PLANNER.plan(desired(s), actual(List.of(exited), List.of(volume(s))), NOW))
+                .contains(new UpdateResources(1, "id-1", s.limits(), old))
+                .noneMatch(a -> a instanceof RecreateContainer);
+    }
+
+    @Test
+    void limitsAlreadyAppliedOrUnknownChangeNothing() {
+        DesiredSubnode s = subnode(1, "h1");
+        ObservedContainer applied = withLimits(container(s, ContainerState.RUNNING, 0), s.limits());
+        assertThat(PLANNER.plan(desired(s), actual(List.of(applied), List.of(volume(s))), NOW)).isEmpty();
+        assertThat(PLANNER.plan(desired(s), actual(List.of(container(s, ContainerState.RUNNING, 0)), List.of(volume(s))), NOW)).isEmpty();
+    }
+
+    @Test
+    void aResizeThatAlsoChangesTheMemberSetUpdatesLimitsAndWritesTheConfigLive() {
+        DesiredSubnode s = subnode(1, "h1", "c2");
+        ResourceLimits old = new ResourceLimits(25_000, 100_000, 32, 128L << 20, 128);
+        ObservedContainer running = withLimits(container(s, ContainerState.RUNNING, 0), old);
+        assertThat(PLANNER.plan(desired(s), actual(List.of(running), List.of(volume(s))), NOW))
+                .containsExactly(new UpdateResources(1, "id-1", s.limits(), old), new WriteConfig(1, s));
+    }
+
+    @Test
+    void anImageChangeRecreatesWithTheNewLimitsRatherThanUpdating() {
+        DesiredSubnode s = subnode(1, "h1");
+        ObservedContainer c = container(s, ContainerState.RUNNING, 0);
+        Map<String, String> labels = new HashMap<>(c.labels());
+        labels.put(Names.LABEL_IMAGE_ID, OTHER_IMAGE);
+        ObservedContainer old = new ObservedContainer(c.id(), c.name(), OTHER_IMAGE, labels, c.state(), 0, c.startedAt(), null,
+                new ResourceLimits(25_000, 100_000, 32, 128L << 20, 128));
+        List<Action> plan = PLANNER.plan(desired(s), actual(List.of(old), List.of(volume(s))), NOW);
+        assertThat(plan).hasSize(2).noneMatch(a -> a instanceof UpdateResources);
+        assertThat(plan.get(1)).isInstanceOf(RecreateContainer.class);
     }
 
     @Test
@@ -122,10 +171,10 @@ class PlannerTest {
         DesiredSubnode after = subnode(1, "h2", "c2");
         assertThat(PLANNER.plan(desired(after), actual(List.of(container(before, ContainerState.RUNNING, 0)), List.of(volume(before))), NOW))
                 .containsExactly(new WriteConfig(1, after), new RecreateContainer(1, "id-1", after,
-                        "process config changed (limits, ports, keys, chain or genesis)", true));
+                        "process config changed (ports, keys, uid, chain or genesis)", true));
         // A stopped container serves nobody: it is replaced without asking the other members.
         assertThat(PLANNER.plan(desired(after), actual(List.of(container(before, ContainerState.EXITED, 1)), List.of(volume(before))), NOW))
-                .contains(new RecreateContainer(1, "id-1", after, "process config changed (limits, ports, keys, chain or genesis)", false));
+                .contains(new RecreateContainer(1, "id-1", after, "process config changed (ports, keys, uid, chain or genesis)", false));
     }
 
     @Test
