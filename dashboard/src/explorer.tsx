@@ -26,7 +26,7 @@ function usePoll<T>(load: () => Promise<T>, deps: unknown[], ms?: number): [T | 
           setError(undefined);
         }
       } catch (e: any) {
-        if (live) setError(e.shortMessage ?? e.message);
+        if (live) setError(e.error?.message ?? e.shortMessage ?? e.message);
       }
       if (live && ms) timer = window.setTimeout(run, ms);
     };
