@@ -98,8 +98,10 @@ describe("dashboard in chromium", () => {
     expect(chain.owner).toBe(account(19).address);
     const shown = await rows("members").locator("td:first-child").allInnerTexts();
     expect(shown.map(Number).sort()).toEqual(chain.members.map(Number).sort());
+    // The chain's status follows within a poll of the contracts (once a second), without a reload.
+    await expect.poll(() => page.locator('[data-testid="chain-status"]').innerText(), { timeout: 10_000 }).toBe("Active");
     const info = await page.locator('[data-testid="chain"]').innerText();
-    expect(info).toContain("Active");
+    expect(info).toMatch(/type\s+dev4 \(4 members × 8 units\)/);
     expect(info).toMatch(/lifetime left\s+1d 23h/);
     expect(info).toContain("1.0.0");
     expect(info).toContain("bft");
@@ -155,7 +157,8 @@ describe("dashboard in chromium", () => {
       .toContain(Number(rotation.joiningNode));
     await page.goto(`${server.url}#/`);
     await expect.poll(() => page.locator(`[data-node="${leaving}"]`).innerText(), { timeout: 20_000 }).toMatch(/Leaving|Left/);
-    expect(await page.locator('[data-testid="activity"]').innerText()).toMatch(/NodeRotated\s+chainId=1, leavingNode=\d+, joiningNode=\d+/);
+    await expect.poll(() => page.locator('[data-testid="activity"]').innerText(), { timeout: 10_000 })
+      .toMatch(new RegExp(`NodeRotated\\s+chainId=1, leavingNode=${leaving}, joiningNode=${Number(rotation.joiningNode)}, .*reason=0`));
     await page.goto(`${server.url}#/chain/1`);
     await expect.poll(() => rows("rotations").count(), { timeout: 20_000 }).toBe(1);
     await shot("rotation");
