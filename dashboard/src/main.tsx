@@ -208,7 +208,7 @@ function Activity({ net }: { net: Network }) {
       <table data-testid="activity">
         <thead><tr><th>block</th><th>contract</th><th>event</th><th>values</th></tr></thead>
         <tbody>
-          {net.activity.slice(0, 30).map((a, i) => (
+          {net.activity.slice(0, 15).map((a, i) => (
             <tr key={`${a.tx}-${i}`}><td>{a.block}</td><td>{a.contract}</td><td>{a.name}</td><td class="mono small">{a.text}</td></tr>
           ))}
         </tbody>
@@ -458,6 +458,7 @@ async function start() {
     const net = new Network(config);
     await injectDevnetWallet(config.devnetWallet, net.provider, config.addressBook.chainId);
     net.start();
+    root.textContent = ""; // the "loading…" placeholder
     render(<App net={net} />, root);
   } catch (e: any) {
     root.textContent = `The dashboard could not start: ${e.message}`;

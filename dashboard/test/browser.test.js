@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { JsonRpcProvider, Wallet, parseEther } from "ethers";
+import { ContractFactory, JsonRpcProvider, NonceManager, Wallet, id, parseEther } from "ethers";
 import { startServer } from "../server.js";
-import { DEVELOPER_KEY, Processes, account, contracts, deploy, registerNodes, startChain, startEthereum, waitFor } from "./harness.js";
-import { writeFileSync } from "node:fs";
+import { DEVELOPER_KEY, Processes, ROOT, account, contracts, deploy, registerNodes, startChain, startEthereum, waitFor } from "./harness.js";
+import { readFileSync, writeFileSync } from "node:fs";
 
 const ETHEREUM_PORT = 21545;
 const IP_BASE = "127.0.0.171";
@@ -79,7 +79,6 @@ describe("dashboard in chromium", () => {
     expect(images).toMatch(/0\.9\.0\s+subnode.*revoked/);
     expect(await page.locator('[data-testid="latest-image"]').innerText()).toBe("Latest published subnode image: 0.9.0 (revoked; new chains get 1.0.0)");
     expect(await page.locator('[data-testid="account"]').innerText()).toContain("devnet developer key");
-    await shot("network");
   });
 
   it("creates a chain through the wallet; it appears with its members drawn by the contracts", async () => {
@@ -128,7 +127,6 @@ describe("dashboard in chromium", () => {
     expect(tx).toContain(owner.address);
     expect(tx).toContain(to);
     expect(tx).toMatch(/gas used \/ limit\s+21000 \/ 21000/);
-    await shot("transaction");
     await page.locator('[data-testid="tx"] a', { hasText: String(receipt.blockNumber) }).first().click();
     await expect.poll(() => page.locator('[data-testid="block-txs"]').innerText(), { timeout: 20_000 }).toContain(sent.hash.slice(0, 10));
     await page.locator('[data-testid="block-txs"] a', { hasText: to.slice(0, 8) }).click();
@@ -137,6 +135,25 @@ describe("dashboard in chromium", () => {
     await page.fill('[data-testid="explorer-search"]', owner.address);
     await page.press('[data-testid="explorer-search"]', "Enter");
     await expect.poll(() => page.locator('[data-testid="address-nonce"]').innerText(), { timeout: 20_000 }).toBe("1");
+    // Every member's head reaches the transfer's block.
+    await expect.poll(async () => (await rows("members").locator("td:nth-child(6)").allInnerTexts()).every((h) => Number(h) >= receipt.blockNumber),
+      { timeout: 30_000 }).toBe(true);
+
+    // A contract call's receipt with its log: the sample Greeter (contracts/samples) emits GreetingChanged.
+    const greeter = JSON.parse(readFileSync(join(ROOT, "artifacts", "contracts", "samples", "Greeter.sol", "Greeter.json"), "utf8"));
+    const factory = new ContractFactory(greeter.abi, greeter.bytecode, new NonceManager(owner));
+    const deployed = await factory.deploy("hello", { gasPrice: 1_000_000_000n });
+    await deployed.waitForDeployment();
+    const call = await deployed.setGreeting("from the dashboard test", { gasPrice: 1_000_000_000n });
+    await call.wait(1, 60_000);
+    await page.fill('[data-testid="explorer-search"]', call.hash);
+    await page.press('[data-testid="explorer-search"]', "Enter");
+    await expect.poll(() => page.locator('[data-testid="tx-status"]').innerText(), { timeout: 20_000 }).toBe("success");
+    expect(await rows("tx-logs").count()).toBe(1);
+    const log = await rows("tx-logs").first().innerText();
+    expect(log).toContain(id("GreetingChanged(address,string)").slice(0, 10));
+    expect(log).toContain((await deployed.getAddress()).slice(0, 8));
+    await shot("transaction");
   });
 
   it("shows a rotation in the history, with its reason, when a member's node exits", async () => {
@@ -159,6 +176,7 @@ describe("dashboard in chromium", () => {
     await expect.poll(() => page.locator(`[data-node="${leaving}"]`).innerText(), { timeout: 20_000 }).toMatch(/Leaving|Left/);
     await expect.poll(() => page.locator('[data-testid="activity"]').innerText(), { timeout: 10_000 })
       .toMatch(new RegExp(`NodeRotated\\s+chainId=1, leavingNode=${leaving}, joiningNode=${Number(rotation.joiningNode)}, .*reason=0`));
+    await shot("network");
     await page.goto(`${server.url}#/chain/1`);
     await expect.poll(() => rows("rotations").count(), { timeout: 20_000 }).toBe(1);
     await shot("rotation");
