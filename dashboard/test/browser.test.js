@@ -182,6 +182,19 @@ describe("dashboard in chromium", () => {
     await shot("rotation");
   });
 
+  it("lets the owner extend the chain's lifetime and delete it through the wallet", async () => {
+    const before = Number((await c.manager.getChain(1)).expiresAt);
+    await page.fill('[data-testid="owner-actions"] input', "1d");
+    await page.click('[data-testid="extend"]');
+    await expect.poll(() => page.locator('[data-testid="owner-status"]').innerText(), { timeout: 30_000 }).toMatch(/^extended by 1d 0h for 0\.\d+ ETH$/);
+    expect(Number((await c.manager.getChain(1)).expiresAt)).toBe(before + 86400);
+    await expect.poll(() => page.locator('[data-testid="chain"]').innerText(), { timeout: 10_000 }).toMatch(/lifetime left\s+2d 23h/);
+    page.once("dialog", (d) => d.accept());
+    await page.click('[data-testid="delete"]');
+    await expect.poll(() => page.locator('[data-testid="chain-status"]').innerText(), { timeout: 30_000 }).toBe("Removed");
+    expect(Number((await c.manager.getChain(1)).status)).toBe(2);
+  });
+
   it("logged no error in the browser's console on any page", () => {
     expect(consoleErrors).toEqual([]);
   });
