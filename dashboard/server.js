@@ -87,7 +87,7 @@ export function startServer(options) {
       }
       // An agent's status page. An agent that does not answer is a normal state of the network, so the answer is 200
       // with {"reachable": false} (a failed request would be an error in the browser's console).
-      const agent = url.pathname.match(/^\/agent\/([0-9.]+)$/);
+      const agent = url.pathname.match(/^\/agent\/([^/]+)$/);
       if (agent && req.method === "GET") {
         if (!IPV4.test(agent[1])) return send(res, 400, { error: `not an IPv4 address: ${agent[1]}` });
         try {
@@ -99,10 +99,10 @@ export function startServer(options) {
       }
       // A sidechain member's JSON-RPC, read-only methods only (the explorer and the members' heads). An unreachable
       // member is a JSON-RPC error (-32000) in a 200 answer, for the same reason as above.
-      const member = url.pathname.match(/^\/member\/([0-9.]+)\/(\d+)$/);
+      const member = url.pathname.match(/^\/member\/([^/]+)\/([^/]+)$/);
       if (member && req.method === "POST") {
         const [, ip, port] = member;
-        if (!IPV4.test(ip) || Number(port) < 1 || Number(port) > 65535) return send(res, 400, { error: "not an IPv4 address and port" });
+        if (!IPV4.test(ip) || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return send(res, 400, { error: "not an IPv4 address and port" });
         const body = await readBody(req);
         let calls;
         try {
