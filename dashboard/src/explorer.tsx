@@ -18,6 +18,8 @@ function usePoll<T>(load: () => Promise<T>, deps: unknown[], ms?: number): [T | 
   useEffect(() => {
     let live = true;
     let timer: number | undefined;
+    setValue(undefined); // what another endpoint or block said is not shown for this one
+    setError(undefined);
     const run = async () => {
       try {
         const v = await load();

@@ -333,8 +333,9 @@ function ChainPage({ net, snap, id, rest, account }: { net: Network; snap: Snaps
   }, [key]);
   if (!chain) return <p class="error">no chain {id} (chains run from 1 to {snap.chains.length})</p>;
   const nodeOf = (nodeId: number) => snap.nodes.find((n) => n.id === nodeId);
-  // The explorer reads the first member that answers (any member serves the same blocks).
-  const reader = members.find((m) => (heads[m.nodeId]?.head ?? -1) >= 0) ?? members[0];
+  // The explorer reads the first member that answers (any member serves the same blocks), once the members were asked.
+  const asked = members.length > 0 && members.every((m) => heads[m.nodeId] !== undefined);
+  const reader = members.find((m) => (heads[m.nodeId]?.head ?? -1) >= 0);
   const owner = account !== null && account.toLowerCase() === chain.owner.toLowerCase();
   return (
     <>
@@ -388,7 +389,10 @@ function ChainPage({ net, snap, id, rest, account }: { net: Network; snap: Snaps
           </>
         )}
       </section>
-      {reader && <Explorer target={{ ip: reader.ip, port: reader.firstPort + RPC_HTTP_OFFSET, chainId: evmChainId(chain.id), base: `#/chain/${id}` }} rest={rest} />}
+      {reader
+        ? <Explorer target={{ ip: reader.ip, port: reader.firstPort + RPC_HTTP_OFFSET, chainId: evmChainId(chain.id), base: `#/chain/${id}` }} rest={rest} />
+        : <section class="explorer"><h2>Explorer</h2><p class="muted" data-testid="explorer-waiting">
+            {asked ? "No member of this chain answers its JSON-RPC (yet): the explorer reads through one that does." : "asking the members…"}</p></section>}
     </>
   );
 }
