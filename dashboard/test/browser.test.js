@@ -2,9 +2,11 @@
 // own: a Hardhat node on 127.0.0.1:21545 with the contracts, six validators with a node each on 127.0.0.171-176
 // (base port 22000), the dashboard server with the devnet wallet shim (the developer key), and for the chain created
 // from the page, the real sidechain program (java/chain) run for each member as its agent would run it. Agents are
-// not run here (the Nodes table shows them unreachable); docs/dashboard.md says what this covers.
+// not run here: node 1's status API is a stand-in with the agent's fields, the others are unreachable;
+// docs/dashboard.md says what this covers.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -21,7 +23,7 @@ const SCREENSHOTS = process.env.FLOTILLA_DASHBOARD_SCREENSHOTS; // a folder: the
 
 describe("dashboard in chromium", () => {
   const processes = new Processes();
-  let work, c, nodeWallets, server, browser, page, chainUrls;
+  let work, c, nodeWallets, server, browser, page, chainUrls, agentStandIn;
   const consoleErrors = [];
 
   const shot = async (name) => {
@@ -40,7 +42,16 @@ describe("dashboard in chromium", () => {
     await (await c.images.connect(admin).publish("0.9.0", "0x" + "cd".repeat(32), "subnode")).wait();
     await (await c.images.connect(admin).revoke("0.9.0")).wait();
     writeFileSync(join(work, "developer.key"), DEVELOPER_KEY);
-    // Agents' status pages: nothing listens on this port on the test's addresses, so every node's agent is unreachable.
+    // Agents' status pages on port 22999: node 1 has a stand-in answering with the agent's /api/v1/node fields
+    // (AgentController), the other nodes have nothing there (their agents are unreachable).
+    agentStandIn = createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(req.url === "/api/v1/node"
+        ? JSON.stringify({ health: "DEGRADED", problems: ["chain 9: subnode crash-looping"], nodeId: 1, nodeAddress: nodeWallets[0].wallet.address,
+          lastReconcileAt: new Date().toISOString(), lastReconcileMillis: 12, passes: 3, subnodes: 0 })
+        : "{}");
+    });
+    await new Promise((r) => agentStandIn.listen(22999, IP_BASE, r));
     server = await startServer({ host: "127.0.0.1", port: 0, rpcUrl: rpc, addressBook: book, agentPort: 22999,
       devnetKeyFile: join(work, "developer.key"), dist: join(import.meta.dirname, "..", "dist") });
     const profile = join(work, "chromium-profile");
@@ -59,6 +70,7 @@ describe("dashboard in chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    if (agentStandIn) await new Promise((r) => agentStandIn.close(r));
     await processes.stopAll();
     if (work) rmSync(work, { recursive: true, force: true });
   });
@@ -73,7 +85,9 @@ describe("dashboard in chromium", () => {
     expect(node1).toContain("Active");
     expect(node1).toContain("127.0.0.171:22000");
     expect(node1).toContain("128 / 128");
-    await expect.poll(() => page.locator('[data-node="1"] td').last().innerText(), { timeout: 15_000 }).toBe("unreachable");
+    await expect.poll(() => page.locator('[data-node="2"] td').last().innerText(), { timeout: 15_000 }).toBe("unreachable");
+    await expect.poll(() => page.locator('[data-node="1"] td').last().innerText(), { timeout: 15_000 }).toBe("DEGRADED");
+    expect(await page.locator('[data-node="1"] td').last().getAttribute("title")).toBe("chain 9: subnode crash-looping");
     const images = await page.locator('[data-testid="images"]').innerText();
     expect(images).toMatch(/1\.0\.0\s+subnode\s+sha256:abababababab/);
     expect(images).toMatch(/0\.9\.0\s+subnode.*revoked/);
