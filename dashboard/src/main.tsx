@@ -385,7 +385,7 @@ function ChainPage({ net, snap, id, rest, account }: { net: Network; snap: Snaps
         {detail && detail.reports.length > 0 && (
           <>
             <h4>Reports of members down</h4>
-            <ul>{detail.reports.map((r, i) => <li key={i}>block {r.block}: node {r.reporter} reported node {r.nodeId} ({r.reports}/{r.quorum})</li>)}</ul>
+            <ul data-testid="reports">{detail.reports.map((r, i) => <li key={i}>block {r.block}: node {r.reporter} reported node {r.nodeId} ({r.reports}/{r.quorum})</li>)}</ul>
           </>
         )}
       </section>

@@ -170,7 +170,7 @@ describe("dashboard in chromium", () => {
     await shot("transaction");
   });
 
-  it("shows a rotation in the history, with its reason, when a member's node exits", async () => {
+  it("shows rotations in the history with their reasons: a member's node exits, a member is reported down", async () => {
     await page.goto(`${server.url}#/chain/1`);
     await expect.poll(() => rows("members").count(), { timeout: 30_000 }).toBe(4);
     await page.evaluate(() => ((window).__sameDocument = true));
@@ -193,6 +193,20 @@ describe("dashboard in chromium", () => {
     await shot("network");
     await page.goto(`${server.url}#/chain/1`);
     await expect.poll(() => rows("rotations").count(), { timeout: 20_000 }).toBe(1);
+
+    // The joining node runs nothing here: the three other members report it down, which rotates it out (reason report).
+    const joining = Number(rotation.joiningNode);
+    const reporters = (await c.manager.getChain(1)).members.map(Number).filter((n) => n !== joining);
+    for (const reporter of reporters) {
+      await (await c.manager.connect(nodeWallets.find((n) => n.id === reporter).wallet).reportDown(1, joining)).wait();
+    }
+    await (await c.manager.connect(nodeWallets.find((n) => n.id === reporters[0]).wallet).finalizeDraw(1)).wait();
+    const replacement = Number((await c.manager.rotationsOf(1))[1].joiningNode);
+    await expect.poll(() => rows("rotations").count(), { timeout: 20_000 }).toBe(2);
+    expect(await rows("rotations").nth(1).innerText()).toMatch(new RegExp(`^2\\s+report\\s+${joining}\\s+${replacement}\\s`)); // no serving delay
+    const reports = await page.locator('[data-testid="reports"]').innerText();
+    expect(reports.split("\n").filter((l) => l.includes(`reported node ${joining}`))).toHaveLength(3);
+    expect(reports).toContain(`(3/3)`);
     await shot("rotation");
   });
 
