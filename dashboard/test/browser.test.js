@@ -190,7 +190,6 @@ describe("dashboard in chromium", () => {
     await expect.poll(() => page.locator(`[data-node="${leaving}"]`).innerText(), { timeout: 20_000 }).toMatch(/Leaving|Left/);
     await expect.poll(() => page.locator('[data-testid="activity"]').innerText(), { timeout: 10_000 })
       .toMatch(new RegExp(`NodeRotated\\s+chainId=1, leavingNode=${leaving}, joiningNode=${Number(rotation.joiningNode)}, .*reason=0`));
-    await shot("network");
     await page.goto(`${server.url}#/chain/1`);
     await expect.poll(() => rows("rotations").count(), { timeout: 20_000 }).toBe(1);
 
