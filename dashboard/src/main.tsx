@@ -7,7 +7,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { Contract } from "ethers";
 import "./style.css";
-import { Config, Network, Snapshot, agentHealth, AgentHealth, memberHealth, MemberHealth, memberEndpoint } from "./network";
+import { ChainDetail, Config, Network, Snapshot, agentHealth, AgentHealth, memberHealth, MemberHealth, memberEndpoint } from "./network";
 import { CHAIN_STATUS, DRAW_KIND, NODE_STATUS, ROTATION_REASON, duration, eth, evmChainId, memberRpcUrl, parseLifetime, short, RPC_HTTP_OFFSET } from "./format";
 import { Explorer } from "./explorer";
 import { injectDevnetWallet, signer } from "./wallet";
@@ -305,11 +305,9 @@ function CreateChain({ net, snap, account, connect }: { net: Network; snap: Snap
 
 // ------------------------------------------------------------------ one chain
 
-type Detail = Awaited<ReturnType<Network["chainDetail"]>>;
-
 function ChainPage({ net, snap, id, rest, account }: { net: Network; snap: Snapshot; id: number; rest: string[]; account: string | null }) {
   const chain = snap.chains.find((c) => c.id === id);
-  const [detail, setDetail] = useState<Detail | null>(null);
+  const [detail, setDetail] = useState<ChainDetail | null>(null);
   const [heads, setHeads] = useState<Record<number, MemberHealth>>({});
   useEffect(() => {
     if (chain) net.chainDetail(id).then(setDetail, () => setDetail(null));

@@ -18,6 +18,10 @@ export type ChainInfo = {
   expiresAt: number; lastRotationAt: number; consensus: string; imageVersion: string; imageDigest: string; members: number[];
   drawKind: number;
 };
+export type Member = { nodeId: number; address: string; ip: string; slot: number; firstPort: number };
+export type Rotation = { leavingNode: number; joiningNode: number; startedAt: number; finishAt: number; reason: number };
+export type Report = { block: number; nodeId: number; reporter: number; reports: number; quorum: number };
+export type ChainDetail = { members: Member[]; rotations: Rotation[]; reports: Report[] };
 export type Activity = { block: number; tx: string; contract: string; name: string; text: string };
 export type Snapshot = {
   block: number; time: number; validators: Validator[]; nodes: NodeInfo[]; images: Image[]; latestImage: string;
@@ -168,7 +172,7 @@ export class Network {
   }
 
   /** A chain's members as peers reach them, and its rotations (oldest first). */
-  async chainDetail(id: number) {
+  async chainDetail(id: number): Promise<ChainDetail> {
     const [members, rotations, reports] = await Promise.all([
       this.manager.membersOf(id),
       this.manager.rotationsOf(id),
