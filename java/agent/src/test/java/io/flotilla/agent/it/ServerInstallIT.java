@@ -139,13 +139,13 @@ class ServerInstallIT {
         assertThat(server.sh("docker version --format '{{.Server.Version}}'").strip()).startsWith("20.10");
 
         String init = server.sh("./flotilla node init --non-interactive --rpc-url " + network.rpcUrl + " --ip " + SERVER_IP
-                + " --address-book /root/31337.json");
+                + " --address-book /root/31337.json --disk-gib 20");
         assertThat(server.sh("stat -c '%a %n' /etc/flotilla/agent.yml /etc/flotilla/node-key.json /etc/flotilla/node-key.password"))
                 .contains("640 /etc/flotilla/agent.yml", "600 /etc/flotilla/node-key.json", "600 /etc/flotilla/node-key.password");
         String config = server.sh("cat /etc/flotilla/agent.yml");
         assertThat(config).as(init).contains("ip: \"" + SERVER_IP + "\"", "manager-rpc-url: \"" + network.rpcUrl + "\"");
 
-        TestServer.Result check = server.exec("bash", "-c", "cd " + TestServer.CHECKOUT + " && ./flotilla node check");
+        TestServer.Result check = server.exec("bash", "-c", "cd " + server.checkout + " && ./flotilla node check");
         assertThat(check.exitCode()).as("node check on the fresh server:\n%s", check.output()).isZero();
         for (String name : List.of("docker", "cgroups", "ports", "ethereum", "addresses", "registered")) {
             assertThat(check.stdout()).as(check.output()).containsPattern("(?m)^ok\\s+" + name + "\\b");
@@ -156,9 +156,9 @@ class ServerInstallIT {
         // subnode gets a whole core; the status API and the firewall table get names of their own, since the server
         // shares the host's network namespace with the other test nodes.
         server.write("/etc/flotilla/agent.yml", config
-                .replaceFirst("(?m)^(    cpu-millicores:) .*$", "$1 16000")
+                .replaceFirst("(?m)^(      cpu-millicores:) .*$", "$1 16000")
                 .replaceFirst("(?m)^(  address:) \"127\\.0\\.0\\.1\"$", "$1 \"" + SERVER_IP + "\"")
-                .replaceFirst("(?m)^(  data-dir: .*)$", "$1\n  firewall-table: \"flotilla_it_server\""), "0640");
+                .replaceFirst("(?m)^(    data-dir: .*)$", "$1\n    firewall-table: \"flotilla_it_server\""), "0640");
 
         // The validator's own key, kept off the server's configuration.
         server.write("/root/validator.password", "validator-secret\n", "0600");
@@ -174,7 +174,7 @@ class ServerInstallIT {
 
         String install = server.sh("./flotilla node install-service");
         assertThat(install).contains("/opt/flotilla/flotilla-agent.jar", "systemd is not running here");
-        assertThat(server.sh("cmp /opt/flotilla/flotilla-agent.jar " + TestServer.CHECKOUT + "/" + network.root.relativize(agentJar(network.root))
+        assertThat(server.sh("cmp /opt/flotilla/flotilla-agent.jar " + server.checkout + "/" + network.root.relativize(agentJar(network.root))
                 + " && echo same")).contains("same");
         mark("install: node init, node check, node register, node install-service");
     }
@@ -187,8 +187,7 @@ class ServerInstallIT {
         Matcher exec = Pattern.compile("(?m)^ExecStart=(.*)$").matcher(unit);
         assertThat(exec.find()).as(unit).isTrue();
         assertThat(unit).contains("User=root");
-        server.sh("cd /var/lib/flotilla && (echo $BASHPID > /run/flotilla-agent.pid; exec " + exec.group(1)
-                + " >/var/log/flotilla-agent.log 2>&1) </dev/null & disown");
+        server.startDetached("echo $$ > /run/flotilla-agent.pid; exec " + exec.group(1) + " >/var/log/flotilla-agent.log 2>&1");
         String status = "http://" + SERVER_IP + ":8080/api/v1/node";
         await("the server's agent answering on " + status, Duration.ofSeconds(120), () -> httpGet(status).isPresent());
         mark("agent: started from the unit's command line");

@@ -25,15 +25,19 @@ final class TestServer implements AutoCloseable {
 
     /** The inner engine's cgroup parent (deploy/images/test-server/daemon.json), under every controller of the host. */
     static final String CGROUP_PARENT = "flotilla-test-server";
-    /** Where the operator cloned the repository on the server. */
-    static final String CHECKOUT = "/root/flotilla";
-
     final String name;
     final String image;
+    /**
+     * Where the operator cloned the repository on the server: the same path as this machine's checkout, because the
+     * build outputs it receives record absolute paths (Hardhat's compile cache; elsewhere `node check` would recompile
+     * every contract with solcjs, minutes on two cores).
+     */
+    final String checkout;
 
-    private TestServer(String name, String image) {
+    private TestServer(String name, String image, String checkout) {
         this.name = name;
         this.image = image;
+        this.checkout = checkout;
     }
 
     /** The result of a command run in the server. */
@@ -58,7 +62,7 @@ final class TestServer implements AutoCloseable {
                 "-v", "/sys/fs/cgroup:/sys/fs/cgroup", "-v", "/var/lib/docker", "-v", "/var/lib/flotilla",
                 "-v", jdk.toRealPath() + ":" + jdk + ":ro", image));
         TestNetwork.run(root, Map.of(), run.toArray(String[]::new));
-        TestServer server = new TestServer(name, image);
+        TestServer server = new TestServer(name, image, root.toString());
         for (int i = 0; i < 120; i++) {
             if (server.exec("docker", "info").exitCode() == 0) {
                 return server;
@@ -79,11 +83,17 @@ final class TestServer implements AutoCloseable {
 
     /** Runs a shell script in the server, in the checkout; fails with its output unless it exits 0. */
     String sh(String script) throws IOException, InterruptedException {
-        Result r = exec("bash", "-c", "cd " + CHECKOUT + " 2>/dev/null; " + script);
+        Result r = exec("bash", "-c", "cd " + checkout + " 2>/dev/null; " + script);
         if (r.exitCode() != 0) {
             throw new AssertionError("on the test server, `" + script + "` exited " + r.exitCode() + ":\n" + r.output());
         }
         return r.stdout();
+    }
+
+    /** Starts a shell script in the server in the background (docker exec -d), from the root directory. */
+    void startDetached(String script) throws IOException, InterruptedException {
+        Result r = run(List.of("docker", "exec", "-d", "-w", "/", name, "bash", "-c", script), null);
+        if (r.exitCode() != 0) throw new AssertionError("could not start `" + script + "`: " + r.output());
     }
 
     /** Writes a file in the server. */
@@ -99,22 +109,23 @@ final class TestServer implements AutoCloseable {
     }
 
     /**
-     * Puts the repository, as `git clone` and `./flotilla setup` leave it, at {@link #CHECKOUT}: the tracked files and
+     * Puts the repository, as `git clone` and `./flotilla setup` leave it, at {@link #checkout}: the tracked files and
      * the build outputs the launcher would otherwise build (the compiled contracts, the agent's jar) and the npm
      * packages. The server has no route to the registries, so these come from this machine's build.
      */
     void copyCheckout(Path root, Path agentJar) throws IOException, InterruptedException {
-        sh("mkdir -p " + CHECKOUT);
+        sh("mkdir -p " + checkout);
         TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(root) + " --exclude=./.git --exclude=./node_modules"
                 + " --exclude='./java/*/target' --exclude=./.devnet --exclude=./deploy/deployments/31337.json --exclude=./coverage -c . "
-                + "| docker exec -i " + name + " tar -x -C " + CHECKOUT);
+                + "| docker exec -i " + name + " tar -x -C " + checkout);
         TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(root.resolve("node_modules").toRealPath().getParent())
-                + " -c node_modules | docker exec -i " + name + " tar -x -C " + CHECKOUT);
+                + " -c node_modules | docker exec -i " + name + " tar -x -C " + checkout);
         Path rel = root.relativize(agentJar);
         TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(root) + " -c " + q(rel) + " | docker exec -i " + name
-                + " tar -x -C " + CHECKOUT);
-        // `./flotilla setup` builds the jar after the sources were checked out: the launcher then uses it as it is.
-        sh("touch " + CHECKOUT + "/" + rel);
+                + " tar -x -C " + checkout);
+        // `./flotilla setup` installs the packages and builds the jar after the sources were checked out: the launcher
+        // then uses them as they are.
+        sh("touch " + checkout + "/node_modules/.flotilla-installed " + checkout + "/" + rel);
     }
 
     private static String q(Object path) {
