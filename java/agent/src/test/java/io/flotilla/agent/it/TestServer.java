@@ -118,14 +118,21 @@ final class TestServer implements AutoCloseable {
         TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(root) + " --exclude=./.git --exclude=./node_modules"
                 + " --exclude='./java/*/target' --exclude=./.devnet --exclude=./deploy/deployments/31337.json --exclude=./coverage -c . "
                 + "| docker exec -i " + name + " tar -x -C " + checkout);
-        TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(root.resolve("node_modules").toRealPath().getParent())
-                + " -c node_modules | docker exec -i " + name + " tar -x -C " + checkout);
+        // The npm packages where they are here: a worktree's node_modules is a link to another checkout's, and the
+        // compile cache names the compiler by its real path.
+        Path modules = root.resolve("node_modules").toRealPath();
+        sh("mkdir -p " + q(modules.getParent()));
+        TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(modules.getParent()) + " -c " + q(modules.getFileName())
+                + " | docker exec -i " + name + " tar -x -C " + q(modules.getParent()));
+        if (Files.isSymbolicLink(root.resolve("node_modules"))) {
+            sh("ln -sfn " + q(modules) + " " + q(root.resolve("node_modules")));
+        }
         Path rel = root.relativize(agentJar);
         TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(root) + " -c " + q(rel) + " | docker exec -i " + name
                 + " tar -x -C " + checkout);
         // `./flotilla setup` installs the packages and builds the jar after the sources were checked out: the launcher
         // then uses them as they are.
-        sh("touch " + checkout + "/node_modules/.flotilla-installed " + checkout + "/" + rel);
+        sh("touch " + q(modules.resolve(".flotilla-installed")) + " " + q(root.resolve(rel)));
     }
 
     private static String q(Object path) {
