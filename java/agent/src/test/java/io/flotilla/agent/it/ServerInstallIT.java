@@ -238,9 +238,15 @@ class ServerInstallIT {
             assertThat(m.getValue().ethGetBalance(to, DefaultBlockParameter.valueOf(receipt.getBlockNumber())).send().getBalance())
                     .isEqualTo(BigInteger.TEN.pow(18));
         }
-        // The server's agent reports its subnode on its status API as the other agents do.
+        // The server's agent knows itself and its subnode, and isolates it as the root service does: the subnode's
+        // volume is its own loop-mounted file system and its firewall table is in place.
         JsonNode nodeStatus = JSON.readTree(httpGet(status).orElseThrow());
-        assertThat(nodeStatus.toString()).contains(Long.toString(serverNodeId));
+        assertThat(nodeStatus.get("nodeId").asLong()).as(nodeStatus.toString()).isEqualTo(serverNodeId);
+        assertThat(nodeStatus.get("subnodes").asInt()).as(nodeStatus.toString()).isEqualTo(1);
+        assertThat(httpGet("http://" + SERVER_IP + ":8080/api/v1/chains/" + chainId)).isPresent();
+        assertThat(server.sh("grep ' /var/lib/flotilla/volumes/' /proc/mounts")).contains("ext4");
+        assertThat(server.sh("nft list table inet flotilla_it_server")).contains("chain output", "chain slot_");
+        System.out.println("server's agent: " + nodeStatus);
         mark("chain: the server's member finalizes with the others");
     }
 

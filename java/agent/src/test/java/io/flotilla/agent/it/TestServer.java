@@ -173,6 +173,6 @@ final class TestServer implements AutoCloseable {
                 + " nft list tables | awk '$2 == \"inet\" && $3 ~ /^flotilla_it_server/ {print $3}' | xargs -r -n1 nft delete table inet");
         run(List.of("docker", "rm", "-f", "-v", name), null);
         // The engine's cgroups are directories of the host's tree; children first.
-        run(List.of("bash", "-c", "for d in /sys/fs/cgroup/*/" + CGROUP_PARENT + "; do [ -d \"$d\" ] && find \"$d\" -depth -type d -exec rmdir {} \\; ; done; true"), null);
+        run(List.of("bash", "-c", "for d in /sys/fs/cgroup/" + CGROUP_PARENT + " /sys/fs/cgroup/*/" + CGROUP_PARENT + "; do [ -d \"$d\" ] && find \"$d\" -depth -type d -exec rmdir {} \\; ; done; true"), null);
     }
 }
