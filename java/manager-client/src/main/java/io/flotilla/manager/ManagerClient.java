@@ -413,6 +413,15 @@ public final class ManagerClient {
         return transact(AddressBook.SIDECHAIN_MANAGER, new Function("deleteSidechain", List.of(new Uint256(chainId)), List.of()), BigInteger.ZERO);
     }
 
+    /**
+     * Moves chain {@code chainId} to image {@code version} (the chain's owner; a published, not revoked subnode image
+     * newer than the current one). Its members' agents roll it out one member at a time (docs/agent.md, "Image rollout").
+     */
+    public TransactionReceipt changeImage(long chainId, String version) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("changeImage", List.of(new Uint256(chainId), new Utf8String(version)),
+                List.of()), BigInteger.ZERO);
+    }
+
     /** Publishes an image version (needs PUBLISHER_ROLE). */
     public TransactionReceipt publishImage(String version, String digest, String component) {
         byte[] raw = Numeric.hexStringToByteArray(digest.startsWith("sha256:") ? digest.substring(7) : digest);

@@ -28,10 +28,11 @@ import org.web3j.utils.Convert;
 /**
  * Developer commands, run as {@code ./flotilla chain <command>}:
  * <pre>
- *   chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft]
+ *   chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft|hotstuff]
  *   chain list [--json]
  *   chain info NAME [--json]
  *   chain delete NAME
+ *   chain upgrade NAME VERSION
  *   chain resize NAME --type TYPE
  * </pre>
  * Where the contracts are and which key pays: see {@link ManagerConnection}. Every write is simulated first, so a
@@ -41,8 +42,8 @@ import org.web3j.utils.Convert;
 @ConditionalOnNotWebApplication
 class ChainCommands implements ApplicationRunner {
 
-    static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft]"
-            + " | chain list [--json] | chain info NAME [--json] | chain delete NAME | chain resize NAME --type TYPE";
+    static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft|hotstuff]"
+            + " | chain list [--json] | chain info NAME [--json] | chain delete NAME | chain upgrade NAME VERSION | chain resize NAME --type TYPE";
     static final Duration DEFAULT_LIFETIME = Duration.ofDays(30);
     /** What genesis gives the chain owner on the sidechain (see SubnodeConfigRenderer). */
     static final String GENESIS_OWNER_BALANCE = "1,000,000";
@@ -64,11 +65,15 @@ class ChainCommands implements ApplicationRunner {
         switch (words.get(1)) {
             case "create" -> known.addAll(Set.of("type", "lifetime", "image", "consensus"));
             case "resize" -> known.add("type");
-            case "list", "info", "delete" -> { }
+            case "list", "info", "delete", "upgrade" -> { }
             default -> throw new IllegalArgumentException("unknown chain command '" + words.get(1) + "'; " + USAGE);
         }
         args.allowOnly(known);
-        int expectedWords = words.get(1).equals("list") ? 2 : 3;
+        int expectedWords = switch (words.get(1)) {
+            case "list" -> 2;
+            case "upgrade" -> 4;
+            default -> 3;
+        };
         if (words.size() != expectedWords) {
             throw new IllegalArgumentException(USAGE);
         }
@@ -80,6 +85,7 @@ class ChainCommands implements ApplicationRunner {
                 case "list" -> list(c, args.flag("json"));
                 case "info" -> info(c, words.get(2), args.flag("json"));
                 case "delete" -> delete(c, words.get(2));
+                case "upgrade" -> upgrade(c, words.get(2), words.get(3));
                 case "resize" -> resize(c, words.get(2), args);
                 default -> throw new IllegalStateException();
             }
@@ -219,6 +225,27 @@ class ChainCommands implements ApplicationRunner {
         }
         c.client.deleteSidechain(id);
         System.out.printf("deleted chain %s (id %d); its subnodes stop within seconds, nothing is refunded, the name stays taken%n", name, id);
+    }
+
+    /**
+     * Moves the caller's chain to a newer published image version; the contracts check the rest (published, not
+     * revoked, a subnode image, newer) and a refusal is one line naming their error.
+     */
+    private void upgrade(ManagerConnection c, String name, String version) {
+        c.requireKey("chain upgrade");
+        long id = c.client.chainIdOf(name);
+        if (id == 0) {
+            throw new IllegalArgumentException("no chain named '" + name + "' (see ./flotilla chain list)");
+        }
+        ChainInfo chain = c.client.chain(id);
+        if (!chain.owner().equalsIgnoreCase(c.key.getAddress())) {
+            throw new IllegalArgumentException("chain '" + name + "' belongs to " + chain.owner() + ", not to " + c.key.getAddress());
+        }
+        c.client.changeImage(id, version);
+        ChainInfo moved = c.client.chain(id);
+        System.out.printf("chain %s (id %d) moves from image %s to %s (%s); its members' agents take it one at a time, and a member"
+                + " on which it does not finalize goes back to %s (docs/agent.md, \"Image rollout\")%n", name, id, chain.imageVersion(),
+                moved.imageVersion(), moved.imageDigest(), chain.imageVersion());
     }
 
     /** A chain as JSON: what a script needs to reach it. */

@@ -14,6 +14,8 @@ import io.flotilla.agent.runtime.ResourceLimits;
  *     change recreates the container, which is labelled with it. Not the limits: those are changed in place
  *     ({@link Action.UpdateResources})
  * @param isolation its uid, the endpoints it may reach and its disk quota (null only in tests of unrelated logic)
+ * @param rollbackOf null, or the pinned image id that did not finalize on this node: this subnode then runs its
+ *     previous image instead ({@code imageVersion}, {@code imageId}) and is labelled with the failed one
  */
 public record DesiredSubnode(
         String network,
@@ -27,7 +29,13 @@ public record DesiredSubnode(
         String configJson,
         String configHash,
         String processHash,
-        SubnodeIsolation isolation) {
+        SubnodeIsolation isolation,
+        String rollbackOf) {
+
+    public DesiredSubnode(String network, long chainId, String chainName, long nodeId, int slot, String imageVersion, String imageId,
+            ResourceLimits limits, String configJson, String configHash, String processHash, SubnodeIsolation isolation) {
+        this(network, chainId, chainName, nodeId, slot, imageVersion, imageId, limits, configJson, configHash, processHash, isolation, null);
+    }
 
     /** A subnode without isolation data, for tests of logic that does not look at it. */
     public DesiredSubnode(String network, long chainId, String chainName, long nodeId, int slot, String imageVersion, String imageId,

@@ -82,9 +82,19 @@ public final class Planner {
             }
             String reason = changeReason(current, subnode);
             if (reason != null) {
+                String currentImage = current.labels().get(Names.LABEL_IMAGE_ID);
+                Action.ImageRef previous = null;
+                boolean rollback = subnode.rollbackOf() != null && subnode.rollbackOf().equals(currentImage);
+                if (rollback) {
+                    reason = "image " + current.labels().get(Names.LABEL_IMAGE_VERSION) + " did not finalize here; rolling back to "
+                            + subnode.imageVersion();
+                } else if (currentImage != null && !currentImage.equals(subnode.imageId())) {
+                    // A move to a new pinned image: the new container remembers what it replaced, to roll back to it.
+                    previous = new Action.ImageRef(current.labels().get(Names.LABEL_IMAGE_VERSION), currentImage);
+                }
                 actions.add(new WriteConfig(subnode.chainId(), subnode));
                 actions.add(new RecreateContainer(subnode.chainId(), current.id(), subnode, reason,
-                        current.state() == ContainerState.RUNNING));
+                        current.state() == ContainerState.RUNNING, previous, rollback));
                 continue;
             }
             if (current.limits() != null && !current.limits().equals(subnode.limits())) {

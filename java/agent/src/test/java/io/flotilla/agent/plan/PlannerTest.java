@@ -241,7 +241,34 @@ class PlannerTest {
         ActualState state = new ActualState(List.of(container(old, ContainerState.RUNNING, 0)), List.of(volume(old)),
                 Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of());
         assertThat(PLANNER.plan(desired(upgraded), state, NOW))
-                .containsExactly(new WriteConfig(1, upgraded), new RecreateContainer(1, "id-1", upgraded, "image changed to 2.0.0", true));
+                .containsExactly(new WriteConfig(1, upgraded), new RecreateContainer(1, "id-1", upgraded, "image changed to 2.0.0", true,
+                        new Action.ImageRef("1.0.0", IMAGE), false));
+    }
+
+    @Test
+    void aRollbackPutsTheContainerBackOnItsPreviousImageWithoutWaitingForTheGateAndThenHolds() {
+        DesiredSubnode old = subnode(1, "h1");
+        DesiredSubnode upgraded = new DesiredSubnode("0a0b0c0d", 1, old.chainName(), NODE, 0, "2.0.0", OTHER_IMAGE, old.limits(), "{}", "c1", "h2");
+        // What the reader gives while the rollout is held: the previous image, labelled with the one that failed.
+        DesiredSubnode held = new DesiredSubnode("0a0b0c0d", 1, old.chainName(), NODE, 0, "1.0.0", IMAGE, old.limits(), "{}", "c1", "h1",
+                null, OTHER_IMAGE);
+        ActualState onNew = new ActualState(List.of(container(upgraded, ContainerState.RUNNING, 0)), List.of(volume(old)),
+                Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of(), Map.of(1L, "c1"));
+        assertThat(PLANNER.plan(desired(held), onNew, NOW)).containsExactly(new WriteConfig(1, held),
+                new RecreateContainer(1, "id-1", held, "image 2.0.0 did not finalize here; rolling back to 1.0.0", true, null, true));
+        // Rolled back: the container carries the failed image's id, and nothing more happens while it stays pinned.
+        ObservedContainer rolledBack = container(held, ContainerState.RUNNING, 0);
+        assertThat(rolledBack.labels()).containsEntry(Names.LABEL_ROLLBACK_OF, OTHER_IMAGE).containsEntry(Names.LABEL_IMAGE_ID, IMAGE);
+        ActualState back = new ActualState(List.of(rolledBack), List.of(volume(old)), Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of(),
+                Map.of(1L, "c1"));
+        assertThat(PLANNER.plan(desired(held), back, NOW)).isEmpty();
+        // A newer pinned version is a new rollout, from the image that runs.
+        String third = "sha256:" + "c".repeat(64);
+        DesiredSubnode v3 = new DesiredSubnode("0a0b0c0d", 1, old.chainName(), NODE, 0, "3.0.0", third, old.limits(), "{}", "c1", "h3");
+        ActualState withThird = new ActualState(List.of(rolledBack), List.of(volume(old)), Set.of(IMAGE, OTHER_IMAGE, third), Map.of(),
+                Map.of(), Map.of(1L, "c1"));
+        assertThat(PLANNER.plan(desired(v3), withThird, NOW)).containsExactly(new WriteConfig(1, v3),
+                new RecreateContainer(1, "id-1", v3, "image changed to 3.0.0", true, new Action.ImageRef("1.0.0", IMAGE), false));
     }
 
     @Test
