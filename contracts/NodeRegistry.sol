@@ -356,19 +356,60 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
             if (members[k] != leavingNode) _useValidator(sel, _state[members[k]].validatorId);
             _skip(sel, members[k], false);
         }
-        uint256[2] storage recent = _recentLeavers[chainId];
-        for (uint256 w = 0; w < 2; ++w) {
-            uint256 word = recent[w];
-            for (; word != 0; word >>= 32) {
-                if (uint32(word) != 0) _skip(sel, uint32(word), true);
+        _skipRecent(sel, chainId);
+        joiningNode = _draw(sel, 1);
+        _leave(chainId, leavingNode, units, slotHeldUntil);
+        _place(joiningNode, chainId, units);
+    }
+
+    /// @notice Resizes chain `chainId` from `units` to `newUnits` units per node. Releases the `removed` members
+    /// (their slots held until `slotHeldUntil`); changes the units of each `kept` member in place when its node has
+    /// the free units, and replaces the others; then adds `added` members. Replacements and new members are drawn as
+    /// at creation, in one selection: the validators of the members kept in place count for diversity (at most f
+    /// seats each for the new size), members and the chain's recent leavers (the removed and replaced ones
+    /// included) are excluded unless nobody else can join. Replaced members' units are freed now, their slots held
+    /// until `slotHeldUntil`.
+    /// @dev Requirements: the caller has PLACEMENT_ROLE; the draws find the nodes.
+    /// @return members the new member set: `kept` in order, replaced ones at their index, then the added ones.
+    function resizeChain(ResizeParams calldata p, uint256[] calldata kept, uint256[] calldata removed)
+        external
+        onlyRole(PLACEMENT_ROLE)
+        returns (uint256[] memory members)
+    {
+        for (uint256 k = 0; k < removed.length; ++k) {
+            _leave(p.chainId, removed[k], p.units, p.slotHeldUntil);
+        }
+        members = new uint256[](kept.length + p.added);
+        uint256 toDraw = p.added;
+        for (uint256 k = 0; k < kept.length; ++k) {
+            NodeState storage s = _state[kept[k]];
+            // Units after giving back the chain's current ones; enough when they cover the new size.
+            uint256 room = uint256(s.freeUnits) + p.units;
+            if (room >= p.newUnits) {
+                _setIndexed(kept[k], s, room - p.newUnits, _eligible(s));
+                members[k] = kept[k];
+            } else {
+                ++toDraw;
             }
         }
-        joiningNode = _draw(sel, 1);
-        _release(leavingNode, chainId, units, slotHeldUntil);
-        _wasMember[chainId][leavingNode] = true;
-        recent[1] = (recent[1] << 32) | (recent[0] >> 224);
-        recent[0] = (recent[0] << 32) | uint32(leavingNode);
-        _place(joiningNode, chainId, units);
+        if (toDraw == 0) return members;
+        Selection memory sel =
+            _newSelection(p.chainId, p.newUnits, p.seed, members.length, members.length + PAST_MEMBERS_EXCLUDED);
+        for (uint256 k = 0; k < kept.length; ++k) {
+            if (members[k] != 0) _useValidator(sel, _state[kept[k]].validatorId);
+            _skip(sel, kept[k], false);
+        }
+        _skipRecent(sel, p.chainId);
+        for (uint256 k = 0; k < members.length; ++k) {
+            if (members[k] == 0) members[k] = _draw(sel, toDraw--);
+        }
+        for (uint256 k = 0; k < members.length; ++k) {
+            if (k < kept.length) {
+                if (members[k] == kept[k]) continue;
+                _leave(p.chainId, kept[k], p.units, p.slotHeldUntil);
+            }
+            _place(members[k], p.chainId, p.newUnits);
+        }
     }
 
     /// @notice Frees the units and slots of chain `chainId` on all its `members`.
@@ -766,6 +807,25 @@ contract NodeRegistry is Initializable, AccessControlUpgradeable, UUPSUpgradeabl
         uint8 slot = _allocateSlot(nodeId, s);
         _setPlacementAt(nodeId, s.placementCount++, (chainId << 8) | slot);
         _setIndexed(nodeId, s, s.freeUnits - units, _eligible(s));
+    }
+
+    /// @dev Node `nodeId` leaves chain `chainId`: released, and remembered among the chain's recent leavers.
+    function _leave(uint256 chainId, uint256 nodeId, uint8 units, uint40 slotHeldUntil) private {
+        _release(nodeId, chainId, units, slotHeldUntil);
+        _wasMember[chainId][nodeId] = true;
+        uint256[2] storage recent = _recentLeavers[chainId];
+        recent[1] = (recent[1] << 32) | (recent[0] >> 224);
+        recent[0] = (recent[0] << 32) | uint32(nodeId);
+    }
+
+    /// @dev Skips the chain's recent leavers (allowed again at the last level of relaxation).
+    function _skipRecent(Selection memory sel, uint256 chainId) private view {
+        uint256[2] storage recent = _recentLeavers[chainId];
+        for (uint256 w = 0; w < 2; ++w) {
+            for (uint256 word = recent[w]; word != 0; word >>= 32) {
+                if (uint32(word) != 0) _skip(sel, uint32(word), true);
+            }
+        }
     }
 
     function _release(uint256 nodeId, uint256 chainId, uint8 units, uint40 slotHeldUntil) private {

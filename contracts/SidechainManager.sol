@@ -4,9 +4,10 @@ pragma solidity 0.8.28;
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {AccessControlUpgradeable} from "@openzeppelin/contracts-upgradeable/access/AccessControlUpgradeable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {INodeRegistry} from "./interfaces/INodeRegistry.sol";
 import {IImageRegistry} from "./interfaces/IImageRegistry.sol";
+import {SidechainManagerBase} from "./SidechainManagerBase.sol";
+import {SidechainManagerExtension} from "./SidechainManagerExtension.sol";
 
 /// @title SidechainManager
 /// @notice The life of a sidechain: a dApp developer pays for a chain of a type (units per node, number of
@@ -20,7 +21,11 @@ import {IImageRegistry} from "./interfaces/IImageRegistry.sol";
 /// callable by anyone from the next block on, draws from that hash. The result depends on neither who finalizes
 /// nor when; declining to finalize only delays. If nobody finalizes within 256 blocks the hash is no longer
 /// readable and the draw is re-armed on a later block. See docs/contracts.md for the bias that remains.
-contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgradeable, ReentrancyGuardTransient {
+///
+/// A chain can be resized by its owner ({resizeSidechain}). {finalizeDraw} and {resizeSidechain} run in
+/// {SidechainManagerExtension}, created by this contract's constructor and reached by delegatecall (same storage,
+/// see {SidechainManagerBase}): all of it in one contract would exceed the 24 KiB code size limit.
+contract SidechainManager is SidechainManagerBase, Initializable, AccessControlUpgradeable, UUPSUpgradeable {
     bytes32 public constant UPGRADER_ROLE = keccak256("UPGRADER_ROLE");
     /// @notice May withdraw the fees paid for chains.
     bytes32 public constant TREASURER_ROLE = keccak256("TREASURER_ROLE");
@@ -32,193 +37,13 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     uint256 private constant MAX_LIFETIME = 3650 days;
     uint256 private constant MAX_ROTATION_DELAY = 7 days;
     uint256 private constant MAX_REPORT_WINDOW = 1 days;
+    /// @dev The code of {finalizeDraw} and {resizeSidechain}; an immutable, so each implementation brings its own.
+    address private immutable _extension;
 
-    enum ChainStatus {
-        None,
-        Active,
-        Removed,
-        // Paid for, its members not drawn yet (see {finalizeDraw}).
-        Pending
-    }
-
-    /// @notice What a pending draw of a chain will do once finalized.
-    enum DrawKind {
-        None,
-        Creation,
-        NodeExit,
-        Periodic,
-        Liveness
-    }
-
-    /// @notice A requested draw: seeded by the hash of block `seedBlock`, for `kind`, replacing `leavingNode`
-    /// (zero for creation and for a periodic rotation, whose leaving member is itself drawn).
-    struct Draw {
-        uint64 seedBlock;
-        uint32 leavingNode;
-        DrawKind kind;
-    }
-
-    enum RotationReason {
-        NodeExit,
-        Periodic,
-        Liveness
-    }
-
-    struct ChainType {
-        uint8 unitsPerNode;
-        uint8 nodeCount;
-        bool enabled;
-    }
-
-    /// @notice What a developer chooses beyond the type: the consensus engine and the subnode image version.
-    struct Options {
-        string consensus;
-        string imageVersion;
-    }
-
-    /// @notice Network-wide settings, in wei and seconds.
-    struct Parameters {
-        uint256 pricePerUnitSecond;
-        uint40 minLifetime;
-        uint40 maxLifetime;
-        uint40 rotationDelay;
-        uint40 rotationPeriod;
-        uint40 reportWindow;
-    }
-
-    struct Rotation {
-        uint64 chainId;
-        uint32 leavingNode;
-        uint32 joiningNode;
-        uint40 startedAt;
-        uint40 finishAt;
-        RotationReason reason;
-    }
-
-    struct Chain {
-        address owner;
-        uint40 createdAt;
-        uint40 expiresAt;
-        ChainStatus status;
-        uint8 units;
-        uint40 lastRotationAt;
-        uint32 epoch;
-        uint8 nodeCount;
-        string name;
-        string typeName;
-        string consensus;
-        string imageVersion;
-        uint32[] members;
-    }
-
-    struct ChainView {
-        uint256 id;
-        string name;
-        address owner;
-        string typeName;
-        uint8 unitsPerNode;
-        ChainStatus status;
-        uint40 createdAt;
-        uint40 expiresAt;
-        uint40 lastRotationAt;
-        string consensus;
-        string imageVersion;
-        bytes32 imageDigest;
-        uint256[] members;
-    }
-
-    /// @notice A chain served by a node, with the node's slot for it.
-    struct NodeChainView {
-        uint256 chainId;
-        string name;
-        uint8 slot;
-        uint8 unitsPerNode;
-        string imageVersion;
-    }
-
-    struct Report {
-        uint40 windowStart;
-        uint32 epoch;
-        uint8 count;
-        uint64 reporters;
-    }
-
-    INodeRegistry public nodes;
-    IImageRegistry public images;
-    Parameters private _params;
-    mapping(bytes32 typeKey => ChainType) private _types;
-    string[] private _typeNames;
-    mapping(bytes32 engineKey => bool) private _consensusEngines;
-    mapping(uint256 chainId => Chain) private _chains;
-    mapping(bytes32 nameKey => uint256) private _chainIdOfName;
-    mapping(uint256 chainId => Rotation[]) private _rotations;
-    mapping(uint256 chainId => mapping(uint256 nodeId => Report)) private _reports;
-    uint256 private _chainCount;
-    uint256 private _unusedNonce; // was the nonce of the grindable seed; kept for the storage layout
-    mapping(uint256 chainId => Draw) private _draws;
-    uint256 public totalCollected;
-    uint256 public totalWithdrawn;
-
-    event SidechainCreated(
-        uint256 indexed chainId,
-        string name,
-        address indexed owner,
-        string typeName,
-        uint256[] members,
-        uint40 expiresAt,
-        string imageVersion
-    );
-    event SidechainRequested(uint256 indexed chainId, string name, address indexed owner, string typeName, uint256 paid);
-    event DrawRequested(uint256 indexed chainId, DrawKind kind, uint256 indexed leavingNode, uint256 seedBlock);
-    event DrawRearmed(uint256 indexed chainId, uint256 staleBlock, uint256 seedBlock);
-    event DrawCancelled(uint256 indexed chainId, DrawKind kind);
-    event SidechainLifetimeExtended(uint256 indexed chainId, uint40 expiresAt, uint256 paid);
-    event SidechainRemoved(uint256 indexed chainId, bool expired);
-    event SidechainImageChanged(uint256 indexed chainId, string imageVersion, bytes32 digest);
-    event NodeRotated(
-        uint256 indexed chainId,
-        uint256 indexed leavingNode,
-        uint256 indexed joiningNode,
-        uint40 startedAt,
-        uint40 finishAt,
-        RotationReason reason
-    );
-    event NodeReportedDown(uint256 indexed chainId, uint256 indexed nodeId, uint256 reporter, uint8 reports, uint8 quorum);
-    event ChainTypeSet(string name, uint8 unitsPerNode, uint8 nodeCount, bool enabled);
-    event ConsensusEngineSet(string name, bool enabled);
-    event ParametersChanged(Parameters parameters);
-    event FeesWithdrawn(address indexed to, uint256 amount);
-
-    error UnknownChainType(string typeName);
-    error InvalidChainType(string typeName, uint8 unitsPerNode, uint8 nodeCount);
-    error InvalidChainName(string name);
-    error ChainNameTaken(string name, uint256 chainId);
-    error LifetimeOutOfRange(uint256 lifetime, uint256 minimum, uint256 maximum);
-    error InsufficientPayment(uint256 sent, uint256 price);
-    error TransferFailed(address to, uint256 amount);
-    error UnknownConsensusEngine(string name);
-    error UnknownChain(uint256 chainId);
-    error ChainNotActive(uint256 chainId);
-    error NotChainOwner(uint256 chainId, address account);
-    error ChainNotExpired(uint256 chainId, uint256 expiresAt);
-    error ChainExpired(uint256 chainId, uint256 expiresAt);
-    error RotationNotDue(uint256 chainId, uint256 dueAt);
-    error RotationInProgress(uint256 chainId, uint256 finishAt);
-    error NodeNotLeaving(uint256 nodeId, INodeRegistry.NodeStatus status);
-    error NotAChainMember(uint256 chainId, uint256 nodeId);
-    error CannotReportSelf(uint256 chainId, uint256 nodeId);
-    error AlreadyReported(uint256 chainId, uint256 nodeId, uint256 reporter);
-    error ImageNotNewer(uint256 chainId, string current, string requested);
-    error ParameterOutOfRange(string name, uint256 value, uint256 minimum, uint256 maximum);
-    error NotEnoughNodes(string typeName, uint256 needed, uint256 eligible);
-    error DrawPending(uint256 chainId, DrawKind kind, uint256 seedBlock);
-    error NoPendingDraw(uint256 chainId);
-    error DrawNotReady(uint256 chainId, uint256 seedBlock, uint256 currentBlock);
-    error InsufficientFees(uint256 requested, uint256 available);
-
-    /// @custom:oz-upgrades-unsafe-allow constructor
+    /// @custom:oz-upgrades-unsafe-allow constructor state-variable-immutable
     constructor() {
         _disableInitializers();
+        _extension = address(new SidechainManagerExtension());
     }
 
     /// @notice Initializes the proxy with the default chain types (small 1x16, medium 16x16, large 128x16,
@@ -450,36 +275,40 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
     ///
     /// Requirements: a draw is pending and the current block is after its seed block; the selection finds the
     /// nodes (NotEnoughEligibleNodes or TooFewValidators otherwise, and the draw stays pending).
-    function finalizeDraw(uint256 chainId) external {
-        Draw memory d = _draws[chainId];
-        if (d.kind == DrawKind.None) revert NoPendingDraw(chainId);
-        if (block.number <= d.seedBlock) revert DrawNotReady(chainId, d.seedBlock, block.number);
-        bytes32 hash = blockhash(d.seedBlock);
-        if (hash == bytes32(0)) {
-            _draws[chainId].seedBlock = uint64(block.number);
-            emit DrawRearmed(chainId, d.seedBlock, block.number);
-            return;
-        }
-        delete _draws[chainId];
-        Chain storage c = _chains[chainId];
-        bytes32 seed = keccak256(abi.encode(hash, chainId, c.epoch, d.kind, d.leavingNode));
-        if (d.kind == DrawKind.Creation) {
-            _placeChain(chainId, c, seed);
-            return;
-        }
-        if (d.kind == DrawKind.Periodic && block.timestamp >= c.expiresAt) {
-            emit DrawCancelled(chainId, d.kind);
-            return;
-        }
-        uint256 index = d.kind == DrawKind.Periodic
-            ? uint256(keccak256(abi.encode(seed, "member"))) % c.members.length
-            : _memberIndex(chainId, c, d.leavingNode);
-        RotationReason reason = d.kind == DrawKind.Periodic
-            ? RotationReason.Periodic
-            : (d.kind == DrawKind.NodeExit ? RotationReason.NodeExit : RotationReason.Liveness);
-        uint40 finishAt = uint40(block.timestamp) + (d.kind == DrawKind.Liveness ? 0 : _params.rotationDelay);
-        _rotateMember(chainId, c, index, reason, finishAt, seed);
-        if (d.kind == DrawKind.NodeExit) nodes.completeExitIfDone(d.leavingNode);
+    function finalizeDraw(uint256) external {
+        _delegate();
+    }
+
+    /// @notice Resizes chain `chainId` to chain type `typeName` (more or fewer units per node, more or fewer
+    /// members), paid or refunded for the remaining lifetime: the owner pays
+    /// `pricePerUnitSecond x (newUnits x newNodes - units x nodes) x (expiresAt - now)` when that is positive (any
+    /// value above it is refunded) and gets that amount back, without fee, when it is negative; the refund is
+    /// paid from the fees not yet withdrawn. A resize that grows nothing (fewer or equal units and members)
+    /// applies at once; one that grows units or members requests a draw (kind Resize) that {finalizeDraw}
+    /// completes, by anyone, from the next block on. Applying it: members removed first (the validator with the
+    /// most seats loses its latest member, repeatedly), units changed in place on every staying member whose node
+    /// has the free units, the others replaced by nodes drawn as in a rotation, then new members drawn as at
+    /// creation (uniformly, at most f seats per validator, recent leavers excluded). Removed and replaced members
+    /// serve until now + rotationDelay, as in a rotation; the chain's epoch is incremented and every change is a
+    /// {rotationsOf} record with reason Resize. See docs/contracts.md, "Resizing a chain".
+    ///
+    /// Emits {SidechainResizeRequested}; then (at once, or from {finalizeDraw}) {NodeRotated} per member added,
+    /// removed or replaced and {SidechainResized}; {DrawRequested} when a draw is needed.
+    ///
+    /// Requirements:
+    /// - the caller owns the chain, which is active and not expired, and no draw is pending on it;
+    /// - `typeName` is an enabled chain type of another size (SameChainSize otherwise);
+    /// - the members kept are a quorum of the current member set ({quorumOf}), so the chain keeps finalizing
+    ///   through the switch even if every removed member stops at once (ShrinkBelowQuorum otherwise);
+    /// - a grow: the value sent covers the price difference and enough nodes have the new units free
+    ///   (NotEnoughNodes); a shrink: the fees not yet withdrawn cover the refund (InsufficientFees).
+    function resizeSidechain(uint256, string calldata) external payable {
+        _delegate();
+    }
+
+    /// @notice The size chain `chainId` moves to when its pending resize draw is finalized (nodeCount 0: none).
+    function pendingResize(uint256 chainId) external view returns (ResizeTarget memory) {
+        return _resizes[chainId];
     }
 
     // ------------------------------------------------------------------ administration
@@ -643,32 +472,6 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
 
     // ------------------------------------------------------------------ internals
 
-    function _rotateMember(
-        uint256 chainId,
-        Chain storage c,
-        uint256 index,
-        RotationReason reason,
-        uint40 finishAt,
-        bytes32 seed
-    ) private {
-        uint256 leaving = c.members[index];
-        uint256 joining = nodes.replaceMember(chainId, c.units, leaving, _membersOf(c), seed, finishAt);
-        c.members[index] = uint32(joining);
-        c.lastRotationAt = uint40(block.timestamp);
-        c.epoch += 1;
-        _rotations[chainId].push(
-            Rotation({
-                chainId: uint64(chainId),
-                leavingNode: uint32(leaving),
-                joiningNode: uint32(joining),
-                startedAt: uint40(block.timestamp),
-                finishAt: finishAt,
-                reason: reason
-            })
-        );
-        emit NodeRotated(chainId, leaving, joining, uint40(block.timestamp), finishAt, reason);
-    }
-
     function _storeChain(
         uint256 chainId,
         string calldata name,
@@ -691,26 +494,6 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         c.nodeCount = kind.nodeCount;
     }
 
-    function _placeChain(uint256 chainId, Chain storage c, bytes32 seed) private {
-        uint256[] memory members = nodes.placeChain(chainId, c.units, c.nodeCount, seed);
-        c.status = ChainStatus.Active;
-        c.lastRotationAt = uint40(block.timestamp);
-        for (uint256 k = 0; k < members.length; ++k) {
-            c.members.push(uint32(members[k]));
-        }
-        emit SidechainCreated(chainId, c.name, c.owner, c.typeName, members, c.expiresAt, c.imageVersion);
-    }
-
-    function _requestDraw(uint256 chainId, DrawKind kind, uint256 leavingNode) private {
-        _draws[chainId] = Draw({seedBlock: uint64(block.number), leavingNode: uint32(leavingNode), kind: kind});
-        emit DrawRequested(chainId, kind, leavingNode, block.number);
-    }
-
-    function _requireNoDraw(uint256 chainId) private view {
-        Draw storage d = _draws[chainId];
-        if (d.kind != DrawKind.None) revert DrawPending(chainId, d.kind, d.seedBlock);
-    }
-
     function _remove(uint256 chainId, bool expired) private {
         Chain storage c = _chains[chainId];
         c.status = ChainStatus.Removed;
@@ -723,30 +506,8 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         emit SidechainRemoved(chainId, expired);
     }
 
-    function _membersOf(Chain storage c) private view returns (uint256[] memory members) {
-        uint32[] storage stored = c.members;
-        members = new uint256[](stored.length);
-        for (uint256 k = 0; k < members.length; ++k) {
-            members[k] = stored[k];
-        }
-    }
-
-    function _memberIndex(uint256 chainId, Chain storage c, uint256 nodeId) private view returns (uint256) {
-        uint32[] storage stored = c.members;
-        for (uint256 k = 0; k < stored.length; ++k) {
-            if (stored[k] == nodeId) return k;
-        }
-        revert NotAChainMember(chainId, nodeId);
-    }
-
     function _price(ChainType memory t, uint256 lifetime) private view returns (uint256) {
         return _params.pricePerUnitSecond * t.unitsPerNode * t.nodeCount * lifetime;
-    }
-
-    function _refund(uint256 amount) private {
-        if (amount == 0) return;
-        (bool ok,) = msg.sender.call{value: amount}("");
-        if (!ok) revert TransferFailed(msg.sender, amount);
     }
 
     function _checkChainName(string calldata name) private pure {
@@ -763,11 +524,6 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         if (lifetime < _params.minLifetime || lifetime > _params.maxLifetime) {
             revert LifetimeOutOfRange(lifetime, _params.minLifetime, _params.maxLifetime);
         }
-    }
-
-    function _requireType(string calldata typeName) private view returns (ChainType memory t) {
-        t = _types[keccak256(bytes(typeName))];
-        if (!t.enabled) revert UnknownChainType(typeName);
     }
 
     function _setChainType(string memory name, uint8 unitsPerNode, uint8 nodeCount, bool enabled) private {
@@ -796,24 +552,16 @@ contract SidechainManager is Initializable, AccessControlUpgradeable, UUPSUpgrad
         if (value < minimum || value > maximum) revert ParameterOutOfRange(name, value, minimum, maximum);
     }
 
-    function _requireChain(uint256 chainId) private view returns (Chain storage c) {
-        c = _chains[chainId];
-        if (c.status == ChainStatus.None) revert UnknownChain(chainId);
-    }
-
-    function _requireActive(uint256 chainId) private view returns (Chain storage c) {
-        c = _requireChain(chainId);
-        if (c.status != ChainStatus.Active) revert ChainNotActive(chainId);
-    }
-
-    function _requireLive(uint256 chainId) private view returns (Chain storage c) {
-        c = _requireChain(chainId);
-        if (c.status != ChainStatus.Active && c.status != ChainStatus.Pending) revert ChainNotActive(chainId);
-    }
-
-    function _requireOwner(uint256 chainId) private view returns (Chain storage c) {
-        c = _requireLive(chainId);
-        if (c.owner != msg.sender) revert NotChainOwner(chainId, msg.sender);
+    /// @dev Runs the same call in the extension, in this contract's storage, and returns or reverts as it does.
+    function _delegate() private {
+        address extension = _extension;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), extension, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     function _authorizeUpgrade(address) internal override onlyRole(UPGRADER_ROLE) {}

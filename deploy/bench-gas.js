@@ -3,7 +3,8 @@
 //   ./flotilla bench gas            (or: npx hardhat run deploy/bench-gas.js)
 //
 // Registers 16, 256, 1024 and 4096 nodes (4 per validator) on Hardhat's in-process network and measures
-// createSidechain per chain type, a periodic rotation, node exit per chain rotated, and liveness reports.
+// createSidechain per chain type, a periodic rotation, node exit per chain rotated, liveness reports, and
+// resizeSidechain (issue 16: more units in place, 4 -> 16 members, 16 -> 11 members with fewer units).
 // Every draw takes two transactions (the request, then finalizeDraw from a later block): "gas" is their sum,
 // "request" and "finalize" the parts, averaged over SAMPLES runs from the same state (each run reverts to a
 // snapshot), with min and max of the sum.
@@ -22,6 +23,10 @@ settings.parameters.rotationPeriod = 1;
 settings.parameters.rotationDelay = 600;
 const c = await deployFlotilla(ethers, admin, settings);
 await (await c.images.publish("1.0.0", "0x" + "ab".repeat(32), "subnode")).wait();
+// Resize targets: dev4 with 16 units per node, 16 nodes of 8 units, 11 nodes of 4 units.
+await (await c.manager.setChainType("dev4x16", 16, 4, true)).wait();
+await (await c.manager.setChainType("dev16", 8, 16, true)).wait();
+await (await c.manager.setChainType("dev11x4", 4, 11, true)).wait();
 
 // Registration is real (each node signs its link and creates itself from its own address) but pipelined: a
 // batch of nodes is funded, linked (explicit nonces of each validator's key) and created without waiting for each
@@ -170,6 +175,17 @@ for (const size of SIZES) {
   };
   print({ op: "reportDown", type: "dev4", quorumReached: false, ...base, ...(await sample(() => reportOf(false))) });
   print({ op: "reportDown", type: "dev4", quorumReached: true, ...base, ...(await sample(() => reportOf(true))) });
+  // Resizes: the owner's request (paid), then finalizeDraw when the resize grows something; a shrink applies at once.
+  const resize = async (from, to) => {
+    const { chainId } = await createChain(from);
+    const request = (await (await c.manager.connect(developer).resizeSidechain(chainId, to, { value: ethers.parseEther("100") })).wait()).gasUsed;
+    return { request, finalize: (await c.manager.pendingDraw(chainId)).kind !== 0n ? await finalizeGas(chainId) : 0n };
+  };
+  for (const [from, to, what] of [["dev4", "dev4x16", "units in place"], ["dev4", "dev16", "12 members added"], ["dev16", "dev11x4", "5 members removed, units down"]]) {
+    const t = await c.manager.chainType(to);
+    if (Number(t.nodeCount) > size || Number((await c.manager.chainType(from)).nodeCount) > size) continue;
+    print({ op: "resizeSidechain", from, to, change: what, ...base, ...(await sample(() => resize(from, to))) });
+  }
 }
 
 // ---------------------------------------------------------------- skewed validators (issue 14)

@@ -49,9 +49,13 @@ export async function record(journal, step, tx, verify = undefined) {
   journal.push({ step, hash: tx.hash, gasUsed: receipt.gasUsed, ...(verify ? { verify } : {}) });
 }
 
+/** The consensus engines the subnode image runs (io.flotilla.chain.consensus.KnownEngines.NAMES). */
+export const SHIPPED_ENGINES = ["bft", "hotstuff"];
+
 /**
  * Deploys ValidatorRegistry, NodeRegistry, ImageRegistry and SidechainManager with `admin` holding every
- * admin role, grants the contract-to-contract roles, and returns the four contracts.
+ * admin role, grants the contract-to-contract roles, enables the consensus engines the subnode ships, and returns
+ * the four contracts.
  */
 export async function deployFlotilla(ethers, admin, settings = defaultSettings(ethers), journal = undefined) {
   const adminAddress = await admin.getAddress();
@@ -74,6 +78,12 @@ export async function deployFlotilla(ethers, admin, settings = defaultSettings(e
   tx = await nodes.grantRole(await nodes.PLACEMENT_ROLE(), await manager.getAddress());
   await tx.wait();
   await record(journal, "NodeRegistry: grant PLACEMENT_ROLE to SidechainManager", tx);
+  // The subnode ships two consensus engines (docs/chain.md): "bft" is enabled by the initializer, "hotstuff" here.
+  for (const engine of SHIPPED_ENGINES.filter((e) => e !== "bft")) {
+    tx = await manager.setConsensusEngine(engine, true);
+    await tx.wait();
+    await record(journal, `SidechainManager: enable consensus engine ${engine}`, tx);
+  }
   return { validators, nodes, images, manager };
 }
 

@@ -135,6 +135,12 @@ describe("SidechainManager", function () {
       await expect(create("b", "dev4", 60)).to.be.revertedWithCustomError(ctx.manager, "LifetimeOutOfRange").withArgs(60, 3600, 5 * 365 * DAY);
       await expect(create("b", "dev4", LIFETIME, options("1.0.0", "pow")))
         .to.be.revertedWithCustomError(ctx.manager, "UnknownConsensusEngine").withArgs("pow");
+      // The deployment enables every engine the subnode ships; the admin can withdraw one for new chains.
+      expect(await ctx.manager.isConsensusEngine("hotstuff")).to.equal(true);
+      await ctx.manager.setConsensusEngine("hotstuff", false);
+      await expect(create("b", "dev4", LIFETIME, options("1.0.0", "hotstuff")))
+        .to.be.revertedWithCustomError(ctx.manager, "UnknownConsensusEngine").withArgs("hotstuff");
+      await ctx.manager.setConsensusEngine("hotstuff", true);
       await expect(create("b", "dev4", LIFETIME, options("7.7.7")))
         .to.be.revertedWithCustomError(ctx.images, "UnknownImageVersion").withArgs("7.7.7");
       await expect(create("b", "dev4", LIFETIME, options(), price - 1n))
@@ -258,6 +264,25 @@ describe("SidechainManager", function () {
       expect(await ctx.manager.imageDigestOf(chainId)).to.equal(DIGEST_2);
       await expect(ctx.manager.connect(ctx.developer).changeImage(chainId, "1.0.0"))
         .to.be.revertedWithCustomError(ctx.manager, "ImageNotNewer").withArgs(chainId, "2.0.0", "1.0.0");
+    });
+
+    it("refuses a revoked version, another component's image, and a deleted chain", async function () {
+      const chainId = await createChain(ctx, ctx.developer, "alpha");
+      await ctx.images.publish("2.0.0", DIGEST_2, SUBNODE);
+      await ctx.images.revoke("2.0.0");
+      await expect(ctx.manager.connect(ctx.developer).changeImage(chainId, "2.0.0"))
+        .to.be.revertedWithCustomError(ctx.images, "RevokedImageVersion").withArgs("2.0.0");
+      await ctx.images.publish("agent-2", "0x" + "33".repeat(32), "agent");
+      await expect(ctx.manager.connect(ctx.developer).changeImage(chainId, "agent-2"))
+        .to.be.revertedWithCustomError(ctx.images, "WrongImageComponent").withArgs("agent-2", SUBNODE, "agent");
+      // A version published again under a new name (the way back to an older digest) is newer, so it is accepted.
+      await ctx.images.publish("1.0.0-again", (await ctx.images.getVersion("1.0.0")).digest, SUBNODE);
+      await expect(ctx.manager.connect(ctx.developer).changeImage(chainId, "1.0.0-again"))
+        .to.emit(ctx.manager, "SidechainImageChanged");
+      await ctx.manager.connect(ctx.developer).deleteSidechain(chainId);
+      await ctx.images.publish("3.0.0", "0x" + "44".repeat(32), SUBNODE);
+      await expect(ctx.manager.connect(ctx.developer).changeImage(chainId, "3.0.0"))
+        .to.be.revertedWithCustomError(ctx.manager, "ChainNotActive").withArgs(chainId);
     });
   });
 

@@ -25,6 +25,44 @@ function flotilla(args, env) {
   });
 }
 
+/**
+ * Runs a command on a pipe as an operator at a terminal would: each time its output ends with the next prompt of
+ * `answers` ([RegExp, text] pairs, in order), it types the text. Resolves to { code, output } (stdout and stderr).
+ */
+function interactive(command, args, env, answers) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    let next = 0;
+    let seenUpTo = 0;
+    const onData = (chunk) => {
+      output += chunk.toString();
+      if (next < answers.length && answers[next][0].test(output.slice(seenUpTo))) {
+        seenUpTo = output.length;
+        child.stdin.write(answers[next++][1] + "\n");
+        // After the last answer the terminal has nothing more to say (an open stdin would keep Hardhat waiting).
+        if (next === answers.length) child.stdin.end();
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    const timer = setTimeout(() => child.kill(), 180_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, output });
+    });
+  });
+}
+
+/** The environment without the variables that make Hardhat skip its keystore (it takes them for a CI machine). */
+function withoutCi(env) {
+  const out = { ...env };
+  for (const v of ["CI", "CONTINUOUS_INTEGRATION", "GITHUB_ACTIONS", "BUILD_NUMBER", "RUN_ID", "NOW", "DEPLOYMENT_ID", "CODEBUILD_BUILD_NUMBER"]) {
+    delete out[v];
+  }
+  return out;
+}
+
 /** deploy/deploy.js as the launcher runs it, without the launcher's compile step (for the quick refusals). */
 function deployScript(network, env) {
   return new Promise((resolve) => {
@@ -92,12 +130,46 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     expect(stdout).to.contain("ValidatorRegistry: the deployer renounces DEFAULT_ADMIN_ROLE");
     const { plan } = JSON.parse(stdout.trim().split("\n").pop());
     expect(plan).to.include({ dryRun: true, network: "sepolia", chainId: SEPOLIA, deployer: deployer.address });
-    // 4 implementations + 4 proxies, 2 internal grants, 2 timelocks, 11 role grants, 11 renouncements.
-    expect(plan.transactions).to.equal(34);
+    // 4 implementations + 4 proxies, 2 internal grants, 1 consensus engine enabled, 2 timelocks, 11 role grants,
+    // 11 renouncements.
+    expect(plan.transactions).to.equal(35);
+    expect(stdout).to.contain("SidechainManager: enable consensus engine hotstuff");
     expect(BigInt(plan.gas)).to.be.greaterThan(10_000_000n);
     expect(BigInt(plan.costWei)).to.equal(BigInt(plan.gas) * BigInt(plan.maxFeePerGas));
     expect(await chainState()).to.deep.equal(before);
     expect(existsSync(join(bookDir, `${SEPOLIA}.json`))).to.equal(false);
+  });
+
+  it("takes the deployer key from the hardhat-keystore, asking its password, when the environment does not hold it", async function () {
+    // A production keystore of this test's own (Hardhat keeps it under $XDG_CONFIG_HOME/hardhat-nodejs), set up as
+    // the docs say: `npx hardhat keystore set SEPOLIA_DEPLOYER_KEY`.
+    const config = mkdtempSync(join(tmpdir(), "flotilla-keystore-"));
+    try {
+      const { SEPOLIA_DEPLOYER_KEY: _, ...rest } = withoutCi(baseEnv);
+      const env = { ...rest, XDG_CONFIG_HOME: config };
+      const password = "correct horse battery";
+      const set = await interactive(hardhat, ["keystore", "set", "SEPOLIA_DEPLOYER_KEY"], env,
+        [[/Enter the password/, password], [/confirm your password/, password], [/Enter secret/, deployer.privateKey]]);
+      expect(set.code, set.output).to.equal(0);
+      expect(existsSync(join(config, "hardhat-nodejs", "keystore.json"))).to.equal(true);
+      expect(readFileSync(join(config, "hardhat-nodejs", "keystore.json"), "utf8")).to.not.contain(deployer.privateKey.slice(2));
+
+      const before = await chainState();
+      const run = await interactive(join(root, "flotilla"), ["deploy", "--network", "sepolia", "--dry-run"], env,
+        [[/Enter the password/, password]]);
+      expect(run.code, run.output).to.equal(0);
+      const { plan } = JSON.parse(run.output.trim().split("\n").filter((l) => l.startsWith("{")).pop());
+      expect(plan).to.include({ dryRun: true, chainId: SEPOLIA, deployer: deployer.address });
+      // A wrong password deploys nothing and says so.
+      const wrong = await interactive(join(root, "flotilla"), ["deploy", "--network", "sepolia", "--dry-run"], env,
+        [[/Enter the password/, "not the password"]]);
+      expect(wrong.code).to.not.equal(0);
+      expect(wrong.output).to.not.contain("DRY RUN");
+      expect(wrong.output).to.contain("Invalid password or corrupted keystore file");
+      expect(await chainState()).to.deep.equal(before);
+    } finally {
+      rmSync(config, { recursive: true, force: true });
+    }
   });
 
   it("names a missing endpoint or key in one line and exits non-zero", async function () {
@@ -168,8 +240,8 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     const book = JSON.parse(readFileSync(join(bookDir, `${SEPOLIA}.json`), "utf8"));
     expect(book).to.include({ chainId: SEPOLIA, network: "sepolia", deployer: deployer.address });
     expect(book.roles).to.deep.equal(roles);
-    expect(book.transactions).to.have.length(34);
-    expect(deployed.transactions).to.equal(34);
+    expect(book.transactions).to.have.length(35); // including enabling the "hotstuff" consensus engine
+    expect(deployed.transactions).to.equal(35);
     // The estimate a deployer funds its account from is what the deployment used (same code on the same EVM).
     const used = book.transactions.reduce((sum, t) => sum + BigInt(t.gasUsed), 0n);
     expect(used).to.equal(BigInt(deployed.gas));
@@ -183,6 +255,8 @@ describe("./flotilla deploy --network sepolia against a Hardhat node with Sepoli
     const abiOf = (path) => JSON.parse(readFileSync(join(root, path), "utf8")).abi;
     const at = (name) => new ethers.Contract(book.contracts[name].address, abiOf(book.contracts[name].abi), provider);
     const [validators, nodes, images, manager] = ["ValidatorRegistry", "NodeRegistry", "ImageRegistry", "SidechainManager"].map(at);
+    expect(await manager.isConsensusEngine("bft")).to.equal(true);
+    expect(await manager.isConsensusEngine("hotstuff")).to.equal(true); // every engine the subnode ships
     const ADMIN = ethers.ZeroHash;
     const UPGRADER = ethers.id("UPGRADER_ROLE");
     const holders = [deployer.address, ...Object.values(roles), book.timelocks.admin, book.timelocks.upgrader];

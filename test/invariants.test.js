@@ -158,6 +158,18 @@ describe("Invariants over random operation sequences", function () {
             await attempt("expire", () => ctx.manager.removeExpired(chainId));
           }
         },
+        // Issue 16: the owner resizes a live chain to a random type (refusals count too); the checks below then
+        // hold the units and members of the new size.
+        resize: async () => {
+          const active = await activeChains();
+          if (!active.length) return;
+          const chainId = pick(active);
+          const type = pick(Object.keys(TYPES));
+          await attempt("resize", () => ctx.manager.connect(ctx.developer).resizeSidechain(chainId, type, { value: ethers.parseEther("5") }));
+          await finalizePending();
+          const chain = await ctx.manager.getChain(chainId);
+          if (chain.status === 1n && chain.typeName === type) chainSize.set(chainId, TYPES[type][1]);
+        },
         money: async () => {
           const available = (await ctx.manager.totalCollected()) - (await ctx.manager.totalWithdrawn());
           await attempt("withdrawFees", () => ctx.manager.withdrawFees(ctx.other.address, available / 2n + (random() < 0.2 ? available : 0n)));
@@ -168,6 +180,7 @@ describe("Invariants over random operation sequences", function () {
       };
       const weights = [
         ["register", 1], ["create", 4], ["exit", 1], ["maintenance", 2], ["rotate", 2], ["report", 3], ["remove", 2], ["money", 1],
+        ["resize", 2],
       ];
       const total = weights.reduce((s, [, w]) => s + w, 0);
 
@@ -210,7 +223,7 @@ describe("Invariants over random operation sequences", function () {
         await check();
       }
       // The run exercised the interesting paths, not only refusals.
-      for (const op of ["create", "rotate", "delete", "initiateExit"]) expect(counts[op] ?? 0, `${op} succeeded`).to.be.greaterThan(0);
+      for (const op of ["create", "rotate", "delete", "initiateExit", "resize"]) expect(counts[op] ?? 0, `${op} succeeded`).to.be.greaterThan(0);
       console.log(`      seed ${seed}: ${JSON.stringify(counts)}`);
     });
   }

@@ -53,6 +53,17 @@ interface INodeRegistry {
         string domain;
     }
 
+    /// @notice A resize of a chain's placement: from `units` to `newUnits` units per node, `added` new members
+    /// drawn with `seed`, slots of leaving members held until `slotHeldUntil`.
+    struct ResizeParams {
+        uint256 chainId;
+        uint8 units;
+        uint8 newUnits;
+        uint256 added;
+        bytes32 seed;
+        uint40 slotHeldUntil;
+    }
+
     function memberViews(uint256 chainId, uint256[] calldata nodeIds, bool withSlots)
         external
         view
@@ -70,6 +81,10 @@ interface INodeRegistry {
         bytes32 seed,
         uint40 slotHeldUntil
     ) external returns (uint256 joiningNode);
+
+    function resizeChain(ResizeParams calldata p, uint256[] calldata kept, uint256[] calldata removed)
+        external
+        returns (uint256[] memory members);
 
     function removeChain(uint256 chainId, uint8 units, uint256[] calldata members) external;
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Stand-in subnode. Reads the config the agent mounts read-only and serves a status page on bindIp:ports.rpcHttp. It also
-# answers JSON-RPC eth_getBlockByNumber with a fresh head (an idle chain that is finalizing), so the agent's liveness
-# probes and restart checks can be exercised without the real subnode; any other method is "method not found".
+# answers JSON-RPC flotilla_health and eth_getBlockByNumber with a fresh head (an idle chain that is finalizing), so the
+# agent's liveness probes, restart checks and image rollouts can be exercised without the real subnode; any other
+# method is "method not found".
 set -eu
 
 CONFIG="${FLOTILLA_CONFIG:-/config/config.json}"
@@ -74,6 +75,13 @@ esac
 [ -n "$IP" ] || fail "bindIp missing in $CONFIG"
 
 mkdir -p "$WWW" 2>/dev/null || fail "cannot write $WWW (the root filesystem is read-only: mount a tmpfs at /tmp)"
+# flotilla_health names the image the agent started this subnode with (config "image.id"), as the real subnode does.
+field image | tr -d ' \t\r\n' | sed -n 's/.*"id":"\(sha256:[0-9a-f]*\)".*/\1/p' > "$WWW/image"
+# An image built with FLOTILLA_STANDIN_STALLED set stands in for a broken version: it answers but never finalizes.
+if [ -n "${FLOTILLA_STANDIN_STALLED:-}" ]; then
+  : > "$WWW/stalled"
+  echo "subnode-standin: FLOTILLA_STANDIN_STALLED is set: reporting a head that never moves"
+fi
 cat > "$WWW/page.html" <<PAGE
 <!DOCTYPE html>
 <html><head><title>flotilla subnode stand-in</title></head>

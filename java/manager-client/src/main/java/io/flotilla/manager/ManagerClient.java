@@ -381,8 +381,45 @@ public final class ManagerClient {
         return chainIdOf(name);
     }
 
+    /**
+     * What resizing chain {@code chainId} to type {@code typeName} costs at the latest block's time: the price
+     * difference for the remaining lifetime, positive when the owner pays, negative when refunded
+     * (docs/contracts.md, "Resizing a chain"). A later block leaves less lifetime, so paying this covers the price.
+     */
+    public BigInteger resizePrice(long chainId, String typeName) {
+        ChainInfo chain = chain(chainId);
+        SidechainManager.ChainType t = call(() -> manager.chainType(typeName).send());
+        BigInteger perUnitSecond = call(() -> manager.parameters().send()).pricePerUnitSecond;
+        long remaining = Math.max(0, chain.expiresAt().getEpochSecond() - latestBlockTime().getEpochSecond());
+        long sizeBefore = (long) chain.unitsPerNode() * chain.members().size();
+        long sizeAfter = t.unitsPerNode.longValueExact() * t.nodeCount.longValueExact();
+        return perUnitSecond.multiply(BigInteger.valueOf(sizeAfter - sizeBefore)).multiply(BigInteger.valueOf(remaining));
+    }
+
+    /**
+     * Resizes chain {@code chainId} to type {@code typeName}, paying the price difference when it grows (any excess
+     * is refunded by the contract), and finalizes the resize draw from the next block on when one was requested
+     * (waiting up to two minutes). Returns the receipt of the resize request.
+     */
+    public TransactionReceipt resizeSidechain(long chainId, String typeName) {
+        BigInteger price = resizePrice(chainId, typeName).max(BigInteger.ZERO);
+        TransactionReceipt receipt = transact(AddressBook.SIDECHAIN_MANAGER, new Function("resizeSidechain",
+                List.<Type>of(new Uint256(chainId), new Utf8String(typeName)), List.of()), price);
+        finalizeDrawWhenReady(chainId, Duration.ofMillis(500), Duration.ofMinutes(2));
+        return receipt;
+    }
+
     public TransactionReceipt deleteSidechain(long chainId) {
         return transact(AddressBook.SIDECHAIN_MANAGER, new Function("deleteSidechain", List.of(new Uint256(chainId)), List.of()), BigInteger.ZERO);
+    }
+
+    /**
+     * Moves chain {@code chainId} to image {@code version} (the chain's owner; a published, not revoked subnode image
+     * newer than the current one). Its members' agents roll it out one member at a time (docs/agent.md, "Image rollout").
+     */
+    public TransactionReceipt changeImage(long chainId, String version) {
+        return transact(AddressBook.SIDECHAIN_MANAGER, new Function("changeImage", List.of(new Uint256(chainId), new Utf8String(version)),
+                List.of()), BigInteger.ZERO);
     }
 
     /** Publishes an image version (needs PUBLISHER_ROLE). */

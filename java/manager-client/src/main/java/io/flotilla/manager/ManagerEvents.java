@@ -32,6 +32,8 @@ public final class ManagerEvents {
         for (Event e : List.of(SidechainManager.SIDECHAINCREATED_EVENT, SidechainManager.SIDECHAINREMOVED_EVENT,
                 SidechainManager.SIDECHAINLIFETIMEEXTENDED_EVENT, SidechainManager.SIDECHAINIMAGECHANGED_EVENT,
                 SidechainManager.NODEROTATED_EVENT, SidechainManager.NODEREPORTEDDOWN_EVENT, SidechainManager.DRAWREQUESTED_EVENT,
+                // A resize of units only changes no member: this event is the agents' only cue.
+                SidechainManager.SIDECHAINRESIZED_EVENT,
                 NodeRegistry.NODECREATED_EVENT, NodeRegistry.NODESTATUSCHANGED_EVENT, NodeRegistry.NODECOMPLIANCECHANGED_EVENT,
                 NodeRegistry.CONSENSUSKEYSET_EVENT,
                 ImageRegistry.IMAGEVERSIONPUBLISHED_EVENT, ImageRegistry.IMAGEVERSIONREVOKED_EVENT)) {

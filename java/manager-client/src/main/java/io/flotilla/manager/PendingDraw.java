@@ -14,7 +14,9 @@ public record PendingDraw(long chainId, Kind kind, long seedBlock, long leavingN
         CREATION,
         NODE_EXIT,
         PERIODIC,
-        LIVENESS
+        LIVENESS,
+        /** A resize that grows the chain (docs/contracts.md, "Resizing a chain"). */
+        RESIZE
     }
 
     public boolean pending() {

@@ -8,6 +8,8 @@ public record Rotation(long chainId, long leavingNode, long joiningNode, Instant
     public enum Reason {
         NODE_EXIT,
         PERIODIC,
-        LIVENESS
+        LIVENESS,
+        /** A resize changed the member set: a member added (leaving 0), removed (joining 0) or replaced. */
+        RESIZE
     }
 }

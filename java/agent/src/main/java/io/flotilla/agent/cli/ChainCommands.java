@@ -28,10 +28,12 @@ import org.web3j.utils.Convert;
 /**
  * Developer commands, run as {@code ./flotilla chain <command>}:
  * <pre>
- *   chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft]
+ *   chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft|hotstuff]
  *   chain list [--json]
  *   chain info NAME [--json]
  *   chain delete NAME
+ *   chain upgrade NAME VERSION
+ *   chain resize NAME --type TYPE
  * </pre>
  * Where the contracts are and which key pays: see {@link ManagerConnection}. Every write is simulated first, so a
  * refusal is one line naming the contract error and nothing is sent.
@@ -40,8 +42,8 @@ import org.web3j.utils.Convert;
 @ConditionalOnNotWebApplication
 class ChainCommands implements ApplicationRunner {
 
-    static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft]"
-            + " | chain list [--json] | chain info NAME [--json] | chain delete NAME";
+    static final String USAGE = "usage: chain create NAME --type TYPE [--lifetime 30d] [--image VERSION] [--consensus bft|hotstuff]"
+            + " | chain list [--json] | chain info NAME [--json] | chain delete NAME | chain upgrade NAME VERSION | chain resize NAME --type TYPE";
     static final Duration DEFAULT_LIFETIME = Duration.ofDays(30);
     /** What genesis gives the chain owner on the sidechain (see SubnodeConfigRenderer). */
     static final String GENESIS_OWNER_BALANCE = "1,000,000";
@@ -62,11 +64,16 @@ class ChainCommands implements ApplicationRunner {
         Set<String> known = new java.util.HashSet<>(ManagerConnection.OPTIONS);
         switch (words.get(1)) {
             case "create" -> known.addAll(Set.of("type", "lifetime", "image", "consensus"));
-            case "list", "info", "delete" -> { }
+            case "resize" -> known.add("type");
+            case "list", "info", "delete", "upgrade" -> { }
             default -> throw new IllegalArgumentException("unknown chain command '" + words.get(1) + "'; " + USAGE);
         }
         args.allowOnly(known);
-        int expectedWords = words.get(1).equals("list") ? 2 : 3;
+        int expectedWords = switch (words.get(1)) {
+            case "list" -> 2;
+            case "upgrade" -> 4;
+            default -> 3;
+        };
         if (words.size() != expectedWords) {
             throw new IllegalArgumentException(USAGE);
         }
@@ -78,6 +85,8 @@ class ChainCommands implements ApplicationRunner {
                 case "list" -> list(c, args.flag("json"));
                 case "info" -> info(c, words.get(2), args.flag("json"));
                 case "delete" -> delete(c, words.get(2));
+                case "upgrade" -> upgrade(c, words.get(2), words.get(3));
+                case "resize" -> resize(c, words.get(2), args);
                 default -> throw new IllegalStateException();
             }
         }
@@ -169,6 +178,38 @@ class ChainCommands implements ApplicationRunner {
         }
     }
 
+    private void resize(ManagerConnection c, String name, CliArgs args) {
+        c.requireKey("chain resize");
+        String typeName = args.option("type").orElseThrow(() -> new IllegalArgumentException("chain resize needs --type (e.g. --type dev4)"));
+        long id = c.client.chainIdOf(name);
+        if (id == 0) {
+            throw new IllegalArgumentException("no chain named '" + name + "' (see ./flotilla chain list)");
+        }
+        ChainInfo chain = c.client.chain(id);
+        if (chain.status() != ChainInfo.ChainStatus.ACTIVE) {
+            throw new IllegalArgumentException("chain '" + name + "' (id " + id + ") is not active (" + chain.status().name().toLowerCase() + ")");
+        }
+        if (!chain.owner().equalsIgnoreCase(c.key.getAddress())) {
+            throw new IllegalArgumentException("chain '" + name + "' belongs to " + chain.owner() + ", not to " + c.key.getAddress());
+        }
+        List<ChainType> types = c.client.chainTypes();
+        ChainType type = types.stream().filter(t -> t.name().equals(typeName) && t.enabled()).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("unknown chain type '" + typeName + "' (types: "
+                        + types.stream().filter(ChainType::enabled).map(t -> t.name() + " = " + t.nodeCount() + " nodes x " + t.unitsPerNode() + " units")
+                                .collect(Collectors.joining(", ")) + ")"));
+        BigInteger price = c.client.resizePrice(id, type.name());
+        // The contract refuses the rest (same size, below the quorum, not enough nodes...): one line naming its error.
+        c.client.resizeSidechain(id, type.name());
+        ChainInfo after = c.client.chain(id);
+        System.out.printf("resized chain %s (id %d) from %s (%d nodes x %d units) to %s (%d nodes x %d units), %s %s ETH%n",
+                name, id, chain.typeName(), chain.members().size(), chain.unitsPerNode(), after.typeName(), after.members().size(),
+                after.unitsPerNode(), price.signum() >= 0 ? "paid about" : "refunded about", eth(price.abs()));
+        System.out.println("members (new ones catch up and join at a height the chain records):");
+        for (Member m : c.client.membersOf(id)) {
+            System.out.printf("  node %-3d %-15s JSON-RPC %s%n", m.nodeId(), m.ip(), rpcUrl(m));
+        }
+    }
+
     private void delete(ManagerConnection c, String name) {
         c.requireKey("chain delete");
         long id = c.client.chainIdOf(name);
@@ -184,6 +225,27 @@ class ChainCommands implements ApplicationRunner {
         }
         c.client.deleteSidechain(id);
         System.out.printf("deleted chain %s (id %d); its subnodes stop within seconds, nothing is refunded, the name stays taken%n", name, id);
+    }
+
+    /**
+     * Moves the caller's chain to a newer published image version; the contracts check the rest (published, not
+     * revoked, a subnode image, newer) and a refusal is one line naming their error.
+     */
+    private void upgrade(ManagerConnection c, String name, String version) {
+        c.requireKey("chain upgrade");
+        long id = c.client.chainIdOf(name);
+        if (id == 0) {
+            throw new IllegalArgumentException("no chain named '" + name + "' (see ./flotilla chain list)");
+        }
+        ChainInfo chain = c.client.chain(id);
+        if (!chain.owner().equalsIgnoreCase(c.key.getAddress())) {
+            throw new IllegalArgumentException("chain '" + name + "' belongs to " + chain.owner() + ", not to " + c.key.getAddress());
+        }
+        c.client.changeImage(id, version);
+        ChainInfo moved = c.client.chain(id);
+        System.out.printf("chain %s (id %d) moves from image %s to %s (%s); its members' agents take it one at a time, and a member"
+                + " on which it does not finalize goes back to %s (docs/agent.md, \"Image rollout\")%n", name, id, chain.imageVersion(),
+                moved.imageVersion(), moved.imageDigest(), chain.imageVersion());
     }
 
     /** A chain as JSON: what a script needs to reach it. */

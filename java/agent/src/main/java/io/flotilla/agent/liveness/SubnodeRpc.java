@@ -30,8 +30,15 @@ public final class SubnodeRpc {
      * @param headTime timestamp of that block
      * @param finalizing the subnode's own word (flotilla_health), or derived from the head's age for older subnodes
      * @param peersConnected the subnode's connected peers, -1 when unknown
+     * @param image the image id the subnode says it was started with ({@code flotilla_health}'s {@code image}), null
+     *     when it does not say (older subnodes)
      */
-    public record Health(long head, Instant headTime, boolean finalizing, int peersConnected) {}
+    public record Health(long head, Instant headTime, boolean finalizing, int peersConnected, String image) {
+
+        public Health(long head, Instant headTime, boolean finalizing, int peersConnected) {
+            this(head, headTime, finalizing, peersConnected, null);
+        }
+    }
 
     private final HttpClient http;
     private final Duration timeout;
@@ -55,7 +62,8 @@ public final class SubnodeRpc {
                 long head = number(r.get("head"));
                 Instant headTime = Instant.ofEpochSecond(number(r.get("headTimestamp")));
                 boolean finalizing = r.path("finalizing").asBoolean(false);
-                return Optional.of(new Health(head, headTime, finalizing, r.path("peersConnected").asInt(-1)));
+                String image = r.path("image").isTextual() && r.get("image").asText().matches("sha256:[0-9a-f]{64}") ? r.get("image").asText() : null;
+                return Optional.of(new Health(head, headTime, finalizing, r.path("peersConnected").asInt(-1), image));
             }
             JsonNode block = call(uri, "eth_getBlockByNumber", "[\"latest\",false]");
             if (block == null || !block.path("result").isObject()) {

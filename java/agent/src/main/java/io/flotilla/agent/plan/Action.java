@@ -34,10 +34,28 @@ public sealed interface Action {
     /**
      * Replaces a container whose image or process config changed; the data volume is kept. When the container runs
      * ({@code running}), the executor first checks that the chain's other members are finalizing, so no two members
-     * of a chain restart at once.
+     * of a chain restart at once. {@code previous}: for a move to a new pinned image, the image it replaces (the new
+     * container is labelled with it, and rolled back to it when the new one does not finalize); null otherwise.
+     * {@code rollback}: this puts the container back on its previous image after the new one did not finalize; it
+     * serves nobody meanwhile, so it does not wait for the restart gate.
      */
-    record RecreateContainer(long chainId, String containerId, DesiredSubnode subnode, String reason, boolean running)
-            implements Action {}
+    record RecreateContainer(long chainId, String containerId, DesiredSubnode subnode, String reason, boolean running,
+            ImageRef previous, boolean rollback) implements Action {
+
+        public RecreateContainer(long chainId, String containerId, DesiredSubnode subnode, String reason, boolean running) {
+            this(chainId, containerId, subnode, reason, running, null, false);
+        }
+    }
+
+    /** An image version and its id ("sha256:..."). */
+    record ImageRef(String version, String id) {}
+
+    /**
+     * Changes a container's CPU, memory and pids limits in place ({@code docker update}), without a restart: the chain
+     * was resized to another number of units per node. {@code from} is what the engine reported.
+     */
+    record UpdateResources(long chainId, String containerId, io.flotilla.agent.runtime.ResourceLimits limits,
+            io.flotilla.agent.runtime.ResourceLimits from) implements Action {}
 
     record RemoveContainer(long chainId, String containerId, String reason) implements Action {}
 

@@ -10,9 +10,12 @@ import io.flotilla.agent.runtime.ResourceLimits;
  * @param imageId the pinned image, "sha256:..." from the image registry
  * @param configJson the subnode's config file, rendered
  * @param configHash short hash of {@code configJson}: the file on disk must hash to it (a change is written live)
- * @param processHash short hash of what needs a new process (image, limits, ports, keys, chain id, genesis...); a
- *     change recreates the container, which is labelled with it
+ * @param processHash short hash of what needs a new process (image, ports, keys, uid, chain id, genesis...); a
+ *     change recreates the container, which is labelled with it. Not the limits: those are changed in place
+ *     ({@link Action.UpdateResources})
  * @param isolation its uid, the endpoints it may reach and its disk quota (null only in tests of unrelated logic)
+ * @param rollbackOf null, or the pinned image id that did not finalize on this node: this subnode then runs its
+ *     previous image instead ({@code imageVersion}, {@code imageId}) and is labelled with the failed one
  */
 public record DesiredSubnode(
         String network,
@@ -26,7 +29,13 @@ public record DesiredSubnode(
         String configJson,
         String configHash,
         String processHash,
-        SubnodeIsolation isolation) {
+        SubnodeIsolation isolation,
+        String rollbackOf) {
+
+    public DesiredSubnode(String network, long chainId, String chainName, long nodeId, int slot, String imageVersion, String imageId,
+            ResourceLimits limits, String configJson, String configHash, String processHash, SubnodeIsolation isolation) {
+        this(network, chainId, chainName, nodeId, slot, imageVersion, imageId, limits, configJson, configHash, processHash, isolation, null);
+    }
 
     /** A subnode without isolation data, for tests of logic that does not look at it. */
     public DesiredSubnode(String network, long chainId, String chainName, long nodeId, int slot, String imageVersion, String imageId,

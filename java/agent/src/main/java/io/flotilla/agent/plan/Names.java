@@ -19,6 +19,13 @@ public final class Names {
     public static final String LABEL_IMAGE_ID = "io.flotilla.image-id";
     /** Hash of what needs a new process; a member-set change leaves it unchanged (docs/agent.md, "Live switch"). */
     public static final String LABEL_PROCESS_HASH = "io.flotilla.process-hash";
+    /** On a container recreated for a new image: the image it replaced (docs/agent.md, "Image rollout"). */
+    public static final String LABEL_PREVIOUS_IMAGE_VERSION = "io.flotilla.previous-image-version";
+    public static final String LABEL_PREVIOUS_IMAGE_ID = "io.flotilla.previous-image-id";
+    /** When that container was created (ISO-8601): the rollback grace period counts from it, across restarts. */
+    public static final String LABEL_ROLLOUT_AT = "io.flotilla.rollout-at";
+    /** On a container rolled back to its previous image: the pinned image that did not finalize on this node. */
+    public static final String LABEL_ROLLBACK_OF = "io.flotilla.rollback-of";
 
     private Names() {}
 
@@ -47,6 +54,14 @@ public final class Names {
     }
 
     public static Map<String, String> containerLabels(DesiredSubnode s) {
+        Map<String, String> labels = new java.util.HashMap<>(baseLabels(s));
+        if (s.rollbackOf() != null) {
+            labels.put(LABEL_ROLLBACK_OF, s.rollbackOf());
+        }
+        return Map.copyOf(labels);
+    }
+
+    private static Map<String, String> baseLabels(DesiredSubnode s) {
         return Map.ofEntries(Map.entry(LABEL_MANAGED, "true"), Map.entry(LABEL_NETWORK, s.network()),
                 Map.entry(LABEL_NODE, Long.toString(s.nodeId())), Map.entry(LABEL_CHAIN, Long.toString(s.chainId())),
                 Map.entry(LABEL_CHAIN_NAME, s.chainName()), Map.entry(LABEL_IMAGE_VERSION, s.imageVersion()),

@@ -8,6 +8,7 @@ import io.flotilla.agent.plan.Action.RemoveContainer;
 import io.flotilla.agent.plan.Action.RemoveVolume;
 import io.flotilla.agent.plan.Action.RestartContainer;
 import io.flotilla.agent.plan.Action.StartContainer;
+import io.flotilla.agent.plan.Action.UpdateResources;
 import io.flotilla.agent.plan.Action.WriteConfig;
 import io.flotilla.agent.runtime.ObservedContainer;
 import io.flotilla.agent.runtime.ObservedContainer.ContainerState;
@@ -81,10 +82,24 @@ public final class Planner {
             }
             String reason = changeReason(current, subnode);
             if (reason != null) {
+                String currentImage = current.labels().get(Names.LABEL_IMAGE_ID);
+                Action.ImageRef previous = null;
+                boolean rollback = subnode.rollbackOf() != null && subnode.rollbackOf().equals(currentImage);
+                if (rollback) {
+                    reason = "image " + current.labels().get(Names.LABEL_IMAGE_VERSION) + " did not finalize here; rolling back to "
+                            + subnode.imageVersion();
+                } else if (currentImage != null && !currentImage.equals(subnode.imageId())) {
+                    // A move to a new pinned image: the new container remembers what it replaced, to roll back to it.
+                    previous = new Action.ImageRef(current.labels().get(Names.LABEL_IMAGE_VERSION), currentImage);
+                }
                 actions.add(new WriteConfig(subnode.chainId(), subnode));
                 actions.add(new RecreateContainer(subnode.chainId(), current.id(), subnode, reason,
-                        current.state() == ContainerState.RUNNING));
+                        current.state() == ContainerState.RUNNING, previous, rollback));
                 continue;
+            }
+            if (current.limits() != null && !current.limits().equals(subnode.limits())) {
+                // The chain's units changed (a resize): Docker changes CPU, memory and pids of a container in place.
+                actions.add(new UpdateResources(subnode.chainId(), current.id(), subnode.limits(), current.limits()));
             }
             if (!subnode.configHash().equals(actual.configHashes().get(subnode.chainId()))) {
                 // A live field changed (the member set): the running subnode reads the new file, no restart.
@@ -145,7 +160,7 @@ public final class Planner {
             return "image changed to " + subnode.imageVersion();
         }
         if (!subnode.processHash().equals(current.labels().get(Names.LABEL_PROCESS_HASH))) {
-            return "process config changed (limits, ports, keys, chain or genesis)";
+            return "process config changed (ports, keys, uid, chain or genesis)";
         }
         if (!subnode.containerName().equals(current.name())) {
             return "unexpected container name " + current.name();

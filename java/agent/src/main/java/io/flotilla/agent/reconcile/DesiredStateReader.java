@@ -34,14 +34,35 @@ public final class DesiredStateReader {
     }
 
     /**
+     * Where a rollout is held on this node (docs/agent.md, "Image rollout"): for a chain and this node's first port of
+     * it, the previous image this node runs instead of the pinned one, if any.
+     */
+    @FunctionalInterface
+    public interface Holds {
+        java.util.Optional<io.flotilla.agent.plan.Rollout.Hold> of(ChainInfo chain, int firstPort);
+
+        Holds NONE = (chain, firstPort) -> java.util.Optional.empty();
+    }
+
+    /**
      * @param node this node
      * @param runningChains chains that have a container on this node now (to find the ones it is leaving)
      */
     public DesiredState read(NodeInfo node, Collection<Long> runningChains, Instant now) {
+        return read(node, runningChains, now, Holds.NONE);
+    }
+
+    /** As {@link #read(NodeInfo, Collection, Instant)}; a chain {@code holds} names runs its previous image here. */
+    public DesiredState read(NodeInfo node, Collection<Long> runningChains, Instant now, Holds holds) {
         List<DesiredSubnode> subnodes = new ArrayList<>();
         List<NodeChain> placements = client.chainsOfNode(node.id());
         for (NodeChain placement : placements) {
-            ChainInfo chain = client.chain(placement.chainId());
+            ChainInfo pinned = client.chain(placement.chainId());
+            var hold = holds.of(pinned, io.flotilla.subnode.config.PortLayout.first(node.basePort(), placement.slot()));
+            // A held rollout: this node renders and runs the chain with its previous image, labelled with the failed one.
+            ChainInfo chain = hold.map(h -> new ChainInfo(pinned.id(), pinned.name(), pinned.owner(), pinned.typeName(), pinned.unitsPerNode(),
+                    pinned.status(), pinned.createdAt(), pinned.expiresAt(), pinned.consensus(), h.previous().version(), h.previous().id(),
+                    pinned.members())).orElse(pinned);
             List<Member> members = client.membersOf(chain.id());
             SubnodeConfigRenderer.Rendered config = SubnodeConfigRenderer.render(chain, node.id(), node.ip(), placement.slot(),
                     node.basePort(), members);
@@ -51,9 +72,9 @@ public final class DesiredStateReader {
             SubnodeIsolation isolation = isolation(node, placement, members);
             subnodes.add(new DesiredSubnode(client.addressBook().networkId(), chain.id(), chain.name(), node.id(), placement.slot(),
                     chain.imageVersion(), chain.imageDigest(), subnodeLimits, config.json(), config.hash(),
-                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " " + subnodeLimits + " uid=" + isolation.uid()
-                            + " " + self),
-                    isolation));
+                    // Not the limits: a resize changes them in place (Action.UpdateResources), no new process.
+                    SubnodeConfigRenderer.hash(config.processHash() + " " + chain.imageDigest() + " uid=" + isolation.uid() + " " + self),
+                    isolation, hold.map(h -> h.failed().id()).orElse(null)));
         }
         Set<Long> placed = placements.stream().map(NodeChain::chainId).collect(Collectors.toSet());
         Map<Long, Instant> leavingUntil = new HashMap<>();

@@ -74,6 +74,12 @@ public final class Reconciler {
     private final Map<ContainerState, AtomicLong> containersByState = new EnumMap<>(ContainerState.class);
     private final Map<String, ChainGauge> chainGauges = new ConcurrentHashMap<>();
     private final Set<String> strayReported = ConcurrentHashMap.newKeySet();
+    private final io.flotilla.agent.plan.Rollout rollout;
+    private final io.flotilla.agent.liveness.HealthProbe ownHealth;
+    /** Containers on a new image that this agent has seen finalize: never rolled back (lost on restart, see Rollout). */
+    private final Set<String> confirmed = ConcurrentHashMap.newKeySet();
+    /** Per chain, the rollout held on this node (it runs the previous image), for notices; rebuilt every full pass. */
+    private volatile Map<Long, io.flotilla.agent.plan.Rollout.Hold> held = Map.of();
     private volatile DesiredState lastDesired;
     private volatile String nodeAddress;
     private volatile Set<Long> runningChains = Set.of();
@@ -83,6 +89,20 @@ public final class Reconciler {
     public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, ChainDuties duties, Planner planner,
             ConfigWriter configWriter, AgentStateStore store, RestartGate gate, Isolation isolation, AgentStatus status,
             MeterRegistry metrics, Clock clock) {
+        this(client, runtime, reader, duties, planner, configWriter, store, gate, isolation, status, metrics, clock,
+                new io.flotilla.agent.plan.Rollout(io.flotilla.agent.plan.Rollout.Policy.withGrace(ReconcilerFactory.ROLLOUT_GRACE)),
+                new io.flotilla.agent.liveness.SubnodeRpc()::health);
+    }
+
+    /**
+     * @param rollout when a member on a new image is rolled back
+     * @param ownHealth probes this node's own subnodes on a new image until they finalize
+     */
+    public Reconciler(ManagerClient client, ContainerRuntime runtime, DesiredStateReader reader, ChainDuties duties, Planner planner,
+            ConfigWriter configWriter, AgentStateStore store, RestartGate gate, Isolation isolation, AgentStatus status,
+            MeterRegistry metrics, Clock clock, io.flotilla.agent.plan.Rollout rollout, io.flotilla.agent.liveness.HealthProbe ownHealth) {
+        this.rollout = rollout;
+        this.ownHealth = ownHealth;
         this.client = client;
         this.runtime = runtime;
         this.reader = reader;
@@ -204,7 +224,14 @@ public final class Reconciler {
             Set<Long> present = new HashSet<>();
             containers.forEach(c -> present.add(Names.chainOf(c.labels())));
             volumes.forEach(v -> present.add(Names.chainOf(v.labels())));
-            desired = reader.read(node, present, now);
+            Map<Long, io.flotilla.agent.plan.Rollout.Hold> holds = new ConcurrentHashMap<>();
+            NodeInfo self = node;
+            desired = reader.read(node, present, now, (chain, firstPort) -> {
+                var hold = holdOf(chain, self, firstPort, containers, now);
+                hold.ifPresent(h -> holds.put(chain.id(), h));
+                return hold;
+            });
+            held = Map.copyOf(holds);
         } catch (ManagerException e) {
             metrics.counter("flotilla.rpc.errors", "endpoint", "manager").increment();
             return keepRunning("manager RPC: " + e.getMessage());
@@ -257,6 +284,32 @@ public final class Reconciler {
         passes++;
         publish(node.id(), node.address(), desired, after, problems, now, millis);
         return applied;
+    }
+
+    /**
+     * Whether this node runs {@code chain} on its previous image instead of the pinned one (docs/agent.md, "Image
+     * rollout"). A container on a new image that has not been seen finalizing is probed first (its own JSON-RPC on
+     * this node); once it finalizes on the pinned image it is confirmed and never rolled back.
+     */
+    private Optional<io.flotilla.agent.plan.Rollout.Hold> holdOf(io.flotilla.manager.ChainInfo chain, NodeInfo node, int firstPort,
+            List<ObservedContainer> containers, Instant now) {
+        String name = Names.container(network, chain.name(), node.id());
+        ObservedContainer current = containers.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+        if (current == null) {
+            return Optional.empty();
+        }
+        confirmed.retainAll(containers.stream().map(ObservedContainer::id).collect(java.util.stream.Collectors.toSet()));
+        boolean ok = confirmed.contains(current.id());
+        if (!ok && current.state() == ContainerState.RUNNING && rollout.onTrial(chain.imageDigest(), current, now)) {
+            Optional<io.flotilla.agent.liveness.SubnodeRpc.Health> health = ownHealth.health(node.ip(),
+                    firstPort + io.flotilla.subnode.config.PortLayout.RPC_HTTP, now);
+            ok = health.filter(h -> h.finalizing() && (h.image() == null || h.image().equals(chain.imageDigest()))).isPresent();
+            if (ok) {
+                confirmed.add(current.id());
+                LOG.info("chain {}: image {} is finalizing on this node", chain.id(), chain.imageVersion());
+            }
+        }
+        return rollout.hold(chain.imageDigest(), chain.imageVersion(), current, ok, now);
     }
 
     /**
@@ -423,10 +476,10 @@ public final class Reconciler {
                 metrics.counter("flotilla.restarts").increment();
             }
             case Action.RecreateContainer a -> {
-                if (a.running()) {
+                if (a.running() && !a.rollback()) {
                     Optional<String> refusal;
                     try {
-                        refusal = gate.refusal(a.subnode());
+                        refusal = gate.refusal(a.subnode(), a.previous() != null);
                     } catch (ManagerException e) {
                         refusal = Optional.of("cannot read the chain's members: " + e.getMessage());
                     }
@@ -435,6 +488,16 @@ public final class Reconciler {
                     }
                 }
                 LOG.info("chain {}: recreating container {}: {}", a.chainId(), a.containerId(), a.reason());
+                Map<String, String> labels = new HashMap<>(Names.containerLabels(a.subnode()));
+                if (a.previous() != null) {
+                    labels.put(Names.LABEL_PREVIOUS_IMAGE_VERSION, a.previous().version());
+                    labels.put(Names.LABEL_PREVIOUS_IMAGE_ID, a.previous().id());
+                    labels.put(Names.LABEL_ROLLOUT_AT, now.toString());
+                }
+                if (a.rollback()) {
+                    LOG.warn("chain {}: {}", a.chainId(), a.reason());
+                    metrics.counter("flotilla.image.rollbacks", "chain", a.subnode().chainName()).increment();
+                }
                 runtime.stopContainer(a.containerId(), STOP_TIMEOUT);
                 runtime.removeContainer(a.containerId());
                 restarts.remove(a.containerId());
@@ -442,7 +505,12 @@ public final class Reconciler {
                 status.clearChainNotice(a.chainId());
                 isolation.beforeStart();
                 adoptVolume(a.subnode());
-                runtime.startContainer(runtime.createContainer(spec(a.subnode())));
+                runtime.startContainer(runtime.createContainer(spec(a.subnode(), labels)));
+            }
+            case Action.UpdateResources a -> {
+                LOG.info("chain {}: updating the limits of container {} in place: {} -> {}", a.chainId(), a.containerId(), a.from(), a.limits());
+                runtime.updateResources(a.containerId(), a.limits());
+                metrics.counter("flotilla.resource-updates").increment();
             }
             case Action.RemoveContainer a -> {
                 LOG.info("chain {}: removing container {}: {}", a.chainId(), a.containerId(), a.reason());
@@ -469,12 +537,16 @@ public final class Reconciler {
     }
 
     private ContainerSpec spec(DesiredSubnode s) {
+        return spec(s, Names.containerLabels(s));
+    }
+
+    private ContainerSpec spec(DesiredSubnode s, Map<String, String> labels) {
         if (s.isolation() == null) {
             throw new IllegalStateException("chain " + s.chainId() + " has no uid: the desired state was read without isolation data");
         }
         // Its own uid and gid (base + slot): no other subnode and no host user shares them.
         String user = s.isolation().uid() + ":" + s.isolation().uid();
-        return new ContainerSpec(s.containerName(), s.imageId(), Names.containerLabels(s), List.of(), Map.of(), user, s.limits(),
+        return new ContainerSpec(s.containerName(), s.imageId(), labels, List.of(), Map.of(), user, s.limits(),
                 s.volumeName(), SubnodeConfigRenderer.DATA_MOUNT, configWriter.directoryOf(s).toString(), SubnodeConfigRenderer.CONFIG_MOUNT,
                 Map.of("/tmp", "rw,noexec,nosuid,size=64m"));
     }
@@ -526,6 +598,10 @@ public final class Reconciler {
             byChain.put(chainId, c);
         }
         status.chainNotices().forEach((chain, notice) -> notices.add("chain " + chain + ": " + notice));
+        held.forEach((chain, h) -> notices.add("chain " + chain + ": image " + h.failed().version() + " (" + h.failed().id()
+                + ") did not finalize on this node within " + rollout.policy().grace().toSeconds() + " s; it runs "
+                + h.previous().version() + " (" + h.previous().id() + ") again and holds the chain's rollout (the members after it"
+                + " keep the old image) until the chain's owner moves the chain to another version"));
         notices.addAll(isolation.notices());
         List<SubnodeView> views = new ArrayList<>();
         List<String> all = new ArrayList<>(problems);

@@ -43,6 +43,17 @@ public final class RestartGate {
 
     /** Empty when {@code subnode}'s running container may be replaced now, else why not. */
     public Optional<String> refusal(DesiredSubnode subnode) {
+        return refusal(subnode, false);
+    }
+
+    /**
+     * As {@link #refusal(DesiredSubnode)}; for a move to a new pinned image ({@code imageChange}) the members before
+     * this one in turn order must also run the new image (as their {@code flotilla_health} says) and be finalizing on
+     * it. So the rollout goes one member at a time in node id order, and a member that rolled back (it runs its
+     * previous image again) holds every later member on the old one: a failed rollout does not spread. A member whose
+     * subnode does not say its image is taken to have had its turn once the stagger has passed.
+     */
+    public Optional<String> refusal(DesiredSubnode subnode, boolean imageChange) {
         Instant now = clock.instant();
         Instant seen = firstSeen.computeIfAbsent(subnode.chainId() + "/" + subnode.processHash(), k -> now);
         firstSeen.keySet().removeIf(k -> k.startsWith(subnode.chainId() + "/") && !k.endsWith("/" + subnode.processHash()));
@@ -60,6 +71,11 @@ public final class RestartGate {
             Optional<SubnodeRpc.Health> health = rpc.health(m.ip(), m.firstPort() + io.flotilla.subnode.config.PortLayout.RPC_HTTP, now);
             if (health.isEmpty() || !health.get().finalizing()) {
                 return Optional.of("member " + m.nodeId() + " is not finalizing" + (health.isEmpty() ? " (no answer)" : ""));
+            }
+            String image = health.get().image();
+            if (imageChange && order.indexOf(m.nodeId()) < rank && image != null && !image.equals(subnode.imageId())) {
+                return Optional.of("member " + m.nodeId() + " goes first and runs " + image + ", not " + subnode.imageVersion()
+                        + " (" + subnode.imageId() + ") yet; if it rolled back, the rollout of this chain is held");
             }
         }
         return Optional.empty();

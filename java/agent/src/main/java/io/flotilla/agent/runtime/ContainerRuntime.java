@@ -40,6 +40,14 @@ public interface ContainerRuntime {
 
     void startContainer(String id);
 
+    /**
+     * Changes the CPU, memory and pids limits of a container in place, running or not, without restarting it
+     * ({@code docker update}).
+     */
+    default void updateResources(String id, ResourceLimits limits) {
+        throw new UnsupportedOperationException("updating resources is not supported by " + getClass().getSimpleName());
+    }
+
     /** Stops a container, killing it after {@code timeout}; does nothing when it is not running. */
     void stopContainer(String id, Duration timeout);
 

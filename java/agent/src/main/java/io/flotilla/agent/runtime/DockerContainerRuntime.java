@@ -454,7 +454,33 @@ public final class DockerContainerRuntime implements ContainerRuntime, AutoClose
                 state == null ? ObservedContainer.ContainerState.UNKNOWN : state(state.getStatus()),
                 state == null || state.getExitCodeLong() == null ? 0 : state.getExitCodeLong().intValue(),
                 state == null ? null : instant(state.getStartedAt()),
-                state == null ? null : instant(state.getFinishedAt()));
+                state == null ? null : instant(state.getFinishedAt()),
+                limits(c.getHostConfig()));
+    }
+
+    /** The limits the agent sets, as the engine reports them; null when any is missing. */
+    static ResourceLimits limits(HostConfig host) {
+        if (host == null || host.getCpuQuota() == null || host.getCpuPeriod() == null || host.getCpuShares() == null
+                || host.getMemory() == null || host.getPidsLimit() == null) {
+            return null;
+        }
+        return new ResourceLimits(host.getCpuQuota(), host.getCpuPeriod(), host.getCpuShares(), host.getMemory(), host.getPidsLimit());
+    }
+
+    @Override
+    public void updateResources(String id, ResourceLimits limits) {
+        call("update container " + id, () -> {
+            // Memory and memory + swap together, equal: no swap, as at creation.
+            docker.updateContainerCmd(id)
+                    .withCpuQuota(limits.cpuQuotaMicros())
+                    .withCpuPeriod(limits.cpuPeriodMicros())
+                    .withCpuShares(limits.cpuShares())
+                    .withMemory(limits.memoryBytes())
+                    .withMemorySwap(limits.memoryBytes())
+                    .withPidsLimit(limits.pidsLimit())
+                    .exec();
+            return null;
+        });
     }
 
     static ObservedContainer.ContainerState state(String status) {

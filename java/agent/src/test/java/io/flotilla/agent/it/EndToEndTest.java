@@ -249,7 +249,9 @@ class EndToEndTest {
     @Test
     @Order(4)
     void aSecondChainSharesTheNodesWithItsOwnLimitsPortsAndData() throws Exception {
-        long second = developer.createSidechain("second", "dev4", Duration.ofDays(30), "bft", imageVersion);
+        // The second chain runs the other consensus engine (the deployment enables both): either engine runs on a devnet.
+        long second = developer.createSidechain("second", "dev4", Duration.ofDays(30), "hotstuff", imageVersion);
+        assertThat(developer.chain(second).consensus()).isEqualTo("hotstuff");
         Set<Long> members = Set.copyOf(developer.chain(second).members());
         await("four running subnodes of the second chain", Duration.ofSeconds(60), () -> running(second).equals(members));
         for (Web3j rpc : rpcOf(second).values()) awaitRpc(rpc, second);
@@ -262,6 +264,9 @@ class EndToEndTest {
             Set<Integer> slots = new java.util.HashSet<>();
             for (String chainName : List.of("demo", "second")) {
                 if (Files.exists(node.configOf(chainName))) slots.add(JSON.readTree(Files.readString(node.configOf(chainName))).get("slot").asInt());
+            }
+            if (Files.exists(node.configOf("second"))) {
+                assertThat(JSON.readTree(Files.readString(node.configOf("second"))).path("consensus").path("engine").asText()).isEqualTo("hotstuff");
             }
             assertThat(slots).as("slots on node %d", node.id).hasSize(2);
             assertThat(runtime.listVolumes(Names.nodeSelector(network.book.networkId(), node.id)).stream().map(v -> v.name()).distinct().count()).isGreaterThanOrEqualTo(2);

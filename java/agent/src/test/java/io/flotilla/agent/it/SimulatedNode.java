@@ -97,6 +97,13 @@ public final class SimulatedNode {
         this.agent = ReconcilerFactory.create(with, client, runtime, status, metrics, Clock.systemUTC());
     }
 
+    /** A fresh agent with another restart stagger and image rollout policy (the rollout test's short timings). */
+    public void restartAgent(Duration stagger, io.flotilla.agent.plan.Rollout.Policy rollout) {
+        this.status = new AgentStatus();
+        this.metrics = new SimpleMeterRegistry();
+        this.agent = ReconcilerFactory.create(settings, client, runtime, status, metrics, Clock.systemUTC(), stagger, rollout);
+    }
+
     /** A liveness prober as the service builds it, sending reports through {@code reporter}. */
     public io.flotilla.agent.liveness.PeerProber prober(io.flotilla.agent.liveness.PeerProber.Policy policy,
             java.util.concurrent.Executor reporter) {

@@ -10,6 +10,7 @@ import io.flotilla.agent.plan.Action.RemoveContainer;
 import io.flotilla.agent.plan.Action.RemoveVolume;
 import io.flotilla.agent.plan.Action.RestartContainer;
 import io.flotilla.agent.plan.Action.StartContainer;
+import io.flotilla.agent.plan.Action.UpdateResources;
 import io.flotilla.agent.plan.Action.WriteConfig;
 import io.flotilla.agent.plan.ActualState.RestartHistory;
 import io.flotilla.agent.runtime.ObservedContainer;
@@ -62,6 +63,54 @@ class PlannerTest {
             onDisk.put(chain, "c1");
         }
         return new ActualState(containers, volumes, Set.of(IMAGE), Map.of(), Map.of(), onDisk);
+    }
+
+    private static ObservedContainer withLimits(ObservedContainer c, ResourceLimits limits) {
+        return new ObservedContainer(c.id(), c.name(), c.imageId(), c.labels(), c.state(), c.exitCode(), c.startedAt(), c.finishedAt(), limits);
+    }
+
+    @Test
+    void aResizedChainGetsItsNewLimitsInPlaceWithoutARestart() {
+        DesiredSubnode s = subnode(1, "h1");
+        ResourceLimits old = new ResourceLimits(25_000, 100_000, 32, 128L << 20, 128);
+        ObservedContainer running = withLimits(container(s, ContainerState.RUNNING, 0), old);
+        assertThat(PLANNER.plan(desired(s), actual(List.of(running), List.of(volume(s))), NOW))
+                .containsExactly(new UpdateResources(1, "id-1", s.limits(), old));
+        // A stopped container is updated too (and restarted after its backoff as any other).
+        ObservedContainer exited = withLimits(container(s, ContainerState.EXITED, 1), old);
+        assertThat(PLANNER.plan(desired(s), actual(List.of(exited), List.of(volume(s))), NOW))
+                .contains(new UpdateResources(1, "id-1", s.limits(), old))
+                .noneMatch(a -> a instanceof RecreateContainer);
+    }
+
+    @Test
+    void limitsAlreadyAppliedOrUnknownChangeNothing() {
+        DesiredSubnode s = subnode(1, "h1");
+        ObservedContainer applied = withLimits(container(s, ContainerState.RUNNING, 0), s.limits());
+        assertThat(PLANNER.plan(desired(s), actual(List.of(applied), List.of(volume(s))), NOW)).isEmpty();
+        assertThat(PLANNER.plan(desired(s), actual(List.of(container(s, ContainerState.RUNNING, 0)), List.of(volume(s))), NOW)).isEmpty();
+    }
+
+    @Test
+    void aResizeThatAlsoChangesTheMemberSetUpdatesLimitsAndWritesTheConfigLive() {
+        DesiredSubnode s = subnode(1, "h1", "c2");
+        ResourceLimits old = new ResourceLimits(25_000, 100_000, 32, 128L << 20, 128);
+        ObservedContainer running = withLimits(container(s, ContainerState.RUNNING, 0), old);
+        assertThat(PLANNER.plan(desired(s), actual(List.of(running), List.of(volume(s))), NOW))
+                .containsExactly(new UpdateResources(1, "id-1", s.limits(), old), new WriteConfig(1, s));
+    }
+
+    @Test
+    void anImageChangeRecreatesWithTheNewLimitsRatherThanUpdating() {
+        DesiredSubnode s = subnode(1, "h1");
+        ObservedContainer c = container(s, ContainerState.RUNNING, 0);
+        Map<String, String> labels = new HashMap<>(c.labels());
+        labels.put(Names.LABEL_IMAGE_ID, OTHER_IMAGE);
+        ObservedContainer old = new ObservedContainer(c.id(), c.name(), OTHER_IMAGE, labels, c.state(), 0, c.startedAt(), null,
+                new ResourceLimits(25_000, 100_000, 32, 128L << 20, 128));
+        List<Action> plan = PLANNER.plan(desired(s), actual(List.of(old), List.of(volume(s))), NOW);
+        assertThat(plan).hasSize(2).noneMatch(a -> a instanceof UpdateResources);
+        assertThat(plan.get(1)).isInstanceOf(RecreateContainer.class);
     }
 
     @Test
@@ -122,10 +171,10 @@ class PlannerTest {
         DesiredSubnode after = subnode(1, "h2", "c2");
         assertThat(PLANNER.plan(desired(after), actual(List.of(container(before, ContainerState.RUNNING, 0)), List.of(volume(before))), NOW))
                 .containsExactly(new WriteConfig(1, after), new RecreateContainer(1, "id-1", after,
-                        "process config changed (limits, ports, keys, chain or genesis)", true));
+                        "process config changed (ports, keys, uid, chain or genesis)", true));
         // A stopped container serves nobody: it is replaced without asking the other members.
         assertThat(PLANNER.plan(desired(after), actual(List.of(container(before, ContainerState.EXITED, 1)), List.of(volume(before))), NOW))
-                .contains(new RecreateContainer(1, "id-1", after, "process config changed (limits, ports, keys, chain or genesis)", false));
+                .contains(new RecreateContainer(1, "id-1", after, "process config changed (ports, keys, uid, chain or genesis)", false));
     }
 
     @Test
@@ -192,7 +241,34 @@ class PlannerTest {
         ActualState state = new ActualState(List.of(container(old, ContainerState.RUNNING, 0)), List.of(volume(old)),
                 Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of());
         assertThat(PLANNER.plan(desired(upgraded), state, NOW))
-                .containsExactly(new WriteConfig(1, upgraded), new RecreateContainer(1, "id-1", upgraded, "image changed to 2.0.0", true));
+                .containsExactly(new WriteConfig(1, upgraded), new RecreateContainer(1, "id-1", upgraded, "image changed to 2.0.0", true,
+                        new Action.ImageRef("1.0.0", IMAGE), false));
+    }
+
+    @Test
+    void aRollbackPutsTheContainerBackOnItsPreviousImageWithoutWaitingForTheGateAndThenHolds() {
+        DesiredSubnode old = subnode(1, "h1");
+        DesiredSubnode upgraded = new DesiredSubnode("0a0b0c0d", 1, old.chainName(), NODE, 0, "2.0.0", OTHER_IMAGE, old.limits(), "{}", "c1", "h2");
+        // What the reader gives while the rollout is held: the previous image, labelled with the one that failed.
+        DesiredSubnode held = new DesiredSubnode("0a0b0c0d", 1, old.chainName(), NODE, 0, "1.0.0", IMAGE, old.limits(), "{}", "c1", "h1",
+                null, OTHER_IMAGE);
+        ActualState onNew = new ActualState(List.of(container(upgraded, ContainerState.RUNNING, 0)), List.of(volume(old)),
+                Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of(), Map.of(1L, "c1"));
+        assertThat(PLANNER.plan(desired(held), onNew, NOW)).containsExactly(new WriteConfig(1, held),
+                new RecreateContainer(1, "id-1", held, "image 2.0.0 did not finalize here; rolling back to 1.0.0", true, null, true));
+        // Rolled back: the container carries the failed image's id, and nothing more happens while it stays pinned.
+        ObservedContainer rolledBack = container(held, ContainerState.RUNNING, 0);
+        assertThat(rolledBack.labels()).containsEntry(Names.LABEL_ROLLBACK_OF, OTHER_IMAGE).containsEntry(Names.LABEL_IMAGE_ID, IMAGE);
+        ActualState back = new ActualState(List.of(rolledBack), List.of(volume(old)), Set.of(IMAGE, OTHER_IMAGE), Map.of(), Map.of(),
+                Map.of(1L, "c1"));
+        assertThat(PLANNER.plan(desired(held), back, NOW)).isEmpty();
+        // A newer pinned version is a new rollout, from the image that runs.
+        String third = "sha256:" + "c".repeat(64);
+        DesiredSubnode v3 = new DesiredSubnode("0a0b0c0d", 1, old.chainName(), NODE, 0, "3.0.0", third, old.limits(), "{}", "c1", "h3");
+        ActualState withThird = new ActualState(List.of(rolledBack), List.of(volume(old)), Set.of(IMAGE, OTHER_IMAGE, third), Map.of(),
+                Map.of(), Map.of(1L, "c1"));
+        assertThat(PLANNER.plan(desired(v3), withThird, NOW)).containsExactly(new WriteConfig(1, v3),
+                new RecreateContainer(1, "id-1", v3, "image changed to 3.0.0", true, new Action.ImageRef("1.0.0", IMAGE), false));
     }
 
     @Test

@@ -76,6 +76,55 @@ class RestartGateTest {
         assertThat(gate.refusal(subnode(3, "new"))).isEmpty();
     }
 
+    private static final String OLD = "sha256:" + "0".repeat(64);
+    private static final String NEW = "sha256:01";
+
+    private void runs(long nodeId, String image, boolean finalizing) {
+        health.put(nodeId, new SubnodeRpc.Health(100, clock.instant(), finalizing, 3, image));
+    }
+
+    @Test
+    void anImageGoesMemberByMemberEachWaitingForTheOnesBeforeItToFinalizeOnTheNewImage() {
+        MEMBERS.forEach(m -> runs(m.nodeId(), OLD, true));
+        assertThat(gate.refusal(subnode(3, "new"), true)).isEmpty();
+        // Member 3's turn: 5 waits for its stagger, then for 3 to run the new image and finalize on it.
+        clock.advance(STAGGER.multipliedBy(3));
+        assertThat(gate.refusal(subnode(5, "new"), true)).get().asString()
+                .startsWith("member 3 goes first and runs " + OLD + ", not 2 (" + NEW + ") yet");
+        runs(3, NEW, false); // restarted, catching up
+        assertThat(gate.refusal(subnode(5, "new"), true)).contains("member 3 is not finalizing");
+        assertThat(gate.refusal(subnode(8, "new"), true)).contains("member 3 is not finalizing");
+        runs(3, NEW, true);
+        assertThat(gate.refusal(subnode(5, "new"), true)).isEmpty();
+        // One at a time: 8 waits for 5, although 3 is done; members after it (9) are not waited for.
+        assertThat(gate.refusal(subnode(8, "new"), true)).get().asString().startsWith("member 5 goes first");
+        runs(5, NEW, true);
+        assertThat(gate.refusal(subnode(8, "new"), true)).isEmpty();
+    }
+
+    @Test
+    void aMemberThatRolledBackHoldsEveryLaterMemberOnTheOldImage() {
+        MEMBERS.forEach(m -> runs(m.nodeId(), OLD, true));
+        runs(3, NEW, true);
+        runs(5, OLD, true); // its agent rolled it back: it finalizes again, on the previous image
+        gate.refusal(subnode(8, "new"), true);
+        gate.refusal(subnode(9, "new"), true);
+        clock.advance(Duration.ofHours(1)); // long past every turn
+        assertThat(gate.refusal(subnode(8, "new"), true)).get().asString().startsWith("member 5 goes first and runs " + OLD)
+                .endsWith("the rollout of this chain is held");
+        assertThat(gate.refusal(subnode(9, "new"), true)).get().asString().startsWith("member 5 goes first");
+        // Not an image change (new limits): the image the others run does not matter.
+        assertThat(gate.refusal(subnode(9, "new"), false)).isEmpty();
+    }
+
+    @Test
+    void aMemberThatDoesNotSayItsImageIsTakenToHaveHadItsTurnAfterTheStagger() {
+        allFinalizing(); // health without an image: an older subnode
+        gate.refusal(subnode(5, "new"), true);
+        clock.advance(STAGGER);
+        assertThat(gate.refusal(subnode(5, "new"), true)).isEmpty();
+    }
+
     @Test
     void aNewChangeStartsTheTurnsAgain() {
         allFinalizing();

@@ -1,9 +1,14 @@
 package io.flotilla.chain.consensus;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-/** The three Tendermint messages, unsigned. Wrap in {@link SignedMessage} to send. */
+/**
+ * Consensus messages, unsigned; wrap in {@link SignedMessage} to send. Proposal, Prevote and Precommit are Tendermint's
+ * (and the HotStuff engine's proposal and two votes); {@link Certificate} and {@link NewRound} are only sent by the
+ * HotStuff engine, whose leader gathers votes and hands out the quorum as one message.
+ */
 public sealed interface ConsensusMessage {
     long height();
 
@@ -43,5 +48,30 @@ public sealed interface ConsensusMessage {
         public Step step() {
             return Step.PRECOMMIT;
         }
+    }
+
+    /**
+     * A quorum of votes of one {@code step} for {@code blockHash} at (height, round), gathered by the round's leader and
+     * sent on as one message: the HotStuff engine's prepare certificate (PREVOTE) and commit certificate (PRECOMMIT).
+     * Self-verifying: every signature is a member's vote; the relaying sender's own signature only says who sent it.
+     */
+    record Certificate(long height, int round, Step step, BlockHash blockHash, List<Signature> signatures)
+            implements ConsensusMessage {
+        public Certificate {
+            Objects.requireNonNull(step, "step");
+            Objects.requireNonNull(blockHash, "blockHash");
+            if (step == Step.PROPOSE) throw new IllegalArgumentException("a certificate is of prevotes or precommits");
+            signatures = List.copyOf(signatures);
+        }
+
+        /** The vote each signature must have signed. */
+        public Vote vote() {
+            return step == Step.PREVOTE ? new Prevote(height, round, Optional.of(blockHash))
+                    : new Precommit(height, round, Optional.of(blockHash));
+        }
+    }
+
+    /** "I gave up on round - 1 and am now in {@code round}": the HotStuff engine's view change, sent to every member. */
+    record NewRound(long height, int round) implements ConsensusMessage {
     }
 }

@@ -24,6 +24,17 @@ public sealed interface Effect {
         }
     }
 
+    /**
+     * Send to one member only (a vote to the leader that gathers it). Like {@link Broadcast}, the engine has already
+     * counted it if it is for itself, and a {@link PersistSafety} precedes it when this member signed it.
+     */
+    record Send(io.flotilla.evm.types.Address to, SignedMessage message) implements Effect {
+        public Send {
+            Objects.requireNonNull(to, "to");
+            Objects.requireNonNull(message, "message");
+        }
+    }
+
     /** Deliver {@link ConsensusEvent.TimeoutFired} after {@code after}; stale firings are harmless. */
     record ScheduleTimeout(Timeout timeout, Duration after) implements Effect {
         public ScheduleTimeout {

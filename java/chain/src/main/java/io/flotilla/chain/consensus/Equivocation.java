@@ -22,6 +22,9 @@ public record Equivocation(Address member, SignedMessage first, SignedMessage se
         return switch (a) {
             case ConsensusMessage.Proposal p -> !p.block().hash().equals(((ConsensusMessage.Proposal) b).block().hash());
             case ConsensusMessage.Vote v -> !v.value().equals(((ConsensusMessage.Vote) b).value());
+            // A certificate's content is others' votes and a round change carries no value: neither can conflict.
+            case ConsensusMessage.Certificate c -> false;
+            case ConsensusMessage.NewRound r -> false;
         };
     }
 

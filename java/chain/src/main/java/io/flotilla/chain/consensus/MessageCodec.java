@@ -1,5 +1,7 @@
 package io.flotilla.chain.consensus;
 
+import io.flotilla.chain.consensus.ConsensusMessage.Certificate;
+import io.flotilla.chain.consensus.ConsensusMessage.NewRound;
 import io.flotilla.chain.consensus.ConsensusMessage.Precommit;
 import io.flotilla.chain.consensus.ConsensusMessage.Prevote;
 import io.flotilla.chain.consensus.ConsensusMessage.Proposal;
@@ -22,6 +24,8 @@ public final class MessageCodec {
     private static final int PROPOSAL = 0;
     private static final int PREVOTE = 1;
     private static final int PRECOMMIT = 2;
+    private static final int CERTIFICATE = 3;
+    private static final int NEW_ROUND = 4;
 
     private MessageCodec() {
     }
@@ -40,6 +44,13 @@ public final class MessageCodec {
                 items.add(uint(p.validRound() + 1L)); // -1 (none) encodes as 0: RLP has no negatives
             }
             case ConsensusMessage.Vote v -> items.add(RlpString.create(v.value().map(BlockHash::bytes).orElse(new byte[0])));
+            case Certificate c -> {
+                items.add(RlpString.create(c.blockHash().bytes()));
+                items.add(uint(c.step().ordinal()));
+                items.add(RlpString.create(Keccak.hash(joined(c.signatures()))));
+            }
+            case NewRound n -> {
+            }
         }
         return io.flotilla.evm.rlp.Rlp.encode(new RlpList(items));
     }
@@ -50,9 +61,12 @@ public final class MessageCodec {
         byte[] hash = switch (m) {
             case Proposal p -> p.block().hash().bytes();
             case ConsensusMessage.Vote v -> v.value().map(BlockHash::bytes).orElse(new byte[0]);
+            case Certificate c -> c.blockHash().bytes();
+            case NewRound n -> new byte[0];
         };
-        long validRoundPlusOne = m instanceof Proposal p ? p.validRound() + 1L : 0;
-        byte[] payload = m instanceof Proposal p ? p.block().payload() : new byte[0];
+        // A certificate carries its step where a proposal carries validRound + 1, and its signatures as the payload.
+        long validRoundPlusOne = m instanceof Proposal p ? p.validRound() + 1L : m instanceof Certificate c ? c.step().ordinal() : 0;
+        byte[] payload = m instanceof Proposal p ? p.block().payload() : m instanceof Certificate c ? joined(c.signatures()) : new byte[0];
         return io.flotilla.evm.rlp.Rlp.encode(new RlpList(uint(sm.chainId()), uint(kind(m)), uint(m.height()), uint(m.round()),
                 RlpString.create(hash), uint(validRoundPlusOne), RlpString.create(payload),
                 RlpString.create(sm.signature().toBytes())));
@@ -80,6 +94,8 @@ public final class MessageCodec {
                 case PROPOSAL -> new Proposal(height, round, new ProposedBlock(new BlockHash(hash), payload), validRound);
                 case PREVOTE -> new Prevote(height, round, value);
                 case PRECOMMIT -> new Precommit(height, round, value);
+                case CERTIFICATE -> new Certificate(height, round, stepOf(validRound + 1), new BlockHash(hash), split(payload));
+                case NEW_ROUND -> new NewRound(height, round);
                 default -> throw new IllegalArgumentException("unknown message kind " + kind);
             };
             return new SignedMessage(chainId, m, sig);
@@ -93,7 +109,29 @@ public final class MessageCodec {
             case Proposal p -> PROPOSAL;
             case Prevote p -> PREVOTE;
             case Precommit p -> PRECOMMIT;
+            case Certificate c -> CERTIFICATE;
+            case NewRound n -> NEW_ROUND;
         };
+    }
+
+    private static Step stepOf(int ordinal) {
+        if (ordinal != Step.PREVOTE.ordinal() && ordinal != Step.PRECOMMIT.ordinal()) throw new IllegalArgumentException("bad certificate step");
+        return Step.values()[ordinal];
+    }
+
+    private static byte[] joined(List<Signature> sigs) {
+        byte[] out = new byte[sigs.size() * Signature.LENGTH];
+        for (int i = 0; i < sigs.size(); i++) System.arraycopy(sigs.get(i).toBytes(), 0, out, i * Signature.LENGTH, Signature.LENGTH);
+        return out;
+    }
+
+    private static List<Signature> split(byte[] joined) {
+        if (joined.length % Signature.LENGTH != 0) throw new IllegalArgumentException("certificate signatures are not 65-byte items");
+        List<Signature> out = new ArrayList<>();
+        for (int i = 0; i < joined.length; i += Signature.LENGTH) {
+            out.add(Signature.fromBytes(java.util.Arrays.copyOfRange(joined, i, i + Signature.LENGTH)));
+        }
+        return out;
     }
 
     private static RlpString uint(long v) {

@@ -2,7 +2,7 @@
  * Consensus for the sidechain node: the engine contract and the data every engine shares.
  *
  * <p>Integration: build engines with {@link io.flotilla.chain.consensus.ConsensusEngines}
- * (e.g. holding {@code new BftEngineFactory(config)}) and pick one by the config's name, giving
+ * ({@link io.flotilla.chain.consensus.KnownEngines#with} holds "bft" and "hotstuff") and pick one by the config's name, giving
  * it an {@link io.flotilla.chain.consensus.EngineContext} (chain id, node key, application).
  * Then, on one thread:
  * <ol>
@@ -11,7 +11,7 @@
  *       ({@link io.flotilla.chain.consensus.MessageCodec#decode} off the wire), every fired
  *       timeout, and {@code BlockAvailable(h)} when the mempool fills;</li>
  *   <li>perform the returned {@link io.flotilla.chain.consensus.Effect}s in order: send
- *       broadcasts to all members, arm timers, store evidence, and on {@code Commit} apply and
+ *       broadcasts to all members and sends to the one member named, arm timers, store evidence, and on {@code Commit} apply and
  *       persist the block with its certificate, then send {@code StartHeight(h+1, ...)};</li>
  *   <li>when the height has not advanced for a while, re-send
  *       {@link io.flotilla.chain.consensus.ConsensusEngine#messagesForGossip()}; when peers are

@@ -10,6 +10,7 @@ import io.flotilla.evm.state.Account;
 import io.flotilla.evm.state.InMemoryWorldState;
 import io.flotilla.evm.state.StateRoot;
 import io.flotilla.evm.trie.MerklePatriciaTrie;
+import io.flotilla.evm.trie.PatriciaTrie;
 import io.flotilla.evm.tx.Receipt;
 import io.flotilla.evm.tx.Transaction;
 import io.flotilla.evm.tx.TransactionProcessor;
@@ -33,16 +34,25 @@ import java.util.function.Function;
  * The committed chain: head, history and latest world state, plus the only ways to extend it —
  * {@link #commit(ExecutedBlock)} for a block this node built and {@link #apply(Block)} for a block decided
  * elsewhere (the BFT engine's entry point). Whoever decides the next block stays outside this class.
- * <p>The latest state lives in memory (loaded from the store at start) and is persisted by per-block diffs;
- * readers take a read lock, commits a write lock.
+ * <p>The state lives in the store, not in the heap: flat records (account by address, slot by account and slot) for
+ * the latest state's reads, and the tries' nodes by hash for roots, proofs and older states. Opening reads nothing of
+ * it. Each block writes its flat changes, its new trie nodes and a journal of the nodes it replaced in its one synced
+ * batch; nodes are released once no state of the history window ({@link StateOptions#historyBlocks}) or
+ * {@link #pin pinned} state needs them (an {@link StateOptions#archive archive} keeps all). Readers take a read lock,
+ * commits a write lock.
  */
 public final class ChainState {
     private final ChainStore store;
     private final ChainConfig config;
     private final TxDecoder decoder;
     private final BlockExecutor executor;
-    /** Guarded by {@link #lock}; replaced whole only by {@link #installStaged}. */
-    private InMemoryWorldState state = new InMemoryWorldState();
+    private final StateOptions options;
+    /** The latest state's flat records in the store (read under {@link #lock}). */
+    private final FlatState state;
+    /** States in use beyond the window (reads in progress, snapshots served): never pruned while pinned. */
+    private final StatePins pins = new StatePins();
+    /** The oldest block whose state the store still holds (guarded by {@link #lock}). */
+    private volatile long oldest;
     /** Wall-time limit of one eth_call or eth_estimateGas (geth's default RPC EVM timeout). */
     public static final java.time.Duration CALL_TIMEOUT = java.time.Duration.ofSeconds(5);
 
@@ -50,13 +60,25 @@ public final class ChainState {
     private final List<Consumer<ExecutedBlock>> listeners = new CopyOnWriteArrayList<>();
     private final BlockHeader genesisHeader;
     private volatile BlockHeader head;
-    /** The tries of the latest state, updated per block along changed paths; built once at open. */
+    /** The tries of the latest state on disk, updated per block along changed paths. */
     private StateTries tries;
-    /** Undo records of recent blocks, for re-executing them (tracing); guarded by {@link #lock}. */
-    private StateHistory history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
 
-    private ChainState(ChainStore store, ChainConfig config, TxDecoder decoder, BlockHeader genesisHeader) {
+    /**
+     * How the state is kept: {@code historyBlocks} blocks back (at least 1; states of blocks head - historyBlocks to
+     * head are readable), or every state ({@code archive}).
+     */
+    public record StateOptions(int historyBlocks, boolean archive) {
+        public static final StateOptions DEFAULT = new StateOptions(128, false);
+
+        public StateOptions {
+            if (historyBlocks < 1) throw new IllegalArgumentException("historyBlocks must be at least 1, not " + historyBlocks);
+        }
+    }
+
+    private ChainState(ChainStore store, ChainConfig config, TxDecoder decoder, BlockHeader genesisHeader, StateOptions options) {
         this.store = store;
+        this.options = options;
+        this.state = new FlatState(store);
         this.config = config;
         this.decoder = decoder;
         this.executor = new BlockExecutor(config);
@@ -68,23 +90,54 @@ public final class ChainState {
      * block of an existing one (refusing a store that was created from a different genesis).
      */
     public static ChainState open(ChainStore store, Genesis genesis) {
+        return open(store, genesis, StateOptions.DEFAULT);
+    }
+
+    /** As {@link #open(ChainStore, Genesis)}, keeping the state as {@code options} say. Reads no state. */
+    public static ChainState open(ChainStore store, Genesis genesis, StateOptions options) {
         ExecutedBlock g = genesisBlock(genesis);
-        ChainState chain = new ChainState(store, genesis.config(), new TxDecoder(genesis.config().chainId(), true), g.block().header());
+        ChainState chain = new ChainState(store, genesis.config(), new TxDecoder(genesis.config().chainId(), true), g.block().header(), options);
         if (store.headNumber().isEmpty()) {
-            store.commit(g.block(), List.of(), g.stateDiff());
+            StateTries empty = StateTries.open(PatriciaTrie.EMPTY_ROOT, store.nodes(), store::storageRoot);
+            OverlayWorldState after = new OverlayWorldState(chain.state);
+            OverlayWorldState.applyTo(after, g.stateDiff());
+            StateTries.Update u = empty.update(after, g.stateDiff());
+            store.commit(g.block(), List.of(), g.stateDiff(),
+                    new ChainStore.StateWrite(u.newNodes(), u.released(), u.storageRoots(), 0, !options.archive()));
         } else {
             byte[] stored = store.header(0).orElseThrow().hash();
             if (!Arrays.equals(stored, g.block().hash())) {
                 throw new IllegalStateException("store was created from a different genesis");
             }
         }
-        store.loadState(chain.state);
         chain.head = store.header(store.headNumber().getAsLong()).orElseThrow();
-        chain.tries = StateTries.build(chain.state);
-        if (!Arrays.equals(chain.tries.root(), chain.head.stateRoot())) {
-            throw new IllegalStateException("the stored state does not match the state root of block " + chain.head.number());
-        }
+        byte[] root = chain.head.stateRoot();
+        if (!Arrays.equals(root, PatriciaTrie.EMPTY_ROOT) && store.nodes().get(root) == null) migrate(store, chain.head);
+        chain.tries = StateTries.open(root, store.nodes(), store::storageRoot);
+        chain.oldest = store.oldestState();
         return chain;
+    }
+
+    /**
+     * A store written before the state moved to disk holds the state flat only: its tries are built once (the state
+     * loaded into the heap this one time), checked against the head's root, and written; history starts at the head.
+     */
+    private static void migrate(ChainStore store, BlockHeader head) {
+        InMemoryWorldState loaded = new InMemoryWorldState();
+        store.loadState(loaded);
+        Map<Address, Account> accounts = new java.util.HashMap<>();
+        Map<Address, Map<Word, Word>> slots = new java.util.HashMap<>();
+        for (Address a : loaded.addresses()) {
+            accounts.put(a, loaded.account(a));
+            Map<Word, Word> st = loaded.storageOf(a);
+            if (!st.isEmpty()) slots.put(a, st);
+        }
+        io.flotilla.chain.storage.StateDiff all = new io.flotilla.chain.storage.StateDiff(accounts, java.util.Set.of(), slots);
+        StateTries.Update u = StateTries.open(PatriciaTrie.EMPTY_ROOT, store.nodes(), a -> PatriciaTrie.EMPTY_ROOT.clone()).update(loaded, all);
+        if (!Arrays.equals(u.root(), head.stateRoot())) {
+            throw new IllegalStateException("the stored state does not match the state root of block " + head.number());
+        }
+        store.writeTries(head.number(), all, new ChainStore.StateWrite(u.newNodes(), List.of(), u.storageRoots(), head.number(), false));
     }
 
     /** Block 0: the allocation applied to an empty state, no transactions. */
@@ -212,10 +265,12 @@ public final class ChainState {
             if (!Arrays.equals(update.root(), h.stateRoot())) {
                 throw new IllegalStateException("block " + h.number() + " state root does not match its state changes");
             }
-            store.commit(executed.block(), executed.receipts(), executed.stateDiff());
-            history.record(h.number(), state, executed.stateDiff());
-            OverlayWorldState.applyTo(state, executed.stateDiff());
+            // The oldest state kept from now on: the window's, or an older pinned one (a read or a snapshot served).
+            long keep = options.archive() ? oldest : Math.max(oldest, Math.min(h.number() - options.historyBlocks(), pins.lowest(Long.MAX_VALUE)));
+            store.commit(executed.block(), executed.receipts(), executed.stateDiff(), new ChainStore.StateWrite(
+                    update.newNodes(), update.released(), update.storageRoots(), keep, !options.archive()));
             tries.apply(update);
+            oldest = keep;
             head = h;
         } finally {
             lock.writeLock().unlock();
@@ -237,38 +292,25 @@ public final class ChainState {
     }
 
     /**
-     * Makes the state a snapshot sync staged in the store ({@link ChainStore#staging}) the chain's: the staged state is
-     * loaded and its tries built, their root must be the state root of staged block {@code height} (else nothing
-     * changes and this throws), then the store swaps it in atomically and the head becomes that block. The undo records
-     * of earlier blocks go (their state is not this node's any more). Listeners are not called: no block was executed.
+     * Makes the state a snapshot sync staged in the store ({@link ChainStore#staging}) the chain's: the staged tries must
+     * hold the state root of staged block {@code height} (else nothing changes and this throws), then the store swaps
+     * the staged flat records, nodes and counts in atomically (nothing is loaded into the heap) and the head becomes
+     * that block. Earlier states go (they are not this node's any more). Listeners are not called: no block was executed.
      */
     public void installStaged(long height) {
-        installStaged(height, null);
-    }
-
-    /**
-     * As {@link #installStaged(long)}, with {@code loaded} the staged state already in memory (what the sync kept as it
-     * staged it): then it is not read back from the store. It must be exactly what is staged.
-     */
-    public void installStaged(long height, InMemoryWorldState loaded) {
         ChainStore.Staging staging = store.staging();
-        InMemoryWorldState fresh = loaded;
-        if (fresh == null) {
-            fresh = new InMemoryWorldState();
-            staging.loadState(fresh);
-        }
-        StateTries freshTries = StateTries.build(fresh);
         lock.writeLock().lock();
         try {
             if (height <= head.number()) throw new IllegalStateException("snapshot " + height + " is not above head " + head.number());
             BlockHeader h = staging.header(height).orElseThrow(() -> new IllegalStateException("block " + height + " is not staged"));
-            if (!Arrays.equals(freshTries.root(), h.stateRoot())) {
+            // Every staged node was checked against the hash its parent names, from the root down: the root's presence
+            // means the staged tries are the block's (the flat records were staged from the same verified leaves).
+            if (!Arrays.equals(h.stateRoot(), PatriciaTrie.EMPTY_ROOT) && !staging.hasNode(h.stateRoot())) {
                 throw new IllegalStateException("the staged state does not match the state root of block " + height);
             }
             staging.install(height);
-            state = fresh;
-            tries = freshTries;
-            history = new StateHistory(StateHistory.DEFAULT_BLOCKS, StateHistory.DEFAULT_MAX_ENTRIES);
+            tries = StateTries.open(h.stateRoot(), store.nodes(), store::storageRoot);
+            oldest = height;
             head = h;
         } finally {
             lock.writeLock().unlock();
@@ -322,13 +364,17 @@ public final class ChainState {
      * {@link StatePruned} when it left the window while the call ran.
      */
     public Optional<CallOutcome> call(CallRequest req, long number) {
-        Optional<HistoricalView> view = stateAfter(number);
-        Optional<BlockHeader> h = header(number);
-        if (view.isEmpty() || h.isEmpty()) return Optional.empty();
-        long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
-        CallOutcome out = CallDeadline.run(CALL_TIMEOUT, () -> simulate(view.get(), h.get(), req, gas), CallOutcome.TimedOut::new);
-        if (view.get().lost()) throw new StatePruned(number);
-        return Optional.of(out);
+        Optional<StatePins.Pin> pin = pin(number);
+        if (pin.isEmpty()) return Optional.empty();
+        try (StatePins.Pin p = pin.get()) {
+            Optional<HistoricalView> view = stateAfter(number);
+            Optional<BlockHeader> h = header(number);
+            if (view.isEmpty() || h.isEmpty()) return Optional.empty();
+            long gas = req.gas() == null ? config.gasLimit() : Math.min(req.gas(), config.gasLimit());
+            CallOutcome out = CallDeadline.run(CALL_TIMEOUT, () -> simulate(view.get(), h.get(), req, gas), CallOutcome.TimedOut::new);
+            if (view.get().lost()) throw new StatePruned(number);
+            return Optional.of(out);
+        }
     }
 
     private CallOutcome simulate(io.flotilla.evm.state.WorldState s, BlockHeader h, CallRequest req, long gas) {
@@ -360,12 +406,16 @@ public final class ChainState {
      * history). Empty when that state is not kept; throws {@link StatePruned} when it left the window meanwhile.
      */
     public Optional<GasEstimate> estimateGas(CallRequest req, long number) {
-        Optional<HistoricalView> view = stateAfter(number);
-        Optional<BlockHeader> h = header(number);
-        if (view.isEmpty() || h.isEmpty()) return Optional.empty();
-        GasEstimate est = estimate(view.get(), h.get(), req);
-        if (view.get().lost()) throw new StatePruned(number);
-        return Optional.of(est);
+        Optional<StatePins.Pin> pin = pin(number);
+        if (pin.isEmpty()) return Optional.empty();
+        try (StatePins.Pin p = pin.get()) {
+            Optional<HistoricalView> view = stateAfter(number);
+            Optional<BlockHeader> h = header(number);
+            if (view.isEmpty() || h.isEmpty()) return Optional.empty();
+            GasEstimate est = estimate(view.get(), h.get(), req);
+            if (view.get().lost()) throw new StatePruned(number);
+            return Optional.of(est);
+        }
     }
 
     private GasEstimate estimate(io.flotilla.evm.state.WorldState s, BlockHeader h, CallRequest req) {
@@ -400,22 +450,65 @@ public final class ChainState {
         }
     }
 
-    /** How many recent blocks' states can be rebuilt at most (fewer when their changes are very large). */
-    public static final int HISTORY_BLOCKS = StateHistory.DEFAULT_BLOCKS;
+    /** How many recent blocks' states are kept by default (geth's default reexec window for tracing is 128 too). */
+    public static final int HISTORY_BLOCKS = StateOptions.DEFAULT.historyBlocks();
 
-    /** The state after block {@code number} (read-only), if it is the head or within the recent history; else empty. */
+    /** The state after block {@code number} (read-only), if it is the head or within the kept history; else empty. */
     public Optional<io.flotilla.evm.state.WorldState> stateAt(long number) {
         return stateAfter(number).map(v -> v);
     }
 
-    /** The oldest block that can be re-executed (its parent's state can be rebuilt); the head's successor when none. */
+    /** The oldest block that can be re-executed (its parent's state is kept); the head's successor when none. */
     public long oldestTraceable() {
         lock.readLock().lock();
         try {
-            return Math.max(1, history.oldestUndoable(head.number()));
+            return Math.min(head.number() + 1, Math.max(1, oldest + 1));
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** How many blocks back the state is kept (the configured window; an archive keeps more). */
+    public int historyBlocks() {
+        return options.historyBlocks();
+    }
+
+    /** The oldest block whose state is kept now. */
+    public long oldestState() {
+        return oldest;
+    }
+
+    /** Whether the state after block {@code target} is kept (call under the lock). */
+    private boolean covers(long target) {
+        return target <= head.number() && target >= oldest;
+    }
+
+    /**
+     * Keeps the state after block {@code number} from being pruned until the pin is closed (whatever the window does
+     * meanwhile): what a read in progress or a snapshot being served holds. Empty when that state is not kept now.
+     */
+    public Optional<StatePins.Pin> pin(long number) {
+        lock.readLock().lock();
+        try {
+            return covers(number) ? Optional.of(pins.pin(number)) : Optional.empty();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** The store's trie nodes (read through its bounded cache). */
+    public io.flotilla.evm.trie.NodeStore trieNodes() {
+        return store.nodes();
+    }
+
+    /** The address or slot whose keccak is {@code hash}, or null (the store's preimage records). */
+    public byte[] preimage(byte[] hash) {
+        return store.preimage(hash);
+    }
+
+    /** Code by hash, or null. */
+    public byte[] code(byte[] codeHash) {
+        return store.code(codeHash);
     }
 
     /** One storage slot of an {@link AccountProof}: its value (zero when absent) and the storage-trie nodes proving it. */
@@ -433,10 +526,8 @@ public final class ChainState {
 
     /**
      * Proofs of {@code address} and its slots {@code keys} in the state after block {@code number} (the head or a
-     * block of the recent history). The tries of an older block are the latest tries with the paths that later blocks
-     * changed set back through the undo records (cost: what those blocks changed × log of the state; nothing is kept
-     * per block), and their root is checked against the block's header. Empty when that state is not kept; throws
-     * {@link StatePruned} when it left the window meanwhile.
+     * block of the kept history), from that block's tries in the store (its state root; the state is pinned while the
+     * proof is read). Empty when that state is not kept.
      */
     public Optional<AccountProof> proof(long number, Address address, List<Word> keys) {
         if (number >= head.number()) return proofAfter(number, address, keys);
@@ -466,127 +557,140 @@ public final class ChainState {
     }
 
     private Optional<AccountProof> proofAfter(long number, Address address, List<Word> keys) {
-        io.flotilla.evm.trie.PatriciaTrie accounts;
-        Map<Address, java.util.Set<Word>> touched = new java.util.HashMap<>();
-        java.util.Set<Address> cleared = new java.util.HashSet<>();
-        Map<Address, io.flotilla.evm.trie.PatriciaTrie> storage = new java.util.HashMap<>();
-        BlockHeader target;
-        lock.readLock().lock();
-        try {
-            if (number > head.number() || !history.covers(number, head.number())) return Optional.empty();
-            target = store.header(number).orElseThrow();
-            accounts = tries.accounts();
-            history.changesAfter(number, touched, cleared);
-            for (Address a : touched.keySet()) storage.put(a, tries.storage(a));
-            storage.putIfAbsent(address, tries.storage(address));
-        } finally {
-            lock.readLock().unlock();
-        }
-        if (!touched.isEmpty()) {
-            HistoricalView view = new HistoricalView(number);
-            for (Map.Entry<Address, java.util.Set<Word>> e : touched.entrySet()) {
-                Address a = e.getKey();
-                io.flotilla.evm.trie.PatriciaTrie st;
-                if (cleared.contains(a)) {
-                    st = StateRoot.storageTrie(view.storageOf(a));
-                } else {
-                    st = storage.get(a);
-                    for (Word k : e.getValue()) st = st.put(StateRoot.slotKey(k), StateRoot.slotValue(view.storage(a, k)));
-                }
-                storage.put(a, st);
-                Account acc = view.account(a);
-                accounts = acc == null ? accounts.delete(StateRoot.accountKey(a))
-                        : accounts.put(StateRoot.accountKey(a), StateRoot.accountValue(acc, st.rootHash()));
+        Optional<StatePins.Pin> pin = pin(number);
+        if (pin.isEmpty()) return Optional.empty();
+        try (StatePins.Pin p = pin.get()) {
+            BlockHeader target = store.header(number).orElseThrow();
+            // The tries of that block are its root in the store: the nodes of every kept state stay until it leaves.
+            PatriciaTrie accounts = PatriciaTrie.open(target.stateRoot(), store.nodes());
+            byte[] leaf = accounts.get(StateRoot.accountKey(address));
+            long nonce = 0;
+            Word balance = Word.ZERO;
+            byte[] codeHash = io.flotilla.evm.crypto.Keccak.EMPTY.clone();
+            byte[] storageRoot = PatriciaTrie.EMPTY_ROOT.clone();
+            if (leaf != null) {
+                List<org.web3j.rlp.RlpType> f = io.flotilla.evm.rlp.Rlp.decodeList(leaf);
+                nonce = ((org.web3j.rlp.RlpString) f.get(0)).asPositiveBigInteger().longValueExact();
+                balance = Word.fromBigInteger(((org.web3j.rlp.RlpString) f.get(1)).asPositiveBigInteger());
+                storageRoot = ((org.web3j.rlp.RlpString) f.get(2)).getBytes();
+                codeHash = ((org.web3j.rlp.RlpString) f.get(3)).getBytes();
             }
+            PatriciaTrie st = PatriciaTrie.open(storageRoot, store.nodes());
+            List<SlotProof> slots = new java.util.ArrayList<>();
+            for (Word k : keys) {
+                byte[] v = st.get(StateRoot.slotKey(k));
+                Word value = v == null ? Word.ZERO : Word.fromBytes(((org.web3j.rlp.RlpString) io.flotilla.evm.rlp.Rlp.raw(v)).getBytes());
+                slots.add(new SlotProof(k, value, st.proof(StateRoot.slotKey(k))));
+            }
+            return Optional.of(new AccountProof(address, nonce, balance, codeHash, storageRoot, accounts.proof(StateRoot.accountKey(address)), slots));
         }
-        if (!Arrays.equals(accounts.rootHash(), target.stateRoot())) {
-            throw new IllegalStateException("the rebuilt state root of block " + number + " does not match its header");
-        }
-        byte[] leaf = accounts.get(StateRoot.accountKey(address));
-        long nonce = 0;
-        Word balance = Word.ZERO;
-        byte[] codeHash = io.flotilla.evm.crypto.Keccak.EMPTY.clone();
-        if (leaf != null) {
-            List<org.web3j.rlp.RlpType> f = io.flotilla.evm.rlp.Rlp.decodeList(leaf);
-            nonce = ((org.web3j.rlp.RlpString) f.get(0)).asPositiveBigInteger().longValueExact();
-            balance = Word.fromBigInteger(((org.web3j.rlp.RlpString) f.get(1)).asPositiveBigInteger());
-            codeHash = ((org.web3j.rlp.RlpString) f.get(3)).getBytes();
-        }
-        io.flotilla.evm.trie.PatriciaTrie st = storage.get(address);
-        List<SlotProof> slots = new java.util.ArrayList<>();
-        for (Word k : keys) {
-            byte[] v = st.get(StateRoot.slotKey(k));
-            Word value = v == null ? Word.ZERO : Word.fromBytes(((org.web3j.rlp.RlpString) io.flotilla.evm.rlp.Rlp.raw(v)).getBytes());
-            slots.add(new SlotProof(k, value, st.proof(StateRoot.slotKey(k))));
-        }
-        byte[] storageHash = leaf == null ? MerklePatriciaTrie.EMPTY_ROOT.clone() : st.rootHash();
-        return Optional.of(new AccountProof(address, nonce, balance, codeHash, storageHash, accounts.proof(StateRoot.accountKey(address)), slots));
     }
 
-    /** The state after block {@code number}, read through the undo records; empty when they no longer reach back that far. */
+    /** The state after block {@code number}; empty when it is not kept. */
     Optional<HistoricalView> stateAfter(long number) {
         lock.readLock().lock();
         try {
-            if (number > head.number() || !history.covers(number, head.number())) return Optional.empty();
-            return Optional.of(new HistoricalView(number));
+            if (!covers(number)) return Optional.empty();
+            return Optional.of(new HistoricalView(number, store.header(number).orElseThrow().stateRoot()));
         } finally {
             lock.readLock().unlock();
         }
     }
 
     /**
-     * The state after block {@code target}: each read takes the read lock and goes through the undo records of every
-     * later block, so commits that happen meanwhile change nothing it shows. If the records it needs are dropped
-     * meanwhile, {@link #lost()} turns true (its reads are then unreliable and the caller must discard its work).
+     * The state after block {@code target}: while it is the head, its flat records; after, its tries in the store
+     * (opened by that block's state root). Each read takes the read lock and checks the state is still kept; if it
+     * left the window meanwhile (not {@link #pin pinned}), {@link #lost()} turns true and the read throws
+     * {@link StatePruned} (the caller discards its work).
      */
     final class HistoricalView implements io.flotilla.evm.state.WorldState {
         private final long target;
+        private final PatriciaTrie accounts;
         private volatile boolean lost;
 
-        private HistoricalView(long target) {
+        private HistoricalView(long target, byte[] root) {
             this.target = target;
+            this.accounts = PatriciaTrie.open(root, store.nodes());
         }
 
         boolean lost() {
             return lost;
         }
 
-        private <T> T at(Function<io.flotilla.evm.state.WorldState, T> reader) {
+        private <T> T at(Function<io.flotilla.evm.state.WorldState, T> latest, java.util.function.Supplier<T> older) {
             lock.readLock().lock();
             try {
-                if (!history.covers(target, head.number())) {
+                if (!covers(target)) {
                     lost = true;
                     throw new StatePruned(target);
                 }
-                return reader.apply(state);
+                return target == head.number() ? latest.apply(state) : older.get();
             } finally {
                 lock.readLock().unlock();
             }
         }
 
+        /** The account leaf's fields [nonce, balance, storageRoot, codeHash], or null. */
+        private List<org.web3j.rlp.RlpType> leaf(Address address) {
+            byte[] leaf = accounts.get(StateRoot.accountKey(address));
+            return leaf == null ? null : io.flotilla.evm.rlp.Rlp.decodeList(leaf);
+        }
+
+        private PatriciaTrie storageTrie(Address address) {
+            List<org.web3j.rlp.RlpType> f = leaf(address);
+            return f == null ? PatriciaTrie.empty() : PatriciaTrie.open(((org.web3j.rlp.RlpString) f.get(2)).getBytes(), store.nodes());
+        }
+
         @Override
         public Account account(Address address) {
-            return at(s -> history.account(s, target, address));
+            return at(s -> s.account(address), () -> {
+                List<org.web3j.rlp.RlpType> f = leaf(address);
+                if (f == null) return null;
+                long nonce = ((org.web3j.rlp.RlpString) f.get(0)).asPositiveBigInteger().longValueExact();
+                Word balance = Word.fromBigInteger(((org.web3j.rlp.RlpString) f.get(1)).asPositiveBigInteger());
+                byte[] codeHash = ((org.web3j.rlp.RlpString) f.get(3)).getBytes();
+                byte[] code = Arrays.equals(codeHash, io.flotilla.evm.crypto.Keccak.EMPTY) ? new byte[0] : store.code(codeHash);
+                return Account.of(nonce, balance, code == null ? new byte[0] : code);
+            });
         }
 
         @Override
         public Word storage(Address address, Word key) {
-            return at(s -> history.storage(s, target, address, key));
+            return at(s -> s.storage(address, key), () -> {
+                byte[] v = storageTrie(address).get(StateRoot.slotKey(key));
+                return v == null ? Word.ZERO : Word.fromBytes(((org.web3j.rlp.RlpString) io.flotilla.evm.rlp.Rlp.raw(v)).getBytes());
+            });
         }
 
         @Override
         public Map<Word, Word> storageOf(Address address) {
-            return at(s -> history.storageOf(s, target, address));
+            return at(s -> s.storageOf(address), () -> {
+                Map<Word, Word> out = new java.util.HashMap<>();
+                storageTrie(address).forEachEntry((k, v) -> {
+                    byte[] slot = store.preimage(k);
+                    if (slot == null) throw new IllegalStateException("no preimage of storage key " + io.flotilla.evm.types.Hex.encode(k));
+                    out.put(Word.fromBytes(slot), Word.fromBytes(((org.web3j.rlp.RlpString) io.flotilla.evm.rlp.Rlp.raw(v)).getBytes()));
+                });
+                return out;
+            });
         }
 
         @Override
         public boolean hasStorage(Address address) {
-            return !storageOf(address).isEmpty();
+            return at(s -> s.hasStorage(address), () -> !storageTrie(address).isEmpty());
         }
 
         @Override
         public java.util.Set<Address> addresses() {
-            return at(s -> history.addresses(s, target));
+            return at(io.flotilla.evm.state.WorldState::addresses, () -> {
+                java.util.Set<Address> out = new java.util.HashSet<>();
+                accounts.forEachEntry((k, v) -> {
+                    byte[] a = store.preimage(k);
+                    if (a == null) throw new IllegalStateException("no preimage of account key " + io.flotilla.evm.types.Hex.encode(k));
+                    out.add(Address.of(a));
+                });
+                return out;
+            });
         }
 
         @Override

@@ -28,8 +28,9 @@ import java.util.Map;
 import java.util.concurrent.Semaphore;
 
 /**
- * debug_trace*: re-executes committed transactions on the state of their parent block (rebuilt from the undo records
- * of {@link ChainState}, so only the last {@link StateHistory#DEFAULT_BLOCKS} blocks) or a call on a recent block, with
+ * debug_trace*: re-executes committed transactions on the state of their parent block (read from that block's tries
+ * in the store, so only within the chain's history window, {@link ChainState#HISTORY_BLOCKS} blocks by default) or a
+ * call on a recent block, with
  * a tracer attached. Runs on the caller's (RPC) thread, never the consensus thread, reading the state one access at a
  * time under the read lock; at most {@link TraceConfig#concurrency()} traces run at once (others are refused at once),
  * each within a wall-time limit and an output size limit.
@@ -149,7 +150,7 @@ public final class Tracing {
 
     private TraceException pruned(long number) {
         return new TraceException("historical state of block " + number + " is not available: this node keeps the state of the last "
-                + StateHistory.DEFAULT_BLOCKS + " blocks for tracing (oldest traceable block: " + chain.oldestTraceable() + ")");
+                + chain.historyBlocks() + " blocks for tracing (oldest traceable block: " + chain.oldestTraceable() + ")");
     }
 
     private BlockRun startBlock(Block block) throws TraceException {

@@ -1,7 +1,7 @@
 package io.flotilla.chain.node;
 
 import io.flotilla.chain.consensus.ConsensusEngine;
-import io.flotilla.chain.consensus.ConsensusEngines;
+import io.flotilla.chain.consensus.KnownEngines;
 import io.flotilla.chain.consensus.ConsensusEvent;
 import io.flotilla.chain.consensus.Effect;
 import io.flotilla.chain.consensus.EngineContext;
@@ -102,6 +102,9 @@ public final class BftReplica implements AutoCloseable {
     /** Blocks below this are not served (a member whose history starts later; tests). */
     private volatile long oldestServedBlock = 1;
     private final AtomicLong equivocations = new AtomicLong();
+    /** Consensus messages this member sent (each copy to each peer), and their bytes: the engine's network cost. */
+    private final AtomicLong consensusMessagesSent = new AtomicLong();
+    private final AtomicLong consensusBytesSent = new AtomicLong();
     /** A round whose proposer cannot propose ({@link #proposerUnreachable}) times out after this. */
     static final Duration UNREACHABLE_PROPOSER_TIMEOUT = Duration.ofMillis(500);
     static final int CAUGHT_UP_HEIGHTS = 3;
@@ -139,14 +142,29 @@ public final class BftReplica implements AutoCloseable {
 
     public BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock) {
-        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, chain::saveRecord);
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, BftEngineFactory.NAME);
+    }
+
+    /** Runs the consensus engine named {@code engine} ({@link KnownEngines}); IllegalArgumentException for an unknown name. */
+    public BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            String engine) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, chain::saveRecord,
+                SnapshotOptions.DEFAULTS, engine);
     }
 
     BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
             RecordWriter safetyWriter) {
         this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, safetyWriter,
-                SnapshotOptions.DEFAULTS);
+                SnapshotOptions.DEFAULTS, BftEngineFactory.NAME);
+    }
+
+    BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            RecordWriter safetyWriter, String engine) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, safetyWriter,
+                SnapshotOptions.DEFAULTS, engine);
     }
 
     /**
@@ -162,6 +180,13 @@ public final class BftReplica implements AutoCloseable {
     BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
             InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
             RecordWriter safetyWriter, SnapshotOptions snapshotOptions) {
+        this(chainId, nodeKey, chain, mempool, submission, consensusBind, peers, blockTime, heartbeat, bft, clock, safetyWriter,
+                snapshotOptions, BftEngineFactory.NAME);
+    }
+
+    BftReplica(long chainId, BigInteger nodeKey, ChainState chain, Mempool mempool, TxSubmission submission,
+            InetSocketAddress consensusBind, List<Peer> peers, Duration blockTime, Duration heartbeat, BftConfig bft, Clock clock,
+            RecordWriter safetyWriter, SnapshotOptions snapshotOptions, String engine) {
         this.chainId = chainId;
         this.safetyWriter = safetyWriter;
         this.chain = chain;
@@ -172,7 +197,7 @@ public final class BftReplica implements AutoCloseable {
         for (Peer p : peers) endpoints.put(p.address(), p.consensusEndpoint());
         this.membership = new Membership(chain, MemberSet.sorted(endpoints.keySet()));
         this.application = new ChainApplication(chain, mempool, key.address(), membership, blockTime, heartbeat, clock);
-        this.engine = new ConsensusEngines(List.of(new BftEngineFactory(bft.withMaxProposalBytes(chain.config().maxBlockBytes())))).create(BftEngineFactory.NAME,
+        this.engine = KnownEngines.with(bft.withMaxProposalBytes(chain.config().maxBlockBytes())).create(engine,
                 new EngineContext(chainId, key, application));
         // Deep EVM call stacks execute on the loop thread (proposals and validation): give it a large stack.
         this.loop = new MessageIntake("bft-loop", 64L << 20);
@@ -542,6 +567,9 @@ public final class BftReplica implements AutoCloseable {
         out.put("membersReachable", reachable);
         out.put("pendingTransactions", pendingTransactions);
         out.put("finalizing", recent || idle);
+        out.put("engine", engine.name());
+        out.put("consensusMessagesSent", consensusMessagesSent.get());
+        out.put("consensusBytesSent", consensusBytesSent.get());
         return out;
     }
 
@@ -574,7 +602,7 @@ public final class BftReplica implements AutoCloseable {
         if (busy && unsavedSafety == null && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
             lastGossipAt = now;
             for (SignedMessage m : engine.messagesForGossip()) {
-                network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
+                broadcastConsensus(m);
             }
         }
         if (now - lastStatusAt >= STATUS_EVERY.toMillis()) {
@@ -591,6 +619,8 @@ public final class BftReplica implements AutoCloseable {
             status = engine.status();
             if (engine instanceof io.flotilla.chain.consensus.bft.TendermintEngine t) {
                 retainedPeak = new long[] {Math.max(retainedPeak[0], t.retainedMessages()), Math.max(retainedPeak[1], t.retainedBytes())};
+            } else if (engine instanceof io.flotilla.chain.consensus.hotstuff.HotStuffEngine h) {
+                retainedPeak = new long[] {Math.max(retainedPeak[0], h.retainedMessages()), Math.max(retainedPeak[1], h.retainedBytes())};
             }
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "consensus engine failed on " + event.getClass().getSimpleName(), e);
@@ -602,7 +632,13 @@ public final class BftReplica implements AutoCloseable {
                 // is sent (broadcasts and re-gossip) until a write succeeds.
                 case Effect.PersistSafety p -> persistSafety(p.record().encode());
                 case Effect.Broadcast b -> {
-                    if (unsavedSafety == null) network.broadcast(framed(CONSENSUS, MessageCodec.encode(b.message())));
+                    if (unsavedSafety == null) broadcastConsensus(b.message());
+                }
+                case Effect.Send d -> {
+                    if (unsavedSafety == null) {
+                        byte[] bytes = framed(CONSENSUS, MessageCodec.encode(d.message()));
+                        if (network.send(d.to(), bytes)) countSent(1, bytes.length);
+                    }
                 }
                 // Members that execute slow blocks wait longer: twice the slowest recent execution (proposer and us).
                 case Effect.ScheduleTimeout t -> {
@@ -649,9 +685,20 @@ public final class BftReplica implements AutoCloseable {
         if (before == null || now == null || before.height() != now.height() || now.round() <= before.round() || unsavedSafety != null) return;
         for (SignedMessage m : engine.messagesForGossip()) {
             if (m.message().height() == now.height() && !(m.message() instanceof io.flotilla.chain.consensus.ConsensusMessage.Proposal)) {
-                network.broadcast(framed(CONSENSUS, MessageCodec.encode(m)));
+                broadcastConsensus(m);
             }
         }
+    }
+
+    /** Sends a consensus message to every connected member, counting each copy (bench: messages and bytes per block). */
+    private void broadcastConsensus(SignedMessage m) {
+        byte[] bytes = framed(CONSENSUS, MessageCodec.encode(m));
+        countSent(network.broadcast(bytes), bytes.length);
+    }
+
+    private void countSent(int copies, int bytes) {
+        consensusMessagesSent.addAndGet(copies);
+        consensusBytesSent.addAndGet((long) copies * bytes);
     }
 
     private void persistSafety(byte[] record) {

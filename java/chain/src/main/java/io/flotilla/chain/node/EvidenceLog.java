@@ -109,6 +109,8 @@ public final class EvidenceLog {
             case ConsensusMessage.Proposal p -> "proposal";
             case ConsensusMessage.Prevote p -> "prevote";
             case ConsensusMessage.Precommit p -> "precommit";
+            case ConsensusMessage.Certificate c -> "certificate";
+            case ConsensusMessage.NewRound n -> "new-round";
         };
     }
 

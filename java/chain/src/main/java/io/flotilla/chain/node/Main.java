@@ -38,8 +38,9 @@ public final class Main {
             System.exit(2);
             return;
         }
-        if (!config.consensus().engine().equals("bft")) {
-            System.err.println("flotilla-node: config: unknown consensus engine " + config.consensus().engine());
+        if (!io.flotilla.chain.consensus.KnownEngines.isKnown(config.consensus().engine())) {
+            System.err.println("flotilla-node: config: unknown consensus engine '" + config.consensus().engine() + "' (known: "
+                    + String.join(", ", io.flotilla.chain.consensus.KnownEngines.NAMES) + ")");
             System.exit(2);
         }
         // The JDK's HTTP server under JSON-RPC: a client gets 30 s to send a request and 30 s to read the answer, and

@@ -347,6 +347,7 @@ final class SnapshotSync {
         List<byte[]> codeAdded = new ArrayList<>();
         List<SnapshotSink.StagedAccount> accounts = new ArrayList<>();
         List<SnapshotSink.StagedSlot> slots = new ArrayList<>();
+        List<byte[]> nodes = new ArrayList<>();
         Map<String, byte[]> newCode = new LinkedHashMap<>();
         int idx = 0;
         for (Ref ref : r.refs()) {
@@ -363,6 +364,7 @@ final class SnapshotSync {
                     throw new IllegalArgumentException("a node does not match the hash its parent names");
                 }
                 TrieNodes.Parsed p = TrieNodes.parse(item.node(), want.path());
+                nodes.add(item.node());
                 if (p.leaves().size() != item.preimages().size()) throw new IllegalArgumentException("preimages do not match the leaves");
                 for (int i = 0; i < p.leaves().size(); i++) {
                     byte[] key = p.leaves().get(i).key();
@@ -392,7 +394,7 @@ final class SnapshotSync {
                 codeAdded.add(e.getValue());
             }
         }
-        sink.save(new SnapshotSink.Progress(done, added, List.of(), codeAdded, List.of(), accounts, slots, List.of(), null));
+        sink.save(new SnapshotSink.Progress(done, added, List.of(), codeAdded, List.of(), accounts, slots, List.of(), null, nodes));
         accountsStaged += accounts.size();
         slotsStaged += slots.size();
         pending.addAll(untouched);
@@ -412,7 +414,7 @@ final class SnapshotSync {
         }
         boolean hasCode = !Arrays.equals(codeHash, Keccak.EMPTY);
         accounts.add(new SnapshotSink.StagedAccount(a, new BigInteger(1, nonce).longValueExact(), Word.fromBytes(balance),
-                hasCode ? codeHash : new byte[0]));
+                hasCode ? codeHash : new byte[0], storageRoot));
         if (!Arrays.equals(storageRoot, PatriciaTrie.EMPTY_ROOT)) added.add(new Ref(a, new byte[0], storageRoot));
         if (hasCode) code.putIfAbsent(Hex.encode(codeHash), codeHash);
     }

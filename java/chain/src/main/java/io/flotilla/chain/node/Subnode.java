@@ -75,12 +75,13 @@ public final class Subnode implements AutoCloseable {
     /** Starts with {@code config} without watching a file (member changes then need a restart). */
     public static Subnode start(SubnodeConfig config) {
         BigInteger key = nodeKey(config);
-        ChainStore store = ChainStore.open(config.dataDir());
+        ChainStore store = ChainStore.open(config.dataDir(), (long) config.state().cacheMegabytes() << 20);
         // What started so far, closed in reverse if a later part cannot start: a failed start leaves no port bound.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
         started.push(store);
         try {
-            ChainState chain = ChainState.open(store, Main.genesis(config));
+            ChainState chain = ChainState.open(store, Main.genesis(config),
+                    new ChainState.StateOptions(config.state().historyBlocks(), config.state().archive()));
             Mempool mempool = new Mempool(MempoolConfig.DEFAULT, chain.config().baseFee(), System::currentTimeMillis);
             TxSubmission submission = new TxSubmission(chain, mempool);
             // The pool is kept in the store; what a previous run kept is re-validated and pooled before anything else.
@@ -91,7 +92,12 @@ public final class Subnode implements AutoCloseable {
             Map<String, RpcMethod> extra = Map.of("flotilla_health", p -> {
                 BftReplica r = replicaRef.get();
                 if (r == null) throw new RpcException(RpcException.SERVER_ERROR, "starting");
-                return r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0);
+                Map<String, Object> health = new java.util.LinkedHashMap<>(r.health(mempool.size(), mempool.readyGas(a -> chain.account(a).nonce(), 1) > 0));
+                // The image the agent started this process with: the other members' agents order an image rollout by it.
+                if (!config.image().id().isEmpty()) {
+                    health.put("image", config.image().id());
+                }
+                return health;
             });
             io.flotilla.subnode.config.Tracing t = config.tracing();
             // One Tracing for both endpoints: its concurrency limit holds across HTTP and WebSocket callers.
@@ -107,7 +113,7 @@ public final class Subnode implements AutoCloseable {
             BftReplica replica = new BftReplica(config.evmChainId(), key, chain, mempool, submission,
                     new InetSocketAddress(config.bindIp(), config.ports().consensus()), peers(config),
                     Duration.ofMillis(config.consensus().blockTimeMs()), Duration.ofMillis(config.consensus().heartbeatMs()),
-                    BftConfig.defaults(), Clock.systemUTC());
+                    BftConfig.defaults(), Clock.systemUTC(), config.consensus().engine());
             started.push(replica);
             replica.start();
             replicaRef.set(replica);

@@ -352,7 +352,7 @@ public final class EthApi {
     /** The error for a block whose state this node no longer keeps. */
     private RpcException notKept() {
         return new RpcException(RpcException.SERVER_ERROR,
-                "historical state not available: this node keeps the state of its last " + ChainState.HISTORY_BLOCKS
+                "historical state not available: this node keeps the state of its last " + chain.historyBlocks()
                         + " blocks (oldest: " + (chain.oldestTraceable() - 1) + ")");
     }
 

@@ -2,7 +2,8 @@ package io.flotilla.chain.snapshot;
 
 import io.flotilla.chain.execution.ChainState;
 import io.flotilla.chain.execution.ExecutedBlock;
-import io.flotilla.chain.execution.StateTries;
+import io.flotilla.chain.execution.StatePins;
+import java.util.Optional;
 import io.flotilla.evm.crypto.Keccak;
 import io.flotilla.evm.state.Account;
 import io.flotilla.evm.trie.PatriciaTrie;
@@ -17,20 +18,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
- * The snapshots a member serves, over today's {@link ChainState}: every {@link #interval} blocks (at heights that are
- * multiples of it, the same on every member) the tries of the state after that block are pinned, and the last
- * {@link #keep} pins are kept, plus up to {@link #EXTRA_PINS} older ones that a joiner fetched from within the last
- * minute (so a long transfer is not cut by the chain moving on). The tries are persistent, so a pin holds only the nodes later blocks replaced (at most
- * {@code keep × interval} blocks of changes: 128 by default, the history window), never a copy of the state.
- * <p>The keys' preimages (addresses and slots by the hash the trie is keyed by) are indexed in the heap as the state
- * grows (built once at start, then from each block's changes; never removed, so a pin's keys are always found). With
- * the state on disk they belong to the flat layout instead.
+ * The snapshots a member serves, over the chain's state in the store: every {@link #interval} blocks (at heights that
+ * are multiples of it, the same on every member) the state after that block is pinned ({@link ChainState#pin}: its
+ * trie nodes are not pruned while pinned), and the last {@link #keep} pins are kept, plus up to {@link #EXTRA_PINS}
+ * older ones that a joiner fetched from within the last minute (so a long transfer is not cut by the chain moving on).
+ * Nodes are read from the store by the pinned block's state root; the keys' preimages (addresses and slots by the hash
+ * the trie is keyed by) and code come from the store's records. Nothing of the state is held in the heap.
  */
 public final class ChainSnapshots implements SnapshotSource {
     public static final int DEFAULT_INTERVAL = 64;
     public static final int DEFAULT_KEEP = 2;
 
-    private record Pin(long height, PatriciaTrie accounts, Map<Address, PatriciaTrie> storage, java.util.concurrent.atomic.AtomicLong lastServed) {
+    private record Pin(long height, byte[] root, StatePins.Pin hold, java.util.concurrent.atomic.AtomicLong lastServed) {
     }
 
     /** A pin beyond the last {@code keep} stays while it was served within this time (a joiner is fetching it)... */
@@ -38,20 +37,10 @@ public final class ChainSnapshots implements SnapshotSource {
     /** ...up to this many pins beyond {@code keep} (what joiners can hold up, whatever they do). */
     static final int EXTRA_PINS = 2;
 
-    private record Key(long a, long b, long c, long d) {
-        static Key of(byte[] h) {
-            ByteBuffer bb = ByteBuffer.wrap(h);
-            return new Key(bb.getLong(), bb.getLong(), bb.getLong(), bb.getLong());
-        }
-    }
-
     private final ChainState chain;
     private final int interval;
     private final int keep;
     private final ConcurrentSkipListMap<Long, Pin> pins = new ConcurrentSkipListMap<>();
-    private final Map<Key, Address> accounts = new ConcurrentHashMap<>();
-    private final Map<Address, Map<Key, Word>> slots = new ConcurrentHashMap<>();
-    private final Map<Key, byte[]> codes = new ConcurrentHashMap<>();
 
     public ChainSnapshots(ChainState chain) {
         this(chain, DEFAULT_INTERVAL, DEFAULT_KEEP);
@@ -62,29 +51,21 @@ public final class ChainSnapshots implements SnapshotSource {
         this.chain = chain;
         this.interval = interval;
         this.keep = keep;
-        chain.onCommit(this::committed); // first, so nothing committed while indexing is missed
-        index();
+        chain.onCommit(this::committed);
+        // The states are on disk: after a restart the last pins are still kept and served again at once.
         long head = chain.head().number();
-        if (head > 0 && head % interval == 0) pin(head);
+        for (long h = Math.max(interval, (head / interval - keep + 1) * interval); h <= head; h += interval) pin(h);
     }
 
     /**
-     * Indexes the keys of the whole latest state again: after the state was replaced without executing blocks (a
-     * snapshot installed by {@link ChainState#installStaged}). Pins taken before are dropped (another chain's history).
+     * After the state was replaced without executing blocks (a snapshot installed by {@link ChainState#installStaged}):
+     * pins taken before are dropped (another chain's history), and the installed height is pinned when it is one.
      */
-    public void reindex() {
+    public synchronized void reindex() {
+        for (Pin p : pins.values()) p.hold().close();
         pins.clear();
-        index();
-    }
-
-    private void index() {
-        chain.read(s -> {
-            for (Address a : s.addresses()) {
-                indexAccount(a, s.account(a));
-                for (Word k : s.storageOf(a).keySet()) indexSlot(a, k);
-            }
-            return null;
-        });
+        long head = chain.head().number();
+        if (head > 0 && head % interval == 0) pin(head);
     }
 
     public int interval() {
@@ -92,35 +73,26 @@ public final class ChainSnapshots implements SnapshotSource {
     }
 
     private void committed(ExecutedBlock e) {
-        e.stateDiff().accounts().forEach(this::indexAccount);
-        e.stateDiff().storageWrites().forEach((a, w) -> w.keySet().forEach(k -> indexSlot(a, k)));
         long n = e.block().number();
         if (n > 0 && n % interval == 0) pin(n);
     }
 
-    private void pin(long height) {
-        chain.read(s -> {
-            StateTries t = chain.stateTries();
-            if (chain.head().number() != height || !Arrays.equals(t.root(), chain.head().stateRoot())) return null;
-            pins.put(height, new Pin(height, t.accounts(), t.storageTries(), new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE)));
-            long now = System.nanoTime();
-            while (pins.size() > keep) {
-                Pin oldest = pins.firstEntry().getValue();
-                boolean inUse = oldest.lastServed().get() != Long.MIN_VALUE && now - oldest.lastServed().get() < IN_USE_NANOS;
-                if (inUse && pins.size() <= keep + EXTRA_PINS) break;
-                pins.pollFirstEntry();
-            }
-            return null;
-        });
-    }
-
-    private void indexAccount(Address a, Account acc) {
-        accounts.put(Key.of(Keccak.hash(a.toArray())), a);
-        if (acc != null && acc.code().length > 0) codes.putIfAbsent(Key.of(acc.codeHash()), acc.code());
-    }
-
-    private void indexSlot(Address a, Word k) {
-        slots.computeIfAbsent(a, x -> new ConcurrentHashMap<>()).put(Key.of(Keccak.hash(k.toBytes())), k);
+    private synchronized void pin(long height) {
+        if (pins.containsKey(height)) return;
+        Optional<StatePins.Pin> hold = chain.pin(height);
+        Optional<io.flotilla.chain.storage.BlockHeader> h = chain.header(height);
+        if (hold.isEmpty() || h.isEmpty()) {
+            hold.ifPresent(StatePins.Pin::close);
+            return;
+        }
+        pins.put(height, new Pin(height, h.get().stateRoot(), hold.get(), new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE)));
+        long now = System.nanoTime();
+        while (pins.size() > keep) {
+            Pin oldest = pins.firstEntry().getValue();
+            boolean inUse = oldest.lastServed().get() != Long.MIN_VALUE && now - oldest.lastServed().get() < IN_USE_NANOS;
+            if (inUse && pins.size() <= keep + EXTRA_PINS) break;
+            pins.pollFirstEntry().getValue().hold().close();
+        }
     }
 
     @Override
@@ -133,23 +105,33 @@ public final class ChainSnapshots implements SnapshotSource {
         Pin p = pins.get(height);
         if (p == null) return null;
         p.lastServed().set(System.nanoTime());
-        PatriciaTrie t = account == null ? p.accounts() : p.storage().get(account);
-        return t == null ? null : t.nodeAt(path);
+        try {
+            PatriciaTrie t = PatriciaTrie.open(p.root(), chain.trieNodes());
+            if (account != null) {
+                byte[] leaf = t.get(Keccak.hash(account.toArray()));
+                if (leaf == null) return null;
+                t = PatriciaTrie.open(TrieNodes.strings(leaf).get(2), chain.trieNodes());
+            }
+            return t.nodeAt(path);
+        } catch (PatriciaTrie.MissingNodeException e) {
+            return null; // the pin was dropped (and its nodes pruned) while this was read
+        }
     }
 
     @Override
     public Address account(byte[] keyHash) {
-        return accounts.get(Key.of(keyHash));
+        byte[] a = chain.preimage(keyHash);
+        return a == null || a.length != 20 ? null : Address.of(a);
     }
 
     @Override
     public Word slot(Address account, byte[] keyHash) {
-        Map<Key, Word> m = slots.get(account);
-        return m == null ? null : m.get(Key.of(keyHash));
+        byte[] k = chain.preimage(keyHash);
+        return k == null || k.length != 32 ? null : Word.fromBytes(k);
     }
 
     @Override
     public byte[] code(byte[] codeHash) {
-        return codeHash.length != 32 ? null : codes.get(Key.of(codeHash));
+        return codeHash.length != 32 ? null : chain.code(codeHash);
     }
 }

@@ -18,7 +18,10 @@ public interface SnapshotSink {
     }
 
     /** An account as the account trie holds it (the code and storage come separately). */
-    record StagedAccount(Address address, long nonce, Word balance, byte[] codeHash) {
+    record StagedAccount(Address address, long nonce, Word balance, byte[] codeHash, byte[] storageRoot) {
+        public StagedAccount(Address address, long nonce, Word balance, byte[] codeHash) {
+            this(address, nonce, balance, codeHash, io.flotilla.evm.trie.PatriciaTrie.EMPTY_ROOT.clone());
+        }
     }
 
     record StagedSlot(Address account, Word slot, Word value) {
@@ -26,11 +29,18 @@ public interface SnapshotSink {
 
     /**
      * What one verified answer adds, written at once: refs fetched ({@code done}) and discovered ({@code added}),
-     * code fetched and still needed, accounts, slots and blocks verified, and the next ancestor to fetch (with the
-     * hash it must have) when it changed.
+     * code fetched and still needed, accounts, slots and blocks verified, the next ancestor to fetch (with the
+     * hash it must have) when it changed, and the verified trie nodes (one entry per position: the install writes
+     * them as the chain's tries, counted per position).
      */
     record Progress(List<Ref> done, List<Ref> added, List<byte[]> codeDone, List<byte[]> codeAdded, List<byte[]> codes,
-                    List<StagedAccount> accounts, List<StagedSlot> slots, List<Block> blocks, Ancestors ancestors) {
+                    List<StagedAccount> accounts, List<StagedSlot> slots, List<Block> blocks, Ancestors ancestors,
+                    List<byte[]> nodes) {
+        public Progress(List<Ref> done, List<Ref> added, List<byte[]> codeDone, List<byte[]> codeAdded, List<byte[]> codes,
+                        List<StagedAccount> accounts, List<StagedSlot> slots, List<Block> blocks, Ancestors ancestors) {
+            this(done, added, codeDone, codeAdded, codes, accounts, slots, blocks, ancestors, List.of());
+        }
+
         public static Progress empty() {
             return new Progress(List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), List.of(), null);
         }

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * What a member serving snapshots reads: the state tries at the heights it keeps for that (its pins), node by node,
  * and the preimages of the trie keys (the address of an account key keccak(address), the slot of a storage key
- * keccak(slot)) that a joiner needs to store the state by address and slot. Today implemented over the in-heap tries
- * ({@link ChainSnapshots}); a disk layout with trie nodes by hash and a flat state implements the same methods.
+ * keccak(slot)) that a joiner needs to store the state by address and slot. Implemented over the chain's store
+ * (trie nodes by hash, preimage and code records: {@link ChainSnapshots}).
  * All methods may be called from any thread.
  */
 public interface SnapshotSource {

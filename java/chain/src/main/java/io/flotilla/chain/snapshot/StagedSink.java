@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * {@link SnapshotSink} over the chain store's staging area ({@link ChainStore#staging}), installed through
+ * {@link SnapshotSink} over the chain store's staging area (flat records, storage roots, trie nodes counted per
+ * position, code, blocks; nothing kept in the heap) ({@link ChainStore#staging}), installed through
  * {@link ChainState#installStaged}. Progress records: "target" (the block), "anc" (next ancestor, its hash, the last
  * one), "r" + trie + path (a node still to fetch: its hash; trie = 0 for the account trie, 1 + address for a storage
  * trie), "k" + code hash (code still to fetch).
@@ -29,14 +30,6 @@ public final class StagedSink implements SnapshotSink {
     private final ChainState chain;
     private final ChainStore.Staging staging;
     private final TxDecoder decoder;
-    /**
-     * The staged state kept in memory as it is staged, when this process staged all of it (a sync begun here): the
-     * install then needs not read it back. Null after a restart (the staging is read at install). Code arrives after
-     * the accounts naming it: those accounts are completed at install.
-     */
-    private InMemoryWorldState mirror;
-    private final Map<Address, byte[]> codeHashes = new HashMap<>();
-    private final Map<String, byte[]> codes = new HashMap<>();
 
     public StagedSink(ChainState chain) {
         this.chain = chain;
@@ -58,9 +51,6 @@ public final class StagedSink implements SnapshotSink {
     @Override
     public void begin(Block target, Ancestors ancestors) {
         staging.clear();
-        mirror = new InMemoryWorldState();
-        codeHashes.clear();
-        codes.clear();
         try (ChainStore.Staging.Batch b = staging.batch()) {
             b.record(TARGET, target.encode()).block(target).record(ANCESTORS, encode(ancestors));
             if (!java.util.Arrays.equals(target.header().stateRoot(), io.flotilla.evm.trie.PatriciaTrie.EMPTY_ROOT)) {
@@ -112,44 +102,23 @@ public final class StagedSink implements SnapshotSink {
             for (byte[] c : p.codeDone()) b.forget(TrieNodes.append(CODE, c));
             for (byte[] c : p.codeAdded()) b.record(TrieNodes.append(CODE, c), new byte[0]);
             for (byte[] code : p.codes()) b.code(io.flotilla.evm.crypto.Keccak.hash(code), code);
-            for (StagedAccount a : p.accounts()) b.account(a.address(), a.nonce(), a.balance(), a.codeHash());
+            for (StagedAccount a : p.accounts()) b.account(a.address(), a.nonce(), a.balance(), a.codeHash()).storageRoot(a.address(), a.storageRoot());
+            for (byte[] node : p.nodes()) b.node(node);
             for (StagedSlot s : p.slots()) b.slot(s.account(), s.slot(), s.value());
             for (Block blk : p.blocks()) b.block(blk);
             if (p.ancestors() != null) b.record(ANCESTORS, encode(p.ancestors()));
             b.write();
-        }
-        if (mirror != null) {
-            for (StagedAccount a : p.accounts()) {
-                mirror.putAccount(a.address(), Account.of(a.nonce(), a.balance(), new byte[0]));
-                if (a.codeHash().length > 0) codeHashes.put(a.address(), a.codeHash());
-            }
-            for (StagedSlot s : p.slots()) mirror.putStorage(s.account(), s.slot(), s.value());
-            for (byte[] code : p.codes()) codes.put(io.flotilla.evm.types.Hex.encode(io.flotilla.evm.crypto.Keccak.hash(code)), code);
         }
     }
 
     @Override
     public void install() {
         Block t = target().orElseThrow(() -> new IllegalStateException("no snapshot staged"));
-        InMemoryWorldState loaded = mirror;
-        if (loaded != null) {
-            for (Map.Entry<Address, byte[]> e : codeHashes.entrySet()) {
-                byte[] code = codes.get(io.flotilla.evm.types.Hex.encode(e.getValue()));
-                if (code == null) { // already in the store before this sync: read the staged state back instead
-                    loaded = null;
-                    break;
-                }
-                Account a = loaded.account(e.getKey());
-                loaded.putAccount(e.getKey(), Account.of(a.nonce(), a.balance(), code));
-            }
-        }
-        mirror = null;
-        chain.installStaged(t.number(), loaded);
+        chain.installStaged(t.number());
     }
 
     @Override
     public void discard() {
-        mirror = null;
         staging.clear();
     }
 

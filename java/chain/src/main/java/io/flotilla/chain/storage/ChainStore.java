@@ -42,7 +42,14 @@ import org.web3j.rlp.RlpType;
  *   'c' codeHash          -> code
  *   's' address slotKey   -> value (minimal bytes)
  *   'p' txHash            -> raw transaction accepted into the pool, not yet included (the durable pool)
- *   'x' nodeHash          -> trie node (rlp), see {@link #trieNodes} (not yet written by the chain)
+ *   'R' address           -> the root of the account's storage trie (absent: empty storage)
+ *   'x' nodeHash          -> trie node (rlp) of the account or a storage trie, see {@link #nodes}
+ *   'X' nodeHash          -> how many positions of kept trie versions hold the node (8 bytes little-endian, a merge
+ *                            counter): 0 deletes it
+ *   'j' number            -> the hashes of the nodes block {@code number} released (32 bytes each): applied
+ *                            (counts decremented) when the state before that block leaves the history window
+ *   'k' keccak(key)       -> key: the address or slot a trie key hashes from (what snapshot serving sends)
+ *   'm' "oldest"          -> the oldest block whose state the nodes still hold (8 bytes)
  *   'y' ...               -> a snapshot sync in progress, see {@link #staging}: 'y' + a final key ('a', 's', 'c', 'h',
  *                            'n', 'b' as above) for what the sync verified, 'y' 'M' name for its progress records
  * </pre>
@@ -64,6 +71,15 @@ public final class ChainStore implements AutoCloseable {
     private static final byte STORAGE = 's';
     private static final byte POOL = 'p';
     private static final byte TRIE_NODE = 'x';
+    private static final byte NODE_COUNT = 'X';
+    private static final byte JOURNAL = 'j';
+    private static final byte PREIMAGE = 'k';
+    private static final byte STORAGE_ROOT = 'R';
+    private static final byte[] OLDEST_KEY = {META, 'o', 'l', 'd', 'e', 's', 't'};
+    private static final byte[] PLUS_ONE = littleEndian(1);
+    private static final byte[] MINUS_ONE = littleEndian(-1);
+    /** Default bytes of trie-node encodings cached in the heap (the JVM of a dev4 subnode has about 96 MiB). */
+    public static final long DEFAULT_NODE_CACHE = 16L << 20;
     private static final byte STAGING = 'y';
     private static final byte[] HEAD_KEY = {META, 'h', 'e', 'a', 'd'};
 
@@ -77,27 +93,44 @@ public final class ChainStore implements AutoCloseable {
     /** Write-ahead-logged but not fsynced: survives a process kill, not a power cut. */
     private final WriteOptions logWrites = new WriteOptions();
     private final RocksDB db;
+    private final org.rocksdb.UInt64AddOperator counter;
+    private final TrieNodes nodes;
 
-    private ChainStore(Options options, LRUCache cache, RocksDB db) {
+    private ChainStore(Options options, LRUCache cache, org.rocksdb.UInt64AddOperator counter, RocksDB db, long nodeCacheBytes) {
         this.options = options;
         this.cache = cache;
+        this.counter = counter;
         this.db = db;
         this.syncWrites = new WriteOptions().setSync(true);
+        this.nodes = new TrieNodes(nodeCacheBytes);
     }
 
     /** Opens (creating if needed) the store in {@code dir}. Small buffers: a subnode should idle in little memory. */
     public static ChainStore open(Path dir) {
+        return open(dir, DEFAULT_NODE_CACHE);
+    }
+
+    /**
+     * As {@link #open(Path)}, caching at most {@code nodeCacheBytes} of trie-node encodings in the heap (the state
+     * itself stays on disk: opening reads nothing of it).
+     */
+    public static ChainStore open(Path dir, long nodeCacheBytes) {
         try {
             Files.createDirectories(dir);
-            LRUCache cache = new LRUCache(8L << 20);
+            // Off-heap block cache; bloom filters let a read of a key a table lacks (a new account or slot, a node
+            // that another level holds) skip that table without reading a block.
+            LRUCache cache = new LRUCache(16L << 20);
+            org.rocksdb.UInt64AddOperator counter = new org.rocksdb.UInt64AddOperator();
             Options options = new Options()
                     .setCreateIfMissing(true)
+                    .setMergeOperator(counter)
                     .setWriteBufferSize(4L << 20)
                     .setMaxWriteBufferNumber(2)
                     .setMaxOpenFiles(256)
                     .setKeepLogFileNum(2)
-                    .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache));
-            return new ChainStore(options, cache, RocksDB.open(options, dir.toString()));
+                    .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)
+                            .setFilterPolicy(new org.rocksdb.BloomFilter(10, false)));
+            return new ChainStore(options, cache, counter, RocksDB.open(options, dir.toString()), nodeCacheBytes);
         } catch (RocksDBException | java.io.IOException e) {
             throw new StoreException("cannot open chain store at " + dir, e);
         }
@@ -224,8 +257,27 @@ public final class ChainStore implements AutoCloseable {
         return out;
     }
 
-    /** Atomically writes a block, its receipts, its indices and its state changes, then moves the head. */
+    /**
+     * What a block writes to the tries besides its flat state: the nodes its tries added (hash, encoding: one entry
+     * per position, so a node held at two positions counts twice), the hashes of the stored nodes they no longer hold
+     * (journaled, released when the state before the block leaves the window), the new storage roots of the accounts
+     * whose storage changed, and {@code oldest}: the oldest state to keep from now on (journals of blocks up to it
+     * are applied in the same batch). {@code journal} false (an archive) keeps every node.
+     */
+    public record StateWrite(List<byte[][]> nodes, List<byte[]> released, Map<Address, byte[]> storageRoots, long oldest, boolean journal) {
+    }
+
+    /** Atomically writes a block, its receipts, its indices and its state changes (flat records only; tests). */
     public void commit(Block block, List<TxReceipt> receipts, StateDiff diff) {
+        commit(block, receipts, diff, null);
+    }
+
+    /**
+     * Atomically writes a block, its receipts, its indices, its state changes (flat records, trie nodes, counts,
+     * journal, pruning of what left the window), then moves the head: one synced batch, so a writer killed at any
+     * point leaves the store at the last whole block.
+     */
+    public void commit(Block block, List<TxReceipt> receipts, StateDiff diff, StateWrite trie) {
         long number = block.number();
         byte[] num = longBytes(number);
         try (WriteBatch batch = new WriteBatch()) {
@@ -240,11 +292,207 @@ public final class ChainStore implements AutoCloseable {
             batch.put(key(BODY, num), io.flotilla.evm.rlp.Rlp.encode(new RlpList(body)));
             batch.put(key(RECEIPTS, num), io.flotilla.evm.rlp.Rlp.encode(new RlpList(receipts.stream().map(ChainStore::encodeReceipt).toList())));
             writeState(batch, diff);
+            if (trie != null) writeTries(batch, number, diff, trie);
             batch.put(HEAD_KEY, num);
             db.write(syncWrites, batch);
         } catch (RocksDBException e) {
             throw new StoreException("cannot commit block " + number, e);
         }
+        if (trie != null) for (byte[][] n : trie.nodes()) nodes.remember(ByteBuffer.wrap(n[0].clone()), n[1]);
+    }
+
+    private void writeTries(WriteBatch batch, long number, StateDiff diff, StateWrite w) throws RocksDBException {
+        Map<ByteBuffer, Long> pending = new java.util.HashMap<>(); // count changes made by this batch
+        for (byte[][] n : w.nodes()) {
+            batch.put(key(TRIE_NODE, n[0]), n[1]);
+            batch.merge(key(NODE_COUNT, n[0]), PLUS_ONE);
+            pending.merge(ByteBuffer.wrap(n[0]), 1L, Long::sum);
+        }
+        w.storageRoots().forEach((a, root) -> {
+            try {
+                if (Arrays.equals(root, io.flotilla.evm.trie.PatriciaTrie.EMPTY_ROOT)) batch.delete(key(STORAGE_ROOT, a.toArray()));
+                else batch.put(key(STORAGE_ROOT, a.toArray()), root);
+            } catch (RocksDBException e) {
+                throw new StoreException("cannot write a storage root", e);
+            }
+        });
+        for (Map.Entry<Address, Account> e : diff.accounts().entrySet()) {
+            if (e.getValue() == null) batch.delete(key(STORAGE_ROOT, e.getKey().toArray()));
+            byte[] a = e.getKey().toArray();
+            batch.put(key(PREIMAGE, io.flotilla.evm.crypto.Keccak.hash(a)), a);
+        }
+        for (Map<Word, Word> writes : diff.storageWrites().values()) {
+            for (Map.Entry<Word, Word> slot : writes.entrySet()) {
+                if (slot.getValue().isZero()) continue;
+                byte[] k = slot.getKey().toBytes();
+                batch.put(key(PREIMAGE, io.flotilla.evm.crypto.Keccak.hash(k)), k);
+            }
+        }
+        if (w.journal() && !w.released().isEmpty()) {
+            byte[] j = new byte[32 * w.released().size()];
+            for (int i = 0; i < w.released().size(); i++) System.arraycopy(w.released().get(i), 0, j, 32 * i, 32);
+            batch.put(key(JOURNAL, longBytes(number)), j);
+        }
+        long oldest = oldestState();
+        if (w.journal() && w.oldest() > oldest) {
+            for (long p = oldest + 1; p <= w.oldest(); p++) {
+                byte[] jk = key(JOURNAL, longBytes(p));
+                byte[] j = p == number ? null : get(jk);
+                if (p == number) throw new IllegalStateException("the state before block " + number + " cannot leave the window as it is written");
+                if (j == null) continue;
+                for (int i = 0; i + 32 <= j.length; i += 32) release(batch, Arrays.copyOfRange(j, i, i + 32), pending);
+                batch.delete(jk);
+            }
+            batch.put(OLDEST_KEY, longBytes(w.oldest()));
+        }
+    }
+
+    /**
+     * Writes the tries of the state stored flat (a store written before trie nodes were kept): {@code all} is that
+     * whole state as one diff, {@code w} its nodes; no block is added, and the oldest kept state becomes the head's
+     * (earlier states have no nodes). One synced batch.
+     */
+    public void writeTries(long head, StateDiff all, StateWrite w) {
+        try (WriteBatch batch = new WriteBatch()) {
+            writeTries(batch, head, all, w);
+            batch.put(OLDEST_KEY, longBytes(head));
+            db.write(syncWrites, batch);
+        } catch (RocksDBException e) {
+            throw new StoreException("cannot write the state's tries", e);
+        }
+    }
+
+    /** One position less for a node: merged down, or deleted with its counter when none is left. */
+    private void release(WriteBatch batch, byte[] hash, Map<ByteBuffer, Long> pending) throws RocksDBException {
+        byte[] ck = key(NODE_COUNT, hash);
+        ByteBuffer k = ByteBuffer.wrap(hash);
+        byte[] stored = get(ck);
+        long count = (stored == null ? 0 : fromLittleEndian(stored)) + pending.getOrDefault(k, 0L);
+        if (count <= 1) {
+            batch.delete(key(TRIE_NODE, hash));
+            batch.delete(ck);
+            pending.put(k, -(stored == null ? 0 : fromLittleEndian(stored)));
+            nodes.forget(k);
+        } else {
+            batch.merge(ck, MINUS_ONE);
+            pending.merge(k, -1L, Long::sum);
+        }
+    }
+
+    private static byte[] littleEndian(long v) {
+        return ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+    }
+
+    private static long fromLittleEndian(byte[] v) {
+        return v.length != 8 ? 0 : ByteBuffer.wrap(v).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
+    /** The oldest block whose state the trie nodes still hold (0 until anything was pruned). */
+    public long oldestState() {
+        byte[] v = get(OLDEST_KEY);
+        return v == null ? 0 : ByteBuffer.wrap(v).getLong();
+    }
+
+    /** How many positions of kept versions hold the node with this hash (0: not stored). */
+    public long nodeCount(byte[] hash) {
+        byte[] v = get(key(NODE_COUNT, hash));
+        return v == null ? 0 : fromLittleEndian(v);
+    }
+
+    // ---- flat state (the latest) ----
+
+    /** The account in the latest state, with its code; null when it does not exist. */
+    public Account account(Address address) {
+        byte[] v = get(key(ACCOUNT, address.toArray()));
+        if (v == null) return null;
+        List<RlpType> f = list(v);
+        long nonce = ((RlpString) f.get(0)).asPositiveBigInteger().longValue();
+        Word balance = Word.fromBytes(bytes(f.get(1)));
+        byte[] codeHash = bytes(f.get(2));
+        if (codeHash.length == 0) return new Account(nonce, balance, new byte[0], io.flotilla.evm.crypto.Keccak.EMPTY);
+        byte[] code = cachedCode(codeHash);
+        return code == null ? Account.of(nonce, balance, new byte[0]) : new Account(nonce, balance, code, codeHash);
+    }
+
+    /** Recently read contract code by hash (code never changes under a hash; a contract is read on every call). */
+    private final java.util.LinkedHashMap<ByteBuffer, byte[]> codeCache = new java.util.LinkedHashMap<>(64, 0.75f, true);
+    private long codeCached;
+    private static final long CODE_CACHE_BYTES = 2L << 20;
+
+    private byte[] cachedCode(byte[] codeHash) {
+        ByteBuffer k = ByteBuffer.wrap(codeHash);
+        synchronized (codeCache) {
+            byte[] c = codeCache.get(k);
+            if (c != null) return c;
+        }
+        byte[] c = code(codeHash);
+        if (c == null) return null;
+        synchronized (codeCache) {
+            if (codeCache.put(ByteBuffer.wrap(codeHash.clone()), c) == null) codeCached += c.length;
+            var it = codeCache.entrySet().iterator();
+            while (codeCached > CODE_CACHE_BYTES && it.hasNext()) {
+                codeCached -= it.next().getValue().length;
+                it.remove();
+            }
+        }
+        return c;
+    }
+
+    public Word storage(Address address, Word slot) {
+        byte[] v = get(concat(key(STORAGE, address.toArray()), slot.toBytes()));
+        return v == null ? Word.ZERO : Word.fromBytes(v);
+    }
+
+    /** Every non-zero slot of the account in the latest state (read from disk: for clearing, not for big contracts' hot paths). */
+    public Map<Word, Word> storageOf(Address address) {
+        Map<Word, Word> out = new java.util.HashMap<>();
+        byte[] prefix = key(STORAGE, address.toArray());
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(prefix); it.isValid() && startsWith(it.key(), prefix); it.next()) {
+                out.put(Word.fromBytes(it.key(), prefix.length, 32), Word.fromBytes(it.value()));
+            }
+        }
+        return out;
+    }
+
+    /** Every address of the latest state (a walk of the whole account table: tests and small chains only). */
+    public java.util.Set<Address> addresses() {
+        java.util.Set<Address> out = new java.util.HashSet<>();
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(new byte[] {ACCOUNT}); it.isValid() && it.key()[0] == ACCOUNT; it.next()) {
+                out.add(Address.of(Arrays.copyOfRange(it.key(), 1, 21)));
+            }
+        }
+        return out;
+    }
+
+    /** The root of the account's storage trie in the latest state (the empty root when it has none). */
+    public byte[] storageRoot(Address address) {
+        byte[] v = get(key(STORAGE_ROOT, address.toArray()));
+        return v == null ? io.flotilla.evm.trie.PatriciaTrie.EMPTY_ROOT.clone() : v;
+    }
+
+    public byte[] code(byte[] codeHash) {
+        return get(key(CODE, codeHash));
+    }
+
+    /** The address or slot whose keccak is {@code hash} (any key the chain's tries ever held), or null. */
+    public byte[] preimage(byte[] hash) {
+        return get(key(PREIMAGE, hash));
+    }
+
+    /** How many keys start with {@code prefix} (a walk: tests and measurements). */
+    public long countKeys(byte prefix) {
+        long n = 0;
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(new byte[] {prefix}); it.isValid() && it.key()[0] == prefix; it.next()) n++;
+        }
+        return n;
+    }
+
+    /** The trie nodes of this store, through the heap cache sized at open. */
+    public TrieNodes nodes() {
+        return nodes;
     }
 
     private static void writeState(WriteBatch batch, StateDiff diff) throws RocksDBException {
@@ -266,6 +514,11 @@ public final class ChainStore implements AutoCloseable {
             byte[] k = key(ACCOUNT, e.getKey().toArray());
             Account acc = e.getValue();
             if (acc == null) {
+                // A deleted account loses its storage, whatever the diff wrote to it (applied last, as the state does).
+                byte[] from = key(STORAGE, e.getKey().toArray());
+                byte[] to = Arrays.copyOf(from, from.length + 33);
+                Arrays.fill(to, from.length, to.length, (byte) 0xFF);
+                batch.deleteRange(from, to);
                 batch.delete(k);
                 continue;
             }
@@ -319,6 +572,8 @@ public final class ChainStore implements AutoCloseable {
     public final class TrieNodes implements io.flotilla.evm.trie.NodeStore {
         private final long capacity;
         private long cached;
+        /** Heap per cached node besides its encoding: map entry, key buffer and array, value array header. */
+        private static final int ENTRY_OVERHEAD = 160;
         private final java.util.LinkedHashMap<ByteBuffer, byte[]> lru = new java.util.LinkedHashMap<>(1024, 0.75f, true);
 
         private TrieNodes(long capacity) {
@@ -347,17 +602,32 @@ public final class ChainStore implements AutoCloseable {
             remember(ByteBuffer.wrap(hash.clone()), encoded.clone());
         }
 
-        private synchronized void remember(ByteBuffer k, byte[] v) {
+        /** The capacity in bytes of node encodings. */
+        public long capacity() {
+            return capacity;
+        }
+
+        synchronized void clear() {
+            lru.clear();
+            cached = 0;
+        }
+
+        synchronized void forget(ByteBuffer k) {
+            byte[] old = lru.remove(k);
+            if (old != null) cached -= old.length + ENTRY_OVERHEAD;
+        }
+
+        synchronized void remember(ByteBuffer k, byte[] v) {
             byte[] old = lru.put(k, v);
-            cached += v.length - (old == null ? 0 : old.length);
+            cached += v.length - (old == null ? -ENTRY_OVERHEAD : old.length);
             var it = lru.entrySet().iterator();
             while (cached > capacity && it.hasNext()) {
-                cached -= it.next().getValue().length;
+                cached -= it.next().getValue().length + ENTRY_OVERHEAD;
                 it.remove();
             }
         }
 
-        /** Bytes of node encodings held in the cache now (at most the capacity). */
+        /** Heap bytes the cache holds now, encodings and per-entry overhead (at most the capacity). */
         public synchronized long cachedBytes() {
             return cached;
         }
@@ -382,12 +652,34 @@ public final class ChainStore implements AutoCloseable {
             private final WriteBatch batch = new WriteBatch();
 
             public Batch account(Address address, long nonce, Word balance, byte[] codeHash) {
+                byte[] a = address.toArray();
+                put(key(PREIMAGE, io.flotilla.evm.crypto.Keccak.hash(a)), a);
                 return put(key(ACCOUNT, address.toArray()), io.flotilla.evm.rlp.Rlp.encode(new RlpList(RlpString.create(nonce),
                         RlpString.create(balance.toMinimalBytes()), RlpString.create(codeHash))));
             }
 
             public Batch slot(Address address, Word slot, Word value) {
-                return value.isZero() ? this : put(concat(key(STORAGE, address.toArray()), slot.toBytes()), value.toMinimalBytes());
+                if (value.isZero()) return this;
+                byte[] k = slot.toBytes();
+                put(key(PREIMAGE, io.flotilla.evm.crypto.Keccak.hash(k)), k);
+                return put(concat(key(STORAGE, address.toArray()), k), value.toMinimalBytes());
+            }
+
+            /** The root of an account's storage trie (what its account leaf names). */
+            public Batch storageRoot(Address address, byte[] root) {
+                return Arrays.equals(root, io.flotilla.evm.trie.PatriciaTrie.EMPTY_ROOT) ? this : put(key(STORAGE_ROOT, address.toArray()), root);
+            }
+
+            /** A verified trie node at one position (a node at two positions is staged twice: it is counted per position). */
+            public Batch node(byte[] encoding) {
+                byte[] h = io.flotilla.evm.crypto.Keccak.hash(encoding);
+                put(key(TRIE_NODE, h), encoding);
+                try {
+                    batch.merge(key(STAGING, key(NODE_COUNT, h)), PLUS_ONE);
+                } catch (RocksDBException e) {
+                    throw new StoreException("cannot stage", e);
+                }
+                return this;
             }
 
             public Batch code(byte[] codeHash, byte[] code) {
@@ -473,6 +765,11 @@ public final class ChainStore implements AutoCloseable {
             return get(key(STAGING, key(CODE, codeHash))) != null || get(key(CODE, codeHash)) != null;
         }
 
+        /** Whether a node with this hash is staged. */
+        public boolean hasNode(byte[] hash) {
+            return get(key(STAGING, key(TRIE_NODE, hash))) != null;
+        }
+
         /** The staged world state (to check its root before installing it). */
         public void loadState(WorldState into) {
             ChainStore.this.loadState(into, new byte[] {STAGING});
@@ -495,8 +792,11 @@ public final class ChainStore implements AutoCloseable {
         public void install(long head) {
             if (get(key(STAGING, key(HEADER, longBytes(head)))) == null) throw new IllegalStateException("block " + head + " is not staged");
             try (WriteBatch batch = new WriteBatch(); RocksIterator it = db.newIterator()) {
-                batch.deleteRange(new byte[] {ACCOUNT}, new byte[] {ACCOUNT + 1});
-                batch.deleteRange(new byte[] {STORAGE}, new byte[] {STORAGE + 1});
+                // The previous state goes whole: flat records, storage roots, trie nodes, their counts and journals.
+                for (byte p : new byte[] {ACCOUNT, STORAGE, STORAGE_ROOT, TRIE_NODE, NODE_COUNT, JOURNAL}) {
+                    batch.deleteRange(new byte[] {p}, new byte[] {(byte) (p + 1)});
+                }
+                batch.put(OLDEST_KEY, longBytes(head));
                 for (it.seek(new byte[] {STAGING}); it.isValid() && it.key()[0] == STAGING; it.next()) {
                     byte[] k = it.key();
                     if (k.length < 2 || k[1] == META_STAGED) continue;
@@ -508,6 +808,7 @@ public final class ChainStore implements AutoCloseable {
             } catch (RocksDBException e) {
                 throw new StoreException("cannot install the snapshot of block " + head, e);
             }
+            nodes.clear();
         }
     }
 

@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * {@code --heartbeat-ms MS} (default 30000, as the agent writes), {@code --ip-base A.B.C.D} (first member's
  * address, default 127.0.0.41), {@code --targets flotilla,hardhat} ("idle" alone: only the idle measurement), {@code --profile} (a JFR recording of each
  * member over the load window, left in the work folder), {@code --pid-file FILE} (every started process's pid, for
- * the launcher's cleanup).
+ * the launcher's cleanup), {@code --engine NAME} (the members' consensus engine, default bft), {@code --members N}
+ * (default 4; members take consecutive addresses from --ip-base).
  */
 public final class ChainBench {
 
@@ -85,6 +86,8 @@ public final class ChainBench {
                 "--idle-seconds", "60", "--settle-seconds", "20", "--senders", "200", "--connections", "8", "--block-time-ms", "1000",
                 "--heartbeat-ms", "30000"));
         o.put("--ip-base", "127.0.0.41");
+        o.put("--engine", "bft");
+        o.put("--members", "4");
         o.put("--targets", "flotilla,hardhat");
         o.put("--replica-memory", "128m");
         o.put("--java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -103,6 +106,11 @@ public final class ChainBench {
         pidFile = o.containsKey("--pid-file") ? Path.of(o.get("--pid-file")) : work.resolve("pids");
         Runtime.getRuntime().addShutdownHook(new Thread(this::killAll, "cleanup"));
 
+        if (!io.flotilla.chain.consensus.KnownEngines.isKnown(o.get("--engine"))) {
+            System.err.println("bench chain: unknown consensus engine '" + o.get("--engine") + "' (known: "
+                    + String.join(", ", io.flotilla.chain.consensus.KnownEngines.NAMES) + ")");
+            return 2;
+        }
         double rate = Double.parseDouble(o.get("--rate"));
         int seconds = Integer.parseInt(o.get("--seconds"));
         int warmup = Integer.parseInt(o.get("--warmup-seconds"));
@@ -147,16 +155,18 @@ public final class ChainBench {
         long blockTime = Long.parseLong(o.get("--block-time-ms"));
         long heartbeat = Long.parseLong(o.get("--heartbeat-ms"));
         int idleSeconds = Integer.parseInt(o.get("--idle-seconds"));
-        try (Replicas chain = new Replicas(dir, 4, o.get("--ip-base"))) {
+        int n = Integer.parseInt(o.get("--members"));
+        String engine = o.get("--engine");
+        try (Replicas chain = new Replicas(dir, n, o.get("--ip-base"))) {
             Map<String, BigInteger> alloc = new LinkedHashMap<>();
             alloc.put(Workload.OWNER.getAddress(), BigInteger.valueOf(1_000_000).multiply(Workload.ETHER));
             workload.senders.forEach(s -> alloc.put(s.getAddress(), Workload.SENDER_FUNDS));
-            chain.writeConfigs(alloc, blockTime, heartbeat);
-            log("starting 4 subnode processes on " + chain.members().stream().map(Replicas.Member::ip).toList() + " with JVM flags " + flags
+            chain.writeConfigs(alloc, blockTime, heartbeat, engine);
+            log("starting " + n + " subnode processes (engine " + engine + ") on " + chain.members().stream().map(Replicas.Member::ip).toList() + " with JVM flags " + flags
                     + ", blockTimeMs " + blockTime + ", heartbeatMs " + heartbeat);
             chain.start(o.get("--java"), flags, classpath, List.of());
             chain.processes().forEach(this::track);
-            chain.awaitReady(90_000);
+            chain.awaitReady(90_000L + 15_000L * Math.max(0, n - 4)); // more JVMs start on the same cores
             List<String> urls = chain.rpcUrls();
             boolean ok = true;
             if (idleSeconds > 0) {
@@ -174,20 +184,22 @@ public final class ChainBench {
 
             boolean profile = o.containsKey("--profile");
             if (profile) {
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < n; i++) {
                     jcmd(o, chain.processes().get(i).pid(), "JFR.start", "name=bench", "settings=profile");
                 }
             }
+            long[] sentBefore = consensusSent(urls);
+            long headBefore = Rpc.quantity(rpc.call("eth_blockNumber"));
             long[] cpuBefore = cpu(chain.processes());
             long selfBefore = Replicas.cpuTicks(ProcessHandle.current().pid());
             long wallBefore = System.nanoTime();
             log(String.format("load: %d transfers at %.0f/s (%d s warm-up, %d s measured) over %d connections to %d members",
                     signed.size(), rate, warmup, seconds, connections, urls.size()));
             Load load = new Load(signed, urls, urls, rate, warmup, seconds, connections, workload.senders.size(), drainMillis);
-            long[] rssMax = new long[4];
+            long[] rssMax = new long[n];
             Thread rssSampler = Thread.ofPlatform().daemon().name("rss").start(() -> {
                 while (!Thread.currentThread().isInterrupted()) {
-                    for (int i = 0; i < 4; i++) {
+                    for (int i = 0; i < n; i++) {
                         try {
                             rssMax[i] = Math.max(rssMax[i], Replicas.rssKib(chain.processes().get(i).pid()));
                         } catch (IOException e) {
@@ -205,10 +217,12 @@ public final class ChainBench {
             rssSampler.interrupt();
             rssSampler.join();
             long[] cpuAfter = cpu(chain.processes());
+            long[] sentAfter = consensusSent(urls);
+            long headAfterLoad = Rpc.quantity(rpc.call("eth_blockNumber"));
             long selfAfter = Replicas.cpuTicks(ProcessHandle.current().pid());
             double wall = (System.nanoTime() - wallBefore) / 1e9;
             if (profile) {
-                for (int i = 0; i < 4; i++) {
+                for (int i = 0; i < n; i++) {
                     Path file = dir.resolve("replica-" + i).resolve("load.jfr");
                     jcmd(o, chain.processes().get(i).pid(), "JFR.stop", "name=bench", "filename=" + file);
                     log("profile of member " + i + ": " + file);
@@ -269,7 +283,11 @@ public final class ChainBench {
             line.put("bench", "chain");
             line.put("target", "flotilla");
             line.putAll(f);
-            line.put("replicas", 4);
+            line.put("replicas", n);
+            line.put("engine", engine);
+            long blocksUnderLoad = Math.max(1, headAfterLoad - headBefore);
+            line.put("consensus_msgs_per_block", Math.round((double) (sentAfter[0] - sentBefore[0]) / blocksUnderLoad));
+            line.put("consensus_kib_per_block", Math.round((sentAfter[1] - sentBefore[1]) / 1024.0 / blocksUnderLoad * 10) / 10.0);
             line.put("senders", workload.senders.size());
             line.put("connections", connections);
             line.put("block_time_ms", blockTime);
@@ -280,7 +298,7 @@ public final class ChainBench {
             line.putAll(agreement);
             line.put("replica_cpu_pct", cpuPercent(cpuBefore, cpuAfter, wall));
             long cpuTicks = 0;
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < n; i++) {
                 cpuTicks += cpuAfter[i] - cpuBefore[i];
             }
             line.put("replica_cpu_ms_per_transfer", confirmedAll == 0 ? null : Math.round(cpuTicks * 1000.0 / clockTicks() / confirmedAll * 100) / 100.0);
@@ -333,6 +351,7 @@ public final class ChainBench {
         List<Process> ps = chain.processes();
         Rpc rpc = new Rpc(chain.rpcUrls().get(0));
         long headBefore = Rpc.quantity(rpc.call("eth_blockNumber"));
+        long[] sentBefore = consensusSent(chain.rpcUrls());
         long[] before = cpu(ps);
         long[] rssMax = new long[ps.size()];
         long start = System.nanoTime();
@@ -346,6 +365,7 @@ public final class ChainBench {
         long[] after = cpu(ps);
         double wall = (System.nanoTime() - start) / 1e9;
         long headAfter = Rpc.quantity(rpc.call("eth_blockNumber"));
+        long[] sentAfter = consensusSent(chain.rpcUrls());
         rpc.close();
         idleBlocks = new long[] {headBefore + 1, headAfter};
         boolean ok = true;
@@ -361,10 +381,28 @@ public final class ChainBench {
             line.put("rss_max_mib", Math.round(rssMax[i] / 1024.0 * 10) / 10.0);
             line.put("idle_s", idleSeconds);
             line.put("blocks", headAfter - headBefore);
+            // All members together: what an idle chain of this engine and size sends per minute.
+            line.put("chain_consensus_msgs_per_min", Math.round((sentAfter[0] - sentBefore[0]) * 60.0 / wall));
             line.put("meets_targets", cpu <= 1.0 && rss <= 128 * 1024);
             System.out.println(Rpc.JSON.writeValueAsString(line));
         }
         return ok;
+    }
+
+    /** Consensus messages and bytes all members sent so far (flotilla_health of each). */
+    private static long[] consensusSent(List<String> urls) throws IOException {
+        long[] total = new long[2];
+        for (String url : urls) {
+            Rpc r = new Rpc(url);
+            try {
+                JsonNode h = r.call("flotilla_health");
+                total[0] += h.path("consensusMessagesSent").asLong();
+                total[1] += h.path("consensusBytesSent").asLong();
+            } finally {
+                r.close();
+            }
+        }
+        return total;
     }
 
     /** The balances after must be those before plus exactly the included transfers; their sum must not change. */

@@ -63,6 +63,11 @@ final class Replicas implements AutoCloseable {
 
     /** Writes every member's keystore, password and config.json (genesis allocation {@code alloc}: address to wei). */
     void writeConfigs(java.util.Map<String, BigInteger> alloc, long blockTimeMs, long heartbeatMs) throws Exception {
+        writeConfigs(alloc, blockTimeMs, heartbeatMs, "bft");
+    }
+
+    /** The same, the members running the consensus engine named {@code engine}. */
+    void writeConfigs(java.util.Map<String, BigInteger> alloc, long blockTimeMs, long heartbeatMs, String engine) throws Exception {
         for (Member m : members) {
             Path home = Files.createDirectories(dir.resolve("replica-" + m.index()));
             Files.createDirectories(home.resolve("data"));
@@ -75,7 +80,7 @@ final class Replicas implements AutoCloseable {
             c.put("chainName", "bench-chain");
             ObjectNode consensus = c.putObject("consensus");
             consensus.put("blockTimeMs", blockTimeMs);
-            consensus.put("engine", "bft");
+            consensus.put("engine", engine);
             consensus.put("heartbeatMs", heartbeatMs);
             c.put("dataDir", home.resolve("data").toString());
             c.put("evmChainId", EVM_CHAIN_ID);

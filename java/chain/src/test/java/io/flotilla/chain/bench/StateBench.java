@@ -36,15 +36,15 @@ import java.util.stream.Stream;
 import org.web3j.crypto.Credentials;
 
 /**
- * {@code ./flotilla bench state}: the cost of a block as the state grows. For each size N it writes a genesis state of
- * N accounts plus an ERC-20 with N holders straight into a RocksDB chain store (block 0: no transactions), opens the
- * chain as a member does, then builds and commits blocks of 500 token transfers (half to existing holders, half to new
- * ones) through the member's path: {@link BlockExecutor} session, state root, synced commit. Consensus and networking
- * are not part of it (they do not depend on the state's size).
+ * {@code ./flotilla bench state}: the cost of a block as the state grows. For each size N it writes N accounts plus an
+ * ERC-20 with N holders straight into a RocksDB chain store (import blocks without transactions, in trie-key order),
+ * then a member opens that store in its own JVM sized as in a dev4 container (the image's flags, MaxRAM 128 MiB) and
+ * builds and commits blocks of 500 token transfers (half to existing holders, half to new ones) through the member's
+ * path: {@link BlockExecutor} session, state root, synced commit. Consensus and networking are not part of it (they
+ * do not depend on the state's size).
  * <p>Per size, one JSON line: block time p50/p95 (execution + root + commit), the state root's share p95 (the
- * incremental update), the same root computed the way it was before the incremental trie (account trie rebuilt from
- * every account, the token's storage trie from every slot) p95, RSS, the live heap after a full GC (RSS keeps what the
- * JVM once took, the full rebuilds' garbage included) and the store's size on disk.
+ * incremental update), the member's RSS, its live heap after a full GC and its maximum heap, and the store's size on
+ * disk.
  */
 public final class StateBench {
     private static final long CHAIN_ID = 31_337_015L;
@@ -62,27 +62,40 @@ public final class StateBench {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("--measure")) {
+            System.out.println(measure(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4])));
+            return;
+        }
         List<Integer> sizes = List.of(10_000, 1_000_000);
         int blocks = 20;
         int txs = 500;
-        int oldRootBlocks = 5;
+        String memory = "128m";
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "flotilla-bench-state");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--sizes" -> sizes = Arrays.stream(args[++i].split(",")).map(s -> Integer.parseInt(s.trim().replace("_", ""))).toList();
                 case "--blocks" -> blocks = Integer.parseInt(args[++i]);
                 case "--txs" -> txs = Integer.parseInt(args[++i]);
-                case "--old-root-blocks" -> oldRootBlocks = Integer.parseInt(args[++i]);
+                case "--member-memory" -> memory = args[++i];
                 case "--dir" -> dir = Path.of(args[++i]);
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (usage: StateBench [--sizes 10000,1000000] [--blocks N] [--txs N] [--old-root-blocks N] [--dir D])");
+                        + " (usage: StateBench [--sizes 10000,1000000] [--blocks N] [--txs N] [--member-memory 128m] [--dir D])");
             }
         }
         for (int n : sizes) {
             Path d = dir.resolve("n" + n);
             delete(d);
             try {
-                System.out.println(run(n, blocks, txs, oldRootBlocks, d));
+                build(n, txs, d);
+                // The member runs as in its container: the image's JVM flags with the container's memory as MaxRAM.
+                List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC",
+                        "-Xss2m", "-XX:MaxRAMPercentage=75", "-XX:NewSize=16m", "-XX:MaxRAM=" + memory, "-XX:+ExitOnOutOfMemoryError",
+                        "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), StateBench.class.getName(),
+                        "--measure", d.toString(), Integer.toString(n), Integer.toString(blocks), Integer.toString(txs));
+                Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                String line = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+                if (p.waitFor() != 0) throw new IllegalStateException("the member's run failed (exit " + p.exitValue() + ")");
+                System.out.println(line);
                 System.out.flush();
             } finally {
                 delete(d);
@@ -90,37 +103,96 @@ public final class StateBench {
         }
     }
 
-    private static String run(int n, int blocks, int txs, int oldRootBlocks, Path dir) throws Exception {
-        long t0 = System.nanoTime();
-        List<Credentials> senders = new ArrayList<>();
-        for (int i = 0; i < txs; i++) senders.add(Credentials.create(Hex.encode(Keccak.hash(AttackWorkloads.word(1_000_000L + i)))));
+    private static Genesis genesis(List<Credentials> senders) {
         Map<Address, GenesisAccount> alloc = new HashMap<>();
         Map<Word, Word> balances = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-            Address holder = AttackWorkloads.hashed(HOLDER_TAG, i);
-            alloc.put(holder, GenesisAccount.funded(BigInteger.ONE));
-            balances.put(AttackWorkloads.balanceSlot(holder), Word.of(1_000));
-        }
         for (Credentials s : senders) {
             Address a = TestTxs.address(s);
             alloc.put(a, GenesisAccount.funded(BigInteger.TEN.pow(21)));
             balances.put(AttackWorkloads.balanceSlot(a), Word.of(1L << 50));
         }
         alloc.put(TOKEN, new GenesisAccount(BigInteger.ZERO, 1, AttackWorkloads.tokenContract(), balances));
-        Genesis genesis = new Genesis(new ChainConfig(CHAIN_ID, ChainConfig.DEFAULT_GAS_LIMIT, GWEI), 1_700_000_000L, PROPOSER, new byte[0], alloc);
-        ChainStore store = ChainStore.open(dir);
-        ChainState chain;
-        try {
-            chain = ChainState.open(store, genesis);
-            alloc = null;
-            balances = null;
-            log(String.format(Locale.ROOT, "%,d accounts and %,d holders written and opened in %.1f s", n + txs, n + txs, (System.nanoTime() - t0) / 1e9));
+        return new Genesis(new ChainConfig(CHAIN_ID, ChainConfig.DEFAULT_GAS_LIMIT, GWEI), 1_700_000_000L, PROPOSER, new byte[0], alloc);
+    }
+
+    private static List<Credentials> senders(int txs) {
+        List<Credentials> senders = new ArrayList<>();
+        for (int i = 0; i < txs; i++) senders.add(Credentials.create(Hex.encode(Keccak.hash(AttackWorkloads.word(1_000_000L + i)))));
+        return senders;
+    }
+
+    /** Chunks of the import, in keccak order of the keys: each chunk only extends the right edge of the tries. */
+    private static final int CHUNK = 50_000;
+
+    /**
+     * Writes {@code n} funded holder accounts and the token's {@code n} balance slots straight into the store (not
+     * through transactions): blocks without transactions whose state changes are the import, in chunks sorted by
+     * trie key, through the member's own commit path (flat records, trie nodes, one batch per chunk).
+     */
+    private static void build(int n, int txs, Path dir) {
+        if (n > 1 << 20) throw new IllegalArgumentException("at most 1,048,576 holders");
+        long t0 = System.nanoTime();
+        try (ChainStore store = ChainStore.open(dir)) {
+            ChainState chain = ChainState.open(store, genesis(senders(txs)));
+            long[] order = sortedByKey(n, i -> Keccak.hash(AttackWorkloads.hashed(HOLDER_TAG, i).toArray()));
+            for (int from = 0; from < n; from += CHUNK) {
+                Map<Address, Account> accounts = new HashMap<>();
+                for (int k = from; k < Math.min(n, from + CHUNK); k++) {
+                    accounts.put(AttackWorkloads.hashed(HOLDER_TAG, order[k] & 0xFFFFF), Account.of(0, Word.of(1), new byte[0]));
+                }
+                commitImport(chain, new StateDiff(accounts, java.util.Set.of(), Map.of()));
+            }
+            order = sortedByKey(n, i -> Keccak.hash(AttackWorkloads.balanceSlot(AttackWorkloads.hashed(HOLDER_TAG, i)).toBytes()));
+            for (int from = 0; from < n; from += CHUNK) {
+                Map<Word, Word> slots = new HashMap<>();
+                for (int k = from; k < Math.min(n, from + CHUNK); k++) {
+                    slots.put(AttackWorkloads.balanceSlot(AttackWorkloads.hashed(HOLDER_TAG, order[k] & 0xFFFFF)), Word.of(1_000));
+                }
+                commitImport(chain, new StateDiff(Map.of(), java.util.Set.of(), Map.of(TOKEN, slots)));
+            }
+            log(String.format(Locale.ROOT, "%,d accounts and %,d holders written in %.1f s (%d import blocks)", n + txs, n + txs,
+                    (System.nanoTime() - t0) / 1e9, chain.head().number()));
+        }
+    }
+
+    /** Indices 0..n-1 ordered by the first 40 bits of their trie key, as (key prefix << 20 | index). */
+    private static long[] sortedByKey(int n, java.util.function.IntFunction<byte[]> key) {
+        long[] order = new long[n];
+        for (int i = 0; i < n; i++) {
+            byte[] h = key.apply(i);
+            long prefix = 0;
+            for (int b = 0; b < 5; b++) prefix = (prefix << 8) | (h[b] & 0xFF);
+            order[i] = (prefix << 20) | i;
+        }
+        Arrays.sort(order);
+        return order;
+    }
+
+    private static void commitImport(ChainState chain, StateDiff diff) {
+        StateTries.Update update = chain.read(s -> {
+            OverlayWorldState after = new OverlayWorldState(s);
+            OverlayWorldState.applyTo(after, diff);
+            return chain.stateTries().update(after, diff);
+        });
+        io.flotilla.chain.storage.BlockHeader parent = chain.head();
+        io.flotilla.chain.storage.BlockHeader h = new io.flotilla.chain.storage.BlockHeader(parent.hash(), parent.number() + 1,
+                parent.timestamp() + 1, update.root(), MerklePatriciaTrie.EMPTY_ROOT.clone(), MerklePatriciaTrie.EMPTY_ROOT.clone(),
+                new byte[256], parent.gasLimit(), 0, parent.baseFeePerGas(), PROPOSER, new byte[0], new byte[0]);
+        chain.commit(new ExecutedBlock(new io.flotilla.chain.storage.Block(h, List.of()), List.of(), diff, update));
+    }
+
+    /** The member's side, in its own JVM sized as in a container: opens the store built above and times blocks. */
+    private static String measure(Path dir, int n, int blocks, int txs) throws Exception {
+        List<Credentials> senders = senders(txs);
+        long t0 = System.nanoTime();
+        try (ChainStore store = ChainStore.open(dir)) {
+            ChainState chain = ChainState.open(store, genesis(senders));
+            log(String.format(Locale.ROOT, "store of %,d accounts opened in %.2f s", n + txs, (System.nanoTime() - t0) / 1e9));
             Random rnd = new Random(n);
             long fresh = 0;
             int warmup = 3;
             List<Double> blockMs = new ArrayList<>();
             List<Double> rootMs = new ArrayList<>();
-            List<Double> oldRootMs = new ArrayList<>();
             for (int b = 0; b < warmup + blocks; b++) {
                 List<SignedTransaction> batch = new ArrayList<>();
                 for (int i = 0; i < txs; i++) {
@@ -146,20 +218,17 @@ public final class StateBench {
                 if (b < warmup) continue;
                 blockMs.add((finished - start + end - commitStart) / 1e6);
                 rootMs.add(root);
-                if (b - warmup < oldRootBlocks) oldRootMs.add(fullRebuildNanos(chain, executed.stateDiff()) / 1e6);
             }
             System.gc();
             long live = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
-            java.lang.ref.Reference.reachabilityFence(chain); // the chain (state, tries, history) is what is measured
+            java.lang.ref.Reference.reachabilityFence(chain);
             long rss = rssKib();
             long storeBytes = size(dir);
             return String.format(Locale.ROOT,
                     "{\"bench\":\"state\",\"accounts\":%d,\"holders\":%d,\"txs_per_block\":%d,\"blocks\":%d,\"block_ms_p50\":%.1f,"
-                            + "\"block_ms_p95\":%.1f,\"root_ms_p95\":%.1f,\"root_ms_p95_full_rebuild\":%.1f,\"rss_mib\":%d,\"heap_live_mib\":%d,\"store_mib\":%d}",
+                            + "\"block_ms_p95\":%.1f,\"root_ms_p95\":%.1f,\"rss_mib\":%d,\"heap_live_mib\":%d,\"heap_max_mib\":%d,\"store_mib\":%d}",
                     n + txs + 1, n + txs, txs, blocks, pct(blockMs, 50), pct(blockMs, 95), pct(rootMs, 95),
-                    oldRootMs.isEmpty() ? Double.NaN : pct(oldRootMs, 95), rss / 1024, live >> 20, storeBytes >> 20);
-        } finally {
-            store.close();
+                    rss / 1024, live >> 20, Runtime.getRuntime().maxMemory() >> 20, storeBytes >> 20);
         }
     }
 
@@ -172,36 +241,6 @@ public final class StateBench {
             long t = System.nanoTime();
             tries.update(after, diff).root();
             return System.nanoTime() - t;
-        });
-    }
-
-    /**
-     * The root as computed before the incremental trie: every account into a rebuilt account trie, storage roots of
-     * untouched accounts from a cache, the storage trie of each touched account rebuilt from all its slots.
-     */
-    private static long fullRebuildNanos(ChainState chain, StateDiff diff) {
-        return chain.read(latest -> {
-            StateTries tries = chain.stateTries();
-            long t = System.nanoTime();
-            MerklePatriciaTrie trie = new MerklePatriciaTrie();
-            for (Address a : latest.addresses()) {
-                Account acc = latest.account(a);
-                byte[] storageRoot;
-                if (diff.storageWrites().containsKey(a) || diff.storageCleared().contains(a)) {
-                    MerklePatriciaTrie st = new MerklePatriciaTrie();
-                    for (Map.Entry<Word, Word> e : latest.storageOf(a).entrySet()) {
-                        st.put(Keccak.hash(e.getKey().toBytes()), Rlp.encode(Rlp.bytes(e.getValue().toMinimalBytes())));
-                    }
-                    storageRoot = st.rootHash();
-                } else {
-                    storageRoot = tries.storage(a).rootHash(); // the old cache's hit
-                }
-                trie.put(StateRoot.accountKey(a), StateRoot.accountValue(acc, storageRoot));
-            }
-            byte[] root = trie.rootHash();
-            long elapsed = System.nanoTime() - t;
-            if (!Arrays.equals(root, chain.head().stateRoot())) throw new IllegalStateException("the full rebuild disagrees with the head's root");
-            return elapsed;
         });
     }
 

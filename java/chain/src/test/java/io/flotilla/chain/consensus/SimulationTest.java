@@ -15,18 +15,26 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Whole-network behaviour on a simulated network and clock; every run is reproducible from its seed. */
 class SimulationTest {
     private static final long MINUTES_10 = 600_000;
 
-    @ParameterizedTest(name = "{0} replicas")
-    @ValueSource(ints = {4, 7})
-    void allReplicasCommitTheSameFiftyBlocksWithValidCertificates(int n) {
-        Cluster cluster = new Cluster(n, 42);
+    /** Every test here is about what users rely on whatever the engine: it runs against each known engine. */
+    static java.util.stream.Stream<String> engines() {
+        return KnownEngines.NAMES.stream();
+    }
+
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> enginesAndSizes() {
+        return engines().flatMap(e -> java.util.stream.Stream.of(4, 7).map(n -> org.junit.jupiter.params.provider.Arguments.of(e, n)));
+    }
+
+    @ParameterizedTest(name = "{0}, {1} replicas")
+    @MethodSource("enginesAndSizes")
+    void allReplicasCommitTheSameFiftyBlocksWithValidCertificates(String engine, int n) {
+        Cluster cluster = new Cluster(engine, n, 42);
         cluster.start();
 
         assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 50), MINUTES_10),
@@ -39,9 +47,10 @@ class SimulationTest {
         }
     }
 
-    @Test
-    void fourReplicasKeepCommittingWithOneCrashedFromTheStart() {
-        Cluster cluster = new Cluster(4, 7);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void fourReplicasKeepCommittingWithOneCrashedFromTheStart(String engine) {
+        Cluster cluster = new Cluster(engine, 4, 7);
         cluster.replica(1).crash(); // proposer of round 0 at every height h = 4k+1
 
         cluster.start();
@@ -52,9 +61,10 @@ class SimulationTest {
                 "heights whose round-0 proposer is down are decided in a later round");
     }
 
-    @Test
-    void sevenReplicasKeepCommittingWithTwoCrashed() {
-        Cluster cluster = new Cluster(7, 8);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void sevenReplicasKeepCommittingWithTwoCrashed(String engine) {
+        Cluster cluster = new Cluster(engine, 7, 8);
         cluster.replica(2).crash();
         cluster.replica(5).crash();
 
@@ -64,9 +74,10 @@ class SimulationTest {
         cluster.assertAgreementAndCertificates(cluster.live());
     }
 
-    @Test
-    void crashingTheNextProposerMidRunDoesNotStopTheChain() {
-        Cluster cluster = new Cluster(4, 9);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void crashingTheNextProposerMidRunDoesNotStopTheChain(String engine) {
+        Cluster cluster = new Cluster(engine, 4, 9);
         cluster.start();
         assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 5), MINUTES_10));
 
@@ -79,9 +90,9 @@ class SimulationTest {
         cluster.assertAgreementAndCertificates(cluster.live());
     }
 
-    @ParameterizedTest(name = "{0} replicas")
-    @ValueSource(ints = {4, 7})
-    void equivocatingMembersCannotMakeHonestReplicasDecideDifferently(int n) {
+    @ParameterizedTest(name = "{0}, {1} replicas")
+    @MethodSource("enginesAndSizes")
+    void equivocatingMembersCannotMakeHonestReplicasDecideDifferently(String engine, int n) {
         int seeds = n == 4 ? 40 : 12;
         int faulty = (n - 1) / 3;
         int evidenceSeen = 0;
@@ -91,7 +102,7 @@ class SimulationTest {
             Collections.shuffle(order, random);
             List<Integer> honestIdx = order.subList(faulty, n);
             var sideA = new HashSet<>(honestIdx.subList(0, honestIdx.size() / 2));
-            Cluster cluster = new Cluster(n, seed, 5, 400, 0.0);
+            Cluster cluster = new Cluster(engine, n, seed, 5, 400, 0.0);
             order.subList(0, faulty).forEach(i -> cluster.replica(i).setBehaviour(new Equivocator(sideA)));
             List<Replica> honest = honestIdx.stream().map(cluster::replica).toList();
 
@@ -111,10 +122,11 @@ class SimulationTest {
         assertTrue(evidenceSeen > 0, "equivocation is detected and reported");
     }
 
-    @Test
-    void equivocationPlusLossAndAPartitionStillNeverSplitsHonestReplicas() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void equivocationPlusLossAndAPartitionStillNeverSplitsHonestReplicas(String engine) {
         for (long seed = 100; seed < 115; seed++) {
-            Cluster cluster = new Cluster(4, seed, 5, 500, 0.1);
+            Cluster cluster = new Cluster(engine, 4, seed, 5, 500, 0.1);
             int faulty = (int) (seed % 4);
             List<Replica> honest = cluster.replicas().stream().filter(r -> r.index() != faulty).toList();
             cluster.replica(faulty).setBehaviour(new Equivocator(java.util.Set.of(honest.get(0).index())));
@@ -136,9 +148,10 @@ class SimulationTest {
         }
     }
 
-    @Test
-    void aTwoTwoPartitionHaltsCommitsUntilItHeals() {
-        Cluster cluster = new Cluster(4, 11);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aTwoTwoPartitionHaltsCommitsUntilItHeals(String engine) {
+        Cluster cluster = new Cluster(engine, 4, 11);
         cluster.start();
         assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 5), MINUTES_10));
 
@@ -155,9 +168,10 @@ class SimulationTest {
         cluster.assertAgreementAndCertificates(cluster.replicas());
     }
 
-    @Test
-    void commitsContinueOnALossyNetworkThanksToRegossip() {
-        Cluster cluster = new Cluster(4, 12, 10, 300, 0.15);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void commitsContinueOnALossyNetworkThanksToRegossip(String engine) {
+        Cluster cluster = new Cluster(engine, 4, 12, 10, 300, 0.15);
         // A node more than one height behind needs block sync, which is outside the engine.
         cluster.replicas().forEach(Replica::enableSync);
         cluster.start();
@@ -170,10 +184,11 @@ class SimulationTest {
         }
     }
 
-    @Test
-    void membersCrashingRightAfterSigningAndRestartingNeverEquivocate() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void membersCrashingRightAfterSigningAndRestartingNeverEquivocate(String engine) {
         for (long seed = 1; seed <= 10; seed++) {
-            Cluster cluster = new Cluster(4, seed);
+            Cluster cluster = new Cluster(engine, 4, seed);
             cluster.replicas().forEach(Replica::enableSync);
             cluster.start();
             for (int round = 0; round < 12; round++) {
@@ -192,9 +207,10 @@ class SimulationTest {
         }
     }
 
-    @Test
-    void aReplicaThatWasOfflineFollowsAgainOnceGivenTheCommittedBlocks() {
-        Cluster cluster = new Cluster(4, 5);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aReplicaThatWasOfflineFollowsAgainOnceGivenTheCommittedBlocks(String engine) {
+        Cluster cluster = new Cluster(engine, 4, 5);
         Replica returning = cluster.replica(3);
         returning.enableSync();
         cluster.start();
@@ -213,16 +229,17 @@ class SimulationTest {
         assertTrue(decidedItself >= 8, "it decides new heights itself from current messages, decided " + decidedItself);
     }
 
-    @Test
-    void fromTheSwitchHeightOnTheNewMemberSetDecides() {
-        Cluster cluster = new Cluster(6, 3);
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void fromTheSwitchHeightOnTheNewMemberSetDecides(String engine) {
+        Cluster cluster = new Cluster(engine, 6, 3);
         MemberSet before = MemberSet.of(Cluster.address(0), Cluster.address(1), Cluster.address(2), Cluster.address(3));
         MemberSet after = MemberSet.of(Cluster.address(2), Cluster.address(3), Cluster.address(4), Cluster.address(5));
         long switchHeight = 10;
         cluster.setMembership(h -> h < switchHeight ? before : after);
 
         cluster.start();
-        assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 20), MINUTES_10));
+        assertTrue(cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 20), MINUTES_10), () -> "stalled: " + cluster.replicas());
 
         cluster.assertAgreementAndCertificates(cluster.replicas()); // each height against its own set
         for (var e : cluster.replica(0).commits().entrySet()) {
@@ -245,24 +262,25 @@ class SimulationTest {
         return cluster.replicas().stream().mapToLong(Replica::lastCommitted).toArray();
     }
 
-    @Test
-    void theSameSeedReplaysTheSameHistory() {
-        assertEquals(history(21), history(21));
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void theSameSeedReplaysTheSameHistory(String engine) {
+        assertEquals(history(engine, 21), history(engine, 21));
     }
 
-    private static List<String> history(long seed) {
-        Cluster cluster = new Cluster(4, seed, 5, 400, 0.1);
+    private static List<String> history(String engine, long seed) {
+        Cluster cluster = new Cluster(engine, 4, seed, 5, 400, 0.1);
         cluster.start();
         cluster.runUntil(() -> cluster.allCommitted(cluster.replicas(), 8), MINUTES_10);
         return cluster.replica(0).commits().values().stream().map(c -> c.certificate().round() + ":" + c.block()).toList();
     }
 
-    @ParameterizedTest(name = "{0} replicas")
-    @ValueSource(ints = {4, 7})
-    void prevotesWithheldToSplitLocksRoundAfterRoundNeverSplitHonestReplicas(int n) {
+    @ParameterizedTest(name = "{0}, {1} replicas")
+    @MethodSource("enginesAndSizes")
+    void prevotesWithheldToSplitLocksRoundAfterRoundNeverSplitHonestReplicas(String engine, int n) {
         int faulty = (n - 1) / 3;
         for (long seed = 1; seed <= 8; seed++) {
-            Cluster cluster = new Cluster(n, seed, 5, 300, 0.0);
+            Cluster cluster = new Cluster(engine, n, seed, 5, 300, 0.0);
             List<Integer> honestIdx = IntStream.range(faulty, n).boxed().toList();
             // Each round the faulty members' prevotes reach only one of two (rotating) halves of the honest members.
             List<List<Integer>> sides = List.of(honestIdx.subList(0, honestIdx.size() / 2),
@@ -280,10 +298,11 @@ class SimulationTest {
         }
     }
 
-    @Test
-    void membersThatSeeTheMemberSetSwitchAtDifferentTimesStayInAgreement() {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void membersThatSeeTheMemberSetSwitchAtDifferentTimesStayInAgreement(String engine) {
         for (long seed = 1; seed <= 5; seed++) {
-            Cluster cluster = new Cluster(6, seed, 5, 300, 0.0);
+            Cluster cluster = new Cluster(engine, 6, seed, 5, 300, 0.0);
             MemberSet before = MemberSet.of(Cluster.address(0), Cluster.address(1), Cluster.address(2), Cluster.address(3));
             MemberSet after = MemberSet.of(Cluster.address(2), Cluster.address(3), Cluster.address(4), Cluster.address(5));
             long switchHeight = 10;

@@ -84,7 +84,7 @@ class TracingTest {
     @Test
     void blocksBeyondTheHistoryWindowAreRefusedNamingTheOldestTraceableOne() throws Exception {
         long first = mine(TestTxs.address(TestTxs.BOB).toString(), "0x", 21_000);
-        for (int i = 0; i < StateHistory.DEFAULT_BLOCKS + 2; i++) dev.produceBlock();
+        for (int i = 0; i < ChainState.HISTORY_BLOCKS + 2; i++) dev.produceBlock();
         Tracing.TraceException e = assertThrows(Tracing.TraceException.class,
                 () -> tracing(TraceConfig.DEFAULT).traceTransaction(first, 0, CALLS));
         assertTrue(e.getMessage().contains("historical state of block " + (first - 1) + " is not available"), e.getMessage());

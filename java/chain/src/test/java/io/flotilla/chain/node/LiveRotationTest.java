@@ -93,6 +93,8 @@ class LiveRotationTest {
         }
     }
 
+    private static final String IMAGE = "sha256:" + "ab".repeat(32);
+
     private Path configPath(Member self) {
         return dir.resolve("node-" + self.nodeId()).resolve("config").resolve("config.json");
     }
@@ -110,6 +112,7 @@ class LiveRotationTest {
                 .put("bindIp", self.ip()).put("keyFile", key.toString()).put("passwordFile", home.resolve("node-key.password").toString())
                 .put("dataDir", home.resolve("data").toString()).put("slot", 0);
         root.set("ports", ports(self));
+        root.putObject("image").put("version", "live-1").put("id", IMAGE);
         root.putObject("consensus").put("engine", "bft").put("blockTimeMs", 200).put("heartbeatMs", 2_000);
         ObjectNode genesis = root.putObject("genesis");
         genesis.put("owner", OWNER.getAddress()).put("gasLimit", 30_000_000).put("minGasPriceWei", "0");
@@ -314,6 +317,8 @@ class LiveRotationTest {
         assertEquals(nodes[0].head(), health.get("head").asLong(), 1);
         assertTrue(health.get("lastCommitAgeMs").asLong() < 10_000, health::toString);
         assertEquals(2, health.get("peersConnected").asInt(), health::toString); // members 2 and 5
+        // The image its agent started it with: other members' agents order an image rollout by it (docs/agent.md).
+        assertEquals(IMAGE, health.get("image").asText(), health::toString);
     }
 
     @Test

@@ -49,6 +49,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
@@ -70,6 +72,13 @@ class ReplicaClusterTest {
 
     @TempDir
     Path dir;
+
+    /** The consensus engine the members run: each test that is not about one engine runs against every known one. */
+    private String engine = io.flotilla.chain.consensus.bft.BftEngineFactory.NAME;
+
+    static java.util.stream.Stream<String> engines() {
+        return io.flotilla.chain.consensus.KnownEngines.NAMES.stream();
+    }
 
     private final List<Member> members = new ArrayList<>();
     private final List<Node> nodes = new ArrayList<>();
@@ -108,7 +117,7 @@ class ReplicaClusterTest {
             ChainState c = chain;
             bft = new BftReplica(CHAIN_ID, member.key(), chain, mempool, submission, member.endpoint(), peers,
                     Duration.ofMillis(100), Duration.ofSeconds(60), BftConfig.withTimeouts(Duration.ofMillis(800), Duration.ofMillis(400)),
-                    clock, safetyWriter != null ? safetyWriter : c::saveRecord);
+                    clock, safetyWriter != null ? safetyWriter : c::saveRecord, engine);
             bft.start();
             return this;
         }
@@ -225,8 +234,10 @@ class ReplicaClusterTest {
         return MemberSet.sorted(ms.stream().map(Member::address).toList());
     }
 
-    @Test
-    void aProposerWhoseClockRunsAMinuteAheadCannotStopTheChain() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aProposerWhoseClockRunsAMinuteAheadCannotStopTheChain(String engine) throws Exception {
+        this.engine = engine;
         List<Member> set = createMembers(4);
         nodes.get(2).clock = Clock.offset(Clock.systemUTC(), Duration.ofSeconds(60));
         for (Node node : nodes.subList(0, 4)) node.start(set);
@@ -241,8 +252,10 @@ class ReplicaClusterTest {
         }
     }
 
-    @Test
-    void fourMembersCommitTheSameBlocksWithEveryTransaction() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void fourMembersCommitTheSameBlocksWithEveryTransaction(String engine) throws Exception {
+        this.engine = engine;
         List<Node> chain = startChain(4);
         List<String> hashes = sendTransfers(chain.get(1), 20);
         awaitFinalized(hashes, chain, Duration.ofSeconds(60));
@@ -255,8 +268,10 @@ class ReplicaClusterTest {
         }
     }
 
-    @Test
-    void sevenMembersKeepFinalizingWithTwoCrashed() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void sevenMembersKeepFinalizingWithTwoCrashed(String engine) throws Exception {
+        this.engine = engine;
         List<Node> chain = startChain(7);
         nodes.get(2).close();
         nodes.get(5).close();
@@ -266,8 +281,10 @@ class ReplicaClusterTest {
         assertSameBlocks(live);
     }
 
-    @Test
-    void aMemberThatWasDownCatchesUpFromCertifiedBlocksThenVotes() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aMemberThatWasDownCatchesUpFromCertifiedBlocksThenVotes(String engine) throws Exception {
+        this.engine = engine;
         List<Node> chain = startChain(4);
         Node returning = chain.get(3);
         returning.close();
@@ -289,8 +306,10 @@ class ReplicaClusterTest {
         assertSameBlocks(live);
     }
 
-    @Test
-    void aNewMemberJoinsAtASwitchHeightAndEveryBlockIsCertifiedByTheSetThatDecidedIt() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aNewMemberJoinsAtASwitchHeightAndEveryBlockIsCertifiedByTheSetThatDecidedIt(String engine) throws Exception {
+        this.engine = engine;
         List<Node> chain = startChain(4);
         awaitFinalized(sendTransfers(chain.get(0), 5), chain, Duration.ofSeconds(60));
         List<Member> before = List.copyOf(members.subList(0, 4));
@@ -321,8 +340,10 @@ class ReplicaClusterTest {
         assertSameBlocks(live);
     }
 
-    @Test
-    void aPartitionedChainStallsAndResumesOnceHealed() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aPartitionedChainStallsAndResumesOnceHealed(String engine) throws Exception {
+        this.engine = engine;
         List<Member> set = createMembers(4);
         // Every member reaches every other one through its own relay, so the test can cut any link.
         Map<Integer, Map<Address, InetSocketAddress>> views = new HashMap<>();
@@ -359,8 +380,10 @@ class ReplicaClusterTest {
         assertSameBlocks(chain);
     }
 
-    @Test
-    void anEquivocatingMemberCannotMakeHonestMembersDisagree() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void anEquivocatingMemberCannotMakeHonestMembersDisagree(String engine) throws Exception {
+        this.engine = engine;
         List<Member> set = createMembers(4);
         List<Node> honest = new ArrayList<>();
         for (int i = 0; i < 3; i++) honest.add(nodes.get(i).start(set));
@@ -405,13 +428,17 @@ class ReplicaClusterTest {
         return http.send(req, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
-    @Test
-    void aRestartingMemberCatchesUpDespiteAMemberThatLiesAboutItsHeadAndStalls() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aRestartingMemberCatchesUpDespiteAMemberThatLiesAboutItsHeadAndStalls(String engine) throws Exception {
+        this.engine = engine;
         restartBehindALiar(4);
     }
 
-    @Test
-    void sevenMembersARestartingMemberCatchesUpDespiteALiar() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void sevenMembersARestartingMemberCatchesUpDespiteALiar(String engine) throws Exception {
+        this.engine = engine;
         restartBehindALiar(7);
     }
 
@@ -509,6 +536,8 @@ class ReplicaClusterTest {
                         new ConsensusMessage.Precommit(p.height(), p.round(), Optional.of(p.block().hash())));
                 case ConsensusMessage.Prevote v -> List.of(new ConsensusMessage.Prevote(v.height(), v.round(), v.value()));
                 case ConsensusMessage.Precommit v -> List.of(new ConsensusMessage.Precommit(v.height(), v.round(), v.value()));
+                case ConsensusMessage.Certificate c -> List.of();
+                case ConsensusMessage.NewRound n -> List.of();
             };
             for (ConsensusMessage vote : votes) {
                 if (!voted.add(vote.height() + "/" + vote.round() + "/" + vote.getClass().getSimpleName())) continue;
@@ -530,8 +559,10 @@ class ReplicaClusterTest {
         }
     }
 
-    @Test
-    void aMemberWhoseSafetyRecordCannotBeWrittenSendsNothingItSigned() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aMemberWhoseSafetyRecordCannotBeWrittenSendsNothingItSigned(String engine) throws Exception {
+        this.engine = engine;
         List<Member> set = createMembers(4);
         java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean(true);
         Node broken = nodes.get(0);
@@ -570,8 +601,10 @@ class ReplicaClusterTest {
         assertSameBlocks(real);
     }
 
-    @Test
-    void aMemberFloodingJunkWithItsOwnAndFreshKeysNeitherStopsTheChainNorGrowsTheOthersMemory() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("engines")
+    void aMemberFloodingJunkWithItsOwnAndFreshKeysNeitherStopsTheChainNorGrowsTheOthersMemory(String engine) throws Exception {
+        this.engine = engine;
         List<Member> set = createMembers(4);
         List<Node> honest = new ArrayList<>();
         for (int i = 0; i < 3; i++) honest.add(nodes.get(i).start(set));
@@ -593,9 +626,11 @@ class ReplicaClusterTest {
 
         BftConfig config = BftConfig.withTimeouts(Duration.ofMillis(800), Duration.ofMillis(400))
                 .withMaxProposalBytes(ChainConfig.DEFAULT_MAX_BLOCK_BYTES);
-        long bound = io.flotilla.chain.consensus.bft.TendermintEngine.retainedBound(config, 4, maxRound + 2);
+        long bound = engine.equals("bft") ? io.flotilla.chain.consensus.bft.TendermintEngine.retainedBound(config, 4, maxRound + 2)
+                : io.flotilla.chain.consensus.hotstuff.HotStuffEngine.retainedBound(config, 4, maxRound + 2);
         for (Node n : honest) {
             long[] peak = n.bft.consensusRetainedPeak();
+            assertTrue(peak[0] > 0, "the engine's holdings were measured");
             assertTrue(peak[1] <= bound, "member " + n.member.index() + " held " + peak[1] + " bytes, bound " + bound);
             assertTrue(peak[1] < 64L << 20, "member " + n.member.index() + " held " + peak[1] + " bytes");
         }

@@ -58,6 +58,9 @@ class SubnodeProcessTest {
         processes.forEach(Process::destroyForcibly);
     }
 
+    /** The consensus engine the members' configs name. */
+    private String engine = "bft";
+
     private record Member(int nodeId, BigInteger key, String ip, int consensusPort, int rpcPort) {
         String rpcUrl() {
             return "http://" + ip + ":" + rpcPort;
@@ -81,7 +84,7 @@ class SubnodeProcessTest {
                 .put("bindIp", self.ip()).put("keyFile", key.toString()).put("passwordFile", home.resolve("node-key.password").toString())
                 .put("dataDir", home.resolve("data").toString()).put("slot", 0);
         root.set("ports", ports(self));
-        root.putObject("consensus").put("engine", "bft").put("blockTimeMs", 200).put("heartbeatMs", 30_000);
+        root.putObject("consensus").put("engine", engine).put("blockTimeMs", 200).put("heartbeatMs", 30_000);
         ObjectNode genesis = root.putObject("genesis");
         genesis.put("owner", OWNER.getAddress()).put("gasLimit", 30_000_000).put("minGasPriceWei", "0");
         genesis.putObject("alloc").put(OWNER.getAddress(), "1000000000000000000000000");
@@ -143,8 +146,10 @@ class SubnodeProcessTest {
         return web3.ethGetBlockByNumber(DefaultBlockParameter.valueOf(BigInteger.valueOf(number)), false).send().getBlock().getHash();
     }
 
-    @Test
-    void aMemberKilledMidLoadLosesNothingItCommittedAndCatchesUp() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("io.flotilla.chain.node.ReplicaClusterTest#engines")
+    void aMemberKilledMidLoadLosesNothingItCommittedAndCatchesUp(String engine) throws Exception {
+        this.engine = engine;
         List<Member> all = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             String ip = "127.0.0." + (80 + i);
@@ -215,6 +220,17 @@ class SubnodeProcessTest {
         }
         assertFalse(committedBeforeKill.isEmpty());
         rpc.forEach(Web3j::shutdown);
+    }
+
+    @Test
+    void aConfigNamingAnEngineThisNodeLacksStopsItWithOneLine() throws Exception {
+        engine = "pow";
+        Member self = new Member(1, BigInteger.valueOf(104_729L), "127.0.0.204", freePort("127.0.0.204"), freePort("127.0.0.204"));
+        Process p = launch(writeConfig(self, List.of(self)), 1);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "it stops");
+        assertEquals(2, p.exitValue());
+        List<String> lines = Files.readAllLines(dir.resolve("node-1.log")).stream().filter(l -> l.startsWith("flotilla-node")).toList();
+        assertEquals(List.of("flotilla-node: config: unknown consensus engine 'pow' (known: bft, hotstuff)"), lines);
     }
 
     @Test

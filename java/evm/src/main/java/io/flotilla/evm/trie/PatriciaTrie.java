@@ -80,15 +80,90 @@ public final class PatriciaTrie {
 
     /** The trie with {@code key} set to {@code value}; an empty value deletes the key. */
     public PatriciaTrie put(byte[] key, byte[] value) {
-        if (value.length == 0) return delete(key);
-        Node r = insert(root, nibbles(key), 0, value.clone());
+        return put(key, value, null);
+    }
+
+    /**
+     * As {@link #put(byte[], byte[])}, adding to {@code replaced} (when not null) the hash of every node read from the
+     * store (or {@link #commit committed}) that the new version no longer holds at its position: what a store that
+     * counts references releases once no kept version needs it. Nodes created by earlier updates and never committed
+     * are not listed (they were never stored).
+     */
+    public PatriciaTrie put(byte[] key, byte[] value, List<byte[]> replaced) {
+        if (value.length == 0) return delete(key, replaced);
+        Node r = insert(root, nibbles(key), 0, value.clone(), replaced);
         return r == root ? this : new PatriciaTrie(r, store);
     }
 
     /** The trie without {@code key} (this trie when it has no such key). */
     public PatriciaTrie delete(byte[] key) {
-        Node r = remove(root, nibbles(key), 0);
+        return delete(key, null);
+    }
+
+    /** As {@link #delete(byte[])}, listing replaced stored nodes as {@link #put(byte[], byte[], List)} does. */
+    public PatriciaTrie delete(byte[] key, List<byte[]> replaced) {
+        Node r = remove(root, nibbles(key), 0, replaced);
         return r == root ? this : new PatriciaTrie(r, store);
+    }
+
+    /** Records {@code n} (resolved) as superseded when it is a stored node referenced by hash. */
+    private static void gone(Node n, List<byte[]> replaced) {
+        if (replaced == null || !n.stored) return;
+        byte[] r = n.ref;
+        if (r != null && r.length == 32) replaced.add(r);
+    }
+
+    /**
+     * Calls {@code each} with the hash of every node of this trie stored apart (referenced by hash, and the root),
+     * reading them from the store: what releasing a whole trie (a cleared storage) releases.
+     */
+    public void forEachStoredNode(java.util.function.Consumer<byte[]> each) {
+        if (root == null) return;
+        Node r = resolve(root);
+        each.accept(root instanceof HashRef h ? h.hash : (ref(r).length == 32 ? ref(r) : Keccak.hash(ref(r))));
+        visit(r, each);
+    }
+
+    private void visit(Node n, java.util.function.Consumer<byte[]> each) {
+        switch (n) {
+            case Extension e -> child(e.child, each);
+            case Branch b -> {
+                for (Node c : b.children) if (c != null) child(c, each);
+            }
+            default -> {
+            }
+        }
+    }
+
+    private void child(Node c, java.util.function.Consumer<byte[]> each) {
+        Node r = resolve(c);
+        if (c instanceof HashRef h) each.accept(h.hash);
+        else if (ref(r).length == 32) each.accept(ref(r));
+        visit(r, each);
+    }
+
+    /** Calls {@code each} with every key (bytes) and value of the trie, in key order, reading nodes as needed. */
+    public void forEachEntry(java.util.function.BiConsumer<byte[], byte[]> each) {
+        if (root != null) entries(root, new byte[0], each);
+    }
+
+    private void entries(Node n, byte[] path, java.util.function.BiConsumer<byte[], byte[]> each) {
+        n = resolve(n);
+        switch (n) {
+            case Leaf l -> emit(concat(path, l.path), l.value, each);
+            case Extension e -> entries(e.child, concat(path, e.path), each);
+            case Branch b -> {
+                if (b.value != null) emit(path, b.value, each);
+                for (int i = 0; i < 16; i++) if (b.children[i] != null) entries(b.children[i], concat(path, new byte[] {(byte) i}), each);
+            }
+            case HashRef h -> throw new IllegalStateException("unresolved");
+        }
+    }
+
+    private static void emit(byte[] nib, byte[] value, java.util.function.BiConsumer<byte[], byte[]> each) {
+        byte[] key = new byte[nib.length / 2];
+        for (int i = 0; i < key.length; i++) key[i] = (byte) ((nib[2 * i] << 4) | nib[2 * i + 1]);
+        each.accept(key, value.clone());
     }
 
     /** keccak of the root node's encoding. Only nodes not hashed before are hashed. */
@@ -264,9 +339,15 @@ public final class PatriciaTrie {
 
     // ---- insert ----
 
-    private Node insert(Node n, byte[] nib, int pos, byte[] value) {
+    private Node insert(Node n, byte[] nib, int pos, byte[] value, List<byte[]> replaced) {
         if (n == null) return new Leaf(Arrays.copyOfRange(nib, pos, nib.length), value);
         n = resolve(n);
+        Node out = insertResolved(n, nib, pos, value, replaced);
+        if (out != n) gone(n, replaced);
+        return out;
+    }
+
+    private Node insertResolved(Node n, byte[] nib, int pos, byte[] value, List<byte[]> replaced) {
         switch (n) {
             case Leaf l -> {
                 int common = commonPrefix(l.path, nib, pos);
@@ -286,7 +367,7 @@ public final class PatriciaTrie {
             case Extension e -> {
                 int common = commonPrefix(e.path, nib, pos);
                 if (common == e.path.length) {
-                    Node c = insert(e.child, nib, pos + common, value);
+                    Node c = insert(e.child, nib, pos + common, value, replaced);
                     return c == e.child ? e : new Extension(e.path, c);
                 }
                 Node[] children = new Node[16];
@@ -302,7 +383,7 @@ public final class PatriciaTrie {
             case Branch b -> {
                 if (pos == nib.length) return Arrays.equals(b.value, value) ? b : new Branch(b.children, value);
                 int i = nib[pos];
-                Node c = insert(b.children[i], nib, pos + 1, value);
+                Node c = insert(b.children[i], nib, pos + 1, value, replaced);
                 if (c == b.children[i]) return b;
                 Node[] children = b.children.clone();
                 children[i] = c;
@@ -314,18 +395,24 @@ public final class PatriciaTrie {
 
     // ---- delete ----
 
-    private Node remove(Node n, byte[] nib, int pos) {
+    private Node remove(Node n, byte[] nib, int pos, List<byte[]> replaced) {
         if (n == null) return null;
         Node r = resolve(n);
+        Node out = removeResolved(n, r, nib, pos, replaced);
+        if (out != n) gone(r, replaced);
+        return out;
+    }
+
+    private Node removeResolved(Node n, Node r, byte[] nib, int pos, List<byte[]> replaced) {
         switch (r) {
             case Leaf l -> {
                 return matches(l.path, nib, pos) && pos + l.path.length == nib.length ? null : n;
             }
             case Extension e -> {
                 if (!matches(e.path, nib, pos)) return n;
-                Node c = remove(e.child, nib, pos + e.path.length);
+                Node c = remove(e.child, nib, pos + e.path.length, replaced);
                 if (c == e.child) return n;
-                return c == null ? null : prefixed(e.path, c);
+                return c == null ? null : prefixed(e.path, c, replaced);
             }
             case Branch b -> {
                 Node[] children = b.children;
@@ -335,7 +422,7 @@ public final class PatriciaTrie {
                     value = null;
                 } else {
                     int i = nib[pos];
-                    Node c = remove(children[i], nib, pos + 1);
+                    Node c = remove(children[i], nib, pos + 1, replaced);
                     if (c == children[i]) return n;
                     children = children.clone();
                     children[i] = c;
@@ -349,7 +436,7 @@ public final class PatriciaTrie {
                     }
                 }
                 if (count == 0) return value == null ? null : new Leaf(new byte[0], value);
-                if (count == 1 && value == null) return prefixed(new byte[] {(byte) only}, children[only]);
+                if (count == 1 && value == null) return prefixed(new byte[] {(byte) only}, children[only], replaced);
                 return new Branch(children, value);
             }
             case HashRef h -> throw new IllegalStateException("unresolved");
@@ -357,8 +444,9 @@ public final class PatriciaTrie {
     }
 
     /** {@code path} followed by node {@code c}, merged into one node where the trie's canonical form requires it. */
-    private Node prefixed(byte[] path, Node c) {
+    private Node prefixed(byte[] path, Node c, List<byte[]> replaced) {
         c = resolve(c);
+        if (!(c instanceof Branch)) gone(c, replaced); // merged into the new node
         return switch (c) {
             case Leaf l -> new Leaf(concat(path, l.path), l.value);
             case Extension e -> new Extension(concat(path, e.path), e.child);

@@ -26,6 +26,7 @@ import java.util.Set;
  * @param dataDir where the chain keeps its database
  * @param image the image the agent runs this chain with
  * @param tracing debug_trace* limits
+ * @param state how the state is kept on disk (cache, history window, archive)
  */
 public record SubnodeConfig(
         long chainId,
@@ -42,7 +43,8 @@ public record SubnodeConfig(
         Path passwordFile,
         Path dataDir,
         Image image,
-        Tracing tracing) {
+        Tracing tracing,
+        StateStore state) {
 
     /** Sidechain EVM chain ids are this base plus the manager's chain id ("FL" in the high bytes). */
     public static final long EVM_CHAIN_ID_BASE = 0x464C_0000L;
@@ -78,6 +80,15 @@ public record SubnodeConfig(
         Check.notNull("dataDir", dataDir);
         image = image == null ? new Image("", "") : image;
         tracing = tracing == null ? Tracing.DEFAULT : tracing;
+        state = state == null ? StateStore.DEFAULT : state;
+    }
+
+    /** A config with the default state keeping ({@link StateStore#DEFAULT}). */
+    public SubnodeConfig(long chainId, String chainName, long evmChainId, long nodeId, int slot, String bindIp, Ports ports,
+                         List<Member> members, Consensus consensus, Genesis genesis, Path keyFile, Path passwordFile,
+                         Path dataDir, Image image, Tracing tracing) {
+        this(chainId, chainName, evmChainId, nodeId, slot, bindIp, ports, members, consensus, genesis, keyFile, passwordFile,
+                dataDir, image, tracing, null);
     }
 
     /** This node's own entry among the members. */
@@ -106,6 +117,7 @@ public record SubnodeConfig(
         if (!dataDir.equals(next.dataDir)) changed.add("dataDir");
         if (!image.equals(next.image)) changed.add("image");
         if (!Objects.equals(tracing, next.tracing)) changed.add("tracing");
+        if (!Objects.equals(state, next.state)) changed.add("state");
         if (!self().address().equals(next.self().address())) changed.add("members[self].address");
         return changed;
     }
@@ -113,6 +125,6 @@ public record SubnodeConfig(
     /** This config with the live fields ({@link #LIVE_FIELDS}) of {@code next}. */
     public SubnodeConfig withLiveFields(SubnodeConfig next) {
         return new SubnodeConfig(chainId, chainName, evmChainId, nodeId, slot, bindIp, ports, next.members, consensus, genesis,
-                keyFile, passwordFile, dataDir, image, tracing);
+                keyFile, passwordFile, dataDir, image, tracing, state);
     }
 }

@@ -103,7 +103,8 @@ public final class SubnodeConfigJson {
                 Path.of(text(root, "passwordFile")),
                 Path.of(text(root, "dataDir")),
                 root.has("image") ? nested("image", root.path("image"), i -> new Image(text(i, "version"), i.path("id").asText(""))) : null,
-                root.has("tracing") ? nested("tracing", root.path("tracing"), SubnodeConfigJson::tracing) : Tracing.DEFAULT));
+                root.has("tracing") ? nested("tracing", root.path("tracing"), SubnodeConfigJson::tracing) : Tracing.DEFAULT,
+                root.has("state") ? nested("state", root.path("state"), SubnodeConfigJson::state) : StateStore.DEFAULT));
     }
 
     private static ObjectNode tree(SubnodeConfig c) {
@@ -145,6 +146,10 @@ public final class SubnodeConfigJson {
         tracing.put("concurrency", c.tracing().concurrency());
         tracing.put("timeoutMs", c.tracing().timeoutMs());
         tracing.put("maxMegabytes", c.tracing().maxMegabytes());
+        if (!c.state().equals(StateStore.DEFAULT)) { // absent = the defaults (configs written before it existed stay canonical)
+            root.putObject("state").put("cacheMegabytes", c.state().cacheMegabytes())
+                    .put("historyBlocks", c.state().historyBlocks()).put("archive", c.state().archive());
+        }
         return root;
     }
 
@@ -183,6 +188,15 @@ public final class SubnodeConfigJson {
                 g.has("minGasPriceWei") ? wei(g.path("minGasPriceWei"), "minGasPriceWei") : Genesis.DEFAULT_MIN_GAS_PRICE_WEI,
                 g.has("maxTxBytes") ? (int) Math.min(Integer.MAX_VALUE, number(g, "maxTxBytes")) : Genesis.DEFAULT_MAX_TX_BYTES,
                 g.has("maxBlockBytes") ? (int) Math.min(Integer.MAX_VALUE, number(g, "maxBlockBytes")) : Genesis.DEFAULT_MAX_BLOCK_BYTES);
+    }
+
+    private static StateStore state(JsonNode t) {
+        StateStore d = StateStore.DEFAULT;
+        JsonNode archive = t.path("archive");
+        if (!archive.isMissingNode() && !archive.isBoolean()) throw new ConfigException("archive", "must be true or false: " + archive);
+        return new StateStore(t.has("cacheMegabytes") ? (int) Math.min(Integer.MAX_VALUE, number(t, "cacheMegabytes")) : d.cacheMegabytes(),
+                t.has("historyBlocks") ? (int) Math.min(Integer.MAX_VALUE, number(t, "historyBlocks")) : d.historyBlocks(),
+                archive.asBoolean(d.archive()));
     }
 
     private static Tracing tracing(JsonNode t) {

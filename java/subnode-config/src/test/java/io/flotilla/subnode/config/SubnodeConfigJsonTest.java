@@ -124,6 +124,23 @@ class SubnodeConfigJsonTest {
     }
 
     @Test
+    void theStateSectionIsOptionalReadBackAndChecked() throws Exception {
+        SubnodeConfig config = sample();
+        assertEquals(StateStore.DEFAULT, config.state());
+        assertFalse(JSON.readTree(SubnodeConfigJson.write(config)).has("state"), "defaults are not written");
+        SubnodeConfig archive = new SubnodeConfig(config.chainId(), config.chainName(), config.evmChainId(), config.nodeId(), config.slot(),
+                config.bindIp(), config.ports(), config.members(), config.consensus(), config.genesis(), config.keyFile(),
+                config.passwordFile(), config.dataDir(), config.image(), config.tracing(), new StateStore(32, 1024, true));
+        String json = SubnodeConfigJson.write(archive);
+        assertEquals(archive, SubnodeConfigJson.read(json));
+        assertEquals(List.of("state"), config.restartFieldsChanged(archive));
+        ObjectNode root = (ObjectNode) JSON.readTree(json);
+        ((ObjectNode) root.get("state")).put("historyBlocks", 0);
+        ConfigException e = assertThrows(ConfigException.class, () -> SubnodeConfigJson.read(root.toString()));
+        assertEquals("config: state.historyBlocks must be from 1 to 1000000: 0", e.getMessage());
+    }
+
+    @Test
     void aBadPortIsNamedByItsPath() throws Exception {
         ConfigException e = readWith("members[1].ports.consensus", 70000);
         assertEquals("members[1].ports.consensus", e.field());

@@ -24,6 +24,7 @@ final class MessageScreen {
         ConsensusMessage m = sm.message();
         if (sm.chainId() != chainId) return Optional.of(DropReason.WRONG_CHAIN);
         if (m.height() < 0 || m.round() < 0) return Optional.of(DropReason.MALFORMED);
+        if (m instanceof ConsensusMessage.Certificate || m instanceof ConsensusMessage.NewRound) return Optional.of(DropReason.MALFORMED);
         if (m instanceof Proposal p && (p.validRound() < -1 || p.validRound() >= p.round())) {
             return Optional.of(DropReason.MALFORMED);
         }

@@ -245,6 +245,14 @@ public final class TendermintEngine implements ConsensusEngine {
                 }
                 added = s.log(p.round()).addProposal(from, sm, s.members.honestWitness());
             }
+            case ConsensusMessage.Certificate c -> { // HotStuff's messages mean nothing here
+                drop(DropReason.MALFORMED);
+                return;
+            }
+            case ConsensusMessage.NewRound n -> {
+                drop(DropReason.MALFORMED);
+                return;
+            }
             case Vote v -> {
                 RoundLog log = s.log(v.round());
                 log.noteSender(from);

@@ -31,9 +31,16 @@ public final class Cluster {
     private final SimNetwork network;
     private final List<Replica> replicas = new ArrayList<>();
     private final BftConfig config;
+    private final String engine;
     private LongFunction<MemberSet> membership;
 
     public Cluster(int n, long seed, long minDelayMs, long maxDelayMs, double dropRate) {
+        this("bft", n, seed, minDelayMs, maxDelayMs, dropRate);
+    }
+
+    /** Replicas running the engine named {@code engine} ({@link io.flotilla.chain.consensus.KnownEngines}). */
+    public Cluster(String engine, int n, long seed, long minDelayMs, long maxDelayMs, double dropRate) {
+        this.engine = engine;
         this.network = new SimNetwork(scheduler, seed, n, minDelayMs, maxDelayMs, dropRate);
         this.config = BftConfig.withTimeouts(Duration.ofMillis(1_000), Duration.ofMillis(500));
         for (int i = 0; i < n; i++) replicas.add(new Replica(i, key(i), this));
@@ -44,6 +51,20 @@ public final class Cluster {
     /** A healthy LAN-ish network: 10-200 ms delays, no loss. */
     public Cluster(int n, long seed) {
         this(n, seed, 10, 200, 0.0);
+    }
+
+    public Cluster(String engine, int n, long seed) {
+        this(engine, n, seed, 10, 200, 0.0);
+    }
+
+    public String engine() {
+        return engine;
+    }
+
+    /** The replica whose key has this address. */
+    public int indexOf(Address a) {
+        for (Replica r : replicas) if (r.key().address().equals(a)) return r.index();
+        throw new IllegalArgumentException("no replica " + a);
     }
 
     /** Deterministic node keys, the same in every run. */

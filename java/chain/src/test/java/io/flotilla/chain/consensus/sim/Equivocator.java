@@ -42,6 +42,8 @@ public final class Equivocator implements Behaviour {
         Optional<ConsensusMessage> twin = switch (m) {
             case Proposal p -> Optional.of(evilTwin(p));
             case Vote v -> alternative(v);
+            case ConsensusMessage.Certificate c -> Optional.empty(); // others' votes: nothing to forge
+            case ConsensusMessage.NewRound n -> Optional.empty();
         };
         if (m instanceof Proposal p) remember(p);
         if (twin.isEmpty()) {
@@ -74,5 +76,20 @@ public final class Equivocator implements Behaviour {
     private void remember(Proposal p) {
         List<BlockHash> l = knownProposals.computeIfAbsent(new Slot(p.height(), p.round()), k -> new ArrayList<>());
         if (!l.contains(p.block().hash())) l.add(p.block().hash());
+    }
+
+    /**
+     * A vote for one member (the HotStuff leader): it gets both the vote and a conflicting one, so the leader may count
+     * either; the pair is evidence.
+     */
+    @Override
+    public void send(Replica self, io.flotilla.evm.types.Address to, SignedMessage message, Cluster cluster) {
+        int index = cluster.indexOf(to);
+        if (index == self.index()) return;
+        Optional<ConsensusMessage> twin = message.message() instanceof Vote v ? alternative(v) : Optional.empty();
+        boolean twinFirst = !sideA.contains(index);
+        twin.filter(t -> twinFirst).ifPresent(t -> cluster.sendTo(self.index(), index, SignedMessage.sign(message.chainId(), t, self.key())));
+        cluster.sendTo(self.index(), index, message);
+        twin.filter(t -> !twinFirst).ifPresent(t -> cluster.sendTo(self.index(), index, SignedMessage.sign(message.chainId(), t, self.key())));
     }
 }

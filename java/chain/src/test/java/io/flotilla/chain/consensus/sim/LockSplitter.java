@@ -27,4 +27,12 @@ public final class LockSplitter implements Behaviour {
             if (to != self.index()) cluster.sendTo(self.index(), to, message);
         }
     }
+
+    /** A vote meant for one member (the HotStuff leader) reaches it only in the rounds it is on the chosen side. */
+    @Override
+    public void send(Replica self, io.flotilla.evm.types.Address to, SignedMessage message, Cluster cluster) {
+        int index = cluster.indexOf(to);
+        if (message.message() instanceof Prevote p && !sides.get((int) ((p.height() + p.round()) % sides.size())).contains(index)) return;
+        if (index != self.index()) cluster.sendTo(self.index(), index, message);
+    }
 }

@@ -8,7 +8,6 @@ import io.flotilla.chain.consensus.Equivocation;
 import io.flotilla.chain.consensus.NodeKey;
 import io.flotilla.chain.consensus.SafetyRecord;
 import io.flotilla.chain.consensus.SignedMessage;
-import io.flotilla.chain.consensus.bft.TendermintEngine;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -48,7 +47,8 @@ public final class Replica {
     }
 
     private ConsensusEngine newEngine() {
-        return new TendermintEngine(cluster.chainId(), key, app, cluster.config());
+        return io.flotilla.chain.consensus.KnownEngines.with(cluster.config()).create(cluster.engine(),
+                new io.flotilla.chain.consensus.EngineContext(cluster.chainId(), key, app));
     }
 
     public int index() {
@@ -153,6 +153,10 @@ public final class Replica {
                 case Effect.Broadcast b -> {
                     sent.add(b.message());
                     behaviour.broadcast(this, b.message(), cluster);
+                }
+                case Effect.Send d -> {
+                    sent.add(d.message());
+                    behaviour.send(this, d.to(), d.message(), cluster);
                 }
                 case Effect.ScheduleTimeout t -> {
                     int myEpoch = epoch;
