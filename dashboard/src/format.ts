@@ -3,8 +3,8 @@ import { formatEther } from "ethers";
 
 export const NODE_STATUS = ["None", "Active", "InMaintenance", "Leaving", "Left"];
 export const CHAIN_STATUS = ["None", "Active", "Removed", "Pending"];
-export const DRAW_KIND = ["None", "Creation", "NodeExit", "Periodic", "Liveness"];
-export const ROTATION_REASON = ["exit", "period", "report"];
+export const DRAW_KIND = ["None", "Creation", "NodeExit", "Periodic", "Liveness", "Resize"];
+export const ROTATION_REASON = ["exit", "period", "report", "resize"];
 
 /** PortLayout.RPC_HTTP: a member's JSON-RPC over HTTP is its first port + 2, WebSocket + 3 (docs/chain.md). */
 export const RPC_HTTP_OFFSET = 2;

@@ -434,6 +434,21 @@ function OwnerActions({ net, snap, id }: { net: Network; snap: Snapshot; id: num
     await send(net, (m) => m.extendLifetime(id, seconds, { value: price }), setStatus);
     setStatus(`extended by ${duration(seconds)} for ${eth(price, 6)}`);
   });
+  // resizeSidechain: the owner pays pricePerUnitSecond x (units' x nodes' - units x nodes) x the time left, or is
+  // refunded that amount when it is negative; the price is computed on the last block read, which overestimates it
+  // a little (the contract refunds any value above it). A resize that grows the chain needs a draw.
+  const others = snap.chainTypes.filter((t) => t.enabled && t.name !== chain.typeName);
+  const [target, setTarget] = useState(others[0]?.name ?? "");
+  const resize = () => run(async () => {
+    const t = snap.chainTypes.find((x) => x.name === target);
+    if (!t) throw new Error("choose a chain type");
+    const { pricePerUnitSecond } = await net.manager.parameters();
+    const delta = BigInt(t.unitsPerNode * t.nodeCount - chain.unitsPerNode * chain.members.length);
+    const price = delta > 0n ? pricePerUnitSecond * delta * BigInt(Math.max(0, chain.expiresAt - snap.time)) : 0n;
+    const { manager } = await send(net, (m) => m.resizeSidechain(id, target, { value: price }), setStatus);
+    await finalizeWhenReady(net, manager, id, setStatus);
+    setStatus(`resized to ${target}${price > 0n ? ` for ${eth(price, 6)}` : ""}`);
+  });
   const remove = () => run(async () => {
     if (!confirm(`Delete chain ${chain.name}? There is no refund and the name stays taken.`)) return;
     await send(net, (m) => m.deleteSidechain(id), setStatus);
@@ -444,8 +459,11 @@ function OwnerActions({ net, snap, id }: { net: Network; snap: Snapshot; id: num
       <b>Owner</b>{" "}
       <label>extend by <input value={extra} size={5} onInput={(e) => setExtra((e.target as HTMLInputElement).value)} /></label>{" "}
       <button onClick={extend} disabled={busy} data-testid="extend">Extend lifetime</button>{" "}
-      <button onClick={remove} disabled={busy} class="danger" data-testid="delete">Delete chain</button>{" "}
-      <span class="muted">(the size is fixed by the chain's type: the contracts have no resize)</span>
+      <label>resize to <select value={target} data-testid="resize-type" onChange={(e) => setTarget((e.target as HTMLSelectElement).value)}>
+        {others.map((t) => <option key={t.name} value={t.name}>{t.name} ({t.nodeCount} nodes × {t.unitsPerNode} units)</option>)}
+      </select></label>{" "}
+      <button onClick={resize} disabled={busy || !target} data-testid="resize">Resize</button>{" "}
+      <button onClick={remove} disabled={busy} class="danger" data-testid="delete">Delete chain</button>
       {status && <p data-testid="owner-status">{status}</p>}
     </div>
   );

@@ -209,13 +209,24 @@ describe("dashboard in chromium", () => {
     await shot("rotation");
   });
 
-  it("lets the owner extend the chain's lifetime and delete it through the wallet", async () => {
+  it("lets the owner extend the chain's lifetime, resize it and delete it through the wallet", async () => {
     const before = Number((await c.manager.getChain(1)).expiresAt);
     await page.fill('[data-testid="owner-actions"] input', "1d");
     await page.click('[data-testid="extend"]');
     await expect.poll(() => page.locator('[data-testid="owner-status"]').innerText(), { timeout: 30_000 }).toMatch(/^extended by 1d 0h for 0\.\d+ ETH$/);
     expect(Number((await c.manager.getChain(1)).expiresAt)).toBe(before + 86400);
     await expect.poll(() => page.locator('[data-testid="chain"]').innerText(), { timeout: 10_000 }).toMatch(/lifetime left\s+2d 23h/);
+    // Resize: a type of the same four members with twice the units (set by the admin) grows the chain in place.
+    await (await c.manager.connect(account(0).connect(c.provider)).setChainType("dev4x16", 16, 4, true)).wait();
+    await expect.poll(() => page.locator('[data-testid="resize-type"] option').allInnerTexts(), { timeout: 10_000 })
+      .toContain("dev4x16 (4 nodes × 16 units)");
+    await page.selectOption('[data-testid="resize-type"]', "dev4x16");
+    await page.click('[data-testid="resize"]');
+    await expect.poll(() => page.locator('[data-testid="owner-status"]').innerText(), { timeout: 30_000 }).toMatch(/^resized to dev4x16 for 0\.\d+ ETH$/);
+    const resized = await c.manager.getChain(1);
+    expect(resized.typeName).toBe("dev4x16");
+    expect(Number(resized.unitsPerNode)).toBe(16);
+    await expect.poll(() => page.locator('[data-testid="chain"]').innerText(), { timeout: 10_000 }).toMatch(/type\s+dev4x16 \(4 members × 16 units\)/);
     page.once("dialog", (d) => d.accept());
     await page.click('[data-testid="delete"]');
     await expect.poll(() => page.locator('[data-testid="chain-status"]').innerText(), { timeout: 30_000 }).toBe("Removed");

@@ -182,6 +182,7 @@ class ServerInstallIT {
     @Test
     @Order(2)
     void theServersNodeServesAChainWithTheNetworksOtherNodes() throws Exception {
+        assertThat(serverNodeId).as("the install (the first test) did not finish").isPositive();
         // The container has no systemd: run exactly the command line of the installed unit, as root like the unit.
         String unit = server.sh("cat /etc/systemd/system/flotilla-agent.service");
         Matcher exec = Pattern.compile("(?m)^ExecStart=(.*)$").matcher(unit);

@@ -116,7 +116,7 @@ final class TestServer implements AutoCloseable {
     void copyCheckout(Path root, Path agentJar) throws IOException, InterruptedException {
         sh("mkdir -p " + checkout);
         TestNetwork.run(root, Map.of(), "bash", "-c", "set -o pipefail; tar -C " + q(root) + " --exclude=./.git --exclude=./node_modules"
-                + " --exclude='./java/*/target' --exclude=./.devnet --exclude=./deploy/deployments/31337.json --exclude=./coverage -c . "
+                + " --exclude='./java/*/target' --exclude=./.devnet --exclude=./dashboard/node_modules --exclude=./deploy/deployments/31337.json --exclude=./coverage -c . "
                 + "| docker exec -i " + name + " tar -x -C " + checkout);
         // The npm packages where they are here: a worktree's node_modules is a link to another checkout's, and the
         // compile cache names the compiler by its real path.
