@@ -123,6 +123,19 @@ describe("a validator's server: ./flotilla node init, node check, install-servic
     expect(JSON.parse(again.stdout.trim().split("\n").pop()).nodeAddress).to.equal(nodeAddress);
   });
 
+  it("init knows every setting the agent has (its built-in defaults), with the same default", function () {
+    const builtIn = yaml.load(readFileSync(join(root, "java/agent/src/main/resources/application.yml"), "utf8"));
+    const leaves = (node, prefix) => Object.entries(node).flatMap(([k, v]) =>
+      v !== null && typeof v === "object" ? leaves(v, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]);
+    const agentSettings = [...leaves(builtIn.flotilla.agent, "flotilla.agent."), ...leaves(builtIn.server, "server.")];
+    const documented = new Map(SETTINGS.map(([path, fallback]) => [path, fallback]));
+    for (const [path, fallback] of agentSettings) {
+      expect(documented.has(path), `${path} is missing from agent.yml`).to.equal(true);
+      expect(String(documented.get(path)), path).to.equal(String(fallback));
+    }
+    expect(SETTINGS.length, "agent.yml lists a setting the agent does not have").to.equal(agentSettings.length);
+  });
+
   it("the agent reads agent.yml and the key init wrote", async function () {
     // Through FLOTILLA_CONFIG, as the operator commands and the service use /etc/flotilla/agent.yml.
     const nodeAddress = (await ethers.Wallet.fromEncryptedJson(readFileSync(join(dir, "node-key.json"), "utf8"),

@@ -24,7 +24,8 @@ export const SETTINGS = [
   ["flotilla.agent.volume-grace-period", "24h", "how long a chain's data volume survives after the chain left the node"],
   ["flotilla.agent.restart-max-delay", "2m", "longest wait between restarts of a crashing subnode"],
   ["flotilla.agent.liveness-threshold", "30s", "how long a peer must stay unhealthy before it is reported down"],
-  ["flotilla.agent.subnode-user", "65534:65534", "uid:gid subnodes run as (root is refused)"],
+  ["flotilla.agent.subnode-uid-base", 200000, "first uid of the subnodes: slot s runs as uid and gid base + s (128 uids, none of /etc/passwd, /etc/group, /etc/subuid, /etc/subgid, at least 100000)"],
+  ["flotilla.agent.firewall-table", "flotilla", "nftables table (family inet) of the subnodes' firewall, or off (subnodes then reach anything)"],
   ["server.address", "127.0.0.1", "address of the status API (/status, /actuator/health, /actuator/prometheus); keep it private"],
   ["server.port", 8080, "port of the status API"],
 ];

@@ -143,6 +143,7 @@ class ServerInstallIT {
         assertThat(server.sh("stat -c '%a %n' /etc/flotilla/agent.yml /etc/flotilla/node-key.json /etc/flotilla/node-key.password"))
                 .contains("640 /etc/flotilla/agent.yml", "600 /etc/flotilla/node-key.json", "600 /etc/flotilla/node-key.password");
         String config = server.sh("cat /etc/flotilla/agent.yml");
+        assertThat(config).as("node init writes every setting").containsPattern("(?m)^    firewall-table: \"flotilla\"$");
         assertThat(config).as(init).contains("ip: \"" + SERVER_IP + "\"", "manager-rpc-url: \"" + network.rpcUrl + "\"");
 
         TestServer.Result check = server.exec("bash", "-c", "cd " + server.checkout + " && ./flotilla node check");
@@ -158,7 +159,7 @@ class ServerInstallIT {
         server.write("/etc/flotilla/agent.yml", config
                 .replaceFirst("(?m)^(      cpu-millicores:) .*$", "$1 16000")
                 .replaceFirst("(?m)^(  address:) \"127\\.0\\.0\\.1\"$", "$1 \"" + SERVER_IP + "\"")
-                .replaceFirst("(?m)^(    data-dir: .*)$", "$1\n    firewall-table: \"flotilla_it_server\""), "0640");
+                .replaceFirst("(?m)^(    firewall-table:) .*$", "$1 \"flotilla_it_server\""), "0640");
 
         // The validator's own key, kept off the server's configuration.
         server.write("/root/validator.password", "validator-secret\n", "0600");
