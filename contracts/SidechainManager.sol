@@ -308,6 +308,23 @@ contract SidechainManager is SidechainManagerBase, Initializable, AccessControlU
         _delegate();
     }
 
+    /// @notice Cancels the pending resize of chain `chainId`, which then keeps its size. The owner may cancel at any
+    /// time and gets back what the resize cost. Anybody may cancel a resize that has been pending for 256 blocks
+    /// (its draw found no nodes): while it is pending no member can be reported down and no leaving node rotated
+    /// out, so an owner cannot hold the members' validators hostage with a resize that cannot be drawn. The payment
+    /// is then sent to the owner with bounded gas, and stays with the fees if the owner refuses it.
+    ///
+    /// Emits {DrawCancelled} and {SidechainResizeCancelled}.
+    ///
+    /// Requirements:
+    /// - a resize draw is pending on the chain (NoPendingDraw);
+    /// - the caller owns the chain, or 256 blocks passed since the request (ResizeNotCancellable);
+    /// - an owner's refund is covered by the fees not yet withdrawn (InsufficientFees).
+    function cancelResize(uint256 chainId) external {
+        chainId; // read by the extension, from the calldata
+        _delegate();
+    }
+
     /// @notice The size chain `chainId` moves to when its pending resize draw is finalized (nodeCount 0: none).
     function pendingResize(uint256 chainId) external view returns (ResizeTarget memory) {
         return _resizes[chainId];

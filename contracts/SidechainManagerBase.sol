@@ -52,6 +52,9 @@ abstract contract SidechainManagerBase is ReentrancyGuardTransient {
         uint8 unitsPerNode;
         uint8 nodeCount;
         string typeName;
+        // What the owner paid for it (refunded if it is cancelled) and the block of the request.
+        uint128 paid;
+        uint64 requestBlock;
     }
 
     struct ChainType {
@@ -188,6 +191,8 @@ abstract contract SidechainManagerBase is ReentrancyGuardTransient {
     /// @notice Chain `chainId` now has type `typeName`: `unitsPerNode` units on each of `members`, member set epoch
     /// `epoch`. Every member added, removed or replaced also has a {NodeRotated} event with reason Resize.
     event SidechainResized(uint256 indexed chainId, string typeName, uint8 unitsPerNode, uint256[] members, uint32 epoch);
+    /// @notice The pending resize of chain `chainId` was cancelled by `by`; `refunded` went back to the owner.
+    event SidechainResizeCancelled(uint256 indexed chainId, address indexed by, uint256 refunded);
 
     error UnknownChainType(string typeName);
     error InvalidChainType(string typeName, uint8 unitsPerNode, uint8 nodeCount);
@@ -217,6 +222,11 @@ abstract contract SidechainManagerBase is ReentrancyGuardTransient {
     error InsufficientFees(uint256 requested, uint256 available);
     error SameChainSize(uint256 chainId, string typeName, uint8 unitsPerNode, uint8 nodeCount);
     error ShrinkBelowQuorum(uint256 chainId, uint256 staying, uint256 quorum);
+    error ResizeNotCancellable(uint256 chainId, address caller, uint256 cancellableFromBlock);
+
+    /// @dev How long a resize draw may stay pending before anybody may cancel it: while it is pending, no member can
+    /// be reported down and no leaving node can be rotated out of the chain.
+    uint256 internal constant RESIZE_PATIENCE_BLOCKS = 256;
 
     function _requestDraw(uint256 chainId, DrawKind kind, uint256 leavingNode) internal {
         _draws[chainId] = Draw({seedBlock: uint64(block.number), leavingNode: uint32(leavingNode), kind: kind});

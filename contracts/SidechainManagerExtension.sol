@@ -102,13 +102,48 @@ contract SidechainManagerExtension is SidechainManagerBase {
         }
         emit SidechainResizeRequested(chainId, typeName, t.unitsPerNode, t.nodeCount, paid, refunded, grows);
         if (grows) {
-            _resizes[chainId] = ResizeTarget({unitsPerNode: t.unitsPerNode, nodeCount: t.nodeCount, typeName: typeName});
+            _resizes[chainId] = ResizeTarget({
+                unitsPerNode: t.unitsPerNode,
+                nodeCount: t.nodeCount,
+                typeName: typeName,
+                paid: uint128(paid),
+                requestBlock: uint64(block.number)
+            });
             _requestDraw(chainId, DrawKind.Resize, 0);
         } else {
             // Nothing to draw: fewer or equal units and members.
             _applyResize(chainId, c, t.unitsPerNode, t.nodeCount, typeName, bytes32(0));
         }
         _refund(msg.value - paid + refunded);
+    }
+
+    /// @notice See {SidechainManager-cancelResize}.
+    function cancelResize(uint256 chainId) external nonReentrant {
+        Draw memory d = _draws[chainId];
+        if (d.kind != DrawKind.Resize) revert NoPendingDraw(chainId);
+        Chain storage c = _chains[chainId];
+        ResizeTarget memory target = _resizes[chainId];
+        bool byOwner = msg.sender == c.owner;
+        uint256 cancellableFrom = uint256(target.requestBlock) + RESIZE_PATIENCE_BLOCKS;
+        if (!byOwner && block.number < cancellableFrom) revert ResizeNotCancellable(chainId, msg.sender, cancellableFrom);
+        delete _draws[chainId];
+        delete _resizes[chainId];
+        uint256 refunded = target.paid;
+        uint256 available = totalCollected - totalWithdrawn;
+        if (byOwner) {
+            if (refunded > available) revert InsufficientFees(refunded, available);
+            totalCollected -= refunded;
+            _refund(refunded);
+        } else if (refunded > available) {
+            refunded = 0; // the treasurer took it meanwhile: it stays with the fees
+        } else if (refunded > 0) {
+            // Bounded gas, and a refusing owner keeps nothing from happening: the payment then stays with the fees.
+            (bool ok,) = c.owner.call{value: refunded, gas: 30_000}("");
+            if (ok) totalCollected -= refunded;
+            else refunded = 0;
+        }
+        emit DrawCancelled(chainId, DrawKind.Resize);
+        emit SidechainResizeCancelled(chainId, msg.sender, refunded);
     }
 
     // ------------------------------------------------------------------ internals

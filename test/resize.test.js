@@ -251,4 +251,54 @@ describe("resizeSidechain", function () {
     await expect(ctx.manager.finalizeDraw(chainId)).to.emit(ctx.manager, "DrawCancelled").withArgs(chainId, Kind.Resize);
     expect((await ctx.manager.getChain(chainId)).members.length).to.equal(4);
   });
+
+  it("a resize whose draw finds no nodes holds nobody hostage: the owner cancels it with a refund, anybody after 256 blocks", async function () {
+    const m = ctx.manager;
+    const chainId = await createChain(ctx, ctx.developer, "stuck", "dev4", LIFETIME);
+    const members = (await m.getChain(chainId)).members.map((id) => BigInt(id));
+    const others = ctx.nodeList.filter((n) => !members.includes(BigInt(n.id)));
+    const grow = async () => {
+      const tx = await m.connect(ctx.developer).resizeSidechain(chainId, "dev6", { value: ethers.parseEther("1") });
+      const receipt = await tx.wait();
+      const [event] = await m.queryFilter(m.filters.SidechainResizeRequested(chainId), receipt.blockNumber, receipt.blockNumber);
+      return { receipt, paid: event.args.paid };
+    };
+    // Every node that could join goes into maintenance after the request: the draw cannot complete.
+    let { receipt, paid } = await grow();
+    for (const n of others) await (await ctx.nodes.connect(n.wallet).setMaintenance(n.id, true)).wait();
+    await expect(m.finalizeDraw(chainId)).to.be.revertedWithCustomError(ctx.nodes, "NotEnoughEligibleNodes");
+    // While it is pending, a dead member cannot be reported down.
+    const reporter = ctx.nodeList.find((n) => BigInt(n.id) === members[0]);
+    await expect(m.connect(reporter.wallet).reportDown(chainId, members[1])).to.be.revertedWithCustomError(m, "DrawPending");
+
+    // A stranger cannot cancel it early...
+    const cancellableFrom = BigInt(receipt.blockNumber) + 256n;
+    await expect(m.connect(ctx.admin).cancelResize(chainId))
+      .to.be.revertedWithCustomError(m, "ResizeNotCancellable").withArgs(chainId, ctx.admin.address, cancellableFrom);
+    // ...the owner can, and gets back what the resize cost.
+    const collected = await m.totalCollected();
+    const balance = await ethers.provider.getBalance(ctx.developer.address);
+    const tx = await m.connect(ctx.developer).cancelResize(chainId);
+    const cancelled = await tx.wait();
+    expect(await ethers.provider.getBalance(ctx.developer.address)).to.equal(balance + paid - cancelled.gasUsed * cancelled.gasPrice);
+    await expect(tx).to.emit(m, "SidechainResizeCancelled").withArgs(chainId, ctx.developer.address, paid);
+    await expect(tx).to.emit(m, "DrawCancelled").withArgs(chainId, Kind.Resize);
+    expect(await m.totalCollected()).to.equal(collected - paid);
+    expect((await m.pendingDraw(chainId)).kind).to.equal(Kind.None);
+    expect((await m.getChain(chainId)).members.length).to.equal(4);
+    await expect(m.connect(ctx.developer).cancelResize(chainId)).to.be.revertedWithCustomError(m, "NoPendingDraw").withArgs(chainId);
+
+    // Stuck again and the owner does nothing: after 256 blocks anybody cancels; the payment still goes to the owner.
+    for (const n of others) await (await ctx.nodes.connect(n.wallet).setMaintenance(n.id, false)).wait();
+    ({ receipt, paid } = await grow());
+    for (const n of others) await (await ctx.nodes.connect(n.wallet).setMaintenance(n.id, true)).wait();
+    await networkHelpers.mine(256);
+    const ownerBalance = await ethers.provider.getBalance(ctx.developer.address);
+    const late = await m.connect(ctx.admin).cancelResize(chainId);
+    await late.wait();
+    expect(await ethers.provider.getBalance(ctx.developer.address)).to.equal(ownerBalance + paid);
+    await expect(late).to.emit(m, "SidechainResizeCancelled").withArgs(chainId, ctx.admin.address, paid);
+    // The members can report again.
+    await expect(m.connect(reporter.wallet).reportDown(chainId, members[1])).to.emit(m, "NodeReportedDown");
+  });
 });
