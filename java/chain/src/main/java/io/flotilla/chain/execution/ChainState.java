@@ -603,7 +603,7 @@ public final class ChainState {
      * left the window meanwhile (not {@link #pin pinned}), {@link #lost()} turns true and the read throws
      * {@link StatePruned} (the caller discards its work).
      */
-    final class HistoricalView implements io.flotilla.evm.state.WorldState {
+    final class HistoricalView implements CommittedState {
         private final long target;
         private final PatriciaTrie accounts;
         private volatile boolean lost;
@@ -693,63 +693,31 @@ public final class ChainState {
             });
         }
 
-        @Override
-        public void putAccount(Address address, Account account) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
 
-        @Override
-        public void deleteAccount(Address address) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
 
-        @Override
-        public void putStorage(Address address, Word key, Word value) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
 
-        @Override
-        public void replaceStorage(Address address, Map<Word, Word> slots) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
     }
 
     /** Read access to the live state for a block session, taken under the read lock per access. */
-    private final class LockedView implements io.flotilla.evm.state.WorldState {
+    private final class LockedView implements CommittedState {
         @Override
         public Account account(Address address) {
             return read(s -> s.account(address));
         }
 
-        @Override
-        public void putAccount(Address address, Account account) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
 
-        @Override
-        public void deleteAccount(Address address) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
 
         @Override
         public Word storage(Address address, Word key) {
             return read(s -> s.storage(address, key));
         }
 
-        @Override
-        public void putStorage(Address address, Word key, Word value) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
 
         @Override
         public Map<Word, Word> storageOf(Address address) {
             return read(s -> s.storageOf(address));
         }
 
-        @Override
-        public void replaceStorage(Address address, Map<Word, Word> slots) {
-            throw new UnsupportedOperationException("committed state is read-only");
-        }
 
         @Override
         public boolean hasStorage(Address address) {

@@ -2,7 +2,6 @@ package io.flotilla.chain.execution;
 
 import io.flotilla.chain.storage.ChainStore;
 import io.flotilla.evm.state.Account;
-import io.flotilla.evm.state.WorldState;
 import io.flotilla.evm.types.Address;
 import io.flotilla.evm.types.Word;
 import java.util.Map;
@@ -13,7 +12,7 @@ import java.util.Set;
  * per access, nothing held in the heap. Read-only: blocks change it through {@link ChainStore#commit}. The caller
  * provides consistency (the chain's read lock).
  */
-final class FlatState implements WorldState {
+final class FlatState implements CommittedState {
     private final ChainStore store;
 
     FlatState(ChainStore store) {
@@ -45,23 +44,7 @@ final class FlatState implements WorldState {
         return store.addresses();
     }
 
-    @Override
-    public void putAccount(Address address, Account account) {
-        throw new UnsupportedOperationException("committed state is read-only");
-    }
 
-    @Override
-    public void deleteAccount(Address address) {
-        throw new UnsupportedOperationException("committed state is read-only");
-    }
 
-    @Override
-    public void putStorage(Address address, Word key, Word value) {
-        throw new UnsupportedOperationException("committed state is read-only");
-    }
 
-    @Override
-    public void replaceStorage(Address address, Map<Word, Word> slots) {
-        throw new UnsupportedOperationException("committed state is read-only");
-    }
 }
