@@ -44,6 +44,10 @@ const MAX_BODY = 1 << 20;
 // What the explorer reads from a member; nothing that writes or costs the member much (no traces).
 const MEMBER_METHODS = new Set(["flotilla_health", "eth_chainId", "eth_blockNumber", "eth_getBlockByNumber", "eth_getBlockByHash",
   "eth_getTransactionByHash", "eth_getTransactionReceipt", "eth_getBalance", "eth_getTransactionCount", "eth_getCode", "net_version"]);
+// What the browser may send to the Ethereum endpoint: the standard read methods and raw transactions its wallet
+// signed. Not the node's own signing (its unlocked accounts) nor a test node's controls (hardhat_*, evm_*, debug_*).
+const NODE_SIGNING = new Set(["eth_sendTransaction", "eth_sign", "eth_signTransaction", "eth_signTypedData", "eth_signTypedData_v4"]);
+const rpcAllowed = (method) => typeof method === "string" && /^(eth|net|web3)_\w+$/.test(method) && !NODE_SIGNING.has(method);
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 function send(res, status, body, type = "application/json") {
@@ -67,6 +71,24 @@ function readBody(req) {
   });
 }
 
+/**
+ * A JSON-RPC body read: `calls` as parsed, and `refusal`, the error to answer instead when the body is not JSON or
+ * calls a method `allowed` refuses (null: pass it on).
+ */
+function screen(body, allowed) {
+  let calls;
+  try {
+    calls = JSON.parse(body.toString("utf8"));
+  } catch {
+    return { calls: null, refusal: { jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } } };
+  }
+  const refused = (Array.isArray(calls) ? calls : [calls]).find((c) => !allowed(c?.method));
+  const refusal = refused
+    ? { jsonrpc: "2.0", id: refused?.id ?? null, error: { code: -32601, message: `the dashboard does not pass ${refused?.method} on` } }
+    : null;
+  return { calls, refusal };
+}
+
 /** Starts the server; resolves to { server, url, close() }. */
 export function startServer(options) {
   const book = () => JSON.parse(readFileSync(options.addressBook, "utf8")); // re-read: a redeploy shows at once
@@ -80,6 +102,8 @@ export function startServer(options) {
       }
       if (url.pathname === "/rpc" && req.method === "POST") {
         const body = await readBody(req);
+        const { refusal } = screen(body, rpcAllowed);
+        if (refusal) return send(res, 200, refusal);
         const upstream = await fetch(options.rpcUrl, {
           method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(15_000),
         });
@@ -104,17 +128,8 @@ export function startServer(options) {
         const [, ip, port] = member;
         if (!IPV4.test(ip) || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return send(res, 400, { error: "not an IPv4 address and port" });
         const body = await readBody(req);
-        let calls;
-        try {
-          calls = JSON.parse(body.toString("utf8"));
-        } catch {
-          return send(res, 200, { jsonrpc: "2.0", id: null, error: { code: -32700, message: "parse error" } });
-        }
-        const list = Array.isArray(calls) ? calls : [calls];
-        const refused = list.find((c) => !MEMBER_METHODS.has(c?.method));
-        if (refused) {
-          return send(res, 200, { jsonrpc: "2.0", id: refused?.id ?? null, error: { code: -32601, message: `the dashboard does not pass ${refused?.method} on` } });
-        }
+        const { calls, refusal } = screen(body, (method) => MEMBER_METHODS.has(method));
+        if (refusal) return send(res, 200, refusal);
         try {
           const upstream = await fetch(`http://${ip}:${port}/`, {
             method: "POST", headers: { "content-type": "application/json" }, body, signal: AbortSignal.timeout(5_000),
@@ -122,7 +137,7 @@ export function startServer(options) {
           return send(res, 200, Buffer.from(await upstream.arrayBuffer()));
         } catch (e) {
           const error = (c) => ({ jsonrpc: "2.0", id: c?.id ?? null, error: { code: -32000, message: `member ${ip}:${port} unreachable (${e.cause?.code ?? e.name})` } });
-          return send(res, 200, Array.isArray(calls) ? list.map(error) : error(calls));
+          return send(res, 200, Array.isArray(calls) ? calls.map(error) : error(calls));
         }
       }
       if (url.pathname === "/devnet/wallet.json" && req.method === "GET") {

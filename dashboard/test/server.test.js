@@ -65,6 +65,24 @@ describe("dashboard server", () => {
     expect(seen).toEqual(["eth_blockNumber"]); // nothing refused reached the member
   });
 
+  it("passes the browser's reads and raw transactions on to the Ethereum endpoint, not the node's signing or test controls", async () => {
+    const viaRpc = await startServer({ host: "127.0.0.1", port: 0, rpcUrl: `http://127.0.0.1:${member.address().port}`,
+      addressBook: join(work, "book.json"), agentPort: 9, dist: join(work, "dist") });
+    try {
+      seen.length = 0;
+      expect(await post(viaRpc.url, "/rpc", { jsonrpc: "2.0", id: 1, method: "eth_sendRawTransaction", params: ["0x00"] }))
+        .toEqual({ jsonrpc: "2.0", id: 1, result: "0x2a" });
+      for (const method of ["eth_sendTransaction", "eth_sign", "hardhat_setBalance", "evm_mine", "debug_traceTransaction", "personal_sign"]) {
+        const refused = await post(viaRpc.url, "/rpc", { jsonrpc: "2.0", id: 2, method, params: [] });
+        expect(refused.error.code, method).toBe(-32601);
+      }
+      expect((await (await fetch(new URL("/rpc", viaRpc.url), { method: "POST", body: "{" })).json()).error.code).toBe(-32700);
+      expect(seen).toEqual(["eth_sendRawTransaction"]); // nothing refused reached the endpoint
+    } finally {
+      await viaRpc.close();
+    }
+  });
+
   it("answers for a member or an agent that does not answer, instead of failing the request", async () => {
     const down = await post(server.url, "/member/127.0.0.1/9", { jsonrpc: "2.0", id: 3, method: "flotilla_health", params: [] });
     expect(down).toMatchObject({ id: 3, error: { code: -32000 } });
