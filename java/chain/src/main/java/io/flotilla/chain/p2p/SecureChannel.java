@@ -301,7 +301,7 @@ public final class SecureChannel implements AutoCloseable {
                 queuedBytes -= message.length;
             }
             // The GCM counter advances in queue order: only this thread encrypts.
-            byte[] frame = crypt(Cipher.ENCRYPT_MODE, sendKey, sendCounter++, message);
+            byte[] frame = crypt(sendCipher, Cipher.ENCRYPT_MODE, sendKey, sendCounter++, message);
             byte[] wire = ByteBuffer.allocate(4 + frame.length).putInt(frame.length).put(frame).array();
             for (int off = 0; off < wire.length; off += WRITE_CHUNK) {
                 writeProgressAt = System.nanoTime() | 1;
@@ -313,6 +313,18 @@ public final class SecureChannel implements AutoCloseable {
     }
 
     private long sendCounter;
+    // One cipher per direction, each used by one thread only (the writer, the reader): looking a cipher up per frame
+    // cost more than encrypting a small frame. Re-initialised per frame with that frame's nonce.
+    private final Cipher sendCipher = newCipher();
+    private final Cipher receiveCipher = newCipher();
+
+    private static Cipher newCipher() {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM is not available", e);
+        }
+    }
 
     /** Receives and decrypts one message; one reader thread only. A tampered or oversized frame throws. */
     public byte[] receive() throws IOException {
@@ -322,7 +334,7 @@ public final class SecureChannel implements AutoCloseable {
         }
         byte[] frame = new byte[length];
         in.readFully(frame);
-        return crypt(Cipher.DECRYPT_MODE, receiveKey, receiveCounter++, frame);
+        return crypt(receiveCipher, Cipher.DECRYPT_MODE, receiveKey, receiveCounter++, frame);
     }
 
     @Override
@@ -448,8 +460,11 @@ public final class SecureChannel implements AutoCloseable {
     }
 
     private static byte[] crypt(int mode, SecretKeySpec key, long counter, byte[] input) throws IOException {
+        return crypt(newCipher(), mode, key, counter, input);
+    }
+
+    private static byte[] crypt(Cipher cipher, int mode, SecretKeySpec key, long counter, byte[] input) throws IOException {
         try {
-            Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
             byte[] iv = ByteBuffer.allocate(12).putInt(0).putLong(counter).array();
             cipher.init(mode, key, new GCMParameterSpec(TAG_BITS, iv));
             return cipher.doFinal(input);

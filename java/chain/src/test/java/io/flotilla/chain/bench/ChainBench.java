@@ -191,6 +191,7 @@ public final class ChainBench {
             long[] sentBefore = consensusSent(urls);
             long headBefore = Rpc.quantity(rpc.call("eth_blockNumber"));
             long[] cpuBefore = cpu(chain.processes());
+            long[] jitBefore = jit(chain.processes());
             long selfBefore = Replicas.cpuTicks(ProcessHandle.current().pid());
             long wallBefore = System.nanoTime();
             log(String.format("load: %d transfers at %.0f/s (%d s warm-up, %d s measured) over %d connections to %d members",
@@ -217,6 +218,7 @@ public final class ChainBench {
             rssSampler.interrupt();
             rssSampler.join();
             long[] cpuAfter = cpu(chain.processes());
+            long[] jitAfter = jit(chain.processes());
             long[] sentAfter = consensusSent(urls);
             long headAfterLoad = Rpc.quantity(rpc.call("eth_blockNumber"));
             long selfAfter = Replicas.cpuTicks(ProcessHandle.current().pid());
@@ -301,7 +303,17 @@ public final class ChainBench {
             for (int i = 0; i < n; i++) {
                 cpuTicks += cpuAfter[i] - cpuBefore[i];
             }
+            // All members together per confirmed transfer (the chain's cost), and one member's mean (the issue's
+            // "per member"); the JIT compiler threads' share of it is the warm-up a long-running member no longer pays.
+            long jitTicks = 0;
+            for (int i = 0; i < n; i++) {
+                jitTicks += jitAfter[i] - jitBefore[i];
+            }
             line.put("replica_cpu_ms_per_transfer", confirmedAll == 0 ? null : Math.round(cpuTicks * 1000.0 / clockTicks() / confirmedAll * 100) / 100.0);
+            line.put("member_cpu_ms_per_transfer", confirmedAll == 0 ? null : Math.round(cpuTicks * 1000.0 / clockTicks() / confirmedAll / n * 1000) / 1000.0);
+            line.put("member_jit_cpu_share", cpuTicks == 0 ? null : Math.round(jitTicks * 100.0 / cpuTicks) / 100.0);
+            line.put("member_cpu_ms_per_transfer_without_jit", confirmedAll == 0 ? null
+                    : Math.round((cpuTicks - jitTicks) * 1000.0 / clockTicks() / confirmedAll / n * 1000) / 1000.0);
             line.put("replica_rss_max_mib", Arrays.stream(rssMax).mapToObj(k -> Math.round(k / 1024.0)).toList());
             line.put("generator_cpu_pct", Math.round((selfAfter - selfBefore) * 100.0 / clockTicks() / wall));
             line.put("load_avg_1m", loadAverage());
@@ -561,6 +573,14 @@ public final class ChainBench {
         long[] t = new long[ps.size()];
         for (int i = 0; i < t.length; i++) {
             t[i] = Replicas.cpuTicks(ps.get(i).pid());
+        }
+        return t;
+    }
+
+    private static long[] jit(List<Process> ps) throws IOException {
+        long[] t = new long[ps.size()];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = Replicas.jitTicks(ps.get(i).pid());
         }
         return t;
     }

@@ -179,6 +179,28 @@ final class Replicas implements AutoCloseable {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
+    /**
+     * CPU time in clock ticks of a JVM's JIT compiler threads ("C1 CompilerThre…", "C2 CompilerThre…"), from
+     * /proc/PID/task/TID/stat: the warm-up share of a member's CPU, which a long-running member no longer pays.
+     */
+    static long jitTicks(long pid) throws IOException {
+        long ticks = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    if (!Files.readString(task.resolve("comm")).startsWith("C")) continue;
+                    String stat = Files.readString(task.resolve("stat"));
+                    if (!stat.contains("CompilerThre")) continue;
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                } catch (IOException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        }
+        return ticks;
+    }
+
     /** Resident set size in KiB, from /proc/PID/status (VmRSS). */
     static long rssKib(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
