@@ -12,7 +12,8 @@ import java.util.function.BiPredicate;
 /**
  * Answers peers' snapshot requests off the reader and consensus threads, within a budget a hostile joiner cannot
  * exceed however often it asks: one thread for all peers; at most one request per peer queued or running (more are
- * dropped and counted); a token bucket of answer bytes per peer and one shared by all peers, so serving costs at most
+ * dropped and counted), besides one small question for the heights offered (which a joiner repeats every few seconds
+ * while it fetches: dropping the node request behind it cost the joiner a request timeout); a token bucket of answer bytes per peer and one shared by all peers, so serving costs at most
  * {@code totalBytesPerSecond} of answers (and the CPU that takes: each answer is bounded to
  * {@link SnapshotWire#MAX_RESPONSE_BYTES}) whatever the number of joiners; a malformed request costs its decoding and
  * is dropped.
@@ -39,6 +40,8 @@ final class SnapshotServer implements AutoCloseable {
         double tokens;
         long last = System.nanoTime();
         boolean busy;
+        /** A GET_SNAPSHOTS is queued or running (its own slot: a tiny answer). */
+        boolean busyOffer;
 
         /** Refills, then says how long until the balance is not negative. */
         synchronized long waitNanos(double rate, double burst) {
@@ -72,20 +75,20 @@ final class SnapshotServer implements AutoCloseable {
             return n;
         });
         long wait;
+        boolean offer = kind == BftReplica.GET_SNAPSHOTS;
         synchronized (b) {
-            if (b.busy) {
+            if (offer ? b.busyOffer : b.busy) {
                 dropped.incrementAndGet();
                 return;
             }
-            b.busy = true;
+            if (offer) b.busyOffer = true;
+            else b.busy = true;
         }
         wait = Math.max(b.waitNanos(peerRate, peerBurst), total.waitNanos(totalRate, totalBurst));
         try {
             executor.schedule(() -> answer(peer, b, kind, body, answerKind), wait, TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) { // shut down
-            synchronized (b) {
-                b.busy = false;
-            }
+            release(b, offer);
         }
     }
 
@@ -111,9 +114,14 @@ final class SnapshotServer implements AutoCloseable {
         } finally {
             b.spend(peerRate, peerBurst, size);
             total.spend(totalRate, totalBurst, size);
-            synchronized (b) {
-                b.busy = false;
-            }
+            release(b, kind == BftReplica.GET_SNAPSHOTS);
+        }
+    }
+
+    private static void release(Bucket b, boolean offer) {
+        synchronized (b) {
+            if (offer) b.busyOffer = false;
+            else b.busy = false;
         }
     }
 

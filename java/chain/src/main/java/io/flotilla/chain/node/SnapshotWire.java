@@ -157,7 +157,9 @@ final class SnapshotWire {
             while (!stack.isEmpty()) {
                 if (bytes >= cap - 4096) return new Nodes(r.id(), true, items);
                 TrieNodes.Child c = stack.pop();
-                byte[] node = source.node(r.height(), ref.account(), c.path());
+                // The ref's own node is found by its path in the pinned state (and checked against the hash asked
+                // for); below it every child's hash comes from the node served above it.
+                byte[] node = first ? source.node(r.height(), ref.account(), c.path()) : source.child(r.height(), ref.account(), c.path(), c.hash());
                 if (node == null || (first && !Arrays.equals(Keccak.hash(node), c.hash()))) return new Nodes(r.id(), true, items);
                 first = false;
                 TrieNodes.Parsed p = TrieNodes.parse(node, c.path());

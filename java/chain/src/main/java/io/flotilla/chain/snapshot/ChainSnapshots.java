@@ -118,6 +118,16 @@ public final class ChainSnapshots implements SnapshotSource {
         }
     }
 
+    /** Read by hash: the pin keeps every node of its state, and a node stored under a hash is the one with that hash. */
+    @Override
+    public byte[] child(long height, Address account, byte[] path, byte[] hash) {
+        Pin p = pins.get(height);
+        if (p == null) return null;
+        p.lastServed().set(System.nanoTime());
+        byte[] node = chain.trieNodes().get(hash);
+        return node != null ? node : node(height, account, path);
+    }
+
     @Override
     public Address account(byte[] keyHash) {
         byte[] a = chain.preimage(keyHash);

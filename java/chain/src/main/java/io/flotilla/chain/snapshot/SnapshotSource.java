@@ -22,6 +22,15 @@ public interface SnapshotSource {
      */
     byte[] node(long height, Address account, byte[] path);
 
+    /**
+     * As {@link #node(long, Address, byte[])} for a node whose hash is known from its parent, already read from the
+     * same state: a store that keeps nodes by hash reads it at once instead of walking down from the root. The
+     * default walks.
+     */
+    default byte[] child(long height, Address account, byte[] path, byte[] hash) {
+        return node(height, account, path);
+    }
+
     /** The address whose account key is {@code keyHash}, or null when unknown. */
     Address account(byte[] keyHash);
 
