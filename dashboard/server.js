@@ -4,6 +4,8 @@
 // status pages (/agent/<ip>, GET of http://<ip>:<agent port>/api/v1/node only), sidechain members' read-only JSON-RPC
 // (/member/<ip>/<port>, the methods of MEMBER_METHODS only), and on the devnet the developer's key for the injected
 // wallet shim (/devnet/wallet.json, only with --devnet-key-file). No dependencies beyond Node.
+// The agent and member pass-throughs reach only nodes the NodeRegistry lists (their IP, and for members a port of
+// their range: basePort + 128 slots x 16 ports): the dashboard is not a proxy to any address its visitors name.
 //
 //   node dashboard/server.js --address-book FILE [--rpc-url URL] [--host 127.0.0.1] [--port 8090]
 //                            [--agent-port 8080] [--devnet-key-file FILE] [--dist DIR]
@@ -48,6 +50,39 @@ const MEMBER_METHODS = new Set(["flotilla_health", "eth_chainId", "eth_blockNumb
 // signed. Not the node's own signing (its unlocked accounts) nor a test node's controls (hardhat_*, evm_*, debug_*).
 const NODE_SIGNING = new Set(["eth_sendTransaction", "eth_sign", "eth_signTransaction", "eth_signTypedData", "eth_signTypedData_v4"]);
 const rpcAllowed = (method) => typeof method === "string" && /^(eth|net|web3)_\w+$/.test(method) && !NODE_SIGNING.has(method);
+const PORTS_PER_NODE = 128 * 16; // NodeRegistry: UNITS_PER_NODE slots of PORTS_PER_SLOT ports from basePort
+const NODES_FRESH_MS = 5_000;
+export const SELECTOR_NODE_COUNT = "0x6da49b83"; // nodeCount()
+export const SELECTOR_GET_NODE = "0x4f0f4aa9"; // getNode(uint256)
+
+/**
+ * The registered nodes' IPs and base ports, read from the NodeRegistry at `rpcUrl`: getNode(id) returns a NodeView
+ * tuple whose head holds, after the tuple's offset, id, the name's offset, ip (bytes4) and basePort (uint16).
+ */
+export async function readRegisteredNodes(rpcUrl, registry) {
+  const call = async (data) => {
+    const res = await fetch(rpcUrl, {
+      method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_call", params: [{ to: registry, data }, "latest"] }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    const answer = await res.json();
+    if (answer.error || typeof answer.result !== "string") throw new Error(`NodeRegistry: ${answer.error?.message ?? "no result"}`);
+    return answer.result.slice(2);
+  };
+  const count = Math.min(Number(BigInt("0x" + ((await call(SELECTOR_NODE_COUNT)) || "0"))), 100_000);
+  const nodes = [];
+  for (let first = 1; first <= count; first += 32) {
+    const ids = Array.from({ length: Math.min(32, count - first + 1) }, (_, i) => first + i);
+    for (const hex of await Promise.all(ids.map((id) => call(SELECTOR_GET_NODE + id.toString(16).padStart(64, "0"))))) {
+      const word = (k) => hex.slice(64 * k, 64 * k + 64);
+      const ip = [0, 2, 4, 6].map((j) => parseInt(word(3).slice(j, j + 2), 16)).join(".");
+      nodes.push({ ip, basePort: parseInt(word(4), 16) });
+    }
+  }
+  return nodes;
+}
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 function send(res, status, body, type = "application/json") {
@@ -93,6 +128,18 @@ function screen(body, allowed) {
 export function startServer(options) {
   const book = () => JSON.parse(readFileSync(options.addressBook, "utf8")); // re-read: a redeploy shows at once
   const devnetKey = options.devnetKeyFile ? readFileSync(options.devnetKeyFile, "utf8").trim() : null;
+  // The nodes the pass-throughs may reach, re-read at most every NODES_FRESH_MS (one read at a time).
+  const readNodes = options.registeredNodes ?? (() => {
+    const registry = book().contracts?.NodeRegistry?.address;
+    return registry ? readRegisteredNodes(options.rpcUrl, registry) : Promise.resolve([]);
+  });
+  let known = { at: -Infinity, nodes: [] };
+  let reading = null;
+  const registered = async () => {
+    if (Date.now() - known.at < NODES_FRESH_MS) return known.nodes;
+    reading ??= readNodes().then((nodes) => (known = { at: Date.now(), nodes }), () => known).finally(() => (reading = null));
+    return (await reading).nodes;
+  };
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, "http://dashboard");
@@ -114,6 +161,7 @@ export function startServer(options) {
       const agent = url.pathname.match(/^\/agent\/([^/]+)$/);
       if (agent && req.method === "GET") {
         if (!IPV4.test(agent[1])) return send(res, 400, { error: `not an IPv4 address: ${agent[1]}` });
+        if (!(await registered()).some((n) => n.ip === agent[1])) return send(res, 403, { error: `not a registered node's address: ${agent[1]}` });
         try {
           const upstream = await fetch(`http://${agent[1]}:${options.agentPort}/api/v1/node`, { signal: AbortSignal.timeout(2_000) });
           return send(res, 200, { reachable: true, httpStatus: upstream.status, status: await upstream.json() });
@@ -127,6 +175,10 @@ export function startServer(options) {
       if (member && req.method === "POST") {
         const [, ip, port] = member;
         if (!IPV4.test(ip) || !/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) return send(res, 400, { error: "not an IPv4 address and port" });
+        const p = Number(port);
+        if (!(await registered()).some((n) => n.ip === ip && p >= n.basePort && p < n.basePort + PORTS_PER_NODE)) {
+          return send(res, 403, { error: `not a registered node's member port: ${ip}:${port}` });
+        }
         const body = await readBody(req);
         const { calls, refusal } = screen(body, (method) => MEMBER_METHODS.has(method));
         if (refusal) return send(res, 200, refusal);

@@ -5,7 +5,8 @@ import { createServer } from "node:http";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgs, startServer } from "../server.js";
+import { id } from "ethers";
+import { parseArgs, SELECTOR_GET_NODE, SELECTOR_NODE_COUNT, startServer } from "../server.js";
 
 describe("dashboard server", () => {
   let work, server, withKey, member, seen;
@@ -32,7 +33,11 @@ describe("dashboard server", () => {
       });
     });
     await new Promise((r) => member.listen(0, "127.0.0.1", r));
-    const common = { host: "127.0.0.1", port: 0, rpcUrl: "http://127.0.0.1:9", addressBook: join(work, "book.json"), agentPort: 9, dist: join(work, "dist") };
+    // The registered nodes stand in for the NodeRegistry's (browser.test.js reads a real one): the member's node, and
+    // a node at 127.0.0.2 whose member ports and agent nobody serves.
+    const registeredNodes = async () => [{ ip: "127.0.0.1", basePort: member.address().port - 2 }, { ip: "127.0.0.2", basePort: 20000 }];
+    const common = { host: "127.0.0.1", port: 0, rpcUrl: "http://127.0.0.1:9", addressBook: join(work, "book.json"), agentPort: 9,
+      dist: join(work, "dist"), registeredNodes };
     server = await startServer(common);
     withKey = await startServer({ ...common, devnetKeyFile: join(work, "key") });
   });
@@ -84,15 +89,34 @@ describe("dashboard server", () => {
   });
 
   it("answers for a member or an agent that does not answer, instead of failing the request", async () => {
-    const down = await post(server.url, "/member/127.0.0.1/9", { jsonrpc: "2.0", id: 3, method: "flotilla_health", params: [] });
+    const down = await post(server.url, "/member/127.0.0.2/20002", { jsonrpc: "2.0", id: 3, method: "flotilla_health", params: [] });
     expect(down).toMatchObject({ id: 3, error: { code: -32000 } });
-    expect(down.error.message).toMatch(/^member 127\.0\.0\.1:9 unreachable/);
-    const agent = await fetch(new URL("/agent/127.0.0.1", server.url));
+    expect(down.error.message).toMatch(/^member 127\.0\.0\.2:20002 unreachable/);
+    const agent = await fetch(new URL("/agent/127.0.0.2", server.url));
     expect(agent.status).toBe(200);
     expect(await agent.json()).toMatchObject({ reachable: false });
     expect((await fetch(new URL("/agent/example.com", server.url))).status).toBe(400);
     expect((await fetch(new URL("/member/example.com/80", server.url), { method: "POST", body: "{}" })).status).toBe(400);
     expect((await fetch(new URL("/agent/300.1.1.1", server.url))).status).toBe(400);
+  });
+
+  it("reaches only the nodes the NodeRegistry lists: their agents, and member ports of their range", async () => {
+    expect([SELECTOR_NODE_COUNT, SELECTOR_GET_NODE]).toEqual([id("nodeCount()").slice(0, 10), id("getNode(uint256)").slice(0, 10)]);
+    seen.length = 0;
+    const port = member.address().port;
+    const call = { jsonrpc: "2.0", id: 4, method: "eth_blockNumber", params: [] };
+    for (const [ip, p] of [["127.0.0.3", port], ["127.0.0.1", port - 3], ["127.0.0.1", port - 2 + 128 * 16], ["169.254.169.254", 80]]) {
+      const res = await fetch(new URL(`/member/${ip}/${p}`, server.url), { method: "POST", body: JSON.stringify(call) });
+      expect(res.status, `${ip}:${p}`).toBe(403);
+      expect((await res.json()).error).toBe(`not a registered node's member port: ${ip}:${p}`);
+    }
+    for (const ip of ["10.0.0.1", "169.254.169.254"]) {
+      const res = await fetch(new URL(`/agent/${ip}`, server.url));
+      expect(res.status, ip).toBe(403);
+      expect((await res.json()).error).toBe(`not a registered node's address: ${ip}`);
+    }
+    expect(seen).toEqual([]); // nothing reached the member's stand-in
+    expect(await post(server.url, `/member/127.0.0.1/${port - 2 + 128 * 16 - 1}`, call)).toMatchObject({ error: { code: -32000 } }); // the last port of the range is passed on
   });
 
   it("serves only the build: other paths get the app, other methods 405", async () => {
