@@ -126,8 +126,6 @@ public final class BftReplica implements AutoCloseable {
     /** A safety-record write failed: nothing we signed leaves this process until a write succeeds. */
     private byte[] unsavedSafety;
     private long lastGossipAt;
-    /** When the engine's height, round or step last changed (this process's clock). */
-    private long lastStepAt;
     /** The last propose timeout scheduled, and when: fired early on a tick if its proposer becomes unreachable. */
     private io.flotilla.chain.consensus.Timeout proposeTimeout;
     private long proposeTimeoutSince;
@@ -601,10 +599,7 @@ public final class BftReplica implements AutoCloseable {
         if (unsavedSafety != null) retrySafetyWrite();
         sync.tick(now);
         snapshotSync.tick(now);
-        // Re-gossip only a height that stopped moving: under load a height can take longer than GOSSIP_EVERY while
-        // its steps advance, and re-sending its proposal (a block) to every member then only doubled the traffic.
-        boolean stalled = now - lastStepAt >= GOSSIP_EVERY.toMillis();
-        if (busy && stalled && unsavedSafety == null && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
+        if (busy && unsavedSafety == null && sinceCommit >= GOSSIP_EVERY.toMillis() && now - lastGossipAt >= GOSSIP_EVERY.toMillis()) {
             lastGossipAt = now;
             for (SignedMessage m : engine.messagesForGossip()) {
                 broadcastConsensus(m);
@@ -622,7 +617,6 @@ public final class BftReplica implements AutoCloseable {
         try {
             effects = engine.handle(event);
             status = engine.status();
-            if (!java.util.Objects.equals(before, status)) lastStepAt = clock.millis();
             if (engine instanceof io.flotilla.chain.consensus.bft.TendermintEngine t) {
                 retainedPeak = new long[] {Math.max(retainedPeak[0], t.retainedMessages()), Math.max(retainedPeak[1], t.retainedBytes())};
             } else if (engine instanceof io.flotilla.chain.consensus.hotstuff.HotStuffEngine h) {
