@@ -173,7 +173,11 @@ final class Replicas implements AutoCloseable {
 
     /** CPU time (utime + stime) of a process in clock ticks, from /proc/PID/stat. */
     static long cpuTicks(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        return ticksOf(Files.readString(Path.of("/proc/" + pid + "/stat")));
+    }
+
+    /** utime + stime of a /proc stat line (a process's or a thread's). */
+    private static long ticksOf(String stat) {
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         // After "pid (comm) ": field 3 (state) is f[0], so utime (14) is f[11] and stime (15) is f[12].
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
@@ -188,11 +192,8 @@ final class Replicas implements AutoCloseable {
         try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : tasks.toList()) {
                 try {
-                    if (!Files.readString(task.resolve("comm")).startsWith("C")) continue;
-                    String stat = Files.readString(task.resolve("stat"));
-                    if (!stat.contains("CompilerThre")) continue;
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    if (!Files.readString(task.resolve("comm")).contains("CompilerThre")) continue;
+                    ticks += ticksOf(Files.readString(task.resolve("stat")));
                 } catch (IOException e) {
                     // the thread ended meanwhile
                 }
