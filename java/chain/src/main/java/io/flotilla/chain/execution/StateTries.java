@@ -1,5 +1,6 @@
 package io.flotilla.chain.execution;
 
+import io.flotilla.chain.storage.ChainStore;
 import io.flotilla.chain.storage.StateDiff;
 import io.flotilla.evm.state.Account;
 import io.flotilla.evm.state.StateRoot;
@@ -93,9 +94,9 @@ public final class StateTries {
             return accounts.rootHash();
         }
 
-        /** The nodes these tries add to a store (hash, encoding; one entry per position). Call once, when committing. */
-        public List<byte[][]> newNodes() {
-            List<byte[][]> out = new ArrayList<>();
+        /** The nodes these tries add to a store (hash, encoding, depth; one entry per position). Call once, when committing. */
+        public List<ChainStore.NewNode> newNodes() {
+            List<ChainStore.NewNode> out = new ArrayList<>();
             NodeStore collect = new NodeStore() {
                 @Override
                 public byte[] get(byte[] hash) {
@@ -104,7 +105,12 @@ public final class StateTries {
 
                 @Override
                 public void put(byte[] hash, byte[] encoded) {
-                    out.add(new byte[][] {hash, encoded});
+                    put(hash, encoded, Integer.MAX_VALUE);
+                }
+
+                @Override
+                public void put(byte[] hash, byte[] encoded, int depth) {
+                    out.add(new ChainStore.NewNode(hash, encoded, depth));
                 }
             };
             storage.values().forEach(t -> t.commit(collect));

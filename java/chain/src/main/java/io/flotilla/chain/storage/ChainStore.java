@@ -124,8 +124,9 @@ public final class ChainStore implements AutoCloseable {
             Options options = new Options()
                     .setCreateIfMissing(true)
                     .setMergeOperator(counter)
-                    .setWriteBufferSize(4L << 20)
+                    .setWriteBufferSize(16L << 20)
                     .setMaxWriteBufferNumber(2)
+                    .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION)
                     .setMaxOpenFiles(256)
                     .setKeepLogFileNum(2)
                     .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)
@@ -264,7 +265,11 @@ public final class ChainStore implements AutoCloseable {
      * whose storage changed, and {@code oldest}: the oldest state to keep from now on (journals of blocks up to it
      * are applied in the same batch). {@code journal} false (an archive) keeps every node.
      */
-    public record StateWrite(List<byte[][]> nodes, List<byte[]> released, Map<Address, byte[]> storageRoots, long oldest, boolean journal) {
+    public record StateWrite(List<NewNode> nodes, List<byte[]> released, Map<Address, byte[]> storageRoots, long oldest, boolean journal) {
+    }
+
+    /** A trie node a block adds: its hash, its encoding, and how many nibbles below its trie's root it starts. */
+    public record NewNode(byte[] hash, byte[] encoding, int depth) {
     }
 
     /** Atomically writes a block, its receipts, its indices and its state changes (flat records only; tests). */
@@ -298,15 +303,20 @@ public final class ChainStore implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new StoreException("cannot commit block " + number, e);
         }
-        if (trie != null) for (byte[][] n : trie.nodes()) nodes.remember(ByteBuffer.wrap(n[0].clone()), n[1]);
+        if (trie != null) {
+            // The nodes the block replaced leave the heap cache now (historical reads find them in the store): kept
+            // until the cache evicted them, old versions of the upper levels filled it and made it churn.
+            for (byte[] r : trie.released()) nodes.forget(ByteBuffer.wrap(r));
+            for (NewNode n : trie.nodes()) if (n.depth() < TrieNodes.CACHED_DEPTH) nodes.remember(ByteBuffer.wrap(n.hash().clone()), n.encoding());
+        }
     }
 
     private void writeTries(WriteBatch batch, long number, StateDiff diff, StateWrite w) throws RocksDBException {
         Map<ByteBuffer, Long> pending = new java.util.HashMap<>(); // count changes made by this batch
-        for (byte[][] n : w.nodes()) {
-            batch.put(key(TRIE_NODE, n[0]), n[1]);
-            batch.merge(key(NODE_COUNT, n[0]), PLUS_ONE);
-            pending.merge(ByteBuffer.wrap(n[0]), 1L, Long::sum);
+        for (NewNode n : w.nodes()) {
+            batch.put(key(TRIE_NODE, n.hash()), n.encoding());
+            batch.merge(key(NODE_COUNT, n.hash()), PLUS_ONE);
+            pending.merge(ByteBuffer.wrap(n.hash()), 1L, Long::sum);
         }
         w.storageRoots().forEach((a, root) -> {
             try {
@@ -568,8 +578,17 @@ public final class ChainStore implements AutoCloseable {
         return new TrieNodes(cacheBytes);
     }
 
-    /** See {@link #trieNodes}. Thread-safe. */
+    /**
+     * See {@link #trieNodes}. Thread-safe. Only the upper levels of each trie ({@link #CACHED_DEPTH}) enter the heap
+     * cache: they lie on nearly every path a block touches. A deeper node is read by a block's few paths through it
+     * and then rarely again, and caching those made the cache churn: in a member's small heap its entries lived a few
+     * blocks, were promoted, and died in the old generation, which cost a full collection about every block at 1 M
+     * accounts (docs/benchmarks.md, "State size"). Deeper nodes are left to RocksDB's block cache (off the heap) and
+     * the operating system's page cache.
+     */
     public final class TrieNodes implements io.flotilla.evm.trie.NodeStore {
+        /** Nodes that start fewer nibbles than this below their trie's root are cached (16^4 paths above them). */
+        public static final int CACHED_DEPTH = 4;
         private final long capacity;
         private long cached;
         /** Heap per cached node besides its encoding: map entry, key buffer and array, value array header. */
@@ -580,26 +599,37 @@ public final class ChainStore implements AutoCloseable {
             this.capacity = capacity;
         }
 
+        /** A node by hash; a read that gives no depth (a walk, a snapshot request) does not enter the cache. */
         @Override
         public byte[] get(byte[] hash) {
+            return get(hash, Integer.MAX_VALUE);
+        }
+
+        @Override
+        public byte[] get(byte[] hash, int depth) {
             ByteBuffer k = ByteBuffer.wrap(hash.clone());
             synchronized (this) {
                 byte[] v = lru.get(k);
                 if (v != null) return v.clone();
             }
             byte[] v = ChainStore.this.get(key(TRIE_NODE, hash));
-            if (v != null) remember(k, v);
+            if (v != null && depth < CACHED_DEPTH) remember(k, v);
             return v == null ? null : v.clone();
         }
 
         @Override
         public void put(byte[] hash, byte[] encoded) {
+            put(hash, encoded, Integer.MAX_VALUE);
+        }
+
+        @Override
+        public void put(byte[] hash, byte[] encoded, int depth) {
             try {
                 db.put(logWrites, key(TRIE_NODE, hash), encoded);
             } catch (RocksDBException e) {
                 throw new StoreException("trie node write failed", e);
             }
-            remember(ByteBuffer.wrap(hash.clone()), encoded.clone());
+            if (depth < CACHED_DEPTH) remember(ByteBuffer.wrap(hash.clone()), encoded.clone());
         }
 
         /** The capacity in bytes of node encodings. */
@@ -625,6 +655,11 @@ public final class ChainStore implements AutoCloseable {
                 cached -= it.next().getValue().length + ENTRY_OVERHEAD;
                 it.remove();
             }
+        }
+
+        /** Nodes the cache holds now. */
+        public synchronized int cachedNodes() {
+            return lru.size();
         }
 
         /** Heap bytes the cache holds now, encodings and per-entry overhead (at most the capacity). */
@@ -849,6 +884,18 @@ public final class ChainStore implements AutoCloseable {
 
     private static byte[] longBytes(long v) {
         return ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    /**
+     * Compacts the whole store now (RocksDB's compactRange), where RocksDB would otherwise spread the work over the
+     * writes that follow: after a bulk write such as an import, so that the blocks after it do not pay for it.
+     */
+    public void compact() {
+        try {
+            db.compactRange();
+        } catch (RocksDBException e) {
+            throw new StoreException("compaction failed", e);
+        }
     }
 
     @Override

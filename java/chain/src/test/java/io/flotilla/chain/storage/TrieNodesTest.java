@@ -1,6 +1,7 @@
 package io.flotilla.chain.storage;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flotilla.evm.crypto.Keccak;
@@ -53,6 +54,37 @@ class TrieNodesTest {
             }
             assertArrayEquals(reference.rootHash(), u.rootHash());
             assertTrue(nodes.cachedBytes() <= cacheBytes);
+        }
+    }
+
+    @Test
+    void onlyTheUpperLevelsOfATrieEnterTheHeapCacheSoDeepReadsCannotChurnIt() {
+        byte[][] keys = new byte[20_000][];
+        PatriciaTrie t = PatriciaTrie.empty();
+        for (int i = 0; i < keys.length; i++) {
+            keys[i] = Keccak.hash(new byte[] {(byte) i, (byte) (i >> 8), (byte) (i >> 16), 4});
+            t = t.put(keys[i], new byte[] {1, (byte) i});
+        }
+        int[] stored = {0};
+        t.forEachStoredNode(h -> stored[0]++);
+        byte[] root;
+        try (ChainStore store = ChainStore.open(dir)) {
+            root = t.commit(store.trieNodes(64 << 20)).rootHash();
+        }
+        try (ChainStore store = ChainStore.open(dir)) {
+            ChainStore.TrieNodes nodes = store.trieNodes(64 << 20); // room for the whole trie
+            PatriciaTrie reopened = PatriciaTrie.open(root, nodes);
+            for (int i = 0; i < keys.length; i++) assertArrayEquals(new byte[] {1, (byte) i}, reopened.get(keys[i]));
+            int upper = 1 + 16 + 256 + 4096; // every node that starts less than 4 nibbles below the root
+            assertTrue(nodes.cachedNodes() > 256 && nodes.cachedNodes() <= upper,
+                    nodes.cachedNodes() + " nodes cached of " + stored[0] + " stored");
+            // a walk over the whole trie and reads by hash alone (as a snapshot server makes) add nothing
+            int before = nodes.cachedNodes();
+            int[] leaves = {0};
+            reopened.forEachEntry((k, v) -> leaves[0]++);
+            assertEquals(keys.length, leaves[0]);
+            reopened.forEachStoredNode(h -> assertTrue(nodes.get(h) != null));
+            assertEquals(before, nodes.cachedNodes());
         }
     }
 }

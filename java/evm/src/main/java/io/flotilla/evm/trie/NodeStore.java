@@ -13,6 +13,20 @@ public interface NodeStore {
     /** Stores a node under its hash (idempotent: a hash names one encoding). */
     void put(byte[] hash, byte[] encoded);
 
+    /**
+     * As {@link #get(byte[])}, for a node that starts {@code depth} nibbles below its trie's root ({@code
+     * Integer.MAX_VALUE} when the read is part of a walk over a whole trie). A cache may keep only the upper levels,
+     * which lie on nearly every path, and leave the rest to the store below it.
+     */
+    default byte[] get(byte[] hash, int depth) {
+        return get(hash);
+    }
+
+    /** As {@link #put(byte[], byte[])}, for a node that starts {@code depth} nibbles below its trie's root. */
+    default void put(byte[] hash, byte[] encoded, int depth) {
+        put(hash, encoded);
+    }
+
     /** A store that holds nothing: for tries that live entirely in the heap. */
     NodeStore NONE = new NodeStore() {
         @Override

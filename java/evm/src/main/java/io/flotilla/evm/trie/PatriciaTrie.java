@@ -58,7 +58,7 @@ public final class PatriciaTrie {
         Node n = root;
         int pos = 0;
         while (n != null) {
-            n = resolve(n);
+            n = resolve(n, pos);
             switch (n) {
                 case Leaf l -> {
                     return matches(l.path, nib, pos) && pos + l.path.length == nib.length ? l.value.clone() : null;
@@ -119,7 +119,7 @@ public final class PatriciaTrie {
      */
     public void forEachStoredNode(java.util.function.Consumer<byte[]> each) {
         if (root == null) return;
-        Node r = resolve(root);
+        Node r = resolve(root, WALK);
         each.accept(root instanceof HashRef h ? h.hash : (ref(r).length == 32 ? ref(r) : Keccak.hash(ref(r))));
         visit(r, each);
     }
@@ -136,7 +136,7 @@ public final class PatriciaTrie {
     }
 
     private void child(Node c, java.util.function.Consumer<byte[]> each) {
-        Node r = resolve(c);
+        Node r = resolve(c, WALK);
         if (c instanceof HashRef h) each.accept(h.hash);
         else if (ref(r).length == 32) each.accept(ref(r));
         visit(r, each);
@@ -148,7 +148,7 @@ public final class PatriciaTrie {
     }
 
     private void entries(Node n, byte[] path, java.util.function.BiConsumer<byte[], byte[]> each) {
-        n = resolve(n);
+        n = resolve(n, WALK);
         switch (n) {
             case Leaf l -> emit(concat(path, l.path), l.value, each);
             case Extension e -> entries(e.child, concat(path, e.path), each);
@@ -191,7 +191,7 @@ public final class PatriciaTrie {
         int pos = 0;
         boolean first = true;
         while (n != null) {
-            n = resolve(n);
+            n = resolve(n, pos);
             byte[] enc = encode(n);
             if (first || enc.length >= 32) out.add(enc);
             first = false;
@@ -218,7 +218,7 @@ public final class PatriciaTrie {
         Node n = root;
         int pos = 0;
         while (n != null) {
-            n = resolve(n);
+            n = resolve(n, pos);
             if (pos == path.length) return encode(n);
             switch (n) {
                 case Leaf l -> {
@@ -246,24 +246,24 @@ public final class PatriciaTrie {
      */
     public PatriciaTrie commit(NodeStore target) {
         if (root != null) {
-            write(root, target, true);
+            write(root, target, 0);
         }
         return new PatriciaTrie(root, target);
     }
 
-    private void write(Node n, NodeStore target, boolean isRoot) {
+    private void write(Node n, NodeStore target, int depth) {
         if (n instanceof HashRef || n.stored) return;
         switch (n) {
-            case Extension e -> write(e.child, target, false);
+            case Extension e -> write(e.child, target, depth + e.path.length);
             case Branch b -> {
-                for (Node c : b.children) if (c != null) write(c, target, false);
+                for (Node c : b.children) if (c != null) write(c, target, depth + 1);
             }
             default -> {
             }
         }
         byte[] ref = ref(n);
-        if (ref.length == 32) target.put(ref, encode(n));
-        else if (isRoot) target.put(Keccak.hash(ref), ref);
+        if (ref.length == 32) target.put(ref, encode(n), depth);
+        else if (depth == 0) target.put(Keccak.hash(ref), ref, 0);
         n.stored = true;
     }
 
@@ -320,9 +320,13 @@ public final class PatriciaTrie {
         }
     }
 
-    private Node resolve(Node n) {
+    /** Depth given for nodes read by a walk over the whole trie: not worth a place in a cache of upper levels. */
+    private static final int WALK = Integer.MAX_VALUE;
+
+    /** The node itself, read from the store when it is a reference; {@code depth} (nibbles below the root) is the store's cache hint. */
+    private Node resolve(Node n, int depth) {
         if (!(n instanceof HashRef h)) return n;
-        byte[] enc = store.get(h.hash);
+        byte[] enc = store.get(h.hash, depth);
         if (enc == null) throw new MissingNodeException(h.hash);
         Node d = decode(RlpDecoder.decode(enc).getValues().get(0));
         d.ref = h.hash;
@@ -341,7 +345,7 @@ public final class PatriciaTrie {
 
     private Node insert(Node n, byte[] nib, int pos, byte[] value, List<byte[]> replaced) {
         if (n == null) return new Leaf(Arrays.copyOfRange(nib, pos, nib.length), value);
-        n = resolve(n);
+        n = resolve(n, pos);
         Node out = insertResolved(n, nib, pos, value, replaced);
         if (out != n) gone(n, replaced);
         return out;
@@ -397,7 +401,7 @@ public final class PatriciaTrie {
 
     private Node remove(Node n, byte[] nib, int pos, List<byte[]> replaced) {
         if (n == null) return null;
-        Node r = resolve(n);
+        Node r = resolve(n, pos);
         Node out = removeResolved(n, r, nib, pos, replaced);
         if (out != n) gone(r, replaced);
         return out;
@@ -412,7 +416,7 @@ public final class PatriciaTrie {
                 if (!matches(e.path, nib, pos)) return n;
                 Node c = remove(e.child, nib, pos + e.path.length, replaced);
                 if (c == e.child) return n;
-                return c == null ? null : prefixed(e.path, c, replaced);
+                return c == null ? null : prefixed(e.path, c, pos + e.path.length, replaced);
             }
             case Branch b -> {
                 Node[] children = b.children;
@@ -436,16 +440,19 @@ public final class PatriciaTrie {
                     }
                 }
                 if (count == 0) return value == null ? null : new Leaf(new byte[0], value);
-                if (count == 1 && value == null) return prefixed(new byte[] {(byte) only}, children[only], replaced);
+                if (count == 1 && value == null) return prefixed(new byte[] {(byte) only}, children[only], pos + 1, replaced);
                 return new Branch(children, value);
             }
             case HashRef h -> throw new IllegalStateException("unresolved");
         }
     }
 
-    /** {@code path} followed by node {@code c}, merged into one node where the trie's canonical form requires it. */
-    private Node prefixed(byte[] path, Node c, List<byte[]> replaced) {
-        c = resolve(c);
+    /**
+     * {@code path} followed by node {@code c} (at nibble depth {@code depth}), merged into one node where the trie's
+     * canonical form requires it.
+     */
+    private Node prefixed(byte[] path, Node c, int depth, List<byte[]> replaced) {
+        c = resolve(c, depth);
         if (!(c instanceof Branch)) gone(c, replaced); // merged into the new node
         return switch (c) {
             case Leaf l -> new Leaf(concat(path, l.path), l.value);
