@@ -94,6 +94,7 @@ final class SnapshotServer implements AutoCloseable {
 
     private void answer(Address peer, Bucket b, byte kind, byte[] body, byte answerKind) {
         long size = 0;
+        byte[] framed = null;
         try {
             byte[] out = switch (kind) {
                 case BftReplica.GET_SNAPSHOTS -> SnapshotWire.heights(source.heights());
@@ -101,13 +102,12 @@ final class SnapshotServer implements AutoCloseable {
                 case BftReplica.GET_CODE -> SnapshotWire.codes(SnapshotWire.serveCode(source, SnapshotWire.decodeCodeRequest(body)));
                 default -> throw new IllegalArgumentException("not a snapshot request: " + kind);
             };
-            byte[] framed = new byte[out.length + 1];
+            framed = new byte[out.length + 1];
             framed[0] = answerKind;
             System.arraycopy(out, 0, framed, 1, out.length);
             size = framed.length;
             served.incrementAndGet();
             servedBytes.addAndGet(size);
-            send.test(peer, framed);
         } catch (RuntimeException e) {
             size = 1024; // a refused request costs its sender as much as a small answer
             LOG.log(System.Logger.Level.DEBUG, "snapshot request of kind " + kind + " from " + peer + " refused: " + e.getMessage());
@@ -116,6 +116,9 @@ final class SnapshotServer implements AutoCloseable {
             total.spend(totalRate, totalBurst, size);
             release(b, kind == BftReplica.GET_SNAPSHOTS);
         }
+        // Sent after the slot is free: a joiner asks again as soon as it has checked the answer, and a request that
+        // arrived before the release was dropped, costing the joiner its request timeout (10 s) every few requests.
+        if (framed != null) send.test(peer, framed);
     }
 
     private static void release(Bucket b, boolean offer) {
