@@ -11,8 +11,8 @@ import java.util.function.BiPredicate;
 
 /**
  * Answers peers' snapshot requests off the reader and consensus threads, within a budget a hostile joiner cannot
- * exceed however often it asks: one thread for all peers; at most one request per peer queued or running (more are
- * dropped and counted), besides one small question for the heights offered (which a joiner repeats every few seconds
+ * exceed however often it asks: one thread for all peers; at most {@link SnapshotSync#PIPELINE} node or code requests
+ * per peer queued or running (a joiner asks for the next while it checks the last answer; more are dropped and counted), besides one small question for the heights offered (which a joiner repeats every few seconds
  * while it fetches: dropping the node request behind it cost the joiner a request timeout); a token bucket of answer bytes per peer and one shared by all peers, so serving costs at most
  * {@code totalBytesPerSecond} of answers (and the CPU that takes: each answer is bounded to
  * {@link SnapshotWire#MAX_RESPONSE_BYTES}) whatever the number of joiners; a malformed request costs its decoding and
@@ -39,7 +39,8 @@ final class SnapshotServer implements AutoCloseable {
     private static final class Bucket {
         double tokens;
         long last = System.nanoTime();
-        boolean busy;
+        /** Node or code requests queued or running (at most {@link SnapshotSync#PIPELINE}). */
+        int busy;
         /** A GET_SNAPSHOTS is queued or running (its own slot: a tiny answer). */
         boolean busyOffer;
 
@@ -77,12 +78,12 @@ final class SnapshotServer implements AutoCloseable {
         long wait;
         boolean offer = kind == BftReplica.GET_SNAPSHOTS;
         synchronized (b) {
-            if (offer ? b.busyOffer : b.busy) {
+            if (offer ? b.busyOffer : b.busy >= SnapshotSync.PIPELINE) {
                 dropped.incrementAndGet();
                 return;
             }
             if (offer) b.busyOffer = true;
-            else b.busy = true;
+            else b.busy++;
         }
         wait = Math.max(b.waitNanos(peerRate, peerBurst), total.waitNanos(totalRate, totalBurst));
         try {
@@ -124,7 +125,7 @@ final class SnapshotServer implements AutoCloseable {
     private static void release(Bucket b, boolean offer) {
         synchronized (b) {
             if (offer) b.busyOffer = false;
-            else b.busy = false;
+            else b.busy--;
         }
     }
 

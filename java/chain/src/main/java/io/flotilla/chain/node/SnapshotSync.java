@@ -54,6 +54,11 @@ final class SnapshotSync {
     /** Blocks kept below the target: BLOCKHASH reaches 256 back. */
     static final int ANCESTORS = 256;
     static final long REQUEST_TIMEOUT_MS = 10_000;
+    /**
+     * Node or code requests a peer may have in flight at once (its server queues as many): the next answer is made
+     * while we check the last one, instead of each side waiting for the other.
+     */
+    static final int PIPELINE = 2;
     static final long ASK_EVERY_MS = 5_000;
     /** After every peer said it has no snapshot we could use, catch-up replays blocks for this long. */
     static final long NONE_OFFERED_PAUSE_MS = 60_000;
@@ -98,7 +103,8 @@ final class SnapshotSync {
     /** Peers asked for their snapshot heights that have not answered yet: an answer from anyone else is ignored. */
     private final java.util.Set<Address> awaitingOffer = new java.util.HashSet<>();
     private final Map<Address, Penalty> penalties = new HashMap<>();
-    private final Map<Address, Request> inflight = new HashMap<>();
+    /** Requests sent and not answered, per peer, oldest first. */
+    private final Map<Address, List<Request>> inflight = new HashMap<>();
     private final TreeSet<Ref> pending = new TreeSet<>(ORDER);
     private final Map<String, byte[]> pendingCode = new LinkedHashMap<>();
     private Phase phase;
@@ -161,8 +167,32 @@ final class SnapshotSync {
     }
 
     boolean expectsBlocks(Address from) {
-        Request r = inflight.get(from);
-        return r != null && (r.kind() == Kind.TARGET || r.kind() == Kind.BLOCKS);
+        return inflight(from, k -> k == Kind.TARGET || k == Kind.BLOCKS) != null;
+    }
+
+    /** The oldest request in flight to {@code peer} of a kind {@code kinds} accepts, or null. */
+    private Request inflight(Address peer, java.util.function.Predicate<Kind> kinds) {
+        for (Request r : inflight.getOrDefault(peer, List.of())) if (kinds.test(r.kind())) return r;
+        return null;
+    }
+
+    /** The request in flight to {@code peer} of this kind and id, or null. */
+    private Request inflight(Address peer, Kind kind, long id) {
+        for (Request r : inflight.getOrDefault(peer, List.of())) if (r.kind() == kind && r.id() == id) return r;
+        return null;
+    }
+
+    private void answered(Address peer, Request r) {
+        List<Request> rs = inflight.get(peer);
+        if (rs == null) return;
+        rs.remove(r);
+        if (rs.isEmpty()) inflight.remove(peer);
+    }
+
+    private int inflightCount() {
+        int n = 0;
+        for (List<Request> rs : inflight.values()) n += rs.size();
+        return n;
     }
 
     long nodesFetched() {
@@ -230,11 +260,17 @@ final class SnapshotSync {
     void tick(long nowMs) {
         for (var it = inflight.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
-            if (nowMs - e.getValue().sentAt() > REQUEST_TIMEOUT_MS) {
-                it.remove();
-                requeue(e.getValue());
-                penalise(e.getKey(), "did not answer a snapshot request within " + REQUEST_TIMEOUT_MS + " ms", nowMs);
+            boolean late = false;
+            for (var rs = e.getValue().iterator(); rs.hasNext(); ) {
+                Request r = rs.next();
+                if (nowMs - r.sentAt() > REQUEST_TIMEOUT_MS) {
+                    rs.remove();
+                    requeue(r);
+                    late = true;
+                }
             }
+            if (e.getValue().isEmpty()) it.remove();
+            if (late) penalise(e.getKey(), "did not answer a snapshot request within " + REQUEST_TIMEOUT_MS + " ms", nowMs);
         }
         // Peers that never answer (or only with snapshots too low) do not keep us from replaying blocks.
         if (phase == null && firstAskedAt >= 0 && nowMs - firstAskedAt > 2 * ASK_EVERY_MS) {
@@ -251,8 +287,9 @@ final class SnapshotSync {
     // ---- answers ----
 
     void blocks(Address from, List<byte[]> encoded, long nowMs) {
-        Request r = inflight.remove(from);
+        Request r = inflight(from, k -> k == Kind.TARGET || k == Kind.BLOCKS);
         if (r == null) return;
+        answered(from, r);
         try {
             List<Block> blocks = new ArrayList<>();
             for (byte[] e : encoded) blocks.add(Block.decode(e, chain.decoder()));
@@ -312,16 +349,19 @@ final class SnapshotSync {
     }
 
     void nodes(Address from, byte[] body, long nowMs) {
-        Request r = inflight.get(from);
-        if (r == null || r.kind() != Kind.NODES) return; // unasked: ignored, not even decoded
+        Request r = inflight(from, k -> k == Kind.NODES);
+        if (r == null) return; // unasked: ignored, not even decoded
         SnapshotWire.Nodes n;
         try {
             n = SnapshotWire.decodeNodes(body);
         } catch (RuntimeException e) {
             n = null;
         }
-        if (n != null && n.id() != r.id()) return; // an answer to an earlier request that timed out
-        inflight.remove(from);
+        if (n != null) {
+            r = inflight(from, Kind.NODES, n.id());
+            if (r == null) return; // an answer to an earlier request that timed out
+        }
+        answered(from, r);
         try {
             if (n == null) throw new IllegalArgumentException("undecodable answer");
             if (!n.served()) {
@@ -426,21 +466,26 @@ final class SnapshotSync {
     }
 
     private boolean inFlightCode(byte[] hash) {
-        for (Request r : inflight.values()) for (byte[] c : r.codes()) if (Arrays.equals(c, hash)) return true;
+        for (List<Request> rs : inflight.values()) {
+            for (Request r : rs) for (byte[] c : r.codes()) if (Arrays.equals(c, hash)) return true;
+        }
         return false;
     }
 
     void codes(Address from, byte[] body, long nowMs) {
-        Request r = inflight.get(from);
-        if (r == null || r.kind() != Kind.CODE) return; // unasked: ignored, not even decoded
+        Request r = inflight(from, k -> k == Kind.CODE);
+        if (r == null) return; // unasked: ignored, not even decoded
         SnapshotWire.Codes c;
         try {
             c = SnapshotWire.decodeCodes(body);
         } catch (RuntimeException e) {
             c = null;
         }
-        if (c != null && c.id() != r.id()) return;
-        inflight.remove(from);
+        if (c != null) {
+            r = inflight(from, Kind.CODE, c.id());
+            if (r == null) return;
+        }
+        answered(from, r);
         try {
             if (c == null) throw new IllegalArgumentException("undecodable answer");
             if (c.codes().size() > r.codes().size()) throw new IllegalArgumentException("more code than asked for");
@@ -476,35 +521,40 @@ final class SnapshotSync {
         if (phase == null) return;
         List<Address> peers = offering(nowMs);
         if (!peers.isEmpty()) lastOffered = nowMs;
-        for (Address p : peers) {
-            if (inflight.containsKey(p)) continue;
-            if (phase == Phase.TARGET) {
-                if (inflight.values().stream().anyMatch(r -> r.kind() == Kind.TARGET)) return;
-                send(p, new Request(Kind.TARGET, 0, List.of(), List.of(), nowMs), BftReplica.GET_BLOCKS, BlockSync.encodeRange(targetHeight, targetHeight));
-                return;
-            }
-            if (phase == Phase.STATE) {
-                if (!pending.isEmpty()) {
-                    // A fair share of what is known to be missing, so every offering peer has work.
-                    int share = (int) Math.min(SnapshotWire.MAX_REFS, Math.max(1, (pending.size() + peers.size() - 1) / peers.size()));
-                    List<Ref> refs = new ArrayList<>();
-                    while (refs.size() < share && !pending.isEmpty()) refs.add(pending.pollFirst());
-                    long id = nextId++;
-                    send(p, new Request(Kind.NODES, id, refs, List.of(), nowMs), BftReplica.GET_NODES,
-                            SnapshotWire.nodesRequest(new SnapshotWire.NodesRequest(id, targetHeight, answerBytes, refs)));
-                } else if (!pendingCode.isEmpty()) {
-                    List<byte[]> codes = new ArrayList<>();
-                    for (var it = pendingCode.values().iterator(); it.hasNext() && codes.size() < SnapshotWire.MAX_CODES; ) {
-                        codes.add(it.next());
-                        it.remove();
+        for (int round = 0; round < (phase == Phase.STATE ? PIPELINE : 1); round++) { // fill each peer's pipeline
+            for (Address p : peers) {
+                List<Request> busy = inflight.getOrDefault(p, List.of());
+                if (phase != Phase.STATE && !busy.isEmpty()) continue;
+                if (busy.size() >= PIPELINE || busy.stream().anyMatch(r -> r.kind() == Kind.TARGET || r.kind() == Kind.BLOCKS)) continue;
+                if (phase == Phase.TARGET) {
+                    if (inflight.values().stream().flatMap(List::stream).anyMatch(r -> r.kind() == Kind.TARGET)) return;
+                    send(p, new Request(Kind.TARGET, 0, List.of(), List.of(), nowMs), BftReplica.GET_BLOCKS, BlockSync.encodeRange(targetHeight, targetHeight));
+                    return;
+                }
+                if (phase == Phase.STATE) {
+                    if (!pending.isEmpty()) {
+                        // A fair share of what is known to be missing, so every offering peer has work.
+                        int slots = peers.size() * PIPELINE;
+                        int share = (int) Math.min(SnapshotWire.MAX_REFS, Math.max(1, (pending.size() + slots - 1) / slots));
+                        List<Ref> refs = new ArrayList<>();
+                        while (refs.size() < share && !pending.isEmpty()) refs.add(pending.pollFirst());
+                        long id = nextId++;
+                        send(p, new Request(Kind.NODES, id, refs, List.of(), nowMs), BftReplica.GET_NODES,
+                                SnapshotWire.nodesRequest(new SnapshotWire.NodesRequest(id, targetHeight, answerBytes, refs)));
+                    } else if (!pendingCode.isEmpty()) {
+                        List<byte[]> codes = new ArrayList<>();
+                        for (var it = pendingCode.values().iterator(); it.hasNext() && codes.size() < SnapshotWire.MAX_CODES; ) {
+                            codes.add(it.next());
+                            it.remove();
+                        }
+                        long id = nextId++;
+                        send(p, new Request(Kind.CODE, id, List.of(), codes, nowMs), BftReplica.GET_CODE,
+                                SnapshotWire.codeRequest(new SnapshotWire.CodeRequest(id, codes)));
                     }
-                    long id = nextId++;
-                    send(p, new Request(Kind.CODE, id, List.of(), codes, nowMs), BftReplica.GET_CODE,
-                            SnapshotWire.codeRequest(new SnapshotWire.CodeRequest(id, codes)));
                 }
             }
         }
-        if (phase == Phase.STATE && pending.isEmpty() && pendingCode.isEmpty() && inflight.isEmpty()) {
+        if (phase == Phase.STATE && pending.isEmpty() && pendingCode.isEmpty() && inflightCount() == 0) {
             phase = Phase.ANCESTORS;
             LOG.log(System.Logger.Level.INFO, "snapshot sync: state of block " + targetHeight + " complete (" + nodesFetched + " nodes, "
                     + accountsStaged + " accounts, " + slotsStaged + " slots); fetching the blocks below it");
@@ -514,7 +564,7 @@ final class SnapshotSync {
                 install();
                 return;
             }
-            if (!inflight.isEmpty()) return;
+            if (inflightCount() != 0) return;
             for (Address p : peers) {
                 long from = Math.max(ancestors.last(), ancestors.next() - ancestorWindow + 1);
                 if (send(p, new Request(Kind.BLOCKS, 0, List.of(), List.of(), nowMs), BftReplica.GET_BLOCKS, BlockSync.encodeRange(from, ancestors.next()))) return;
@@ -524,7 +574,7 @@ final class SnapshotSync {
 
     private boolean send(Address p, Request r, byte kind, byte[] body) {
         if (host.send(p, kind, body)) {
-            inflight.put(p, r);
+            inflight.computeIfAbsent(p, k -> new ArrayList<>(PIPELINE)).add(r);
             return true;
         }
         requeue(r);
