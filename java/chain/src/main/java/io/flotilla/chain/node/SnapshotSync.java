@@ -387,7 +387,7 @@ final class SnapshotSync {
         List<byte[]> codeAdded = new ArrayList<>();
         List<SnapshotSink.StagedAccount> accounts = new ArrayList<>();
         List<SnapshotSink.StagedSlot> slots = new ArrayList<>();
-        List<byte[]> nodes = new ArrayList<>();
+        List<SnapshotSink.VerifiedNode> nodes = new ArrayList<>();
         Map<String, byte[]> newCode = new LinkedHashMap<>();
         int idx = 0;
         for (Ref ref : r.refs()) {
@@ -404,7 +404,7 @@ final class SnapshotSync {
                     throw new IllegalArgumentException("a node does not match the hash its parent names");
                 }
                 TrieNodes.Parsed p = TrieNodes.parse(item.node(), want.path());
-                nodes.add(item.node());
+                nodes.add(new SnapshotSink.VerifiedNode(want.hash(), item.node()));
                 if (p.leaves().size() != item.preimages().size()) throw new IllegalArgumentException("preimages do not match the leaves");
                 for (int i = 0; i < p.leaves().size(); i++) {
                     byte[] key = p.leaves().get(i).key();
@@ -413,10 +413,10 @@ final class SnapshotSync {
                     byte[] value = p.leaves().get(i).value();
                     if (ref.account() == null) {
                         if (pre.length != 20) throw new IllegalArgumentException("an address of " + pre.length + " bytes");
-                        stageAccount(Address.of(pre), value, accounts, added, newCode);
+                        stageAccount(Address.of(pre), key, value, accounts, added, newCode);
                     } else {
                         if (pre.length != 32) throw new IllegalArgumentException("a slot of " + pre.length + " bytes");
-                        slots.add(new SnapshotSink.StagedSlot(ref.account(), Word.fromBytes(pre), slotValue(value)));
+                        slots.add(new SnapshotSink.StagedSlot(ref.account(), Word.fromBytes(pre), slotValue(value), key));
                     }
                 }
                 if (want == ref) done.add(ref);
@@ -442,7 +442,7 @@ final class SnapshotSync {
         for (byte[] c : codeAdded) pendingCode.put(Hex.encode(c), c);
     }
 
-    private void stageAccount(Address a, byte[] value, List<SnapshotSink.StagedAccount> accounts, List<Ref> added, Map<String, byte[]> code) {
+    private void stageAccount(Address a, byte[] keyHash, byte[] value, List<SnapshotSink.StagedAccount> accounts, List<Ref> added, Map<String, byte[]> code) {
         List<byte[]> f = TrieNodes.strings(value);
         if (f.size() != 4) throw new IllegalArgumentException("an account leaf of " + f.size() + " fields");
         byte[] nonce = f.get(0);
@@ -454,7 +454,7 @@ final class SnapshotSync {
         }
         boolean hasCode = !Arrays.equals(codeHash, Keccak.EMPTY);
         accounts.add(new SnapshotSink.StagedAccount(a, new BigInteger(1, nonce).longValueExact(), Word.fromBytes(balance),
-                hasCode ? codeHash : new byte[0], storageRoot));
+                hasCode ? codeHash : new byte[0], storageRoot, keyHash));
         if (!Arrays.equals(storageRoot, PatriciaTrie.EMPTY_ROOT)) added.add(new Ref(a, new byte[0], storageRoot));
         if (hasCode) code.putIfAbsent(Hex.encode(codeHash), codeHash);
     }

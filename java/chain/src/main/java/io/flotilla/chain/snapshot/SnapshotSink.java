@@ -17,14 +17,29 @@ public interface SnapshotSink {
     record Ref(Address account, byte[] path, byte[] hash) {
     }
 
-    /** An account as the account trie holds it (the code and storage come separately). */
-    record StagedAccount(Address address, long nonce, Word balance, byte[] codeHash, byte[] storageRoot) {
+    /**
+     * An account as the account trie holds it (the code and storage come separately); {@code keyHash} is
+     * keccak(address), its trie key, already computed when the leaf was verified.
+     */
+    record StagedAccount(Address address, long nonce, Word balance, byte[] codeHash, byte[] storageRoot, byte[] keyHash) {
+        public StagedAccount(Address address, long nonce, Word balance, byte[] codeHash, byte[] storageRoot) {
+            this(address, nonce, balance, codeHash, storageRoot, io.flotilla.evm.crypto.Keccak.hash(address.toArray()));
+        }
+
         public StagedAccount(Address address, long nonce, Word balance, byte[] codeHash) {
             this(address, nonce, balance, codeHash, io.flotilla.evm.trie.PatriciaTrie.EMPTY_ROOT.clone());
         }
     }
 
-    record StagedSlot(Address account, Word slot, Word value) {
+    /** A storage slot; {@code keyHash} is keccak(slot), its trie key, already computed when the leaf was verified. */
+    record StagedSlot(Address account, Word slot, Word value, byte[] keyHash) {
+        public StagedSlot(Address account, Word slot, Word value) {
+            this(account, slot, value, io.flotilla.evm.crypto.Keccak.hash(slot.toBytes()));
+        }
+    }
+
+    /** A trie node checked against {@code hash} (the hash its parent names). */
+    record VerifiedNode(byte[] hash, byte[] encoding) {
     }
 
     /**
@@ -35,7 +50,7 @@ public interface SnapshotSink {
      */
     record Progress(List<Ref> done, List<Ref> added, List<byte[]> codeDone, List<byte[]> codeAdded, List<byte[]> codes,
                     List<StagedAccount> accounts, List<StagedSlot> slots, List<Block> blocks, Ancestors ancestors,
-                    List<byte[]> nodes) {
+                    List<VerifiedNode> nodes) {
         public Progress(List<Ref> done, List<Ref> added, List<byte[]> codeDone, List<byte[]> codeAdded, List<byte[]> codes,
                         List<StagedAccount> accounts, List<StagedSlot> slots, List<Block> blocks, Ancestors ancestors) {
             this(done, added, codeDone, codeAdded, codes, accounts, slots, blocks, ancestors, List.of());

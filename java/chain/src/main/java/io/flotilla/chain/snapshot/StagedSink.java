@@ -102,9 +102,11 @@ public final class StagedSink implements SnapshotSink {
             for (byte[] c : p.codeDone()) b.forget(TrieNodes.append(CODE, c));
             for (byte[] c : p.codeAdded()) b.record(TrieNodes.append(CODE, c), new byte[0]);
             for (byte[] code : p.codes()) b.code(io.flotilla.evm.crypto.Keccak.hash(code), code);
-            for (StagedAccount a : p.accounts()) b.account(a.address(), a.nonce(), a.balance(), a.codeHash()).storageRoot(a.address(), a.storageRoot());
-            for (byte[] node : p.nodes()) b.node(node);
-            for (StagedSlot s : p.slots()) b.slot(s.account(), s.slot(), s.value());
+            for (StagedAccount a : p.accounts()) {
+                b.account(a.address(), a.keyHash(), a.nonce(), a.balance(), a.codeHash()).storageRoot(a.address(), a.storageRoot());
+            }
+            for (SnapshotSink.VerifiedNode n : p.nodes()) b.node(n.hash(), n.encoding());
+            for (StagedSlot s : p.slots()) b.slot(s.account(), s.slot(), s.keyHash(), s.value());
             for (Block blk : p.blocks()) b.block(blk);
             if (p.ancestors() != null) b.record(ANCESTORS, encode(p.ancestors()));
             b.write();

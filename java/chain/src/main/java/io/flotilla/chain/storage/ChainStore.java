@@ -687,16 +687,26 @@ public final class ChainStore implements AutoCloseable {
             private final WriteBatch batch = new WriteBatch();
 
             public Batch account(Address address, long nonce, Word balance, byte[] codeHash) {
+                return account(address, io.flotilla.evm.crypto.Keccak.hash(address.toArray()), nonce, balance, codeHash);
+            }
+
+            /** As {@link #account(Address, long, Word, byte[])}, with keccak(address) already computed. */
+            public Batch account(Address address, byte[] keyHash, long nonce, Word balance, byte[] codeHash) {
                 byte[] a = address.toArray();
-                put(key(PREIMAGE, io.flotilla.evm.crypto.Keccak.hash(a)), a);
+                put(key(PREIMAGE, keyHash), a);
                 return put(key(ACCOUNT, address.toArray()), io.flotilla.evm.rlp.Rlp.encode(new RlpList(RlpString.create(nonce),
                         RlpString.create(balance.toMinimalBytes()), RlpString.create(codeHash))));
             }
 
             public Batch slot(Address address, Word slot, Word value) {
+                return slot(address, slot, io.flotilla.evm.crypto.Keccak.hash(slot.toBytes()), value);
+            }
+
+            /** As {@link #slot(Address, Word, Word)}, with keccak(slot) already computed. */
+            public Batch slot(Address address, Word slot, byte[] keyHash, Word value) {
                 if (value.isZero()) return this;
                 byte[] k = slot.toBytes();
-                put(key(PREIMAGE, io.flotilla.evm.crypto.Keccak.hash(k)), k);
+                put(key(PREIMAGE, keyHash), k);
                 return put(concat(key(STORAGE, address.toArray()), k), value.toMinimalBytes());
             }
 
@@ -707,7 +717,12 @@ public final class ChainStore implements AutoCloseable {
 
             /** A verified trie node at one position (a node at two positions is staged twice: it is counted per position). */
             public Batch node(byte[] encoding) {
-                byte[] h = io.flotilla.evm.crypto.Keccak.hash(encoding);
+                return node(io.flotilla.evm.crypto.Keccak.hash(encoding), encoding);
+            }
+
+            /** As {@link #node(byte[])}, for a node already checked against its hash. */
+            public Batch node(byte[] hash, byte[] encoding) {
+                byte[] h = hash;
                 put(key(TRIE_NODE, h), encoding);
                 try {
                     batch.merge(key(STAGING, key(NODE_COUNT, h)), PLUS_ONE);
@@ -756,10 +771,14 @@ public final class ChainStore implements AutoCloseable {
                 return this;
             }
 
-            /** Writes the batch durably (synced): after a crash the staging holds all of it or none. */
+            /**
+             * Writes the batch, write-ahead-logged but not synced: after a crash the staging holds all of it or none,
+             * and a crash of the machine may lose the last batches, whose nodes are then fetched again (the progress
+             * records are in the same batches). The install is synced.
+             */
             public void write() {
                 try {
-                    db.write(syncWrites, batch);
+                    db.write(logWrites, batch);
                 } catch (RocksDBException e) {
                     throw new StoreException("cannot write snapshot progress", e);
                 }
