@@ -359,10 +359,10 @@ public final class BftReplica implements AutoCloseable {
                 case GET_SNAPSHOTS, GET_NODES, GET_CODE -> snapshotServer.request(from, kind, body, (byte) (kind + 1)); // off this thread, budgeted
                 case SNAPSHOTS -> {
                     List<Long> heights = SnapshotWire.decodeHeights(body);
-                    loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> snapshotSync.offered(from, heights, clock.millis()));
+                    loop.offer(from, MessageIntake.Lane.SNAPSHOT, body.length, () -> snapshotSync.offered(from, heights, clock.millis()));
                 }
-                case NODES -> loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> snapshotSync.nodes(from, body, clock.millis()));
-                case CODE -> loop.offer(from, MessageIntake.Lane.OTHER, body.length, () -> snapshotSync.codes(from, body, clock.millis()));
+                case NODES -> loop.offer(from, MessageIntake.Lane.SNAPSHOT, body.length, () -> snapshotSync.nodes(from, body, clock.millis()));
+                case CODE -> loop.offer(from, MessageIntake.Lane.SNAPSHOT, body.length, () -> snapshotSync.codes(from, body, clock.millis()));
                 default -> LOG.log(System.Logger.Level.DEBUG, "unknown message kind " + kind + " from " + from);
             }
         } catch (RuntimeException e) {

@@ -12,18 +12,22 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The replica's single consensus thread and what waits for it. Own work (timeouts, ticks, commits, start-up) has a
  * queue of its own that is always served first: it is produced by this node at a bounded rate. Work from peers waits
- * in bounded queues per peer and per lane: consensus messages, and everything else (status, blocks). Peers are served
+ * in bounded queues per peer and per lane: consensus messages, snapshot answers (a lane of its own, as deep as the
+ * requests a joiner keeps in flight, so status and block traffic cannot push out an answer it waits for), and
+ * everything else (status, blocks). Peers are served
  * in turn and consensus before the rest, but every {@value #CONSENSUS_PER_OTHER} consensus messages one other item
  * runs, so no flood (of one peer, or of one kind) delays the others beyond a bounded number of items. A full queue
  * drops its oldest entry: consensus liveness comes back through re-gossip, and status/blocks are asked for again.
  */
 final class MessageIntake {
-    enum Lane { CONSENSUS, OTHER }
+    enum Lane { CONSENSUS, SNAPSHOT, OTHER }
 
     /** Per peer: queued consensus messages (count and bytes), queued status/block items. */
     static final int CONSENSUS_MESSAGES_PER_PEER = 1024;
     static final long CONSENSUS_BYTES_PER_PEER = 8L << 20;
     static final int OTHER_PER_PEER = 4;
+    /** Per peer: answers to our node or code requests, and to our question for the heights offered. */
+    static final int SNAPSHOT_PER_PEER = SnapshotSync.PIPELINE + 1;
     private static final int CONSENSUS_PER_OTHER = 8;
 
     private record Item(Runnable task, long bytes) {
@@ -32,6 +36,7 @@ final class MessageIntake {
     private static final class PeerQueue {
         final ArrayDeque<Item> consensus = new ArrayDeque<>();
         final ArrayDeque<Item> other = new ArrayDeque<>();
+        final ArrayDeque<Item> snapshot = new ArrayDeque<>();
         long consensusBytes;
     }
 
@@ -78,9 +83,10 @@ final class MessageIntake {
                     dropped.incrementAndGet();
                 }
             } else {
-                q.other.add(item);
-                while (q.other.size() > OTHER_PER_PEER) {
-                    q.other.removeFirst();
+                ArrayDeque<Item> queue = lane == Lane.SNAPSHOT ? q.snapshot : q.other;
+                queue.add(item);
+                while (queue.size() > (lane == Lane.SNAPSHOT ? SNAPSHOT_PER_PEER : OTHER_PER_PEER)) {
+                    queue.removeFirst();
                     dropped.incrementAndGet();
                 }
             }
@@ -134,10 +140,11 @@ final class MessageIntake {
         for (int i = 0; i < order.size(); i++) {
             int at = (nextOtherPeer + i) % order.size();
             PeerQueue q = peers.get(order.get(at));
-            if (!q.other.isEmpty()) {
+            if (!q.other.isEmpty() || !q.snapshot.isEmpty()) {
                 nextOtherPeer = at + 1;
                 consensusSinceOther = 0;
-                return q.other.removeFirst().task();
+                // The two lanes of a peer take turns only through the round of peers: status first, it is small.
+                return (q.other.isEmpty() ? q.snapshot : q.other).removeFirst().task();
             }
         }
         return null;
