@@ -55,6 +55,13 @@ final class SnapshotSync {
     static final int ANCESTORS = 256;
     static final long REQUEST_TIMEOUT_MS = 10_000;
     /**
+     * A node or code request unanswered for 4x the slowest recent answer (at least this long) is asked again, of any
+     * member, without penalty: its answer was lost on the way (a member's links drop what exceeds their message rate,
+     * e.g. during a burst of consensus re-gossip), and waiting the full timeout cost the joiner up to 10 s each time.
+     * Only {@link #REQUEST_TIMEOUT_MS} counts against the member.
+     */
+    static final long MIN_RETRY_MS = 2_000;
+    /**
      * Node or code requests a peer may have in flight at once (its server queues as many): the next answer is made
      * while we check the last one, instead of each side waiting for the other.
      */
@@ -119,11 +126,14 @@ final class SnapshotSync {
     /** When we first asked for snapshots without a target since (-1: not asking). */
     private long firstAskedAt = -1;
     private long lastOffered;
+    /** The slowest recent node or code answer (decaying), for {@link #MIN_RETRY_MS}; the full timeout until one is seen. */
+    private long recentAnswerMs = REQUEST_TIMEOUT_MS / 4;
     // Figures.
     private long nodesFetched;
     private long bytesFetched;
     private long accountsStaged;
     private long slotsStaged;
+    private long retried;
     private long installedAt = -1;
     /** Wall time the last install took (loading the staged state, rebuilding and checking its tries, the swap). */
     private long installMillis;
@@ -187,6 +197,15 @@ final class SnapshotSync {
         if (rs == null) return;
         rs.remove(r);
         if (rs.isEmpty()) inflight.remove(peer);
+    }
+
+    private void answerTook(long ms) {
+        recentAnswerMs = Math.max(Math.max(0, ms), recentAnswerMs * 7 / 8);
+    }
+
+    /** Node or code requests asked again because their answer was overdue (not counted against the member). */
+    long retried() {
+        return retried;
     }
 
     private int inflightCount() {
@@ -261,12 +280,16 @@ final class SnapshotSync {
         for (var it = inflight.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             boolean late = false;
+            long retryMs = Math.min(REQUEST_TIMEOUT_MS, Math.max(MIN_RETRY_MS, 4 * recentAnswerMs));
             for (var rs = e.getValue().iterator(); rs.hasNext(); ) {
                 Request r = rs.next();
-                if (nowMs - r.sentAt() > REQUEST_TIMEOUT_MS) {
+                long age = nowMs - r.sentAt();
+                boolean retry = (r.kind() == Kind.NODES || r.kind() == Kind.CODE) && age > retryMs;
+                if (age > REQUEST_TIMEOUT_MS || retry) {
                     rs.remove();
                     requeue(r);
-                    late = true;
+                    if (age > REQUEST_TIMEOUT_MS) late = true;
+                    else retried++;
                 }
             }
             if (e.getValue().isEmpty()) it.remove();
@@ -360,6 +383,7 @@ final class SnapshotSync {
         if (n != null) {
             r = inflight(from, Kind.NODES, n.id());
             if (r == null) return; // an answer to an earlier request that timed out
+            answerTook(nowMs - r.sentAt());
         }
         answered(from, r);
         try {
@@ -484,6 +508,7 @@ final class SnapshotSync {
         if (c != null) {
             r = inflight(from, Kind.CODE, c.id());
             if (r == null) return;
+            answerTook(nowMs - r.sentAt());
         }
         answered(from, r);
         try {

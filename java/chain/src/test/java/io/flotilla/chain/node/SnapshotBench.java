@@ -165,6 +165,12 @@ public final class SnapshotBench {
                 Thread.sleep(10); // consensus started at 65 before anything is closed
             }
             long[] p = rj.snapshotProgress();
+            for (var e : java.util.Map.of("server-a", ra, "server-b", rb, "joiner", rj).entrySet()) {
+                BftReplica r = e.getValue();
+                log(String.format(Locale.ROOT, "%s: snapshot requests dropped %d, intake drops %d, messages dropped by rate %d, links replaced %d, slow peers dropped %d",
+                        e.getKey(), r.snapshotServing()[2], r.consensusRetainedPeak()[2], r.network().droppedByRateLimit(), r.network().linksReplaced(),
+                        r.network().slowPeersDropped()));
+            }
             if (!java.util.Arrays.equals(j.head().stateRoot(), a.head().stateRoot())) throw new IllegalStateException("state roots differ");
             if (!java.util.Arrays.equals(j.account(TOKEN).code(), TOKEN_CODE) || j.read(w -> w.storageOf(TOKEN).size()) != n) {
                 throw new IllegalStateException("the token's code or storage differs");

@@ -155,13 +155,23 @@ class SnapshotSyncTest {
     }
 
     /** Delivers the joiner's messages to the peers and their answers back, at most {@code limit} answers. */
-    private int run(SnapshotSync sync, Map<Address, Peer> peers, int limit, Map<Address, Integer> answersBy) {
+    private int run(SnapshotSync sync, Map<Address, Peer> peers, int limit, Map<Address, Integer> answersBy) throws Exception {
         int answers = 0;
         long now = 1_000;
         while (!outbox.isEmpty() && answers < limit) {
             Sent m = outbox.poll();
-            Peer p = peers.get(m.peer());
             now += 10;
+            deliver(sync, peers, m, now);
+            answersBy.merge(m.peer(), 1, Integer::sum);
+            answers++;
+        }
+        return answers;
+    }
+
+    /** The peer's answer to {@code m}, handed to the joiner at {@code now}. */
+    private static void deliver(SnapshotSync sync, Map<Address, Peer> peers, Sent m, long now) throws Exception {
+        Peer p = peers.get(m.peer());
+        {
             switch (m.kind()) {
                 case BftReplica.GET_SNAPSHOTS -> sync.offered(m.peer(), p.offered(), now);
                 case BftReplica.GET_BLOCKS -> {
@@ -174,10 +184,42 @@ class SnapshotSyncTest {
                         SnapshotWire.serveCode(p.snapshots(), SnapshotWire.decodeCodeRequest(m.body()))), now);
                 default -> throw new AssertionError("unexpected kind " + m.kind());
             }
-            answersBy.merge(m.peer(), 1, Integer::sum);
-            answers++;
         }
-        return answers;
+    }
+
+    @Test
+    void aLostAnswerIsAskedForAgainWithinSecondsWithoutPenalisingItsMember() throws Exception {
+        ChainState a = chain("a");
+        Map<Address, Peer> peers = Map.of(HONEST, peer(a, x -> x));
+        grow(a, 70);
+        ChainState joiner = chain("joiner");
+        SnapshotSync sync = syncOn(joiner);
+        sync.peerIsAt(HONEST, 70, 0);
+        long now = 1_000;
+        int nodeAnswers = 0;
+        Sent lost = null;
+        while (!outbox.isEmpty()) {
+            Sent m = outbox.poll();
+            now += 10;
+            if (m.kind() == BftReplica.GET_NODES && nodeAnswers == 3 && lost == null) {
+                lost = m; // its answer never arrives
+                continue;
+            }
+            deliver(sync, peers, m, now);
+            if (m.kind() == BftReplica.GET_NODES) nodeAnswers++;
+        }
+        assertTrue(lost != null && installed == 0, "the sync waits for the lost answer");
+        sync.tick(now + 1_000);
+        assertTrue(outbox.isEmpty(), "not yet: answers took about 10 ms, but nothing is asked again under 2 s");
+        sync.tick(now + SnapshotSync.MIN_RETRY_MS + 10);
+        assertEquals(1, sync.retried(), "asked again after 2 s, not after the 10 s timeout");
+        assertEquals(0, sync.strikes(HONEST), "a lost answer is not the member's offence");
+        assertEquals(BftReplica.GET_NODES, outbox.peek().kind());
+        now += SnapshotSync.MIN_RETRY_MS + 20;
+        while (!outbox.isEmpty()) deliver(sync, peers, outbox.poll(), now += 10);
+        assertEquals(1, installed);
+        assertEquals(64, joiner.head().number());
+        assertSameState(stateAt64(a), joiner);
     }
 
     private static void assertSameState(ChainState expected, ChainState actual) {
