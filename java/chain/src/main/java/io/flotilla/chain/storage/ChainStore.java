@@ -124,7 +124,7 @@ public final class ChainStore implements AutoCloseable {
             Options options = new Options()
                     .setCreateIfMissing(true)
                     .setMergeOperator(counter)
-                    .setWriteBufferSize(16L << 20)
+                    .setWriteBufferSize(4L << 20)
                     .setMaxWriteBufferNumber(2)
                     .setCompressionType(org.rocksdb.CompressionType.NO_COMPRESSION)
                     .setMaxOpenFiles(256)
