@@ -277,10 +277,10 @@ final class SnapshotSync {
     }
 
     void tick(long nowMs) {
+        long retryMs = Math.min(REQUEST_TIMEOUT_MS, Math.max(MIN_RETRY_MS, 4 * recentAnswerMs));
         for (var it = inflight.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             boolean late = false;
-            long retryMs = Math.min(REQUEST_TIMEOUT_MS, Math.max(MIN_RETRY_MS, 4 * recentAnswerMs));
             for (var rs = e.getValue().iterator(); rs.hasNext(); ) {
                 Request r = rs.next();
                 long age = nowMs - r.sentAt();
