@@ -82,6 +82,12 @@ public final class ChainStore implements AutoCloseable {
     public static final long DEFAULT_NODE_CACHE = 16L << 20;
     private static final byte STAGING = 'y';
     private static final byte[] HEAD_KEY = {META, 'h', 'e', 'a', 'd'};
+    /** Present while a snapshot install is under way: the head it installs (see {@link Staging#install}). */
+    private static final byte[] INSTALLING_KEY = {META, 'i', 'n', 's', 't', 'a', 'l', 'l'};
+    /** The state prefixes an install replaces whole. */
+    private static final byte[] STATE_PREFIXES = {ACCOUNT, STORAGE, STORAGE_ROOT, TRIE_NODE, NODE_COUNT, JOURNAL};
+    /** Size at which an install starts a new table file. */
+    private static final long INSTALL_FILE_BYTES = 256L << 20;
 
     static {
         RocksDB.loadLibrary();
@@ -95,8 +101,10 @@ public final class ChainStore implements AutoCloseable {
     private final RocksDB db;
     private final org.rocksdb.UInt64AddOperator counter;
     private final TrieNodes nodes;
+    private final Path dir;
 
-    private ChainStore(Options options, LRUCache cache, org.rocksdb.UInt64AddOperator counter, RocksDB db, long nodeCacheBytes) {
+    private ChainStore(Path dir, Options options, LRUCache cache, org.rocksdb.UInt64AddOperator counter, RocksDB db, long nodeCacheBytes) {
+        this.dir = dir;
         this.options = options;
         this.cache = cache;
         this.counter = counter;
@@ -135,7 +143,10 @@ public final class ChainStore implements AutoCloseable {
                     .setKeepLogFileNum(2)
                     .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(cache)
                             .setFilterPolicy(new org.rocksdb.BloomFilter(10, false)));
-            return new ChainStore(options, cache, counter, RocksDB.open(options, dir.toString()), nodeCacheBytes);
+            ChainStore store = new ChainStore(dir, options, cache, counter, RocksDB.open(options, dir.toString()), nodeCacheBytes);
+            byte[] installing = store.get(INSTALLING_KEY);
+            if (installing != null) store.completeInstall(ByteBuffer.wrap(installing).getLong()); // interrupted: finish it
+            return store;
         } catch (RocksDBException | java.io.IOException e) {
             throw new StoreException("cannot open chain store at " + dir, e);
         }
@@ -843,30 +854,187 @@ public final class ChainStore implements AutoCloseable {
         }
 
         /**
-         * In one synced batch: the chain's world state is replaced by the staged one, the staged blocks are added, the
-         * head moves to {@code head} (a staged block) and the staging is emptied. Blocks and receipts below that the
-         * store held stay; the ones it lacks stay absent.
+         * Makes the staged state the chain's: its world state is replaced by the staged one, the staged blocks are
+         * added, the head moves to {@code head} (a staged block) and the staging is emptied. Blocks and receipts below
+         * that the store held stay; the ones it lacks stay absent.
+         * <p>The staged records are written under their final keys into table files that the store ingests whole,
+         * not through its write-ahead log and memtables (a million-account state is about ten million records).
+         * That takes several steps, so a synced marker comes first: once it is written the install is completed,
+         * by {@link #open} after a crash, and until it is the previous state is untouched.
          */
         public void install(long head) {
+            seal(head);
+            completeInstall(head);
+        }
+
+        /**
+         * The first step of {@link #install}: from now on the staged state with {@code head} is the one this store
+         * installs, at the latest when it is next opened (after a crash mid-install).
+         */
+        public void seal(long head) {
             if (get(key(STAGING, key(HEADER, longBytes(head)))) == null) throw new IllegalStateException("block " + head + " is not staged");
-            try (WriteBatch batch = new WriteBatch(); RocksIterator it = db.newIterator()) {
-                // The previous state goes whole: flat records, storage roots, trie nodes, their counts and journals.
-                for (byte p : new byte[] {ACCOUNT, STORAGE, STORAGE_ROOT, TRIE_NODE, NODE_COUNT, JOURNAL}) {
-                    batch.deleteRange(new byte[] {p}, new byte[] {(byte) (p + 1)});
-                }
-                batch.put(OLDEST_KEY, longBytes(head));
-                for (it.seek(new byte[] {STAGING}); it.isValid() && it.key()[0] == STAGING; it.next()) {
-                    byte[] k = it.key();
-                    if (k.length < 2 || k[1] == META_STAGED) continue;
-                    batch.put(Arrays.copyOfRange(k, 1, k.length), it.value());
-                }
-                batch.deleteRange(new byte[] {STAGING}, new byte[] {STAGING + 1});
-                batch.put(HEAD_KEY, longBytes(head));
-                db.write(syncWrites, batch);
+            try {
+                db.put(syncWrites, INSTALLING_KEY, longBytes(head));
             } catch (RocksDBException e) {
                 throw new StoreException("cannot install the snapshot of block " + head, e);
             }
-            nodes.clear();
+        }
+    }
+
+    /**
+     * The steps of {@link Staging#install} after its marker, each safe to repeat: the previous state goes (with
+     * whatever part of an interrupted ingestion landed), the staged records are ingested under their final keys,
+     * then one synced batch moves the head, empties the staging and removes the marker.
+     */
+    private void completeInstall(long head) {
+        Path files = dir.resolve("install");
+        try {
+            try (WriteBatch batch = new WriteBatch()) {
+                for (byte p : STATE_PREFIXES) batch.deleteRange(new byte[] {p}, new byte[] {(byte) (p + 1)});
+                db.write(syncWrites, batch);
+            }
+            deleteTree(files);
+            Files.createDirectories(files);
+            List<String> written = writeStagedTables(files);
+            if (!written.isEmpty()) {
+                try (org.rocksdb.IngestExternalFileOptions ingest = new org.rocksdb.IngestExternalFileOptions()
+                        .setMoveFiles(true).setAllowBlockingFlush(true)) {
+                    db.ingestExternalFile(written, ingest);
+                }
+            }
+            try (WriteBatch batch = new WriteBatch()) {
+                batch.put(OLDEST_KEY, longBytes(head));
+                batch.put(HEAD_KEY, longBytes(head));
+                batch.deleteRange(new byte[] {STAGING}, new byte[] {STAGING + 1});
+                batch.delete(INSTALLING_KEY);
+                db.write(syncWrites, batch);
+            }
+            deleteTree(files);
+        } catch (RocksDBException | java.io.IOException e) {
+            throw new StoreException("cannot install the snapshot of block " + head, e);
+        }
+        nodes.clear();
+    }
+
+    /**
+     * Writes every staged record but the sync's progress records under its final key (the staging prefix dropped,
+     * which keeps their order) into table files; returns their paths. The staging is cut into ranges (a quarter of
+     * the key space under each record type: keys are hashes and addresses, spread evenly) written in parallel, one
+     * file or more per range, so no two files overlap.
+     */
+    private List<String> writeStagedTables(Path files) throws RocksDBException {
+        List<byte[][]> ranges = stagedRanges();
+        List<String> written = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        int workers = Math.max(1, Math.min(ranges.size(), Math.min(4, Runtime.getRuntime().availableProcessors())));
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers);
+        try {
+            List<java.util.concurrent.Future<Void>> done = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                done.add(pool.submit(() -> {
+                    for (int r; (r = next.getAndIncrement()) < ranges.size(); ) {
+                        writeStagedRange(ranges.get(r)[0], ranges.get(r)[1], files, "staged-" + r, written);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<Void> f : done) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof RocksDBException r) throw r;
+                    throw new StoreException("cannot write the staged state", e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new StoreException("interrupted writing the staged state", e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return written;
+    }
+
+    /** The ranges of staged keys to install: four per record type present, progress records left out. */
+    private List<byte[][]> stagedRanges() {
+        List<byte[][]> ranges = new ArrayList<>();
+        try (RocksIterator it = db.newIterator()) {
+            for (it.seek(new byte[] {STAGING}); it.isValid(); ) {
+                byte[] k = it.key();
+                if (k[0] != STAGING) break;
+                if (k.length < 2) {
+                    it.seek(new byte[] {STAGING, 0});
+                    continue;
+                }
+                int type = k[1] & 0xff;
+                byte[] end = type == 0xff ? new byte[] {STAGING + 1} : new byte[] {STAGING, (byte) (type + 1)};
+                if (type != META_STAGED) {
+                    byte[] from = {STAGING, (byte) type};
+                    for (int q = 1; q <= 4; q++) {
+                        byte[] to = q == 4 ? end : new byte[] {STAGING, (byte) type, (byte) (q * 0x40)};
+                        ranges.add(new byte[][] {from, to});
+                        from = to;
+                    }
+                }
+                it.seek(end);
+            }
+        }
+        return ranges;
+    }
+
+    /** Writes the staged records in [from, to) into files named {@code name}-N.sst, of about {@link #INSTALL_FILE_BYTES}. */
+    private void writeStagedRange(byte[] from, byte[] to, Path files, String name, List<String> written) throws RocksDBException {
+        try (org.rocksdb.Slice upper = new org.rocksdb.Slice(to);
+             org.rocksdb.ReadOptions read = new org.rocksdb.ReadOptions().setFillCache(false).setReadaheadSize(4L << 20)
+                     .setIterateUpperBound(upper);
+             org.rocksdb.EnvOptions env = new org.rocksdb.EnvOptions();
+             RocksIterator it = db.newIterator(read)) {
+            org.rocksdb.SstFileWriter writer = null;
+            long bytes = 0;
+            int count = 0;
+            // Direct buffers: a record crosses JNI without a Java array allocated for its key and value.
+            ByteBuffer key = ByteBuffer.allocateDirect(1024);
+            ByteBuffer value = ByteBuffer.allocateDirect(64 << 10);
+            try {
+                for (it.seek(from); it.isValid(); it.next()) {
+                    key.clear();
+                    int keyLength = it.key(key);
+                    if (keyLength > key.capacity()) {
+                        key = ByteBuffer.allocateDirect(keyLength * 2);
+                        keyLength = it.key(key);
+                    }
+                    if (writer == null || bytes >= INSTALL_FILE_BYTES) {
+                        if (writer != null) {
+                            writer.finish();
+                            writer.close();
+                        }
+                        writer = new org.rocksdb.SstFileWriter(env, options);
+                        String path = files.resolve(name + "-" + count++ + ".sst").toString();
+                        writer.open(path);
+                        written.add(path);
+                        bytes = 0;
+                    }
+                    value.clear();
+                    int valueLength = it.value(value);
+                    if (valueLength > value.capacity()) {
+                        value = ByteBuffer.allocateDirect(valueLength * 2);
+                        valueLength = it.value(value);
+                    }
+                    key.position(1); // the final key: the staging prefix dropped
+                    writer.put(key, value);
+                    bytes += keyLength + valueLength;
+                }
+                if (writer != null) writer.finish();
+            } finally {
+                if (writer != null) writer.close();
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (!Files.exists(root)) return;
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 

@@ -2,6 +2,7 @@ package io.flotilla.chain.execution;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -211,21 +212,7 @@ class StateOnDiskTest {
             // Staged as a snapshot sync stages it: every node once per position, flat records, storage roots, the block.
             long height = source.head().number();
             ChainState joiner = ChainState.open(dst, genesis(15), new ChainState.StateOptions(2, false));
-            io.flotilla.evm.state.WorldState at = source.stateAt(height).orElseThrow();
-            try (ChainStore.Staging.Batch batch = joiner.snapshotStaging().batch()) {
-                batch.block(source.block(height).orElseThrow());
-                PatriciaTrie accounts = PatriciaTrie.open(source.head().stateRoot(), source.trieNodes());
-                accounts.forEachStoredNode(h -> batch.node(source.trieNodes().get(h)));
-                for (Address a : at.addresses()) {
-                    Account acc = at.account(a);
-                    byte[] storageRoot = StateRoot.storageRoot(at.storageOf(a));
-                    batch.account(a, acc.nonce(), acc.balance(), acc.code().length == 0 ? new byte[0] : acc.codeHash()).storageRoot(a, storageRoot);
-                    if (acc.code().length > 0) batch.code(acc.codeHash(), acc.code());
-                    at.storageOf(a).forEach((k, v) -> batch.slot(a, k, v));
-                    PatriciaTrie.open(storageRoot, source.trieNodes()).forEachStoredNode(h -> batch.node(source.trieNodes().get(h)));
-                }
-                batch.write();
-            }
+            stage(source, height, joiner.snapshotStaging());
             joiner.installStaged(height);
             assertArrayEquals(source.head().stateRoot(), joiner.head().stateRoot());
             assertArrayEquals(source.head().stateRoot(), StateRoot.compute(joiner.read(s -> s)), "the installed flat records");
@@ -239,6 +226,58 @@ class StateOnDiskTest {
                 for (long n = Math.max(height, head - 2); n <= head; n++) assertWhole(joiner, n);
             }
             assertTrue(joiner.stateAt(height).isEmpty(), "the installed state left the window");
+        }
+    }
+
+    /** Stages {@code source}'s state at its head {@code height} as a snapshot sync does: nodes per position, flat records, the block. */
+    private static void stage(ChainState source, long height, ChainStore.Staging staging) {
+        io.flotilla.evm.state.WorldState at = source.stateAt(height).orElseThrow();
+        try (ChainStore.Staging.Batch batch = staging.batch()) {
+            batch.block(source.block(height).orElseThrow());
+            PatriciaTrie accounts = PatriciaTrie.open(source.head().stateRoot(), source.trieNodes());
+            accounts.forEachStoredNode(h -> batch.node(source.trieNodes().get(h)));
+            for (Address a : at.addresses()) {
+                Account acc = at.account(a);
+                byte[] storageRoot = StateRoot.storageRoot(at.storageOf(a));
+                batch.account(a, acc.nonce(), acc.balance(), acc.code().length == 0 ? new byte[0] : acc.codeHash()).storageRoot(a, storageRoot);
+                if (acc.code().length > 0) batch.code(acc.codeHash(), acc.code());
+                at.storageOf(a).forEach((k, v) -> batch.slot(a, k, v));
+                PatriciaTrie.open(storageRoot, source.trieNodes()).forEachStoredNode(h -> batch.node(source.trieNodes().get(h)));
+            }
+            batch.write();
+        }
+    }
+
+    @Test
+    void anInstallInterruptedAfterItsSealIsCompletedWhenTheStoreOpensAgain() throws Exception {
+        Address[] pool = pool();
+        long height;
+        byte[] root;
+        try (ChainStore src = ChainStore.open(dir.resolve("src")); ChainStore dst = ChainStore.open(dir.resolve("dst"))) {
+            ChainState source = ChainState.open(src, genesis(15));
+            Random rnd = new Random(29);
+            for (int b = 1; b <= 4; b++) {
+                int number = b;
+                commit(source, source.read(s -> StateTriesTest.randomDiff(rnd, pool, s, number)));
+            }
+            height = source.head().number();
+            root = source.head().stateRoot();
+            ChainState joiner = ChainState.open(dst, genesis(3));
+            commit(joiner, newAccounts(40_000, 40_002)); // state of its own, which the install must replace
+            stage(source, height, joiner.snapshotStaging());
+            joiner.snapshotStaging().seal(height);
+            // The crash: the store closes after the seal, with a table file of an earlier attempt left behind.
+            java.nio.file.Files.createDirectories(dir.resolve("dst/install"));
+            java.nio.file.Files.write(dir.resolve("dst/install/staged-0-0.sst"), new byte[] {1, 2, 3});
+        }
+        try (ChainStore dst = ChainStore.open(dir.resolve("dst"))) {
+            ChainState joiner = ChainState.open(dst, genesis(3));
+            assertEquals(height, joiner.head().number(), "the sealed snapshot's block is the head");
+            assertArrayEquals(root, joiner.head().stateRoot());
+            assertArrayEquals(root, StateRoot.compute(joiner.read(s -> s)), "the flat records are the snapshot's, none of the genesis'");
+            assertWhole(joiner, height);
+            assertTrue(joiner.snapshotStaging().header(height).isEmpty(), "the staging is empty");
+            assertFalse(java.nio.file.Files.exists(dir.resolve("dst/install")), "the table files are gone");
         }
     }
 
