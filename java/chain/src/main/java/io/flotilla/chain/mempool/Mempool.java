@@ -41,21 +41,46 @@ public final class Mempool {
     private record Pooled(SignedTransaction tx, long arrivedAt) {
     }
 
-    /** One sender's transactions by nonce, with their sums, and the committed nonce last seen for it. */
+    /**
+     * One sender's transactions by nonce, with their sums, the committed nonce last seen for it and the first nonce
+     * missing from the gap-free run that starts there, kept up to date as transactions come and go (a walk of the
+     * run on every add made a sender's queue quadratic to fill).
+     */
     private static final class SenderQueue {
-        final TreeMap<Long, Pooled> txs = new TreeMap<>();
-        long accountNonce;
+        private final TreeMap<Long, Pooled> txs = new TreeMap<>();
+        private long accountNonce;
+        private long next;
         long bytes;
         BigInteger cost = BigInteger.ZERO;
 
         /** The first nonce missing from the gap-free run that starts at the account nonce. */
         long nextNonce() {
-            long n = accountNonce;
-            for (long k : txs.tailMap(accountNonce, true).keySet()) {
-                if (k != n) break;
-                n++;
+            return next;
+        }
+
+        long accountNonce() {
+            return accountNonce;
+        }
+
+        void put(long nonce, Pooled p) {
+            txs.put(nonce, p);
+            while (txs.containsKey(next)) next++;
+        }
+
+        Pooled remove(long nonce) {
+            Pooled p = txs.remove(nonce);
+            if (p != null && nonce >= accountNonce && nonce < next) next = nonce;
+            return p;
+        }
+
+        /** The chain's nonce for the sender reached {@code nonce} (transactions below it are dropped separately). */
+        void raise(long nonce) {
+            if (nonce <= accountNonce) return;
+            accountNonce = nonce;
+            if (next < nonce) {
+                next = nonce;
+                while (txs.containsKey(next)) next++;
             }
-            return n;
         }
     }
 
@@ -102,7 +127,7 @@ public final class Mempool {
         if (byHash.containsKey(tx.hashHex())) return reject(AddResult.Reason.ALREADY_KNOWN);
         if (tx.nonce() < accountNonce) return reject(AddResult.Reason.NONCE_TOO_LOW);
         SenderQueue queue = bySender.get(tx.sender());
-        if (queue != null && accountNonce > queue.accountNonce) dropBelow(queue, accountNonce);
+        if (queue != null && accountNonce > queue.accountNonce()) dropBelow(queue, accountNonce);
         long next = queue == null ? accountNonce : queue.nextNonce();
         if (tx.nonce() - next > config.maxNonceGap()) {
             return reject(AddResult.Reason.NONCE_TOO_HIGH, "nonce too high: " + Long.toUnsignedString(tx.nonce()) + " is more than "
@@ -137,8 +162,8 @@ public final class Mempool {
         }
         if (previous != null) removePooled(previous.tx());
         queue = bySender.computeIfAbsent(tx.sender(), a -> new SenderQueue());
-        queue.accountNonce = Math.max(queue.accountNonce, accountNonce);
-        queue.txs.put(tx.nonce(), new Pooled(tx, clock.getAsLong()));
+        queue.raise(accountNonce);
+        queue.put(tx.nonce(), new Pooled(tx, clock.getAsLong()));
         queue.bytes += size;
         queue.cost = queue.cost.add(tx.maxCost());
         bytes += size;
@@ -210,6 +235,7 @@ public final class Mempool {
     public synchronized long pendingNonce(Address sender, long accountNonce) {
         SenderQueue queue = bySender.get(sender);
         if (queue == null) return accountNonce;
+        if (accountNonce >= queue.accountNonce() && accountNonce <= queue.nextNonce()) return queue.nextNonce();
         long n = accountNonce;
         while (queue.txs.containsKey(n)) n++;
         return n;
@@ -309,14 +335,14 @@ public final class Mempool {
     }
 
     private void dropBelow(SenderQueue queue, long accountNonce) {
-        queue.accountNonce = Math.max(queue.accountNonce, accountNonce);
+        queue.raise(accountNonce);
         NavigableMap<Long, Pooled> stale = queue.txs.headMap(accountNonce, false);
         for (Pooled p : List.copyOf(stale.values())) removePooled(p.tx());
     }
 
     private void removePooled(SignedTransaction tx) {
         SenderQueue queue = bySender.get(tx.sender());
-        if (queue == null || queue.txs.remove(tx.nonce()) == null) return;
+        if (queue == null || queue.remove(tx.nonce()) == null) return;
         queue.bytes -= tx.raw().length;
         queue.cost = queue.cost.subtract(tx.maxCost());
         bytes -= tx.raw().length;

@@ -90,6 +90,34 @@ class MempoolTest {
         assertEquals(List.of(2L), pool.ready(a -> 2).get(alice).stream().map(SignedTransaction::nonce).toList());
     }
 
+    @Test
+    void theSendersNextNonceStaysRightThroughAddsRemovalsAndPruning() throws Exception {
+        SignedTransaction[] byNonce = new SignedTransaction[48];
+        for (int n = 0; n < byNonce.length; n++) byNonce[n] = tx(n, GWEI);
+        Mempool pool = new Mempool(MempoolConfig.DEFAULT);
+        java.util.Random rnd = new java.util.Random(5);
+        long chainNonce = 0;
+        for (int step = 0; step < 3_000; step++) {
+            int op = rnd.nextInt(10);
+            if (op < 6) {
+                long n = chainNonce + rnd.nextInt(10);
+                if (n < byNonce.length) pool.add(byNonce[(int) n], chainNonce, RICH);
+            } else if (op < 9) {
+                List<SignedTransaction> pooled = pool.all().getOrDefault(alice, List.of());
+                if (!pooled.isEmpty()) pool.remove(pooled.get(rnd.nextInt(pooled.size())));
+            } else if (chainNonce < byNonce.length - 10) {
+                chainNonce += rnd.nextInt(3);
+                long passed = chainNonce;
+                pool.prune(Set.of(alice), a -> passed);
+            }
+            java.util.Set<Long> nonces = new java.util.HashSet<>();
+            pool.all().getOrDefault(alice, List.of()).forEach(t -> nonces.add(t.nonce()));
+            long expected = chainNonce;
+            while (nonces.contains(expected)) expected++;
+            assertEquals(expected, pool.pendingNonce(alice, chainNonce), "step " + step);
+        }
+    }
+
     private SignedTransaction from(Credentials who, long nonce, BigInteger price) throws Exception {
         return decoder.decode(TestTxs.legacy(who, CHAIN_ID, nonce, price, 21_000, BOB.getAddress(), BigInteger.ONE, ""));
     }
