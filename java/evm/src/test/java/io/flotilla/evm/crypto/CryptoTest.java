@@ -19,6 +19,26 @@ class CryptoTest {
     }
 
     @Test
+    void keccakAgreesWithAnIndependentImplementationAtEveryLengthAroundTheBlockSize() {
+        java.util.Random rnd = new java.util.Random(11);
+        for (int len = 0; len <= 700; len++) {
+            byte[] data = new byte[len + 7];
+            rnd.nextBytes(data);
+            int off = len % 7;
+            org.bouncycastle.crypto.digests.KeccakDigest reference = new org.bouncycastle.crypto.digests.KeccakDigest(256);
+            reference.update(data, off, len);
+            byte[] expected = new byte[32];
+            reference.doFinal(expected, 0);
+            assertEquals(Hex.encode(expected), Hex.encode(Keccak.hash(data, off, len)), "length " + len + " at offset " + off);
+        }
+    }
+
+    @Test
+    void keccakRefusesARangeOutsideItsArray() {
+        org.junit.jupiter.api.Assertions.assertThrows(IndexOutOfBoundsException.class, () -> Keccak.hash(new byte[10], 4, 7));
+    }
+
+    @Test
     void privateKeyToAddress() {
         // The ethereum/tests default sender.
         assertEquals(Address.fromHex("0xa94f5374fce5edbc8e2a8697c15331677e6ebf0b"),
