@@ -311,11 +311,17 @@ public final class ChainStore implements AutoCloseable {
             }
             batch.put(key(BODY, num), io.flotilla.evm.rlp.Rlp.encode(new RlpList(body)));
             batch.put(key(RECEIPTS, num), io.flotilla.evm.rlp.Rlp.encode(new RlpList(receipts.stream().map(ChainStore::encodeReceipt).toList())));
-            writeState(batch, diff);
+            Map<ByteBuffer, byte[]> accountsWritten = new java.util.HashMap<>();
+            writeState(batch, diff, accountsWritten);
             if (trie != null) writeTries(batch, number, diff, trie);
             batch.put(HEAD_KEY, num);
             db.write(syncWrites, batch);
+            synchronized (accountCache) {
+                accountGeneration++;
+                accountsWritten.forEach(this::cacheAccount);
+            }
         } catch (RocksDBException e) {
+            forgetAccounts(); // the batch may or may not have been applied
             throw new StoreException("cannot commit block " + number, e);
         }
         if (trie != null) {
@@ -428,7 +434,7 @@ public final class ChainStore implements AutoCloseable {
 
     /** The account in the latest state, with its code; null when it does not exist. */
     public Account account(Address address) {
-        byte[] v = get(key(ACCOUNT, address.toArray()));
+        byte[] v = accountRecord(address);
         if (v == null) return null;
         List<RlpType> f = list(v);
         long nonce = ((RlpString) f.get(0)).asPositiveBigInteger().longValue();
@@ -437,6 +443,50 @@ public final class ChainStore implements AutoCloseable {
         if (codeHash.length == 0) return new Account(nonce, balance, new byte[0], io.flotilla.evm.crypto.Keccak.EMPTY);
         byte[] code = cachedCode(codeHash);
         return code == null ? Account.of(nonce, balance, new byte[0]) : new Account(nonce, balance, code, codeHash);
+    }
+
+    /**
+     * Flat account records recently read or written (the encoding, or {@link #ABSENT}), at most
+     * {@link #ACCOUNT_CACHE_ENTRIES}: the accounts a block touches (a token contract on every call, its senders) are
+     * read by admission, execution and RPC again and again, and each miss is a RocksDB read through the memtables
+     * and every level's filter. A commit writes its records through; {@link #accountGeneration} keeps a read that a
+     * commit overtook from caching what it read before.
+     */
+    private final java.util.LinkedHashMap<ByteBuffer, byte[]> accountCache = new java.util.LinkedHashMap<>(256, 0.75f, true);
+    private long accountGeneration;
+    private static final int ACCOUNT_CACHE_ENTRIES = 4096;
+    private static final byte[] ABSENT = new byte[0];
+
+    private byte[] accountRecord(Address address) {
+        ByteBuffer k = ByteBuffer.wrap(address.toArray());
+        long generation;
+        synchronized (accountCache) {
+            byte[] cached = accountCache.get(k);
+            if (cached != null) return cached == ABSENT ? null : cached;
+            generation = accountGeneration;
+        }
+        byte[] v = get(key(ACCOUNT, address.toArray()));
+        synchronized (accountCache) {
+            if (generation == accountGeneration) cacheAccount(k, v == null ? ABSENT : v);
+        }
+        return v;
+    }
+
+    private void cacheAccount(ByteBuffer k, byte[] record) {
+        accountCache.put(k, record);
+        if (accountCache.size() > ACCOUNT_CACHE_ENTRIES) {
+            java.util.Iterator<ByteBuffer> eldest = accountCache.keySet().iterator();
+            eldest.next();
+            eldest.remove();
+        }
+    }
+
+    /** After the store's accounts changed other than by a commit's records (an install): nothing cached stays. */
+    private void forgetAccounts() {
+        synchronized (accountCache) {
+            accountGeneration++;
+            accountCache.clear();
+        }
     }
 
     /** Recently read contract code by hash (code never changes under a hash; a contract is read on every call). */
@@ -520,7 +570,8 @@ public final class ChainStore implements AutoCloseable {
         return nodes;
     }
 
-    private static void writeState(WriteBatch batch, StateDiff diff) throws RocksDBException {
+    /** Adds the diff's flat records to the batch; {@code accountsWritten} receives each account's new record or ABSENT. */
+    private static void writeState(WriteBatch batch, StateDiff diff, Map<ByteBuffer, byte[]> accountsWritten) throws RocksDBException {
         for (Address a : diff.storageCleared()) {
             byte[] from = key(STORAGE, a.toArray());
             byte[] to = Arrays.copyOf(from, from.length + 33);
@@ -545,12 +596,15 @@ public final class ChainStore implements AutoCloseable {
                 Arrays.fill(to, from.length, to.length, (byte) 0xFF);
                 batch.deleteRange(from, to);
                 batch.delete(k);
+                accountsWritten.put(ByteBuffer.wrap(e.getKey().toArray()), ABSENT);
                 continue;
             }
             byte[] codeHash = acc.code().length == 0 ? new byte[0] : acc.codeHash();
             if (codeHash.length > 0) batch.put(key(CODE, codeHash), acc.code());
-            batch.put(k, io.flotilla.evm.rlp.Rlp.encode(new RlpList(
-                    RlpString.create(acc.nonce()), RlpString.create(acc.balance().toMinimalBytes()), RlpString.create(codeHash))));
+            byte[] record = io.flotilla.evm.rlp.Rlp.encode(new RlpList(
+                    RlpString.create(acc.nonce()), RlpString.create(acc.balance().toMinimalBytes()), RlpString.create(codeHash)));
+            batch.put(k, record);
+            accountsWritten.put(ByteBuffer.wrap(e.getKey().toArray()), record);
         }
     }
 
@@ -888,6 +942,7 @@ public final class ChainStore implements AutoCloseable {
      */
     private void completeInstall(long head) {
         Path files = dir.resolve("install");
+        forgetAccounts();
         try {
             try (WriteBatch batch = new WriteBatch()) {
                 for (byte p : STATE_PREFIXES) batch.deleteRange(new byte[] {p}, new byte[] {(byte) (p + 1)});
@@ -912,6 +967,8 @@ public final class ChainStore implements AutoCloseable {
             deleteTree(files);
         } catch (RocksDBException | java.io.IOException e) {
             throw new StoreException("cannot install the snapshot of block " + head, e);
+        } finally {
+            forgetAccounts(); // reads during the install may have cached a record of either state
         }
         nodes.clear();
     }

@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  * {@code --senders N} (default 200), {@code --connections N} (default 8), {@code --block-time-ms MS} (default 1000),
  * {@code --heartbeat-ms MS} (default 30000, as the agent writes), {@code --ip-base A.B.C.D} (first member's
  * address, default 127.0.0.41), {@code --targets flotilla,hardhat} ("idle" alone: only the idle measurement), {@code --profile} (a JFR recording of each
- * member over the load window, left in the work folder), {@code --pid-file FILE} (every started process's pid, for
+ * member over the measured window, CPU-time samples included, left in the work folder), {@code --pid-file FILE} (every started process's pid, for
  * the launcher's cleanup), {@code --engine NAME} (the members' consensus engine, default bft), {@code --members N}
  * (default 4; members take consecutive addresses from --ip-base).
  */
@@ -183,10 +183,22 @@ public final class ChainBench {
             List<BigInteger> before = workload.balances(rpc);
 
             boolean profile = o.containsKey("--profile");
+            Thread profiler = null;
             if (profile) {
-                for (int i = 0; i < n; i++) {
-                    jcmd(o, chain.processes().get(i).pid(), "JFR.start", "name=bench", "settings=profile");
-                }
+                // The measured window only (the warm-up's JIT would fill the profile), sampling CPU time.
+                profiler = Thread.ofPlatform().daemon().name("profile-start").start(() -> {
+                    try {
+                        Thread.sleep(warmup * 1000L);
+                        for (int i = 0; i < n; i++) {
+                            jcmd(o, chain.processes().get(i).pid(), "JFR.start", "name=bench", "settings=profile",
+                                    "jdk.CPUTimeSample#enabled=true", "jdk.CPUTimeSample#throttle=5ms");
+                        }
+                    } catch (IOException e) {
+                        log("profile not started: " + e.getMessage());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
             }
             long[] sentBefore = consensusSent(urls);
             long headBefore = Rpc.quantity(rpc.call("eth_blockNumber"));
@@ -224,6 +236,7 @@ public final class ChainBench {
             long selfAfter = Replicas.cpuTicks(ProcessHandle.current().pid());
             double wall = (System.nanoTime() - wallBefore) / 1e9;
             if (profile) {
+                profiler.join();
                 for (int i = 0; i < n; i++) {
                     Path file = dir.resolve("replica-" + i).resolve("load.jfr");
                     jcmd(o, chain.processes().get(i).pid(), "JFR.stop", "name=bench", "filename=" + file);

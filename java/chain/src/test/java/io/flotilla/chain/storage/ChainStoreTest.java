@@ -62,6 +62,31 @@ class ChainStoreTest {
     }
 
     @Test
+    void anAccountReadAfterEachCommitIsTheCommittedOneCreatedChangedAndDeleted() {
+        Address a = Address.fromHex("0x00000000000000000000000000000000000000a1");
+        BlockHeader parent = header(0, new byte[32]);
+        try (ChainStore store = ChainStore.open(dir)) {
+            store.commit(new Block(parent, List.of()), List.of(), new StateDiff(Map.of(), Set.of(), Map.of()));
+            assertNull(store.account(a), "absent, and read (so remembered as absent) before it exists");
+            long[] balances = {5, 6, 7};
+            for (int i = 0; i < balances.length; i++) {
+                BlockHeader h = header(i + 1, parent.hash());
+                store.commit(new Block(h, List.of()), List.of(), new StateDiff(Map.of(a, Account.of(i, Word.of(balances[i]), new byte[0])), Set.of(), Map.of()));
+                assertEquals(Word.of(balances[i]), store.account(a).balance(), "after block " + (i + 1));
+                assertEquals(i, store.account(a).nonce());
+                parent = h;
+            }
+            Map<Address, Account> deleted = new HashMap<>();
+            deleted.put(a, null);
+            store.commit(new Block(header(4, parent.hash()), List.of()), List.of(), new StateDiff(deleted, Set.of(), Map.of()));
+            assertNull(store.account(a), "deleted");
+        }
+        try (ChainStore store = ChainStore.open(dir)) {
+            assertNull(store.account(a), "and so in the store itself");
+        }
+    }
+
+    @Test
     void committedBlocksReceiptsIndicesAndStateSurviveReopen() throws Exception {
         SignedTransaction tx = decoder.decode(TestTxs.transfer(ALICE, 0, BOB.getAddress(), BigInteger.ONE));
         BlockHeader genesis = header(0, new byte[32]);
