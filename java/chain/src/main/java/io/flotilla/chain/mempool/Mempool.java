@@ -38,7 +38,8 @@ public final class Mempool {
     /** Told of every transaction leaving the pool (under the pool's lock: listeners must only record it). */
     private final List<java.util.function.Consumer<SignedTransaction>> removalListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    private record Pooled(SignedTransaction tx, long arrivedAt) {
+    /** A pooled transaction, when it arrived and what it pays per gas (the base fee is the chain's constant). */
+    private record Pooled(SignedTransaction tx, long arrivedAt, BigInteger price) {
     }
 
     /**
@@ -163,7 +164,7 @@ public final class Mempool {
         if (previous != null) removePooled(previous.tx());
         queue = bySender.computeIfAbsent(tx.sender(), a -> new SenderQueue());
         queue.raise(accountNonce);
-        queue.put(tx.nonce(), new Pooled(tx, clock.getAsLong()));
+        queue.put(tx.nonce(), new Pooled(tx, clock.getAsLong(), tx.effectiveGasPrice(baseFee)));
         queue.bytes += size;
         queue.cost = queue.cost.add(tx.maxCost());
         bytes += size;
@@ -177,9 +178,10 @@ public final class Mempool {
      * cheapest, always the highest nonce of a sender so no new gap opens. Changes nothing.
      */
     private List<Pooled> victims(SignedTransaction incoming, int count, long size) {
+        // Runs for every transaction offered to a full pool (a backlog, or a flood), so it reads each sender's tail
+        // and its next nonce in O(log n) and compares prices computed once, at admission.
         BigInteger price = incoming.effectiveGasPrice(baseFee);
         Map<Address, Integer> taken = new HashMap<>();
-        Map<Address, Long> nextNonces = new HashMap<>();
         List<Pooled> out = new ArrayList<>();
         while (count > 0 || size > 0) {
             Pooled best = null;
@@ -188,20 +190,24 @@ public final class Mempool {
             for (Map.Entry<Address, SenderQueue> e : bySender.entrySet()) {
                 if (e.getKey().equals(incoming.sender())) continue;
                 SenderQueue q = e.getValue();
-                int k = taken.getOrDefault(e.getKey(), 0);
+                int k = taken.isEmpty() ? 0 : taken.getOrDefault(e.getKey(), 0);
                 if (k >= q.txs.size()) continue;
-                Iterator<Pooled> tail = q.txs.descendingMap().values().iterator();
-                for (int i = 0; i < k; i++) tail.next();
-                Pooled candidate = tail.next();
-                long nextNonce = nextNonces.computeIfAbsent(e.getKey(), a -> q.nextNonce());
-                boolean gapped = candidate.tx().nonce() > nextNonce;
+                Pooled candidate;
+                if (k == 0) {
+                    candidate = q.txs.lastEntry().getValue();
+                } else {
+                    Iterator<Pooled> tail = q.txs.descendingMap().values().iterator();
+                    for (int i = 0; i < k; i++) tail.next();
+                    candidate = tail.next();
+                }
+                boolean gapped = candidate.tx().nonce() > q.nextNonce();
                 if (best == null || (gapped && !bestGapped) || (gapped == bestGapped && cheaper(candidate, best))) {
                     best = candidate;
                     bestGapped = gapped;
                     bestSender = e.getKey();
                 }
             }
-            if (best == null || (!bestGapped && best.tx().effectiveGasPrice(baseFee).compareTo(price) >= 0)) return null;
+            if (best == null || (!bestGapped && best.price().compareTo(price) >= 0)) return null;
             out.add(best);
             taken.merge(bestSender, 1, Integer::sum);
             count--;
@@ -211,8 +217,8 @@ public final class Mempool {
     }
 
     /** Lower price first; among equals the later arrival (it displaced nobody yet). */
-    private boolean cheaper(Pooled a, Pooled b) {
-        int c = a.tx().effectiveGasPrice(baseFee).compareTo(b.tx().effectiveGasPrice(baseFee));
+    private static boolean cheaper(Pooled a, Pooled b) {
+        int c = a.price().compareTo(b.price());
         return c < 0 || (c == 0 && a.arrivedAt() > b.arrivedAt());
     }
 
