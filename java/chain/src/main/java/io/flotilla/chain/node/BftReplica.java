@@ -87,7 +87,7 @@ public final class BftReplica implements AutoCloseable {
     /** Admits transactions from peers off the connection's reader thread, so consensus messages never wait behind them. */
     private final java.util.concurrent.ThreadPoolExecutor admission = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
             TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(20_000),
-            r -> Thread.ofPlatform().daemon().name("tx-admission").priority(Thread.NORM_PRIORITY - 1).unstarted(r),
+            r -> Thread.ofPlatform().daemon().name("tx-admission").unstarted(io.flotilla.chain.os.Niceness.lowered(r)),
             new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
     private final AtomicLong admissionBytes = new AtomicLong();
     private final TxGossip gossip;

@@ -31,7 +31,7 @@ final class SnapshotServer implements AutoCloseable {
     private final Map<Address, Bucket> buckets = new ConcurrentHashMap<>();
     private final Bucket total = new Bucket();
     private final ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
-            r -> Thread.ofPlatform().daemon().name("snapshot-serving").priority(Thread.NORM_PRIORITY - 1).unstarted(r));
+            r -> Thread.ofPlatform().daemon().name("snapshot-serving").unstarted(io.flotilla.chain.os.Niceness.lowered(r)));
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong served = new AtomicLong();
     private final AtomicLong servedBytes = new AtomicLong();

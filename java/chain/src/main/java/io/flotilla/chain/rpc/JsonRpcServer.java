@@ -42,10 +42,11 @@ public final class JsonRpcServer implements AutoCloseable {
         this.dispatcher = new RpcDispatcher(methods, config.maxBatchSize());
         AtomicInteger n = new AtomicInteger();
         // Requests are processed by a few platform threads with deep stacks (eth_call may recurse deeply), with a
-        // bounded queue; a full queue answers "limit exceeded" instead of letting work pile up.
+        // bounded queue; a full queue answers "limit exceeded" instead of letting work pile up. They run at a lower
+        // priority than consensus and execution (Niceness): however busy clients keep them, blocks go on.
         this.workers = new ThreadPoolExecutor(config.threads(), config.threads(), 0, TimeUnit.MILLISECONDS,
                 new ArrayBlockingQueue<>(QUEUED_REQUESTS_PER_THREAD * config.threads()), r -> {
-                    Thread t = new Thread(null, r, "rpc-" + n.incrementAndGet(), 16L << 20);
+                    Thread t = new Thread(null, io.flotilla.chain.os.Niceness.lowered(r), "rpc-" + n.incrementAndGet(), 16L << 20);
                     t.setDaemon(true);
                     return t;
                 }, new ThreadPoolExecutor.AbortPolicy());

@@ -334,6 +334,12 @@ public final class ChainBench {
             boolean meets = ((Number) f.get("tps")).doubleValue() >= 500 && f.get("p95_ms") != null && ((Number) f.get("p95_ms")).longValue() <= 2000
                     && (int) f.get("unconfirmed") == 0 && (int) f.get("rejected") == 0;
             line.put("meets_targets", meets);
+            // The throughput goal (docs/benchmarks.md, "1,000 transfers/s"): the offered rate confirmed, p95 finality at
+            // most 1.5 s, at most 0.5 ms of CPU per member per transfer; meets_targets above is the older, looser bar.
+            Object memberCpu = line.get("member_cpu_ms_per_transfer");
+            line.put("meets_throughput_goal", ((Number) f.get("tps")).doubleValue() >= 0.99 * rate && f.get("p95_ms") != null
+                    && ((Number) f.get("p95_ms")).longValue() <= 1500 && memberCpu != null && ((Number) memberCpu).doubleValue() <= 0.5
+                    && (int) f.get("unconfirmed") == 0 && (int) f.get("rejected") == 0);
             rpc.close();
             // Rounds: from the certificates in member 0's store, once it has stopped.
             chain.close();
@@ -345,6 +351,7 @@ public final class ChainBench {
                     .forEach(b -> histogram.merge(rounds.getOrDefault(b.number(), -1), 1, Integer::sum));
             line.put("decided_at_round", histogram);
             line.put("meets_targets", line.remove("meets_targets"));
+            line.put("meets_throughput_goal", line.remove("meets_throughput_goal"));
             System.out.println(Rpc.JSON.writeValueAsString(line));
             boolean correct = receiptsFailed == 0 && receiptsOk == includedAll && confirmedNotIncluded == 0 && Boolean.TRUE.equals(checks.get("balances_ok"))
                     && Boolean.TRUE.equals(agreement.get("heads_agree"));
