@@ -204,11 +204,7 @@ class StateOnDiskTest {
         // The source: 5 accounts start with the same storage (the same storage trie at 5 positions).
         try (ChainStore src = ChainStore.open(dir.resolve("src")); ChainStore dst = ChainStore.open(dir.resolve("dst"))) {
             ChainState source = ChainState.open(src, genesis(15));
-            Random rnd = new Random(17);
-            for (int b = 1; b <= 6; b++) {
-                int number = b;
-                commit(source, source.read(s -> StateTriesTest.randomDiff(rnd, pool, s, number)));
-            }
+            commitRandomBlocks(source, pool, new Random(17), 6);
             // Staged as a snapshot sync stages it: every node once per position, flat records, storage roots, the block.
             long height = source.head().number();
             ChainState joiner = ChainState.open(dst, genesis(15), new ChainState.StateOptions(2, false));
@@ -226,6 +222,14 @@ class StateOnDiskTest {
                 for (long n = Math.max(height, head - 2); n <= head; n++) assertWhole(joiner, n);
             }
             assertTrue(joiner.stateAt(height).isEmpty(), "the installed state left the window");
+        }
+    }
+
+    /** Commits {@code blocks} blocks, each of random changes to {@code pool}'s accounts and storage. */
+    private static void commitRandomBlocks(ChainState chain, Address[] pool, Random rnd, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            int number = (int) chain.head().number() + 1;
+            commit(chain, chain.read(s -> StateTriesTest.randomDiff(rnd, pool, s, number)));
         }
     }
 
@@ -255,11 +259,7 @@ class StateOnDiskTest {
         byte[] root;
         try (ChainStore src = ChainStore.open(dir.resolve("src")); ChainStore dst = ChainStore.open(dir.resolve("dst"))) {
             ChainState source = ChainState.open(src, genesis(15));
-            Random rnd = new Random(29);
-            for (int b = 1; b <= 4; b++) {
-                int number = b;
-                commit(source, source.read(s -> StateTriesTest.randomDiff(rnd, pool, s, number)));
-            }
+            commitRandomBlocks(source, pool, new Random(29), 4);
             height = source.head().number();
             root = source.head().stateRoot();
             ChainState joiner = ChainState.open(dst, genesis(3));
