@@ -151,14 +151,17 @@ public final class TestNetwork implements AutoCloseable {
         pb.environment().put("PATH", root.resolve("node_modules/.bin") + ":" + System.getenv("PATH"));
         pb.environment().putAll(env);
         Path err = Files.createTempFile("flotilla-cmd-", ".err");
-        pb.redirectError(err.toFile());
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed: " + out + Files.readString(err));
+        try {
+            pb.redirectError(err.toFile());
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + out + Files.readString(err));
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(err); // also when the command failed (some tests expect it to)
         }
-        Files.deleteIfExists(err);
-        return out;
     }
 
     @Override

@@ -47,6 +47,25 @@ class AgentServiceTest {
         }
     }
 
+    /**
+     * The keystore, its password and the agent's data leave with the test; best effort (the agent's context is still
+     * up and may write while this runs, which must not fail the test).
+     */
+    @org.junit.jupiter.api.AfterAll
+    static void removeDir() {
+        try (var paths = Files.walk(DIR)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // left for the OS's temporary-file cleanup
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // as above
+        }
+    }
+
     @DynamicPropertySource
     static void settings(DynamicPropertyRegistry registry) throws Exception {
         String zero = "0x" + "00".repeat(19) + "01";
