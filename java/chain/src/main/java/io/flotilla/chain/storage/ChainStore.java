@@ -942,7 +942,6 @@ public final class ChainStore implements AutoCloseable {
      */
     private void completeInstall(long head) {
         Path files = dir.resolve("install");
-        forgetAccounts();
         try {
             try (WriteBatch batch = new WriteBatch()) {
                 for (byte p : STATE_PREFIXES) batch.deleteRange(new byte[] {p}, new byte[] {(byte) (p + 1)});
