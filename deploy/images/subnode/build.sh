@@ -46,6 +46,12 @@ SECP_JAR=$(ls "$ROOTFS"/opt/flotilla/lib/secp256k1-kmp-jni-jvm-linux-*.jar | hea
 (cd "$WORK" && "$JAVA_HOME/bin/jar" xf "$SECP_JAR" fr/acinq/secp256k1/jni/native/linux-x86_64/libsecp256k1-jni.so)
 mv "$WORK/fr/acinq/secp256k1/jni/native/linux-x86_64/libsecp256k1-jni.so" "$ROOTFS/opt/flotilla/native/"
 
+# The ERC-20 the image's training run deploys (the Dockerfile's RUN): OpenZeppelin's, compiled by Hardhat.
+TOKEN_ARTIFACT="$ROOT/artifacts/contracts/bench/BenchToken.sol/BenchToken.json"
+[[ -f "$TOKEN_ARTIFACT" ]] || { log "no $TOKEN_ARTIFACT: compile the contracts first (./flotilla setup, or npx hardhat compile)"; exit 1; }
+mkdir -p "$ROOTFS/opt/flotilla/training"
+cp "$TOKEN_ARTIFACT" "$ROOTFS/opt/flotilla/training/token.json"
+
 log "linking a minimal Java runtime"
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.httpserver,jdk.unsupported,jdk.zipfs \
   --strip-debug --no-header-files --no-man-pages --compress=zip-6 --output "$ROOTFS/opt/java"
@@ -62,7 +68,7 @@ echo "nogroup:x:65534:" >"$ROOTFS/etc/group"
 chmod 1777 "$ROOTFS/tmp"
 
 cp "$HERE/Dockerfile" "$WORK/"
-log "building $TAG"
+log "building $TAG (with the training run of its ahead-of-time cache, about a minute)"
 DOCKER_BUILDKIT=0 docker build --pull=false --network none --tag "$TAG" "$WORK" >"$WORK/build.log" 2>&1 ||
   { cat "$WORK/build.log" >&2; exit 1; }
 docker image inspect --format '{{.Id}}' "$TAG"

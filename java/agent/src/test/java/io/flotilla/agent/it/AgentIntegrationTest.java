@@ -285,6 +285,16 @@ class AgentIntegrationTest {
 
     @Test
     @Order(9)
+    void theRealSubnodeImageStartsFromItsTrainedAheadOfTimeCache() throws Exception {
+        String image = TestNetwork.subnodeImage(network.root);
+        // -XX:AOTMode=on turns a cache the JVM cannot use (another JDK, class path or GC) from a warning into a failed start.
+        String out = TestNetwork.run(network.root, Map.of(), "docker", "run", "--rm", "--network", "none", "-e", "JAVA_TOOL_OPTIONS=-XX:AOTMode=on -Xlog:aot=info",
+                image, "--self-check", "/tmp/check");
+        assertThat(out).contains("Opened AOT cache /opt/flotilla/subnode.aot").contains("flotilla-node self-check: ok");
+    }
+
+    @Test
+    @Order(9)
     void theRealSubnodeImageServesASingleMemberChainToWeb3j() throws Exception {
         String image = TestNetwork.subnodeImage(network.root);
         admin.publishImage("node-1", image, "subnode");

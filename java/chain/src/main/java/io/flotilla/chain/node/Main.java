@@ -18,7 +18,8 @@ import org.rocksdb.RocksDBException;
 
 /**
  * The subnode program: {@code flotilla-node [config.json]} (default /config/config.json), or
- * {@code flotilla-node --self-check DIR} to prove the runtime (JVM, RocksDB native library) works in its image.
+ * {@code flotilla-node --self-check DIR} to prove the runtime (JVM, RocksDB native library) works in its image, or
+ * {@code flotilla-node --train DIR [ROUNDS [TOKEN_ARTIFACT]]} to run the training chain of the image's ahead-of-time cache.
  * A bad config stops it with one line and exit code 2.
  */
 public final class Main {
@@ -28,6 +29,9 @@ public final class Main {
     public static void main(String[] args) {
         if (args.length == 2 && args[0].equals("--self-check")) {
             System.exit(selfCheck(Path.of(args[1])));
+        }
+        if (args.length >= 1 && args[0].equals("--train")) {
+            System.exit(train(args));
         }
         Path configFile = Path.of(args.length > 0 ? args[0] : "/config/config.json");
         SubnodeConfig config;
@@ -74,6 +78,52 @@ public final class Main {
             throw new ConfigException("config: genesis: " + e.getMessage());
         }
         return new Genesis(chain, 0, Address.of(new byte[20]), new byte[0], alloc);
+    }
+
+    /**
+     * {@code --train DIR [ROUNDS [TOKEN_ARTIFACT]]}: the training run of the image's ahead-of-time cache ({@link
+     * Training}; TOKEN_ARTIFACT: a Hardhat artifact of the ERC-20 it deploys); 0 when every member committed every
+     * transaction and they agree, 1 otherwise, 2 for bad arguments.
+     */
+    static int train(String[] args) {
+        if (args.length < 2 || args.length > 4) {
+            System.err.println("flotilla-node: usage: --train DIR [ROUNDS [TOKEN_ARTIFACT]]");
+            return 2;
+        }
+        int rounds = 300;
+        if (args.length >= 3) {
+            try {
+                rounds = Integer.parseInt(args[2]);
+            } catch (NumberFormatException e) {
+                rounds = 0;
+            }
+            if (rounds < 1) {
+                System.err.println("flotilla-node: --train: ROUNDS must be a positive number, got '" + args[2] + "'");
+                return 2;
+            }
+        }
+        byte[] token = null;
+        if (args.length == 4) {
+            try {
+                String hex = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Path.of(args[3]).toFile()).path("bytecode").asText("");
+                token = hex.isEmpty() ? null : io.flotilla.evm.types.Hex.decode(hex);
+            } catch (java.io.IOException | IllegalArgumentException e) {
+                token = null;
+            }
+            if (token == null || token.length == 0) {
+                System.err.println("flotilla-node: --train: " + args[3] + " is not a contract artifact with a \"bytecode\" field");
+                return 2;
+            }
+        }
+        try {
+            Training.Result r = Training.run(Path.of(args[1]), rounds, token, System.out);
+            System.out.println("flotilla-node training: " + r.transactions() + " transactions committed by every member up to block " + r.head()
+                    + " in " + r.took().toMillis() + " ms");
+            return 0;
+        } catch (Exception e) {
+            System.err.println("flotilla-node training: failed: " + e.getMessage());
+            return 1;
+        }
     }
 
     /** Opens a RocksDB database in {@code dir}, writes and reads a key: 0 when the runtime works. */

@@ -74,7 +74,11 @@ public final class Subnode implements AutoCloseable {
 
     /** Starts with {@code config} without watching a file (member changes then need a restart). */
     public static Subnode start(SubnodeConfig config) {
-        BigInteger key = nodeKey(config);
+        return start(config, nodeKey(config));
+    }
+
+    /** Starts with {@code config} and the node key {@code key} (the training run's members have no keystore). */
+    static Subnode start(SubnodeConfig config, BigInteger key) {
         ChainStore store = ChainStore.open(config.dataDir(), (long) config.state().cacheMegabytes() << 20);
         // What started so far, closed in reverse if a later part cannot start: a failed start leaves no port bound.
         java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();

@@ -38,23 +38,84 @@ public final class ChainBench {
 
     /**
      * The subnode image's JVM flags: the ENTRYPOINT of deploy/images/subnode/Dockerfile between the java binary and
-     * "-cp", less the container's paths (java.library.path, java.io.tmpdir).
+     * "-cp", less the container's paths (java.library.path, java.io.tmpdir, the ahead-of-time cache: the bench trains
+     * its own, see {@link #trainAotCache}).
      */
     static List<String> imageFlags(Path root) throws IOException {
-        String dockerfile = Files.readString(root.resolve("deploy/images/subnode/Dockerfile")).replace("\\\n", " ");
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^ENTRYPOINT\\s*(\\[.*?\\])").matcher(dockerfile);
-        if (!m.find()) {
-            throw new IOException("no ENTRYPOINT in the subnode Dockerfile");
-        }
+        List<String> entrypoint = dockerfileArray(root, "ENTRYPOINT");
         List<String> flags = new ArrayList<>();
-        JsonNode entrypoint = Rpc.JSON.readTree(m.group(1));
-        for (int i = 1; i < entrypoint.size() && !entrypoint.get(i).asText().equals("-cp"); i++) {
-            String f = entrypoint.get(i).asText();
-            if (!f.startsWith("-Djava.library.path=") && !f.startsWith("-Djava.io.tmpdir=")) {
+        for (int i = 1; i < entrypoint.size() && !entrypoint.get(i).equals("-cp"); i++) {
+            String f = entrypoint.get(i);
+            if (!f.startsWith("-Djava.library.path=") && !f.startsWith("-Djava.io.tmpdir=") && !f.startsWith("-XX:AOTCache=")) {
                 flags.add(f);
             }
         }
         return flags;
+    }
+
+    /** Whether the image's ENTRYPOINT starts the JVM from an ahead-of-time cache (which the bench then trains itself). */
+    static boolean imageUsesAotCache(Path root) throws IOException {
+        return dockerfileArray(root, "ENTRYPOINT").stream().anyMatch(f -> f.startsWith("-XX:AOTCache="));
+    }
+
+    /**
+     * The image's training run (the Dockerfile's RUN of {@code Main --train}): its JVM flags less the container's
+     * paths and the cache's output, then the arguments after {@code --train DIR}, less the token artifact's path
+     * (the container's copy of it).
+     */
+    static List<List<String>> trainingRun(Path root) throws IOException {
+        List<String> run = dockerfileArray(root, "RUN");
+        int cp = run.indexOf("-cp");
+        int train = run.indexOf("--train");
+        if (cp < 0 || train < 0 || train + 2 >= run.size()) {
+            throw new IOException("the subnode Dockerfile's RUN is not a training run of Main --train DIR ROUNDS ...");
+        }
+        List<String> flags = run.subList(1, cp).stream()
+                .filter(f -> !f.startsWith("-Djava.library.path=") && !f.startsWith("-Djava.io.tmpdir=") && !f.startsWith("-XX:AOTCacheOutput="))
+                .toList();
+        return List.of(flags, List.of(run.get(train + 2)));
+    }
+
+    private static List<String> dockerfileArray(Path root, String instruction) throws IOException {
+        String dockerfile = Files.readString(root.resolve("deploy/images/subnode/Dockerfile")).replace("\\\n", " ");
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + instruction + "\\s*(\\[.*?\\])\\s*$").matcher(dockerfile);
+        if (!m.find()) {
+            throw new IOException("no " + instruction + " [...] in the subnode Dockerfile");
+        }
+        List<String> items = new ArrayList<>();
+        Rpc.JSON.readTree(m.group(1)).forEach(n -> items.add(n.asText()));
+        return items;
+    }
+
+    /**
+     * Trains the members' ahead-of-time cache as the image build does (same training run, flags and rounds, on this
+     * machine's JDK and the members' class path) and returns it.
+     */
+    private Path trainAotCache(Map<String, String> o, Path dir, String classpath) throws IOException, InterruptedException {
+        Path root = Path.of(o.get("--root"));
+        List<List<String>> run = trainingRun(root);
+        Path cache = dir.resolve("subnode.aot");
+        Path tmp = Files.createDirectories(dir.resolve("training-tmp"));
+        List<String> cmd = new ArrayList<>();
+        cmd.add(o.get("--java"));
+        cmd.addAll(run.get(0));
+        cmd.add("-XX:AOTCacheOutput=" + cache);
+        cmd.add("-Djava.io.tmpdir=" + tmp);
+        cmd.addAll(List.of("-cp", classpath, "io.flotilla.chain.node.Main", "--train", dir.resolve("training").toString(), run.get(1).get(0),
+                root.resolve("artifacts/contracts/bench/BenchToken.sol/BenchToken.json").toString()));
+        log("training the members' ahead-of-time cache as the image build does (about 40 s)");
+        Path logFile = dir.resolve("training.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        track(p);
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new IOException("the training run did not end within 5 minutes (" + logFile + ")");
+        }
+        if (p.exitValue() != 0 || !Files.isRegularFile(cache)) {
+            throw new IOException("the training run failed (exit " + p.exitValue() + "): " + Files.readString(logFile).lines()
+                    .filter(l -> l.contains("training")).reduce((a, b) -> b).orElse("see " + logFile));
+        }
+        return cache;
     }
 
     private final List<Process> started = new CopyOnWriteArrayList<>();
@@ -151,6 +212,9 @@ public final class ChainBench {
         } else {
             flags.addAll(imageFlags(Path.of(o.get("--root"))));
             flags.add("-XX:MaxRAM=" + o.get("--replica-memory"));
+            if (imageUsesAotCache(Path.of(o.get("--root")))) {
+                flags.add("-XX:AOTCache=" + trainAotCache(o, dir, classpath));
+            }
         }
         long blockTime = Long.parseLong(o.get("--block-time-ms"));
         long heartbeat = Long.parseLong(o.get("--heartbeat-ms"));
