@@ -35,6 +35,8 @@ final class ConfigWatcher implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(ConfigWatcher.class.getName());
     static final Duration POLL_EVERY = Duration.ofSeconds(1);
+    /** The file is read at least this often even when a stat says it did not change. */
+    static final Duration READ_EVERY = Duration.ofSeconds(10);
     /** A config larger than this is not read (the agent writes a few KiB). */
     static final long MAX_BYTES = 1 << 20;
 
@@ -43,6 +45,9 @@ final class ConfigWatcher implements AutoCloseable {
     private final ScheduledExecutorService poller;
     private volatile SubnodeConfig inForce;
     private byte[] lastSeen;
+    /** Size, modification time and inode of the file when it was last read, and when (System.nanoTime). */
+    private String lastStamp;
+    private long lastReadAt;
     private final AtomicLong applied = new AtomicLong();
     private final AtomicLong ignored = new AtomicLong();
     private volatile String lastProblem = "";
@@ -55,6 +60,8 @@ final class ConfigWatcher implements AutoCloseable {
         this.file = file;
         this.inForce = inForce;
         this.applyMembers = applyMembers;
+        this.lastStamp = stamp();
+        this.lastReadAt = System.nanoTime();
         this.lastSeen = read().orElse(null);
         this.poller = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("config-watch").unstarted(r));
         poller.scheduleWithFixedDelay(this::pollQuietly, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
@@ -81,6 +88,15 @@ final class ConfigWatcher implements AutoCloseable {
     }
 
     /** The SHA-256 of the file's content (of its size alone when it is over the limit); empty when it cannot be read. */
+    private String stamp() {
+        try {
+            var a = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+            return a.size() + "/" + a.lastModifiedTime().to(TimeUnit.NANOSECONDS) + "/" + a.fileKey();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     private java.util.Optional<byte[]> read() {
         try {
             long size = Files.size(file);
@@ -101,6 +117,13 @@ final class ConfigWatcher implements AutoCloseable {
 
     /** Looks at the file once. */
     synchronized void poll() {
+        // A stat first: the file is read and hashed only when its size, time or inode changed, or every READ_EVERY
+        // whatever they say (a rewrite within one timestamp tick, same size and inode, waits at most that long).
+        String stamp = stamp();
+        long now = System.nanoTime();
+        if (stamp != null && stamp.equals(lastStamp) && now - lastReadAt < READ_EVERY.toNanos()) return;
+        lastStamp = stamp;
+        lastReadAt = now;
         java.util.Optional<byte[]> hash = read();
         if (hash.isEmpty() || Arrays.equals(hash.get(), lastSeen)) return; // absent for a moment, or unchanged
         lastSeen = hash.get();

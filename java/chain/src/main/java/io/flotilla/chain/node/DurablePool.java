@@ -25,8 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>A transaction a client sent is written (write-ahead log, no fsync) before eth_sendRawTransaction answers:
  *       once the client has its hash, killing the process does not lose it.</li>
  *   <li>A transaction a peer passed on, and every removal (included, passed by the chain's nonce, replaced,
- *       evicted, dropped behind a gap, refused by the EVM), is queued and written in one batch every
- *       {@link #FLUSH_EVERY} (and on close): the member that accepted it from a client holds it meanwhile.</li>
+ *       evicted, dropped behind a gap, refused by the EVM), is queued and written in one batch {@link #FLUSH_EVERY}
+ *       after the first change queued (and on close): the member that accepted it from a client holds it meanwhile.
+ *       Nothing runs while nothing changes (an idle member's writer does not wake up).</li>
  *   <li>{@link #reload} re-validates every kept transaction against the current state, in nonce order per sender,
  *       and forgets the ones the pool refuses now (nonce too low: included elsewhere while we were down, ...).</li>
  * </ul>
@@ -45,6 +46,7 @@ final class DurablePool implements AutoCloseable {
     private final ConcurrentLinkedQueue<Map.Entry<byte[], byte[]>> changes = new ConcurrentLinkedQueue<>();
     private final ScheduledExecutorService flusher;
     private final AtomicLong written = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean flushDue = new java.util.concurrent.atomic.AtomicBoolean();
     /** Changes taken from the queue and not written yet (a failed write keeps them here). */
     private final List<Map.Entry<byte[], byte[]>> unwritten = new ArrayList<>();
     private volatile boolean reloading;
@@ -53,7 +55,8 @@ final class DurablePool implements AutoCloseable {
         this.store = store;
         this.decoder = decoder;
         this.submission = submission;
-        mempool.onRemoved(tx -> changes.add(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), null)));
+        this.flusher = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("pool-flush").unstarted(r));
+        mempool.onRemoved(tx -> queue(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), null)));
         submission.onPooled((tx, fromClient) -> {
             if (reloading) return; // already kept
             if (fromClient) {
@@ -63,14 +66,28 @@ final class DurablePool implements AutoCloseable {
                 } catch (RuntimeException e) {
                     // The transaction is pooled and relayed anyway; the batch writer tries again.
                     LOG.log(System.Logger.Level.ERROR, "pool: cannot keep " + tx.hashHex() + " now (queued): " + e.getMessage());
-                    changes.add(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), tx.raw()));
+                    queue(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), tx.raw()));
                 }
             } else {
-                changes.add(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), tx.raw()));
+                queue(new AbstractMap.SimpleImmutableEntry<>(tx.hash(), tx.raw()));
             }
         });
-        this.flusher = Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("pool-flush").unstarted(r));
-        flusher.scheduleWithFixedDelay(this::flushQuietly, FLUSH_EVERY.toMillis(), FLUSH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void queue(Map.Entry<byte[], byte[]> change) {
+        changes.add(change);
+        scheduleFlush();
+    }
+
+    /** One flush at a time is due; a change queued after it started its drain makes the next one due. */
+    private void scheduleFlush() {
+        if (flushDue.compareAndSet(false, true)) {
+            try {
+                flusher.schedule(this::flushQuietly, FLUSH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                flushDue.set(false); // closing: close() writes what is queued
+            }
+        }
     }
 
     /** What {@link #reload} did. */
@@ -125,11 +142,15 @@ final class DurablePool implements AutoCloseable {
         unwritten.clear();
     }
 
-    private void flushQuietly() {
+    private synchronized void flushQuietly() {
+        flushDue.set(false);
         try {
             flush();
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "pool: cannot write pool changes (retried next time): " + e.getMessage());
+        }
+        if (!unwritten.isEmpty() || !changes.isEmpty()) {
+            scheduleFlush(); // a failed write, or more than one batch queued
         }
     }
 
