@@ -24,7 +24,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Options: {@code --root DIR} (repository, default .), {@code --work DIR} (temporary folder, required),
  * {@code --replica-classpath CP} (the chain jar and its runtime dependencies, required for the Flotilla target),
  * {@code --replica-memory SIZE} (the members run the image's ENTRYPOINT flags plus -XX:MaxRAM=SIZE, as in a container
- * with that memory limit; default 128m), {@code --replica-jvm-flags "FLAGS"} (instead), {@code --java PATH}, {@code --rate N} (offered transfers/s, default 600),
+ * with that memory limit; default 128m, and from an ahead-of-time cache the bench trains as the image build does),
+ * {@code --replica-jvm-flags "FLAGS"} (instead; no cache then), {@code --java PATH}, {@code --rate N} (offered transfers/s, default 600),
  * {@code --seconds S} (measured window, default 30), {@code --warmup-seconds S} (default 10), {@code --idle-seconds S}
  * (default 60; 0 skips the idle measurement), {@code --settle-seconds S} (before the idle window, default 20),
  * {@code --senders N} (default 200), {@code --connections N} (default 8), {@code --block-time-ms MS} (default 1000),
