@@ -106,9 +106,12 @@ const detected = {
   "memory-mib": Math.floor(totalmem() / 2 ** 20),
   "disk-gib": Math.floor((Number(fs.bavail) * Number(fs.bsize)) / 2 ** 30),
 };
+// The disk offered by default leaves a tenth of the free space to the host (Docker's images, logs, the OS): `node
+// check` compares the declared figure with the free space, which moves with everything else the host writes.
+const suggested = { ...detected, "disk-gib": Math.max(1, Math.floor(detected["disk-gib"] * 0.9)) };
 const capacity = {};
 for (const [name, what] of [["cpu-millicores", "CPU to offer, in millicores"], ["memory-mib", "memory to offer, in MiB"], ["disk-gib", "disk to offer, in GiB"]]) {
-  capacity[name] = Number(await ask(name, `${what} (detected ${detected[name]}; you may lower it)`, String(detected[name]),
+  capacity[name] = Number(await ask(name, `${what} (detected ${detected[name]}; you may lower it)`, String(suggested[name]),
     (v) => (!/^\d+$/.test(v) || Number(v) <= 0 ? `not a positive whole number: ${v}`
       : Number(v) > detected[name] ? `${v} is more than this host has (${detected[name]}): the capacity can only be lowered` : undefined)));
 }

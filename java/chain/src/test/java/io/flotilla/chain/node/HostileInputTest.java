@@ -154,8 +154,11 @@ class HostileInputTest {
     }
 
     @AfterAll
-    void stopChain() {
+    void stopChain() throws java.io.IOException {
         members.forEach(Member::close);
+        try (var paths = Files.walk(dir)) { // the members' stores: a test leaves nothing in /tmp
+            for (java.nio.file.Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     @AfterEach
