@@ -117,7 +117,7 @@ public final class Training {
             List<String> urls = nodes.stream().map(Subnode::rpcUrl).toList();
             log.println("training: " + MEMBERS + " members up, deploying the token");
 
-            Address token = contractAddress(deployer.address(), 0);
+            Address token = io.flotilla.evm.vm.ContractAddress.create(deployer.address(), 0);
             send(urls.get(0), signed(deployer, 0, 5_000_000, null, BigInteger.ZERO, tokenCode));
             Map<Address, BigInteger> balances = new ConcurrentHashMap<>();
             balances.put(deployer.address(), TokenCode.INITIAL_SUPPLY);
@@ -303,10 +303,6 @@ public final class Training {
         Signature sig = key.sign(Keccak.hash(unsigned));
         return Rlp.encode(Rlp.list(Rlp.uint(nonce), Rlp.uint(GAS_PRICE), Rlp.uint(gas), toItem, Rlp.uint(value), Rlp.bytes(data),
                 Rlp.uint(EVM_CHAIN_ID * 2 + 35 + sig.recId()), Rlp.uint(sig.r()), Rlp.uint(sig.s())));
-    }
-
-    static Address contractAddress(Address sender, long nonce) {
-        return lastTwenty(Keccak.hash(Rlp.encode(Rlp.list(Rlp.bytes(sender.toArray()), Rlp.uint(nonce)))));
     }
 
     private static Address lastTwenty(byte[] hash) {
